@@ -1,0 +1,41 @@
+# Shoal. `make demo` starts a local cluster and shows it working; `make test`
+# runs the whole test suite. Both install what they need first (as root on
+# Debian).
+
+export PATH := /usr/local/go/bin:$(PATH)
+GO      ?= go
+BIN     := bin/shoal
+VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -s -w -X github.com/shoalproject/shoal/peer.Version=$(VERSION)
+DEMO_DIR ?= $(CURDIR)/.demo
+# Whole suite, in one go test run; CI's budget is 25 minutes.
+TEST_TIMEOUT ?= 20m
+
+.PHONY: all build deps test test-short bench demo demo-down clean
+
+all: build
+
+build:
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/shoal
+
+deps:
+	scripts/install-deps.sh
+
+test: deps build
+	$(GO) vet ./...
+	SHOAL_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
+
+test-short: build
+	SHOAL_BIN=$(CURDIR)/$(BIN) $(GO) test -short -count=1 ./...
+
+bench: build
+	$(GO) test -run '^$$' -bench . -benchtime 1x ./gossip/ ./peer/
+
+demo: deps build
+	DEMO_DIR=$(DEMO_DIR) SHOAL_BIN=$(CURDIR)/$(BIN) examples/local-cluster.sh up
+
+demo-down:
+	DEMO_DIR=$(DEMO_DIR) SHOAL_BIN=$(CURDIR)/$(BIN) examples/local-cluster.sh down
+
+clean: demo-down
+	rm -rf bin

@@ -1,0 +1,102 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/shoalproject/shoal/gossip"
+	"github.com/shoalproject/shoal/peer"
+)
+
+func agentCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "agent",
+		Usage: "run a peer: bootstrap a new cluster, or join one with --join and --token",
+		Description: `Without --join, starts a new cluster: creates the cluster CA, the gossip key, the
+encryption key for secrets at rest and a join token, and writes DIR/admin.conf (a client
+config: export SHOAL_CONFIG=DIR/admin.conf) and DIR/join-token.
+
+With --join HOST:APIPORT --token TOKEN, joins through any existing peer. The token pins
+the cluster CA: nothing is trusted until the peer proves it holds that CA.
+
+Restarted on the same --data-dir, a peer keeps its identity and rejoins. SIGTERM and
+'shoal leave' leave the cluster gracefully.`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "name", Usage: "peer name, unique in the cluster (DNS-1123 label); default the host name"},
+			&cli.StringFlag{Name: "data-dir", Usage: "where the peer keeps its identity and state", Value: "/var/lib/shoal"},
+			&cli.StringFlag{Name: "bind", Usage: "IP address to listen on", Value: "0.0.0.0"},
+			&cli.StringFlag{Name: "advertise", Usage: "IP address other peers reach this one at (default: --bind)"},
+			&cli.IntFlag{Name: "gossip-port", Usage: "gossip port (UDP and TCP)", Value: peer.DefaultGossipPort},
+			&cli.IntFlag{Name: "raft-port", Usage: "raft transport port", Value: peer.DefaultRaftPort},
+			&cli.IntFlag{Name: "api-port", Usage: "HTTPS API port", Value: peer.DefaultAPIPort},
+			&cli.IntFlag{Name: "tunnel-port", Usage: "service tunnel port", Value: peer.DefaultTunnelPort},
+			&cli.StringFlag{Name: "region", Usage: "region label (topology.kubernetes.io/region)"},
+			&cli.StringFlag{Name: "zone", Usage: "zone label (topology.kubernetes.io/zone)"},
+			&cli.StringSliceFlag{Name: "label", Usage: "node label KEY=VALUE (repeatable)"},
+			&cli.StringFlag{Name: "join", Usage: "API address HOST:PORT of any peer of the cluster to join"},
+			&cli.StringFlag{Name: "token", Usage: "join token (K10...), from DIR/join-token or 'shoal token create'", EnvVars: []string{"SHOAL_TOKEN"}},
+			&cli.StringFlag{Name: "cluster-name", Usage: "name of a new cluster", Value: "shoal"},
+			&cli.StringFlag{Name: "gossip-profile", Usage: "failure-detection timing: lan (a dead peer is noticed in about 1 s) or wan", Value: "lan"},
+			&cli.StringFlag{Name: "log-level", Usage: "debug, info, warn or error", Value: "info"},
+		},
+		Action: runAgent,
+	}
+}
+
+func runAgent(c *cli.Context) error {
+	if c.NArg() > 0 {
+		return usagef("agent takes no arguments, got %q", c.Args().Slice())
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.String("log-level"))); err != nil {
+		return usagef("--log-level %q: want debug, info, warn or error", c.String("log-level"))
+	}
+	profile, err := gossip.ParseProfile(c.String("gossip-profile"))
+	if err != nil {
+		return usagef("--gossip-profile: %v", err)
+	}
+	labels := map[string]string{}
+	for _, l := range c.StringSlice("label") {
+		k, v, ok := strings.Cut(l, "=")
+		if !ok || k == "" {
+			return usagef("--label %q: want KEY=VALUE", l)
+		}
+		labels[k] = v
+	}
+	name := c.String("name")
+	if name == "" {
+		h, err := os.Hostname()
+		if err != nil {
+			return usagef("--name: Required value (no host name to default to: %v)", err)
+		}
+		name = strings.ToLower(h)
+	}
+	logger := slog.New(slog.NewTextHandler(c.App.ErrWriter, &slog.HandlerOptions{Level: level}))
+	slog.SetDefault(logger)
+	cfg := peer.Config{
+		Name:          name,
+		DataDir:       c.String("data-dir"),
+		BindAddr:      c.String("bind"),
+		AdvertiseAddr: c.String("advertise"),
+		GossipPort:    c.Int("gossip-port"),
+		RaftPort:      c.Int("raft-port"),
+		APIPort:       c.Int("api-port"),
+		TunnelPort:    c.Int("tunnel-port"),
+		Region:        c.String("region"),
+		Zone:          c.String("zone"),
+		Labels:        labels,
+		ClusterName:   c.String("cluster-name"),
+		Join:          c.String("join"),
+		Token:         c.String("token"),
+		GossipProfile: profile,
+		Logger:        logger,
+	}
+	if err := peer.Run(c.Context, cfg); err != nil {
+		return fmt.Errorf("agent %s: %w", name, err)
+	}
+	return nil
+}

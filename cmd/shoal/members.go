@@ -1,0 +1,77 @@
+package main
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/urfave/cli/v2"
+)
+
+func membersCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "members",
+		Usage: "list the cluster's peers as the answering peer's gossip sees them",
+		Flags: withClientFlags(outputFlag("wide")),
+		Action: func(c *cli.Context) error {
+			if c.NArg() > 0 {
+				return usagef("members takes no arguments")
+			}
+			out, err := parseOutput(c, "wide")
+			if err != nil {
+				return err
+			}
+			cl, err := client(c)
+			if err != nil {
+				return err
+			}
+			defer cl.Close()
+			ml, err := cl.Members(c.Context)
+			if err != nil {
+				return err
+			}
+			if out.structured() {
+				return out.print(c.App.Writer, ml)
+			}
+			now := time.Now()
+			t := newTable(c.App.Writer, "NAME", "ADDRESS", "STATUS", "REGION", "ZONE", "SINCE")
+			if out == outputWide {
+				t = newTable(c.App.Writer, "NAME", "ADDRESS", "STATUS", "REGION", "ZONE", "SINCE", "API", "RAFT", "TUNNEL", "VERSION")
+			}
+			for _, m := range ml.Members {
+				row := []string{m.Name, m.Address, m.Status, dash(m.Region), dash(m.Zone), humanDuration(now.Sub(m.Since))}
+				if out == outputWide {
+					row = append(row, m.API, m.Raft, m.Tunnel, m.Version)
+				}
+				t.row(row...)
+			}
+			return t.flush()
+		},
+	}
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// humanDuration prints a duration as kubectl's AGE column does.
+func humanDuration(d time.Duration) string {
+	switch {
+	case d < 0:
+		return "0s"
+	case d < 2*time.Minute:
+		return fmt.Sprintf("%ds", int(d.Seconds()))
+	case d < 10*time.Minute:
+		return fmt.Sprintf("%dm%ds", int(d.Minutes()), int(d.Seconds())%60)
+	case d < 3*time.Hour:
+		return fmt.Sprintf("%dm", int(d.Minutes()))
+	case d < 8*time.Hour:
+		return fmt.Sprintf("%dh%dm", int(d.Hours()), int(d.Minutes())%60)
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh", int(d.Hours()))
+	default:
+		return fmt.Sprintf("%dd", int(d.Hours()/24))
+	}
+}

@@ -1,0 +1,110 @@
+package gossip
+
+import (
+	"fmt"
+	"net"
+	"strconv"
+
+	"github.com/shoalproject/shoal/internal/errdefs"
+)
+
+// Tags is what a member tells the cluster about itself. Every member
+// gossips its tags with its liveness; they change rarely (SetTags).
+type Tags struct {
+	Region  string // failure domain, coarse: "eu-west"
+	Zone    string // failure domain within the region: "eu-west-1a"
+	API     string // host:port of the member's API server
+	Raft    string // host:port of the member's raft transport
+	Tunnel  string // host:port of the member's peer-to-peer service tunnel
+	Version string // Shoal version the member runs
+}
+
+// The serf tag keys. Short, because every member's tags travel in every
+// alive message and memberlist caps them at 512 bytes.
+const (
+	tagRegion  = "r"
+	tagZone    = "z"
+	tagAPI     = "api"
+	tagRaft    = "raft"
+	tagTunnel  = "tun"
+	tagVersion = "v"
+)
+
+// MaxTagValueLen is the longest value a Tags field may hold, in bytes.
+// With six fields the msgpack encoding is at most about 450 bytes, under
+// memberlist's 512-byte limit; real tags are around 100.
+const MaxTagValueLen = 64
+
+// fields lists each tag with its serf key, in a fixed order.
+func (t *Tags) fields() []struct {
+	key   string
+	name  string
+	value *string
+} {
+	return []struct {
+		key   string
+		name  string
+		value *string
+	}{
+		{tagRegion, "region", &t.Region},
+		{tagZone, "zone", &t.Zone},
+		{tagAPI, "api", &t.API},
+		{tagRaft, "raft", &t.Raft},
+		{tagTunnel, "tunnel", &t.Tunnel},
+		{tagVersion, "version", &t.Version},
+	}
+}
+
+// Validate checks every field's length and that API, Raft and Tunnel are
+// empty or host:port. Errors name the field and wrap errdefs.ErrInvalid.
+func (t Tags) Validate() error {
+	for _, f := range t.fields() {
+		if len(*f.value) > MaxTagValueLen {
+			return fmt.Errorf("gossip tags: %s is %d bytes, at most %d: %w", f.name, len(*f.value), MaxTagValueLen, errdefs.ErrInvalid)
+		}
+	}
+	for _, f := range []struct{ name, value string }{{"api", t.API}, {"raft", t.Raft}, {"tunnel", t.Tunnel}} {
+		if f.value == "" {
+			continue
+		}
+		if err := checkHostPort(f.value); err != nil {
+			return fmt.Errorf("gossip tags: %s %q: %v: %w", f.name, f.value, err, errdefs.ErrInvalid)
+		}
+	}
+	return nil
+}
+
+func checkHostPort(s string) error {
+	host, port, err := net.SplitHostPort(s)
+	if err != nil {
+		return fmt.Errorf("want host:port")
+	}
+	if host == "" {
+		return fmt.Errorf("empty host")
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+		return fmt.Errorf("port %q is not in 1-65535", port)
+	}
+	return nil
+}
+
+// encode returns the serf tag map: short keys, empty fields left out.
+func (t Tags) encode() map[string]string {
+	m := make(map[string]string, 6)
+	for _, f := range t.fields() {
+		if *f.value != "" {
+			m[f.key] = *f.value
+		}
+	}
+	return m
+}
+
+// decodeTags reads a serf tag map. Missing keys leave fields empty and
+// unknown keys (from a newer Shoal) are ignored.
+func decodeTags(m map[string]string) Tags {
+	var t Tags
+	for _, f := range t.fields() {
+		*f.value = m[f.key]
+	}
+	return t
+}

@@ -1,0 +1,190 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/shoalproject/shoal/internal/errdefs"
+)
+
+// Client calls a peer's API. It tries its servers in order and moves to the
+// next one only when a server cannot be reached, never after a server has
+// answered. Safe for concurrent use.
+type Client struct {
+	servers []string
+	token   string
+	http    *http.Client
+}
+
+// NewClient builds a client from a configuration; server, when not empty,
+// replaces the configuration's server list (the CLI's --server).
+func NewClient(cfg *Config, server string) (*Client, error) {
+	tc, err := cfg.TLS()
+	if err != nil {
+		return nil, err
+	}
+	servers := cfg.Servers
+	if server != "" {
+		servers = []string{server}
+	}
+	return NewClientTLS(servers, tc, cfg.Token), nil
+}
+
+// NewClientTLS builds a client from parts: peers calling peers use it with
+// their own certificate.
+func NewClientTLS(servers []string, tc *tls.Config, token string) *Client {
+	tr := &http.Transport{
+		TLSClientConfig:     tc,
+		DialContext:         (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
+		TLSHandshakeTimeout: 5 * time.Second,
+		MaxIdleConnsPerHost: 16,
+		IdleConnTimeout:     90 * time.Second,
+		ForceAttemptHTTP2:   true,
+	}
+	norm := make([]string, 0, len(servers))
+	for _, s := range servers {
+		if !strings.Contains(s, "://") {
+			s = "https://" + s
+		}
+		norm = append(norm, strings.TrimRight(s, "/"))
+	}
+	return &Client{servers: norm, token: token, http: &http.Client{Transport: tr}}
+}
+
+// Close releases idle connections.
+func (c *Client) Close() { c.http.CloseIdleConnections() }
+
+// Do sends a JSON request and decodes a JSON answer into out (when not nil).
+func (c *Client) Do(ctx context.Context, method, path string, in, out any) error {
+	var body []byte
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return err
+		}
+		body = b
+	}
+	var lastErr error
+	for _, server := range c.servers {
+		req, err := http.NewRequestWithContext(ctx, method, server+path, bytes.NewReader(body))
+		if err != nil {
+			return err
+		}
+		if in != nil {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		req.Header.Set("Accept", "application/json")
+		if c.token != "" {
+			req.Header.Set("Authorization", "Bearer "+c.token)
+		}
+		resp, err := c.http.Do(req)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			lastErr = unreachable(server, err)
+			continue
+		}
+		return decode(resp, out)
+	}
+	return lastErr
+}
+
+func unreachable(server string, err error) error {
+	var uerr *url.Error
+	if errors.As(err, &uerr) {
+		err = uerr.Err
+	}
+	if errors.Is(err, errdefs.ErrUnauthenticated) {
+		return fmt.Errorf("%s: %w", server, err)
+	}
+	var cverr *tls.CertificateVerificationError
+	if errors.As(err, &cverr) {
+		return fmt.Errorf("%s: the server's certificate is not signed by this config's CA (%v): %w", server, cverr.Err, errdefs.ErrUnauthenticated)
+	}
+	return fmt.Errorf("%s: %v: %w", server, err, errdefs.ErrUnavailable)
+}
+
+func decode(resp *http.Response, out any) error {
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return fmt.Errorf("read answer: %v: %w", err, errdefs.ErrUnavailable)
+	}
+	if resp.StatusCode >= 300 {
+		var st Status
+		msg := strings.TrimSpace(string(b))
+		if json.Unmarshal(b, &st) == nil && st.Error != "" {
+			msg = st.Error
+		}
+		sentinel := errdefs.FromHTTPStatus(resp.StatusCode)
+		if sentinel == nil {
+			return fmt.Errorf("%s (HTTP %d)", msg, resp.StatusCode)
+		}
+		return &RemoteError{Message: msg, Code: resp.StatusCode, sentinel: sentinel}
+	}
+	if out == nil {
+		return nil
+	}
+	if err := json.Unmarshal(b, out); err != nil {
+		return fmt.Errorf("decode answer: %v", err)
+	}
+	return nil
+}
+
+// RemoteError is an error the server answered with. Its text is the server's
+// message alone; errors.Is matches the errdefs sentinel of its status.
+type RemoteError struct {
+	Message  string
+	Code     int
+	sentinel error
+}
+
+func (e *RemoteError) Error() string { return e.Message }
+
+// Unwrap lets errors.Is(err, errdefs.ErrNotFound) work.
+func (e *RemoteError) Unwrap() error { return e.sentinel }
+
+// Members lists the cluster's peers as the answering peer sees them.
+func (c *Client) Members(ctx context.Context) (*MemberList, error) {
+	var out MemberList
+	return &out, c.Do(ctx, http.MethodGet, PathMembers, nil, &out)
+}
+
+// Version asks the answering peer who it is.
+func (c *Client) Version(ctx context.Context) (*Version, error) {
+	var out Version
+	return &out, c.Do(ctx, http.MethodGet, PathVersion, nil, &out)
+}
+
+// CreateToken makes a join or API token.
+func (c *Client) CreateToken(ctx context.Context, req TokenCreate) (*TokenCreated, error) {
+	var out TokenCreated
+	return &out, c.Do(ctx, http.MethodPost, PathTokens, req, &out)
+}
+
+// Tokens lists the cluster's tokens (never their secrets).
+func (c *Client) Tokens(ctx context.Context) ([]TokenInfo, error) {
+	var out []TokenInfo
+	return out, c.Do(ctx, http.MethodGet, PathTokens, nil, &out)
+}
+
+// RevokeToken revokes a token by ID.
+func (c *Client) RevokeToken(ctx context.Context, id string) error {
+	return c.Do(ctx, http.MethodDelete, PathTokens+"/"+url.PathEscape(id), nil, nil)
+}
+
+// Leave asks the answering peer to leave the cluster gracefully and stop.
+func (c *Client) Leave(ctx context.Context) error {
+	return c.Do(ctx, http.MethodPost, PathLeave, nil, nil)
+}

@@ -1,0 +1,93 @@
+package api
+
+import "time"
+
+// Paths of the API, in one place.
+const (
+	PathHealthz        = "/healthz"
+	PathMetrics        = "/metrics"
+	PathVersion        = "/version"
+	PathJoin           = "/v1/join"
+	PathMembers        = "/v1/members"
+	PathTokens         = "/v1/tokens"
+	PathLeave          = "/v1/leave"
+	PathInternalTokens = "/v1/internal/tokens"
+)
+
+// Status is the body of an error answer.
+type Status struct {
+	Error  string `json:"error"`
+	Reason string `json:"reason,omitempty"` // a short machine word: NotFound, Unauthorized, ...
+}
+
+// Version is what GET /version answers.
+type Version struct {
+	Version   string `json:"version"`
+	GoVersion string `json:"goVersion"`
+	Peer      string `json:"peer"`
+	Cluster   string `json:"cluster"`
+}
+
+// Member is one peer as the answering peer's gossip sees it.
+type Member struct {
+	Name    string    `json:"name"`
+	Address string    `json:"address"` // gossip host:port
+	Status  string    `json:"status"`  // alive, suspect, leaving, left, failed
+	Since   time.Time `json:"since"`   // when it entered Status, by the answering peer's clock
+	Region  string    `json:"region,omitempty"`
+	Zone    string    `json:"zone,omitempty"`
+	API     string    `json:"api,omitempty"`
+	Raft    string    `json:"raft,omitempty"`
+	Tunnel  string    `json:"tunnel,omitempty"`
+	Version string    `json:"version,omitempty"`
+}
+
+// MemberList is the answer of GET /v1/members.
+type MemberList struct {
+	Self    string   `json:"self"`
+	Members []Member `json:"members"`
+}
+
+// TokenInfo describes a token without its secret.
+type TokenInfo struct {
+	ID          string    `json:"id"`
+	Usage       string    `json:"usage"`
+	Description string    `json:"description,omitempty"`
+	Created     time.Time `json:"created"`
+	Expires     time.Time `json:"expires,omitzero"`
+	Revoked     bool      `json:"revoked,omitempty"`
+}
+
+// TokenCreate is the body of POST /v1/tokens.
+type TokenCreate struct {
+	Usage       string        `json:"usage,omitempty"` // default join
+	TTL         time.Duration `json:"ttl,omitempty"`   // 0: never expires
+	Description string        `json:"description,omitempty"`
+}
+
+// TokenCreated answers POST /v1/tokens; Token is shown once and never again.
+type TokenCreated struct {
+	TokenInfo
+	Token string `json:"token"`
+}
+
+// JoinRequest is the body of POST /v1/join; the join token goes in the
+// Authorization header as a bearer token.
+type JoinRequest struct {
+	Name      string   `json:"name"`
+	PublicKey string   `json:"publicKey"` // PEM PKIX; the private key never leaves the joiner
+	IPs       []string `json:"ips"`       // IP SANs for the peer certificate: bind and advertise
+}
+
+// JoinResponse hands a joiner everything it needs to be a peer.
+type JoinResponse struct {
+	ClusterID     string   `json:"clusterID"`
+	ClusterName   string   `json:"clusterName"`
+	CACert        string   `json:"caCert"`
+	CAKey         string   `json:"caKey"`
+	PeerCert      string   `json:"peerCert"`
+	GossipKeyring [][]byte `json:"gossipKeyring"`
+	EncryptionKey []byte   `json:"encryptionKey"`
+	Tokens        []byte   `json:"tokens"`      // the token set, JSON
+	GossipPeers   []string `json:"gossipPeers"` // host:port of live members to join
+}

@@ -1,0 +1,43 @@
+// Package peer wires one Shoal peer: its data directory and identity, the
+// bootstrap of a new cluster and the join of an existing one, the HTTPS API,
+// gossip membership, and graceful leave. It is the only package besides cmd
+// that imports every layer; the layers never import it.
+//
+// # Identity
+//
+// The first peer (no --join) creates the cluster: a CA (ECDSA P-256), a
+// gossip keyring, an AES-256 encryption key for secrets at rest, a join token
+// and an admin client certificate. It writes DIR/admin.conf and
+// DIR/join-token. The CA key, the gossip keyring and the token set are sealed
+// with the encryption key (keys/encryption.key, mode 0600), so none of them
+// lies in plaintext in the data directory.
+//
+// # Join
+//
+// A joiner holds a token K10<ca-hash>::<id>.<secret>. It connects to any
+// peer's API trusting nothing but a server chain whose CA hashes to
+// <ca-hash>, sends its public key and addresses with the token as a bearer
+// credential, and receives its certificate (IP SANs for bind and advertise),
+// the CA and its key, the gossip keyring, the encryption key, the token set
+// and the gossip addresses of live members. Every peer holds the CA key and
+// the tokens, so any peer can admit a joiner.
+//
+// Tokens are a grow-only set whose records only change by being revoked
+// (TokenSet.Merge): a peer that creates or revokes one pushes its set to every
+// live member at once, and every peer exchanges its set with a random member
+// every TokenSyncInterval, so copies converge even across partitions.
+//
+// # Restart and leave
+//
+// A peer restarted on the same data directory keeps its name, certificate
+// and keys, and rejoins the gossip addresses it last knew (and those of
+// --join's members). Leave (shoal leave, SIGTERM) broadcasts a graceful leave
+// and stops; a later restart rejoins.
+//
+// # API
+//
+// HTTPS on the API port with the peer certificate, chained to the CA.
+// Callers authenticate with a certificate the CA signed (peers and admins)
+// or a bearer API token; anything else is 401. /healthz needs nothing and
+// says nothing; /metrics is Prometheus text and needs authentication.
+package peer

@@ -1,0 +1,85 @@
+package peer
+
+import (
+	"log"
+	"log/slog"
+	"net/http"
+	"strconv"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// metrics are the peer's own Prometheus series; the registry also carries
+// the Go runtime and process collectors.
+type metrics struct {
+	requests *prometheus.CounterVec
+	joins    *prometheus.CounterVec
+}
+
+func newMetrics(p *Peer) (*prometheus.Registry, *metrics) {
+	reg := prometheus.NewRegistry()
+	m := &metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "shoal_api_requests_total", Help: "API requests answered, by method and status code.",
+		}, []string{"method", "code"}),
+		joins: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "shoal_joins_total", Help: "Join requests this peer answered, by result (admitted, rejected).",
+		}, []string{"result"}),
+	}
+	build := prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "shoal_build_info", Help: "Always 1; labels say the build.",
+		ConstLabels: prometheus.Labels{"version": Version, "peer": p.cfg.Name},
+	})
+	build.Set(1)
+	reg.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		m.requests, m.joins, build,
+		&gossipCollector{p: p},
+	)
+	return reg, m
+}
+
+// gossipCollector reads membership counts at scrape time.
+type gossipCollector struct{ p *Peer }
+
+var (
+	membersDesc = prometheus.NewDesc("shoal_gossip_members", "Members this peer knows, by status.", []string{"status"}, nil)
+	dropsDesc   = prometheus.NewDesc("shoal_gossip_event_drops_total", "Membership events dropped because a subscriber was slow.", nil, nil)
+)
+
+func (c *gossipCollector) Describe(ch chan<- *prometheus.Desc) { ch <- membersDesc; ch <- dropsDesc }
+
+func (c *gossipCollector) Collect(ch chan<- prometheus.Metric) {
+	st := c.p.gossip.Stats()
+	for status, n := range map[string]int{"alive": st.Alive, "suspect": st.Suspect, "leaving": st.Leaving, "left": st.Left, "failed": st.Failed} {
+		ch <- prometheus.MustNewConstMetric(membersDesc, prometheus.GaugeValue, float64(n), status)
+	}
+	ch <- prometheus.MustNewConstMetric(dropsDesc, prometheus.CounterValue, float64(st.EventsDropped))
+}
+
+// instrument counts every request by method and status.
+func (m *metrics) instrument(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		h.ServeHTTP(sw, r)
+		m.requests.WithLabelValues(r.Method, strconv.Itoa(sw.status)).Inc()
+	})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// slogErrorLog routes net/http's own error log (TLS handshake failures and
+// the like) into slog at debug level: a port scanner should not flood logs.
+func slogErrorLog(l *slog.Logger) *log.Logger {
+	return slog.NewLogLogger(l.Handler(), slog.LevelDebug)
+}

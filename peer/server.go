@@ -1,0 +1,205 @@
+package peer
+
+import (
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/shoalproject/shoal/internal/errdefs"
+	"github.com/shoalproject/shoal/peer/api"
+	"github.com/shoalproject/shoal/peer/pki"
+)
+
+// principal is who made a request.
+type principal struct {
+	kind string // "peer", "admin" or "token"
+	name string
+}
+
+func (p *Peer) serve() {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET "+api.PathHealthz, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	mux.Handle("POST "+api.PathJoin, p.handle(nil, func(r *http.Request, _ principal) (any, error) { return p.admit(r) }))
+	mux.Handle("GET "+api.PathMetrics, p.authenticated(promhttp.HandlerFor(p.reg, promhttp.HandlerOpts{})))
+	mux.Handle("GET "+api.PathVersion, p.handle(anyone, p.version))
+	mux.Handle("GET "+api.PathMembers, p.handle(anyone, p.members))
+	mux.Handle("GET "+api.PathTokens, p.handle(anyone, p.listTokens))
+	mux.Handle("POST "+api.PathTokens, p.handle(anyone, p.createToken))
+	mux.Handle("DELETE "+api.PathTokens+"/{id}", p.handle(anyone, p.revokeToken))
+	mux.Handle("POST "+api.PathLeave, p.handle(anyone, p.leave))
+	mux.Handle("POST "+api.PathInternalTokens, p.handle(peersOnly, p.exchangeTokens))
+
+	p.srv = &http.Server{
+		Handler:           p.metrics.instrument(mux),
+		ReadHeaderTimeout: 10 * time.Second,
+		TLSConfig: &tls.Config{
+			Certificates: p.peerTLS.Certificates,
+			ClientAuth:   tls.VerifyClientCertIfGiven,
+			ClientCAs:    p.st.CA.Pool(),
+			MinVersion:   tls.VersionTLS12,
+		},
+		ErrorLog: slogErrorLog(p.log),
+	}
+	p.bg.Add(1)
+	go func() {
+		defer p.bg.Done()
+		if err := p.srv.ServeTLS(p.ln, "", ""); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			p.log.Error("api server stopped", "err", err)
+		}
+	}()
+}
+
+// authorize decides whether a principal may call a route.
+type authorize func(principal) error
+
+func anyone(principal) error { return nil }
+
+func peersOnly(who principal) error {
+	if who.kind != "peer" {
+		return fmt.Errorf("%s %q: only peers may call this: %w", who.kind, who.name, errdefs.ErrForbidden)
+	}
+	return nil
+}
+
+// identify says who made a request: a client certificate that the CA signed
+// (the TLS handshake has verified it) or a bearer API token.
+func (p *Peer) identify(r *http.Request) (principal, error) {
+	if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
+		c := r.TLS.PeerCertificates[0]
+		if isPeer(r.TLS.PeerCertificates) {
+			return principal{kind: "peer", name: c.Subject.CommonName}, nil
+		}
+		if len(c.Subject.Organization) > 0 && c.Subject.Organization[0] == pki.OrgAdmins {
+			return principal{kind: "admin", name: c.Subject.CommonName}, nil
+		}
+		return principal{}, fmt.Errorf("certificate %q has no Shoal role: %w", c.Subject.CommonName, errdefs.ErrForbidden)
+	}
+	id, secret, ok := bearer(r)
+	if !ok {
+		return principal{}, fmt.Errorf("no client certificate and no bearer token: %w", errdefs.ErrUnauthenticated)
+	}
+	p.mu.Lock()
+	_, err := p.st.Tokens.Authenticate(id, secret, UsageAPI, p.cfg.Now())
+	p.mu.Unlock()
+	if err != nil {
+		return principal{}, err
+	}
+	return principal{kind: "token", name: id}, nil
+}
+
+// bearer takes "<id>.<secret>" (or the full K10 form) out of the
+// Authorization header.
+func bearer(r *http.Request) (id, secret string, ok bool) {
+	h := r.Header.Get("Authorization")
+	raw, found := strings.CutPrefix(h, "Bearer ")
+	if !found {
+		return "", "", false
+	}
+	t, err := ParseToken(raw)
+	if err != nil {
+		return "", "", false
+	}
+	return t.ID, t.Secret, true
+}
+
+func (p *Peer) authenticated(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, err := p.identify(r); err != nil {
+			writeError(w, err)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// handle adapts a JSON handler: it authenticates (unless authz is nil, for
+// the join route, which checks its own token), authorizes, calls fn and
+// writes its answer or its error.
+func (p *Peer) handle(authz authorize, fn func(*http.Request, principal) (any, error)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var who principal
+		if authz != nil {
+			var err error
+			if who, err = p.identify(r); err == nil {
+				err = authz(who)
+			}
+			if err != nil {
+				writeError(w, err)
+				return
+			}
+		}
+		out, err := fn(r, who)
+		if err != nil {
+			if errdefs.HTTPStatus(err) == http.StatusInternalServerError {
+				p.log.Error("api call failed", "method", r.Method, "path", r.URL.Path, "err", err)
+			}
+			writeError(w, err)
+			return
+		}
+		status := http.StatusOK
+		if r.Method == http.MethodPost {
+			status = http.StatusCreated
+		}
+		if out == nil {
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		writeJSON(w, status, out)
+	})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func writeError(w http.ResponseWriter, err error) {
+	status := errdefs.HTTPStatus(err)
+	if status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="shoal"`)
+	}
+	writeJSON(w, status, api.Status{Error: err.Error(), Reason: strings.ReplaceAll(http.StatusText(status), " ", "")})
+}
+
+func (p *Peer) version(*http.Request, principal) (any, error) {
+	return api.Version{Version: Version, GoVersion: runtime.Version(), Peer: p.cfg.Name, Cluster: p.st.ClusterName}, nil
+}
+
+func (p *Peer) members(*http.Request, principal) (any, error) {
+	out := api.MemberList{Self: p.cfg.Name}
+	for _, m := range p.gossip.Members() {
+		out.Members = append(out.Members, api.Member{
+			Name:    m.Name,
+			Address: m.GossipAddr(),
+			Status:  string(m.Status),
+			Since:   m.Since,
+			Region:  m.Tags.Region,
+			Zone:    m.Tags.Zone,
+			API:     m.Tags.API,
+			Raft:    m.Tags.Raft,
+			Tunnel:  m.Tags.Tunnel,
+			Version: m.Tags.Version,
+		})
+	}
+	return out, nil
+}
+
+func (p *Peer) leave(_ *http.Request, who principal) (any, error) {
+	p.log.Info("leave requested through the API", "by", who.name)
+	select {
+	case p.leaveReq <- struct{}{}:
+	default:
+	}
+	return api.Status{Error: "", Reason: "Leaving"}, nil
+}
