@@ -11,7 +11,9 @@ import (
 // that forwards their lines to l at debug level: they are chatty, and
 // what matters to an operator (joins, failures, leaves) this package logs
 // itself at info level. The library's own level ("[WARN]") is kept as the
-// attribute lib_level.
+// attribute lib_level. One line is promoted to a warning: gossip this
+// member could not decrypt, which is what a peer with the wrong key
+// looks like from inside the cluster.
 func libLogger(l *slog.Logger) *log.Logger {
 	return log.New(libLogWriter{l}, "", 0)
 }
@@ -19,10 +21,14 @@ func libLogger(l *slog.Logger) *log.Logger {
 type libLogWriter struct{ l *slog.Logger }
 
 func (w libLogWriter) Write(p []byte) (int, error) {
+	line := strings.TrimSpace(string(p))
+	if strings.Contains(line, "no installed keys could decrypt") {
+		w.l.Warn("rejected gossip that no key in our keyring decrypts (a peer with the wrong key?)", "detail", line)
+		return len(p), nil
+	}
 	if !w.l.Enabled(context.Background(), slog.LevelDebug) {
 		return len(p), nil
 	}
-	line := strings.TrimSpace(string(p))
 	var level, lib string
 	if strings.HasPrefix(line, "[") {
 		if i := strings.IndexByte(line, ']'); i > 0 {

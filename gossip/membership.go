@@ -232,7 +232,7 @@ func (m *Membership) Shutdown() error {
 
 // Stats is a snapshot of counters for metrics.
 type Stats struct {
-	Alive, Suspect, Leaving, Left, Failed int // members by status, this member included
+	Alive, Suspect, Leaving, Left, Failed int    // members by status, this member included
 	EventsDropped                         uint64 // events lost to full subscriber buffers, since Start
 	Subscribers                           int
 	// HealthScore is Lifeguard's local health: 0 is healthy; higher means

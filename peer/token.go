@@ -94,7 +94,7 @@ func ParseToken(s string) (ParsedToken, error) {
 	}
 	id, secret, ok := strings.Cut(rest, ".")
 	if !ok || !tokenIDRe.MatchString(id) || !tokenSecretRe.MatchString(secret) {
-		return p, fmt.Errorf("token: want <6 chars a-z0-9>.<16 chars a-z0-9> after the CA hash: %w", errdefs.ErrInvalid)
+		return p, fmt.Errorf("token: want K10<ca-hash>::<id>.<secret> (a join token) or <id>.<secret> (an API token), where id is 6 and secret 16 characters of a-z0-9: %w", errdefs.ErrInvalid)
 	}
 	p.ID, p.Secret = id, secret
 	return p, nil

@@ -61,7 +61,9 @@ func (p *Peer) revokeToken(r *http.Request, who principal) (any, error) {
 }
 
 // updateTokens changes the token set, persists it, and pushes it to every
-// live member at once (best effort; anti-entropy covers what a push misses).
+// live member before it returns, so a token made through one peer is
+// accepted by all of them at once. A push that fails is logged; the
+// anti-entropy loop delivers it later.
 func (p *Peer) updateTokens(change func(TokenSet) error) error {
 	p.mu.Lock()
 	next := p.st.Tokens.Clone()
@@ -75,23 +77,19 @@ func (p *Peer) updateTokens(change func(TokenSet) error) error {
 	if err != nil {
 		return err
 	}
-	p.bg.Add(1)
-	go func() {
-		defer p.bg.Done()
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		var wg sync.WaitGroup
-		for _, addr := range p.otherLiveAPIs() {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				if err := p.exchangeTokensWith(ctx, addr); err != nil {
-					p.log.Warn("token push failed; anti-entropy will retry", "to", addr, "err", err)
-				}
-			}()
-		}
-		wg.Wait()
-	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	var wg sync.WaitGroup
+	for _, addr := range p.otherLiveAPIs() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := p.exchangeTokensWith(ctx, addr); err != nil {
+				p.log.Warn("token push failed; anti-entropy will retry", "to", addr, "err", err)
+			}
+		}()
+	}
+	wg.Wait()
 	return nil
 }
 

@@ -1,0 +1,184 @@
+package peer
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/shoalproject/shoal/gossip"
+	"github.com/shoalproject/shoal/peer/api"
+)
+
+// testCluster runs peers in this process on 127.0.0.1 with free ports and
+// real gossip sockets.
+type testCluster struct {
+	t     *testing.T
+	base  string
+	dirs  map[string]string
+	peers map[string]*Peer
+	now   func() time.Time
+}
+
+func newTestCluster(t *testing.T) *testCluster {
+	// base is made before the cleanup below is registered, so peers stop
+	// before their directories are removed.
+	c := &testCluster{t: t, base: t.TempDir(), dirs: map[string]string{}, peers: map[string]*Peer{}, now: time.Now}
+	t.Cleanup(func() {
+		for _, p := range c.peers {
+			p.Kill()
+		}
+	})
+	return c
+}
+
+func testLogger(t *testing.T) *slog.Logger {
+	if testing.Verbose() {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
+func (c *testCluster) config(name, join, token string) Config {
+	dir, ok := c.dirs[name]
+	if !ok {
+		dir = filepath.Join(c.base, name)
+		c.dirs[name] = dir
+	}
+	return Config{
+		Name: name, DataDir: dir, BindAddr: "127.0.0.1",
+		Region: "r1", Zone: "z-" + name,
+		Join: join, Token: token,
+		TokenSyncInterval: 200 * time.Millisecond,
+		Logger:            testLogger(c.t),
+		Now:               c.now,
+	}
+}
+
+// start starts (or restarts) a peer; join names the peer to join through.
+func (c *testCluster) start(name, via string) *Peer {
+	c.t.Helper()
+	p, err := c.tryStart(name, via, "")
+	if err != nil {
+		c.t.Fatalf("start %s: %v", name, err)
+	}
+	return p
+}
+
+func (c *testCluster) tryStart(name, via, token string) (*Peer, error) {
+	join := ""
+	if via != "" {
+		join = c.peers[via].APIAddr()
+		if token == "" {
+			token = c.joinToken()
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	p, err := Start(ctx, c.config(name, join, token))
+	if err != nil {
+		return nil, err
+	}
+	c.peers[name] = p
+	return p, nil
+}
+
+// joinToken is the token the first peer wrote at bootstrap.
+func (c *testCluster) joinToken() string {
+	for _, dir := range c.dirs {
+		if b, err := os.ReadFile(filepath.Join(dir, FileJoinToken)); err == nil {
+			return strings.TrimSpace(string(b))
+		}
+	}
+	c.t.Fatal("no peer has a join-token file")
+	return ""
+}
+
+func (c *testCluster) client(name string) *api.Client {
+	c.t.Helper()
+	cfg, err := c.peers[name].AdminConfig()
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	cl, err := api.NewClient(cfg, "")
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	c.t.Cleanup(cl.Close)
+	return cl
+}
+
+// statuses is name -> status as one peer's API reports it.
+func (c *testCluster) statuses(via string) map[string]string {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	ml, err := c.client(via).Members(ctx)
+	if err != nil {
+		return nil
+	}
+	out := map[string]string{}
+	for _, m := range ml.Members {
+		out[m.Name] = m.Status
+	}
+	return out
+}
+
+// waitStatus waits until every peer in observers reports name in status.
+func (c *testCluster) waitStatus(name, status string, observers ...string) {
+	c.t.Helper()
+	waitFor(c.t, 20*time.Second, name+" "+status+" everywhere", func() bool {
+		for _, o := range observers {
+			if c.statuses(o)[name] != status {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+func (c *testCluster) names() []string {
+	var out []string
+	for n, p := range c.peers {
+		select {
+		case <-p.Done():
+		default:
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// waitFor polls cond until it holds or the deadline passes.
+func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// fakeClock is a settable clock for token expiry.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (f *fakeClock) Now() time.Time { f.mu.Lock(); defer f.mu.Unlock(); return f.t }
+
+func (f *fakeClock) Advance(d time.Duration) { f.mu.Lock(); f.t = f.t.Add(d); f.mu.Unlock() }
+
+var _ = gossip.StatusAlive
+
+func readAll(resp *http.Response) string {
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}
