@@ -1,7 +1,6 @@
 package gossip
 
 import (
-	"context"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -18,20 +17,27 @@ type sighting struct {
 
 // watcher collects the events of many members on one channel.
 type watcher struct {
-	t  testing.TB
-	ch chan sighting
-	wg sync.WaitGroup
+	t       testing.TB
+	ch      chan sighting
+	wg      sync.WaitGroup
+	cancels []func()
 }
 
 func newWatcher(t testing.TB) *watcher {
 	w := &watcher{t: t, ch: make(chan sighting, 4096)}
-	t.Cleanup(w.wg.Wait)
+	t.Cleanup(func() {
+		for _, cancel := range w.cancels {
+			cancel()
+		}
+		w.wg.Wait()
+	})
 	return w
 }
 
-// watch forwards m's events until m shuts down.
+// watch forwards m's events until m shuts down or the test ends.
 func (w *watcher) watch(m *Membership) {
-	ch, _ := m.Subscribe(1024)
+	ch, cancel := m.Subscribe(1024)
+	w.cancels = append(w.cancels, cancel)
 	w.wg.Add(1)
 	go func() {
 		defer w.wg.Done()
@@ -176,5 +182,3 @@ func TestFailureDetectionIsAboutASecond(t *testing.T) {
 		}
 	}
 }
-
-var _ = context.Background
