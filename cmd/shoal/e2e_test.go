@@ -72,14 +72,14 @@ func (s *syncBuffer) Write(p []byte) (int, error) {
 func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 type procCluster struct {
-	t      *testing.T
+	t      testing.TB
 	base   string
 	subnet int32
 	agents map[string]*agent
 	config string // admin.conf of the first peer
 }
 
-func newProcCluster(t *testing.T) *procCluster {
+func newProcCluster(t testing.TB) *procCluster {
 	if testing.Short() {
 		t.Skip("starts agent processes; skipped with -short")
 	}
@@ -183,6 +183,20 @@ func (c *procCluster) cli(args ...string) (string, error) {
 		return out.String(), fmt.Errorf("shoal %s: %v: %s", strings.Join(args, " "), err, errb.String())
 	}
 	return out.String(), nil
+}
+
+// apiClient talks to one agent with the admin config.
+func (c *procCluster) apiClient(a *agent) *api.Client {
+	cfg, err := api.LoadConfig(c.config)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	cl, err := api.NewClient(cfg, "https://"+a.api())
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	c.t.Cleanup(cl.Close)
+	return cl
 }
 
 func (c *procCluster) statuses(via *agent) map[string]string {
