@@ -1,0 +1,132 @@
+package consensus
+
+import (
+	"errors"
+	"reflect"
+	"testing"
+
+	"github.com/shoalproject/shoal/internal/errdefs"
+)
+
+func TestBatchRoundTrip(t *testing.T) {
+	tests := []Batch{
+		{},
+		{Commands: []Command{create(obj("ConfigMap", "default", "app", map[string]string{"app": "web"}, `{"a":1}`))}},
+		{Commands: []Command{
+			update(Object{Kind: "Pod", Namespace: "ns", Name: "p", Data: []byte{0, 1, 2, 255}}, 42),
+			del("Node", "", "n1", 7),
+		}},
+	}
+	for _, b := range tests {
+		p, err := EncodeBatch(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p[0] != formatJSONv1 {
+			t.Errorf("leading byte %d; want the format byte %d", p[0], formatJSONv1)
+		}
+		got, err := DecodeBatch(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(b.Commands) == 0 {
+			b.Commands = nil
+		}
+		if !reflect.DeepEqual(got, b) {
+			t.Errorf("round trip = %+v; want %+v", got, b)
+		}
+	}
+}
+
+func TestDecodeInvalid(t *testing.T) {
+	good, _ := EncodeBatch(Batch{Commands: []Command{del("Node", "", "n1", 0)}})
+	for name, p := range map[string][]byte{
+		"nil":            nil,
+		"empty":          {},
+		"format only":    {formatJSONv1},
+		"unknown format": append([]byte{2}, good[1:]...),
+		"no format byte": good[1:],
+		"truncated":      good[:len(good)-1],
+		"trailing data":  append(append([]byte{}, good...), '{'),
+		"wrong type":     append([]byte{formatJSONv1}, `{"commands":"no","index":"no"}`...),
+	} {
+		if _, err := DecodeBatch(p); !errors.Is(err, errdefs.ErrInvalid) {
+			t.Errorf("DecodeBatch(%s) = %v; want ErrInvalid", name, err)
+		}
+		if _, err := DecodeResult(p); !errors.Is(err, errdefs.ErrInvalid) {
+			t.Errorf("DecodeResult(%s) = %v; want ErrInvalid", name, err)
+		}
+	}
+}
+
+func TestResultRoundTrip(t *testing.T) {
+	tests := []Result{
+		{Index: 3},
+		{Index: 9, Objects: []Object{{Kind: "Pod", Namespace: "a", Name: "b", Labels: map[string]string{"x": "y"}, ResourceVersion: 9, CreateVersion: 2, Data: []byte("{}")}}},
+		{Index: 10, Err: "update Pod/a/b: conflict", Code: "Conflict", Failed: 2},
+	}
+	for _, r := range tests {
+		got, err := DecodeResult(EncodeResult(r))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, r) {
+			t.Errorf("round trip = %+v; want %+v", got, r)
+		}
+	}
+}
+
+func TestResultError(t *testing.T) {
+	sentinels := []error{errdefs.ErrNotFound, errdefs.ErrAlreadyExists, errdefs.ErrConflict, errdefs.ErrInvalid}
+	tests := []struct {
+		code string
+		want error // nil: wraps no sentinel
+	}{
+		{"NotFound", errdefs.ErrNotFound},
+		{"AlreadyExists", errdefs.ErrAlreadyExists},
+		{"Conflict", errdefs.ErrConflict},
+		{"Invalid", errdefs.ErrInvalid},
+		{"Exploded", nil},
+		{"", nil},
+	}
+	for _, tt := range tests {
+		r := Result{Index: 4, Err: "something about Pod/a/b", Code: tt.code}
+		err := r.Error()
+		if err == nil || err.Error() != r.Err {
+			t.Errorf("code %q: Error() = %v; want the text %q", tt.code, err, r.Err)
+			continue
+		}
+		for _, s := range sentinels {
+			if got := errors.Is(err, s); got != (s == tt.want) {
+				t.Errorf("code %q: errors.Is(%v) = %v", tt.code, s, got)
+			}
+		}
+	}
+	if err := (Result{Index: 4}).Error(); err != nil {
+		t.Errorf("success Error() = %v; want nil", err)
+	}
+}
+
+// TestResultErrorAfterTheWire: a failure from Apply, encoded and decoded as
+// it is between replica and proposer, still matches its sentinel.
+func TestResultErrorAfterTheWire(t *testing.T) {
+	tests := []struct {
+		cmd  Command
+		want error
+	}{
+		{create(obj("ConfigMap", "default", "app", nil, "")), errdefs.ErrAlreadyExists},
+		{update(obj("ConfigMap", "default", "nope", nil, ""), 0), errdefs.ErrNotFound},
+		{update(obj("ConfigMap", "default", "app", nil, ""), 1), errdefs.ErrConflict},
+		{del("", "", "", 0), errdefs.ErrInvalid},
+	}
+	for _, tt := range tests {
+		res, _ := seeded(t).Apply(10, Batch{Commands: []Command{tt.cmd}})
+		got, err := DecodeResult(EncodeResult(res))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := got.Error(); !errors.Is(err, tt.want) || err.Error() != res.Err {
+			t.Errorf("%s: Error() = %v; want %v with text %q", tt.cmd.Op, err, tt.want, res.Err)
+		}
+	}
+}

@@ -1,0 +1,399 @@
+package consensus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/lni/dragonboat/v4"
+	"github.com/lni/dragonboat/v4/config"
+	dlog "github.com/lni/dragonboat/v4/logger"
+	sm "github.com/lni/dragonboat/v4/statemachine"
+
+	"github.com/shoalproject/shoal/internal/errdefs"
+)
+
+// HostConfig configures the one raft host of a peer.
+type HostConfig struct {
+	// Dir holds the raft log (LogDB) and snapshots.
+	Dir string
+	// RaftAddress is the fixed host:port other hosts reach this one at; it
+	// never changes for a peer (dragonboat's node registry stays off).
+	RaftAddress string
+	// ListenAddress is the host:port to listen on; default RaftAddress.
+	ListenAddress string
+	// CAFile, CertFile and KeyFile turn on mutual TLS between hosts, with
+	// the cluster CA and the peer's certificate. All three or none.
+	CAFile, CertFile, KeyFile string
+	// RTT is the round trip time between hosts that raft plans around;
+	// elections take ElectionRTT of them. Default 20 ms.
+	RTT time.Duration
+	// ElectionRTT and HeartbeatRTT are in RTTs; defaults 10 and 1.
+	ElectionRTT, HeartbeatRTT uint64
+	// SnapshotEntries: a replica snapshots every this many entries (and
+	// compacts its log); default 10000.
+	SnapshotEntries uint64
+	// HistoryLimit is how many recent changes a replica keeps for watches;
+	// older starting points get ErrGone. Default 10000.
+	HistoryLimit int
+	Logger       *slog.Logger
+}
+
+// Host runs this peer's replicas of any number of shards on one dragonboat
+// NodeHost. Safe for concurrent use.
+type Host struct {
+	cfg HostConfig
+	nh  *dragonboat.NodeHost
+	log *slog.Logger
+
+	mu       sync.Mutex
+	replicas map[uint64]*replicaSM // by shard
+}
+
+// NewHost starts the NodeHost. Its LogDB is sized small (one LogDB shard,
+// 1 MiB write buffers): dragonboat's default reserves gigabytes.
+func NewHost(cfg HostConfig) (*Host, error) {
+	if cfg.Dir == "" || cfg.RaftAddress == "" {
+		return nil, fmt.Errorf("raft host: Dir and RaftAddress are required: %w", errdefs.ErrInvalid)
+	}
+	tls := cfg.CAFile != "" || cfg.CertFile != "" || cfg.KeyFile != ""
+	if tls && (cfg.CAFile == "" || cfg.CertFile == "" || cfg.KeyFile == "") {
+		return nil, fmt.Errorf("raft host: CAFile, CertFile and KeyFile go together: %w", errdefs.ErrInvalid)
+	}
+	if cfg.RTT == 0 {
+		cfg.RTT = 20 * time.Millisecond
+	}
+	if cfg.ElectionRTT == 0 {
+		cfg.ElectionRTT = 10
+	}
+	if cfg.HeartbeatRTT == 0 {
+		cfg.HeartbeatRTT = 1
+	}
+	if cfg.SnapshotEntries == 0 {
+		cfg.SnapshotEntries = 10000
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
+		return nil, err
+	}
+	quietDragonboat()
+	nhc := config.NodeHostConfig{
+		NodeHostDir:    filepath.Join(cfg.Dir, "nodehost"),
+		WALDir:         filepath.Join(cfg.Dir, "wal"),
+		RTTMillisecond: uint64(cfg.RTT / time.Millisecond),
+		RaftAddress:    cfg.RaftAddress,
+		ListenAddress:  cfg.ListenAddress,
+		MutualTLS:      tls,
+		CAFile:         cfg.CAFile,
+		CertFile:       cfg.CertFile,
+		KeyFile:        cfg.KeyFile,
+		Expert: config.ExpertConfig{
+			LogDB:  smallLogDB(),
+			Engine: smallEngine(),
+		},
+	}
+	nh, err := dragonboat.NewNodeHost(nhc)
+	if err != nil {
+		return nil, fmt.Errorf("raft host on %s: %v: %w", cfg.RaftAddress, err, errdefs.ErrUnavailable)
+	}
+	return &Host{cfg: cfg, nh: nh, log: cfg.Logger.With("component", "consensus"), replicas: map[uint64]*replicaSM{}}, nil
+}
+
+// smallLogDB is one LogDB shard with small write buffers: a few MB instead
+// of dragonboat's default gigabytes. Measured in the package benchmarks.
+func smallLogDB() config.LogDBConfig {
+	c := config.GetTinyMemLogDBConfig()
+	c.Shards = 1
+	c.KVWriteBufferSize = 1 << 20
+	c.KVMaxWriteBufferNumber = 2
+	c.KVMaxBackgroundCompactions = 1
+	c.KVMaxBackgroundFlushes = 1
+	c.KVKeepLogFileNum = 4
+	c.KVTargetFileSizeBase = 4 << 20
+	c.KVMaxBytesForLevelBase = 64 << 20
+	c.SaveBufferSize = 16 << 10
+	c.MaxSaveBufferSize = 4 << 20
+	return c
+}
+
+// smallEngine runs dragonboat's pipeline on a few goroutines: this machine
+// class has 2 cores, and a peer holds a handful of shards.
+func smallEngine() config.EngineConfig {
+	return config.EngineConfig{ExecShards: 4, CommitShards: 4, ApplyShards: 4, SnapshotShards: 2, CloseShards: 2}
+}
+
+var quietOnce sync.Once
+
+// quietDragonboat keeps dragonboat's own loggers to warnings and errors.
+func quietDragonboat() {
+	quietOnce.Do(func() {
+		for _, name := range []string{"dragonboat", "raft", "rsm", "transport", "logdb", "raftpb", "config", "settings", "grpc", "tan", "registry"} {
+			dlog.GetLogger(name).SetLevel(dlog.ERROR)
+		}
+	})
+}
+
+// RaftAddress is this host's fixed raft address.
+func (h *Host) RaftAddress() string { return h.cfg.RaftAddress }
+
+// StartReplica starts this host's replica of a shard. initial maps replica
+// IDs to raft addresses for a new shard; join starts a replica that was
+// added to a running shard (initial is then empty); a restarted replica
+// passes neither and recovers from its log.
+func (h *Host) StartReplica(shardID, replicaID uint64, initial map[uint64]string, join, nonVoting bool) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if _, ok := h.replicas[shardID]; ok {
+		return nil
+	}
+	members := map[uint64]dragonboat.Target{}
+	for id, addr := range initial {
+		members[id] = addr
+	}
+	rc := config.Config{
+		ReplicaID:           replicaID,
+		ShardID:             shardID,
+		CheckQuorum:         true,
+		PreVote:             true,
+		ElectionRTT:         h.cfg.ElectionRTT,
+		HeartbeatRTT:        h.cfg.HeartbeatRTT,
+		SnapshotEntries:     h.cfg.SnapshotEntries,
+		CompactionOverhead:  h.cfg.SnapshotEntries / 2,
+		OrderedConfigChange: true,
+		IsNonVoting:         nonVoting,
+		MaxInMemLogSize:     16 << 20,
+	}
+	var created *replicaSM
+	create := func(shardID, replicaID uint64) sm.IStateMachine {
+		created = newReplicaSM(shardID, h.cfg.HistoryLimit)
+		return created
+	}
+	if err := h.nh.StartReplica(members, join, create, rc); err != nil {
+		return fmt.Errorf("start replica %d of shard %d: %v: %w", replicaID, shardID, err, errdefs.ErrUnavailable)
+	}
+	h.replicas[shardID] = created
+	return nil
+}
+
+// StopReplica stops this host's replica of a shard; its data stays.
+func (h *Host) StopReplica(shardID uint64) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if _, ok := h.replicas[shardID]; !ok {
+		return nil
+	}
+	delete(h.replicas, shardID)
+	if err := h.nh.StopShard(shardID); err != nil && !errors.Is(err, dragonboat.ErrShardNotFound) {
+		return err
+	}
+	return nil
+}
+
+// Has says whether this host runs a replica of the shard.
+func (h *Host) Has(shardID uint64) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	_, ok := h.replicas[shardID]
+	return ok
+}
+
+func (h *Host) replica(shardID uint64) (*replicaSM, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	r, ok := h.replicas[shardID]
+	if !ok {
+		return nil, fmt.Errorf("shard %d: no replica on this peer: %w", shardID, errdefs.ErrUnavailable)
+	}
+	return r, nil
+}
+
+// Propose commits a batch to a shard and returns what it did. A batch that
+// the state refused (conflict, not found, ...) comes back as the error.
+func (h *Host) Propose(ctx context.Context, shardID uint64, b Batch) (Result, error) {
+	if _, err := h.replica(shardID); err != nil {
+		return Result{}, err
+	}
+	cmd, err := EncodeBatch(b)
+	if err != nil {
+		return Result{}, err
+	}
+	ctx, cancel := withDefaultTimeout(ctx)
+	defer cancel()
+	for {
+		r, err := h.nh.SyncPropose(ctx, h.nh.GetNoOPSession(shardID), cmd)
+		if err != nil {
+			if retryable(err) && ctx.Err() == nil {
+				if werr := pause(ctx); werr == nil {
+					continue
+				}
+			}
+			return Result{}, fmt.Errorf("shard %d: propose: %w", shardID, raftError(err))
+		}
+		res, err := DecodeResult(r.Data)
+		if err != nil {
+			return Result{}, err
+		}
+		return res, res.Error()
+	}
+}
+
+// Read answers a query from this host's replica: linearizable (through a
+// ReadIndex round with the leader) or local (whatever this replica has
+// applied).
+func (h *Host) read(ctx context.Context, shardID uint64, q any, linearizable bool) (any, error) {
+	if _, err := h.replica(shardID); err != nil {
+		return nil, err
+	}
+	if !linearizable {
+		v, err := h.nh.StaleRead(shardID, q)
+		if err != nil && !isDomainError(err) {
+			return nil, fmt.Errorf("shard %d: read: %w", shardID, raftError(err))
+		}
+		return v, err
+	}
+	ctx, cancel := withDefaultTimeout(ctx)
+	defer cancel()
+	for {
+		v, err := h.nh.SyncRead(ctx, shardID, q)
+		if err == nil || isDomainError(err) {
+			return v, err
+		}
+		if retryable(err) && ctx.Err() == nil {
+			if werr := pause(ctx); werr == nil {
+				continue
+			}
+		}
+		return nil, fmt.Errorf("shard %d: read: %w", shardID, raftError(err))
+	}
+}
+
+// Get reads one object.
+func (h *Host) Get(ctx context.Context, shardID uint64, k Key, linearizable bool) (Object, error) {
+	v, err := h.read(ctx, shardID, getQuery{key: k}, linearizable)
+	if err != nil {
+		return Object{}, err
+	}
+	return v.(Object), nil
+}
+
+// List reads the objects a filter selects, and the index they were read at.
+func (h *Host) List(ctx context.Context, shardID uint64, f Filter, linearizable bool) (ListResult, error) {
+	if _, err := ParseSelector(f.Selector); err != nil {
+		return ListResult{}, err
+	}
+	v, err := h.read(ctx, shardID, listQuery{filter: f}, linearizable)
+	if err != nil {
+		return ListResult{}, err
+	}
+	return v.(ListResult), nil
+}
+
+// Watch streams every change after fromRV that the filter selects, in
+// order, each once. The channel closes when ctx ends, when the consumer fell
+// too far behind, or when the replica stops or restores a snapshot; the
+// consumer then watches again from the last version it saw (and relists on
+// ErrGone).
+func (h *Host) Watch(ctx context.Context, shardID uint64, fromRV uint64, f Filter) (<-chan Event, error) {
+	r, err := h.replica(shardID)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := ParseSelector(f.Selector); err != nil {
+		return nil, err
+	}
+	w, backlog, err := r.watch(fromRV, f, 1024)
+	if err != nil {
+		return nil, fmt.Errorf("shard %d: watch from %d: %w", shardID, fromRV, err)
+	}
+	out := make(chan Event, 64)
+	go func() {
+		defer close(out)
+		defer r.unwatch(w)
+		for _, e := range backlog {
+			select {
+			case out <- e:
+			case <-ctx.Done():
+				return
+			}
+		}
+		for {
+			select {
+			case e, ok := <-w.ch:
+				if !ok {
+					return
+				}
+				select {
+				case out <- e:
+				case <-ctx.Done():
+					return
+				}
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return out, nil
+}
+
+// Leader reports the shard's leader replica ID as this host knows it.
+func (h *Host) Leader(shardID uint64) (leaderID uint64, term uint64, ok bool) {
+	id, term, valid, err := h.nh.GetLeaderID(shardID)
+	return id, term, err == nil && valid
+}
+
+// Close stops every replica and the NodeHost.
+func (h *Host) Close() {
+	h.mu.Lock()
+	h.replicas = map[uint64]*replicaSM{}
+	h.mu.Unlock()
+	h.nh.Close()
+}
+
+func withDefaultTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
+	if _, ok := ctx.Deadline(); ok {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeout(ctx, 10*time.Second)
+}
+
+// retryable errors clear up by themselves: no leader yet, a busy queue.
+func retryable(err error) bool {
+	return errors.Is(err, dragonboat.ErrShardNotReady) || errors.Is(err, dragonboat.ErrSystemBusy) ||
+		errors.Is(err, dragonboat.ErrShardNotBootstrapped)
+}
+
+func pause(ctx context.Context) error {
+	t := time.NewTimer(20 * time.Millisecond)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// raftError maps dragonboat's errors into the vocabulary.
+func raftError(err error) error {
+	switch {
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, dragonboat.ErrTimeout),
+		errors.Is(err, dragonboat.ErrShardNotReady), errors.Is(err, dragonboat.ErrShardClosed),
+		errors.Is(err, dragonboat.ErrShardNotFound), errors.Is(err, dragonboat.ErrClosed),
+		errors.Is(err, dragonboat.ErrSystemBusy), errors.Is(err, dragonboat.ErrAborted),
+		errors.Is(err, dragonboat.ErrRejected), errors.Is(err, dragonboat.ErrShardNotBootstrapped):
+		return fmt.Errorf("%v: %w", err, errdefs.ErrUnavailable)
+	default:
+		return err
+	}
+}
+
+func isDomainError(err error) bool {
+	return errors.Is(err, errdefs.ErrNotFound) || errors.Is(err, errdefs.ErrInvalid) || errors.Is(err, errdefs.ErrGone)
+}

@@ -1,0 +1,79 @@
+package consensus
+
+import "bytes"
+
+// Key names one object: its kind, its namespace ("" for cluster-scoped
+// kinds) and its name.
+type Key struct {
+	Kind, Namespace, Name string
+}
+
+// String is "kind/namespace/name", or "kind/name" for a cluster-scoped key.
+func (k Key) String() string {
+	if k.Namespace == "" {
+		return k.Kind + "/" + k.Name
+	}
+	return k.Kind + "/" + k.Namespace + "/" + k.Name
+}
+
+// Object is what the store keeps. The store reads only its key, its labels
+// (for selectors) and its versions; Data is opaque to it.
+type Object struct {
+	Kind      string            `json:"kind"`
+	Namespace string            `json:"namespace,omitempty"`
+	Name      string            `json:"name"`
+	Labels    map[string]string `json:"labels,omitempty"`
+	// ResourceVersion is the raft index of the entry that last changed the
+	// object. The store sets it; a value passed in a command is ignored.
+	ResourceVersion uint64 `json:"resourceVersion"`
+	// CreateVersion is the raft index of the entry that created the object.
+	// The store sets it; a value passed in a command is ignored.
+	CreateVersion uint64 `json:"createVersion"`
+	// Data is the full object (JSON), opaque to the store.
+	Data []byte `json:"data,omitempty"`
+}
+
+// Key returns the object's key.
+func (o *Object) Key() Key {
+	return Key{Kind: o.Kind, Namespace: o.Namespace, Name: o.Name}
+}
+
+// clone returns a deep copy that shares no memory with o. Empty labels and
+// data become nil, so equal objects have one representation (and snapshots
+// of equal states have equal bytes).
+func (o *Object) clone() Object {
+	c := *o
+	c.Labels = nil
+	if len(o.Labels) > 0 {
+		// A loop into a sized map is cheaper than maps.Clone for the few
+		// labels objects carry.
+		c.Labels = make(map[string]string, len(o.Labels))
+		for k, v := range o.Labels {
+			c.Labels[k] = v
+		}
+	}
+	c.Data = nil
+	if len(o.Data) > 0 {
+		c.Data = bytes.Clone(o.Data)
+	}
+	return c
+}
+
+// EventType says what happened to an object, in Kubernetes' watch words.
+type EventType string
+
+// The event types.
+const (
+	Added    EventType = "ADDED"
+	Modified EventType = "MODIFIED"
+	Deleted  EventType = "DELETED"
+)
+
+// Event is one change to one object. Object.ResourceVersion is the event's
+// version: the raft index of the batch that made the change. For Deleted,
+// Object is the object's last state with ResourceVersion set to the index of
+// the delete.
+type Event struct {
+	Type   EventType `json:"type"`
+	Object Object    `json:"object"`
+}

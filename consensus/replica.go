@@ -1,0 +1,202 @@
+package consensus
+
+import (
+	"fmt"
+	"io"
+	"sync"
+
+	sm "github.com/lni/dragonboat/v4/statemachine"
+
+	"github.com/shoalproject/shoal/internal/errdefs"
+)
+
+// replicaSM adapts the pure State to dragonboat's IStateMachine: Update
+// decodes and applies, Lookup answers queries, snapshots write the State.
+// It also fans committed events out to this replica's watchers; watchers
+// are registered under the same lock that Update holds, so a watch sees
+// every event after its starting version exactly once.
+type replicaSM struct {
+	shardID uint64
+
+	mu       sync.RWMutex
+	state    *State
+	watchers map[*watcher]struct{}
+}
+
+var _ sm.IStateMachine = (*replicaSM)(nil)
+
+func newReplicaSM(shardID uint64, historyLimit int) *replicaSM {
+	return &replicaSM{shardID: shardID, state: NewState(historyLimit), watchers: map[*watcher]struct{}{}}
+}
+
+// Update applies one committed entry.
+func (r *replicaSM) Update(e sm.Entry) (sm.Result, error) {
+	b, err := DecodeBatch(e.Cmd)
+	var res Result
+	r.mu.Lock()
+	if err != nil {
+		// A command this build cannot decode still consumes its index on every
+		// replica alike; the proposer gets the error.
+		res, _ = r.state.Apply(e.Index, Batch{})
+		res.Err, res.Code = err.Error(), "Invalid"
+	} else {
+		var events []Event
+		res, events = r.state.Apply(e.Index, b)
+		for w := range r.watchers {
+			if !w.offer(events) {
+				delete(r.watchers, w)
+			}
+		}
+	}
+	r.mu.Unlock()
+	return sm.Result{Value: e.Index, Data: EncodeResult(res)}, nil
+}
+
+// Queries that Lookup answers.
+type (
+	getQuery   struct{ key Key }
+	listQuery  struct{ filter Filter }
+	indexQuery struct{}
+	countQuery struct{}
+)
+
+// ListResult is a list and the shard index it was read at.
+type ListResult struct {
+	Objects []Object
+	Index   uint64
+}
+
+// Lookup answers a query against the current state.
+func (r *replicaSM) Lookup(q any) (any, error) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	switch q := q.(type) {
+	case getQuery:
+		o, ok := r.state.Get(q.key)
+		if !ok {
+			return nil, fmt.Errorf("%s: %w", q.key, errdefs.ErrNotFound)
+		}
+		return o, nil
+	case listQuery:
+		return ListResult{Objects: r.state.List(q.filter.Kind, q.filter.Namespace, q.filter.selector()), Index: r.state.Index()}, nil
+	case indexQuery:
+		return r.state.Index(), nil
+	case countQuery:
+		return r.state.Count(), nil
+	default:
+		return nil, fmt.Errorf("lookup: unknown query %T: %w", q, errdefs.ErrInvalid)
+	}
+}
+
+// watch registers a watcher and returns the backlog after fromRV, atomically
+// with respect to Update.
+func (r *replicaSM) watch(fromRV uint64, f Filter, buffer int) (*watcher, []Event, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	backlog, err := r.state.Since(fromRV, f.Kind, f.Namespace, f.selector())
+	if err != nil {
+		return nil, nil, err
+	}
+	w := newWatcher(f, buffer)
+	r.watchers[w] = struct{}{}
+	return w, backlog, nil
+}
+
+func (r *replicaSM) unwatch(w *watcher) {
+	r.mu.Lock()
+	if _, ok := r.watchers[w]; ok {
+		delete(r.watchers, w)
+		w.close()
+	}
+	r.mu.Unlock()
+}
+
+// SaveSnapshot writes the state.
+func (r *replicaSM) SaveSnapshot(w io.Writer, _ sm.ISnapshotFileCollection, _ <-chan struct{}) error {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.state.WriteSnapshot(w)
+}
+
+// RecoverFromSnapshot replaces the state. Watchers of the old state are
+// closed: they re-watch and learn whether they must relist.
+func (r *replicaSM) RecoverFromSnapshot(rd io.Reader, _ []sm.SnapshotFile, _ <-chan struct{}) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for w := range r.watchers {
+		w.close()
+		delete(r.watchers, w)
+	}
+	return r.state.ReadSnapshot(rd)
+}
+
+// Close closes every watcher.
+func (r *replicaSM) Close() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for w := range r.watchers {
+		w.close()
+		delete(r.watchers, w)
+	}
+	return nil
+}
+
+// watcher is one watch's buffer. offer never blocks: a watcher whose buffer
+// is full is closed (its consumer re-watches from the last version it saw),
+// so a slow client never stalls the state machine.
+type watcher struct {
+	filter Filter
+	sel    Selector
+	ch     chan Event
+	closed bool
+}
+
+func newWatcher(f Filter, buffer int) *watcher {
+	if buffer <= 0 {
+		buffer = 1024
+	}
+	return &watcher{filter: f, sel: f.selector(), ch: make(chan Event, buffer)}
+}
+
+// offer delivers matching events; false means the watcher overflowed and
+// was closed. Called with the replica's lock held.
+func (w *watcher) offer(events []Event) bool {
+	for _, e := range events {
+		if !w.filter.matches(e.Object, w.sel) {
+			continue
+		}
+		select {
+		case w.ch <- e:
+		default:
+			w.close()
+			return false
+		}
+	}
+	return true
+}
+
+func (w *watcher) close() {
+	if !w.closed {
+		w.closed = true
+		close(w.ch)
+	}
+}
+
+// Filter selects objects by kind, namespace ("" for all) and label selector.
+type Filter struct {
+	Kind      string
+	Namespace string
+	Selector  string // Kubernetes label selector syntax; "" matches all
+}
+
+func (f Filter) selector() Selector {
+	s, err := ParseSelector(f.Selector)
+	if err != nil {
+		return Everything() // validated by callers before it gets here
+	}
+	return s
+}
+
+func (f Filter) matches(o Object, sel Selector) bool {
+	return (f.Kind == "" || o.Kind == f.Kind) && (f.Namespace == "" || o.Namespace == f.Namespace) && sel.Matches(o.Labels)
+}
