@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/shoalproject/shoal/internal/errdefs"
-	"github.com/shoalproject/shoal/peer/pki"
+	"github.com/shoalproject/shoal/internal/pki"
 )
 
 // testHosts runs n raft hosts in this process on 127.0.0.1, with mutual TLS

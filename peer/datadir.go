@@ -15,7 +15,7 @@ import (
 
 	"github.com/shoalproject/shoal/internal/errdefs"
 	"github.com/shoalproject/shoal/peer/api"
-	"github.com/shoalproject/shoal/peer/pki"
+	"github.com/shoalproject/shoal/internal/pki"
 )
 
 // The data directory's layout. Everything secret is mode 0600; the CA key,

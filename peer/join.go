@@ -12,7 +12,7 @@ import (
 	"github.com/shoalproject/shoal/gossip"
 	"github.com/shoalproject/shoal/internal/errdefs"
 	"github.com/shoalproject/shoal/peer/api"
-	"github.com/shoalproject/shoal/peer/pki"
+	"github.com/shoalproject/shoal/internal/pki"
 )
 
 // joinCluster asks the peer at cfg.Join to admit this one. It trusts the

@@ -21,7 +21,7 @@ import (
 	"github.com/shoalproject/shoal/gossip"
 	"github.com/shoalproject/shoal/internal/errdefs"
 	"github.com/shoalproject/shoal/peer/api"
-	"github.com/shoalproject/shoal/peer/pki"
+	"github.com/shoalproject/shoal/internal/pki"
 )
 
 // Version is the build's version, set with -ldflags "-X ...peer.Version=v".

@@ -15,7 +15,7 @@ import (
 
 	"github.com/shoalproject/shoal/internal/errdefs"
 	"github.com/shoalproject/shoal/peer/api"
-	"github.com/shoalproject/shoal/peer/pki"
+	"github.com/shoalproject/shoal/internal/pki"
 )
 
 func TestClustersOf1_3_5SeeEachOtherAlive(t *testing.T) {

@@ -14,7 +14,7 @@ import (
 
 	"github.com/shoalproject/shoal/internal/errdefs"
 	"github.com/shoalproject/shoal/peer/api"
-	"github.com/shoalproject/shoal/peer/pki"
+	"github.com/shoalproject/shoal/internal/pki"
 )
 
 // principal is who made a request.

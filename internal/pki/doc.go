@@ -9,5 +9,5 @@
 // addresses. The CA is pinned by the SHA-256 of its DER encoding, as k3s pins
 // its CA in its tokens.
 //
-// pki imports nothing of Shoal's but internal/errdefs.
+// pki imports nothing of Shoal's but internal/errdefs; every layer may use it.
 package pki
