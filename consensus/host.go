@@ -51,8 +51,9 @@ type Host struct {
 	nh  *dragonboat.NodeHost
 	log *slog.Logger
 
-	mu       sync.Mutex
-	replicas map[uint64]*replicaSM // by shard
+	mu         sync.Mutex
+	replicas   map[uint64]*replicaSM // by shard
+	replicaIDs map[uint64]uint64     // this host's replica ID, by shard
 }
 
 // NewHost starts the NodeHost. Its LogDB is sized small (one LogDB shard,
@@ -103,7 +104,7 @@ func NewHost(cfg HostConfig) (*Host, error) {
 	if err != nil {
 		return nil, fmt.Errorf("raft host on %s: %v: %w", cfg.RaftAddress, err, errdefs.ErrUnavailable)
 	}
-	return &Host{cfg: cfg, nh: nh, log: cfg.Logger.With("component", "consensus"), replicas: map[uint64]*replicaSM{}}, nil
+	return &Host{cfg: cfg, nh: nh, log: cfg.Logger.With("component", "consensus"), replicas: map[uint64]*replicaSM{}, replicaIDs: map[uint64]uint64{}}, nil
 }
 
 // smallLogDB is one LogDB shard with small write buffers: a few MB instead
@@ -131,11 +132,12 @@ func smallEngine() config.EngineConfig {
 
 var quietOnce sync.Once
 
-// quietDragonboat keeps dragonboat's own loggers to warnings and errors.
+// quietDragonboat silences dragonboat's own loggers but for critical
+// errors: what matters surfaces as errors from Host's methods.
 func quietDragonboat() {
 	quietOnce.Do(func() {
 		for _, name := range []string{"dragonboat", "raft", "rsm", "transport", "logdb", "raftpb", "config", "settings", "grpc", "tan", "registry"} {
-			dlog.GetLogger(name).SetLevel(dlog.ERROR)
+			dlog.GetLogger(name).SetLevel(dlog.CRITICAL)
 		}
 	})
 }
@@ -179,6 +181,115 @@ func (h *Host) StartReplica(shardID, replicaID uint64, initial map[uint64]string
 		return fmt.Errorf("start replica %d of shard %d: %v: %w", replicaID, shardID, err, errdefs.ErrUnavailable)
 	}
 	h.replicas[shardID] = created
+	h.replicaIDs[shardID] = replicaID
+	return nil
+}
+
+// ReplicaID is this host's replica ID in a shard it runs.
+func (h *Host) ReplicaID(shardID uint64) (uint64, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	id, ok := h.replicaIDs[shardID]
+	return id, ok
+}
+
+// IsLeader says whether this host's replica leads the shard.
+func (h *Host) IsLeader(shardID uint64) bool {
+	mine, ok := h.ReplicaID(shardID)
+	if !ok {
+		return false
+	}
+	id, _, valid := h.Leader(shardID)
+	return valid && id == mine
+}
+
+// OnDisk lists the replicas whose raft data this host keeps, by shard:
+// what a restarted peer starts again.
+func (h *Host) OnDisk() map[uint64]uint64 {
+	out := map[uint64]uint64{}
+	for _, ni := range h.nh.GetNodeHostInfo(dragonboat.NodeHostInfoOption{SkipLogInfo: false}).LogInfo {
+		out[ni.ShardID] = ni.ReplicaID
+	}
+	return out
+}
+
+// HasData says whether this host keeps raft data for a replica.
+func (h *Host) HasData(shardID, replicaID uint64) bool { return h.nh.HasNodeInfo(shardID, replicaID) }
+
+// RemoveReplicaData stops a replica and deletes its data: for a replica the
+// shard has removed, whose ID will never come back.
+func (h *Host) RemoveReplicaData(ctx context.Context, shardID, replicaID uint64) error {
+	if err := h.StopReplica(shardID); err != nil {
+		return err
+	}
+	ctx, cancel := withDefaultTimeout(ctx)
+	defer cancel()
+	if err := h.nh.SyncRemoveData(ctx, shardID, replicaID); err != nil && !errors.Is(err, dragonboat.ErrShardNotStopped) {
+		return fmt.Errorf("remove data of replica %d of shard %d: %w", replicaID, shardID, raftError(err))
+	}
+	return nil
+}
+
+// Membership is a shard's raft membership as this host's replica knows it.
+type Membership struct {
+	// ConfigChangeID orders membership changes: a change names the one it
+	// follows, and a stale one is rejected.
+	ConfigChangeID uint64
+	Voting         map[uint64]string
+	NonVoting map[uint64]string
+	Removed   map[uint64]bool
+}
+
+// Membership reads a shard's membership (linearizably).
+func (h *Host) Membership(ctx context.Context, shardID uint64) (Membership, error) {
+	ctx, cancel := withDefaultTimeout(ctx)
+	defer cancel()
+	m, err := h.nh.SyncGetShardMembership(ctx, shardID)
+	if err != nil {
+		return Membership{}, fmt.Errorf("shard %d: membership: %w", shardID, raftError(err))
+	}
+	out := Membership{ConfigChangeID: m.ConfigChangeID, Voting: m.Nodes, NonVoting: m.NonVotings, Removed: map[uint64]bool{}}
+	for id := range m.Removed {
+		out.Removed[id] = true
+	}
+	return out, nil
+}
+
+// AddNonVoting, AddVoting (which also promotes a non-voting replica),
+// RemoveReplica and TransferLeader change a shard's membership; call them
+// on the shard's leader.
+// ccid is the Membership's ConfigChangeID the change follows.
+func (h *Host) AddNonVoting(ctx context.Context, shardID, replicaID uint64, addr string, ccid uint64) error {
+	return h.change(ctx, shardID, "add non-voting", func(ctx context.Context) error {
+		return h.nh.SyncRequestAddNonVoting(ctx, shardID, replicaID, addr, ccid)
+	})
+}
+
+// AddVoting adds a voting replica or promotes a non-voting one.
+func (h *Host) AddVoting(ctx context.Context, shardID, replicaID uint64, addr string, ccid uint64) error {
+	return h.change(ctx, shardID, "add voting", func(ctx context.Context) error {
+		return h.nh.SyncRequestAddReplica(ctx, shardID, replicaID, addr, ccid)
+	})
+}
+
+// RemoveReplica deletes a replica from a shard's membership for good.
+func (h *Host) RemoveReplica(ctx context.Context, shardID, replicaID uint64, ccid uint64) error {
+	return h.change(ctx, shardID, "remove", func(ctx context.Context) error {
+		return h.nh.SyncRequestDeleteReplica(ctx, shardID, replicaID, ccid)
+	})
+}
+
+// TransferLeader asks the shard's leader to hand over to another replica.
+func (h *Host) TransferLeader(shardID, to uint64) error {
+	return raftError(h.nh.RequestLeaderTransfer(shardID, to))
+}
+
+func (h *Host) change(ctx context.Context, shardID uint64, what string, fn func(context.Context) error) error {
+	ctx, cancel := withDefaultTimeout(ctx)
+	defer cancel()
+	if err := fn(ctx); err != nil {
+		return fmt.Errorf("shard %d: %s: %w", shardID, what, raftError(err))
+	}
 	return nil
 }
 
@@ -190,6 +301,7 @@ func (h *Host) StopReplica(shardID uint64) error {
 		return nil
 	}
 	delete(h.replicas, shardID)
+	delete(h.replicaIDs, shardID)
 	if err := h.nh.StopShard(shardID); err != nil && !errors.Is(err, dragonboat.ErrShardNotFound) {
 		return err
 	}
@@ -352,6 +464,7 @@ func (h *Host) Leader(shardID uint64) (leaderID uint64, term uint64, ok bool) {
 func (h *Host) Close() {
 	h.mu.Lock()
 	h.replicas = map[uint64]*replicaSM{}
+	h.replicaIDs = map[uint64]uint64{}
 	h.mu.Unlock()
 	h.nh.Close()
 }

@@ -1,0 +1,301 @@
+package consensus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/shoalproject/shoal/internal/errdefs"
+)
+
+// Store is access to any shard: a Host serves the shards it holds; the peer
+// wraps it in one that forwards the rest to a peer that holds them.
+type Store interface {
+	Propose(ctx context.Context, shardID uint64, b Batch) (Result, error)
+	Get(ctx context.Context, shardID uint64, k Key, linearizable bool) (Object, error)
+	List(ctx context.Context, shardID uint64, f Filter, linearizable bool) (ListResult, error)
+	Watch(ctx context.Context, shardID uint64, fromRV uint64, f Filter) (<-chan Event, error)
+}
+
+var _ Store = (*Host)(nil)
+
+// ControllerConfig wires a Controller.
+type ControllerConfig struct {
+	Self   string // this peer's name
+	Host   *Host
+	Store  Store // routed: reaches the meta shard from any peer
+	Router Router
+	// Peers is gossip's view, as placement needs it. Must not block.
+	Peers     func() []PeerInfo
+	Placement PlacementConfig
+	// Interval between reconcile rounds; default 500 ms.
+	Interval time.Duration
+	Now      func() time.Time
+	Logger   *slog.Logger
+}
+
+// Controller keeps one peer's replicas in line with the shard map. Every
+// round it: starts and stops this peer's replicas to match the map; as the
+// leader of a shard, makes the shard's raft membership match its record
+// (adding non-voting replicas, promoting caught-up ones, removing dropped
+// ones); reports its own non-voting replicas once caught up; and, as the
+// meta leader, plans the next placement step.
+type Controller struct {
+	cfg ControllerConfig
+	log *slog.Logger
+}
+
+// NewController builds a controller; Run drives it.
+func NewController(cfg ControllerConfig) *Controller {
+	if cfg.Interval == 0 {
+		cfg.Interval = 500 * time.Millisecond
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &Controller{cfg: cfg, log: cfg.Logger.With("component", "consensus", "peer", cfg.Self)}
+}
+
+// Bootstrap starts a new cluster's shards with this peer as their only
+// replica and writes their records to the meta shard.
+func (c *Controller) Bootstrap(ctx context.Context) error {
+	h := c.cfg.Host
+	initial := map[uint64]string{1: h.RaftAddress()}
+	for _, s := range c.cfg.Router.Shards() {
+		if err := h.StartReplica(s, 1, initial, false, false); err != nil {
+			return err
+		}
+	}
+	for _, s := range c.cfg.Router.Shards() {
+		rec := ShardRecord{ID: s, Replicas: map[uint64]ReplicaRecord{1: {Peer: c.cfg.Self, Addr: h.RaftAddress()}}, NextReplicaID: 2}
+		_, err := h.Propose(ctx, MetaShard, Batch{Commands: []Command{{Op: OpCreate, Object: rec.Object()}}})
+		if err != nil && !errors.Is(err, errdefs.ErrAlreadyExists) {
+			return fmt.Errorf("bootstrap shard %d record: %w", s, err)
+		}
+	}
+	return nil
+}
+
+// Restart starts again every replica whose data this host keeps.
+func (c *Controller) Restart() error {
+	for shard, replica := range c.cfg.Host.OnDisk() {
+		if err := c.cfg.Host.StartReplica(shard, replica, nil, false, false); err != nil {
+			return err
+		}
+		c.log.Info("replica resumed", "shard", shard, "replica", replica)
+	}
+	return nil
+}
+
+// Run reconciles every Interval until ctx ends.
+func (c *Controller) Run(ctx context.Context) {
+	t := time.NewTicker(c.cfg.Interval)
+	defer t.Stop()
+	for {
+		c.Step(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Records reads the shard map.
+func (c *Controller) Records(ctx context.Context) ([]ShardRecord, error) {
+	cctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	l, err := c.cfg.Store.List(cctx, MetaShard, Filter{Kind: KindShard}, true)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]ShardRecord, 0, len(l.Objects))
+	for _, o := range l.Objects {
+		r, err := DecodeShardRecord(o)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// Step runs one reconcile round.
+func (c *Controller) Step(ctx context.Context) {
+	records, err := c.Records(ctx)
+	if err != nil {
+		c.log.Debug("shard map unreadable this round", "err", err)
+		return
+	}
+	for _, rec := range records {
+		c.reconcileLocal(ctx, rec)
+	}
+	for _, rec := range records {
+		if c.cfg.Host.IsLeader(rec.ID) {
+			c.reconcileMembership(ctx, rec)
+		}
+		c.reportCaughtUp(ctx, rec)
+	}
+	if c.cfg.Host.IsLeader(MetaShard) {
+		for _, next := range Plan(records, c.cfg.Peers(), c.cfg.Now(), c.cfg.Placement) {
+			c.log.Info("placement", "shard", next.ID, "replicas", describe(next))
+			c.update(ctx, next)
+		}
+	}
+}
+
+func describe(r ShardRecord) string {
+	s := ""
+	for _, id := range sortedIDs(r) {
+		rr := r.Replicas[id]
+		if s != "" {
+			s += ","
+		}
+		s += strconv.FormatUint(id, 10) + "@" + rr.Peer
+		if rr.NonVoting {
+			s += "(non-voting)"
+		}
+	}
+	return s
+}
+
+// update writes a record with compare-and-swap on the version it was read at.
+func (c *Controller) update(ctx context.Context, r ShardRecord) {
+	cctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	_, err := c.cfg.Store.Propose(cctx, MetaShard, Batch{Commands: []Command{{Op: OpUpdate, Object: r.Object(), Precondition: r.Version}}})
+	if err != nil && !errors.Is(err, errdefs.ErrConflict) {
+		c.log.Warn("shard record update failed", "shard", r.ID, "err", err)
+	}
+}
+
+// reconcileLocal starts this peer's replica of a shard when the map names
+// it, and stops it (deleting its data) when the map no longer does or names
+// a new replica ID.
+func (c *Controller) reconcileLocal(ctx context.Context, rec ShardRecord) {
+	h := c.cfg.Host
+	want, named := rec.On(c.cfg.Self)
+	have, running := h.ReplicaID(rec.ID)
+	if running && (!named || have != want) {
+		if rec.ID == MetaShard && len(rec.Replicas) == 0 {
+			return
+		}
+		c.log.Info("replica dropped from the shard map; removing its data", "shard", rec.ID, "replica", have)
+		if err := h.RemoveReplicaData(ctx, rec.ID, have); err != nil {
+			c.log.Warn("remove replica", "shard", rec.ID, "err", err)
+			return
+		}
+		running = false
+	}
+	if named && !running {
+		join := !h.HasData(rec.ID, want)
+		if err := h.StartReplica(rec.ID, want, nil, join, rec.Replicas[want].NonVoting && join); err != nil {
+			c.log.Warn("start replica", "shard", rec.ID, "replica", want, "err", err)
+			return
+		}
+		c.log.Info("replica started", "shard", rec.ID, "replica", want, "join", join)
+	}
+}
+
+// reconcileMembership makes a shard's raft membership match its record;
+// this host leads the shard. It makes at most one membership change a
+// round: each change moves the shard's ConfigChangeID on.
+func (c *Controller) reconcileMembership(ctx context.Context, rec ShardRecord) {
+	h := c.cfg.Host
+	m, err := h.Membership(ctx, rec.ID)
+	if err != nil {
+		return
+	}
+	for _, id := range sortedIDs(rec) {
+		rr := rec.Replicas[id]
+		_, voting := m.Voting[id]
+		_, nonVoting := m.NonVoting[id]
+		switch {
+		case m.Removed[id]:
+			continue // an ID never comes back; placement assigns a new one
+		case !voting && !nonVoting && rr.NonVoting:
+			c.logChange(h.AddNonVoting(ctx, rec.ID, id, rr.Addr, m.ConfigChangeID), "added non-voting replica", rec.ID, id, rr.Peer)
+			return
+		case !voting && !nonVoting:
+			c.logChange(h.AddVoting(ctx, rec.ID, id, rr.Addr, m.ConfigChangeID), "added voting replica", rec.ID, id, rr.Peer)
+			return
+		case nonVoting && (!rr.NonVoting || rr.CaughtUp):
+			err := h.AddVoting(ctx, rec.ID, id, rr.Addr, m.ConfigChangeID)
+			c.logChange(err, "promoted replica", rec.ID, id, rr.Peer)
+			if err != nil || !rr.NonVoting {
+				return
+			}
+			fallthrough
+		case voting && rr.NonVoting:
+			next := rec.Clone()
+			next.Replicas[id] = ReplicaRecord{Peer: rr.Peer, Addr: rr.Addr}
+			c.update(ctx, next)
+			return // the record moved on; next round sees it
+		}
+	}
+	mine, _ := h.ReplicaID(rec.ID)
+	for _, set := range []map[uint64]string{m.Voting, m.NonVoting} {
+		for id := range set {
+			if _, keep := rec.Replicas[id]; keep {
+				continue
+			}
+			if id == mine {
+				c.handOver(rec, m)
+				return
+			}
+			c.logChange(h.RemoveReplica(ctx, rec.ID, id, m.ConfigChangeID), "removed replica", rec.ID, id, "")
+			return
+		}
+	}
+}
+
+// handOver moves leadership of a shard away from this host's replica, which
+// the shard map has dropped, so that the next leader removes it.
+func (c *Controller) handOver(rec ShardRecord, m Membership) {
+	for _, id := range sortedIDs(rec) {
+		if _, ok := m.Voting[id]; ok {
+			if err := c.cfg.Host.TransferLeader(rec.ID, id); err == nil {
+				c.log.Info("leadership handed over", "shard", rec.ID, "to", id)
+			}
+			return
+		}
+	}
+}
+
+func (c *Controller) logChange(err error, what string, shard, replica uint64, peer string) {
+	if err != nil {
+		c.log.Warn("membership change failed", "shard", shard, "replica", replica, "peer", peer, "err", err)
+		return
+	}
+	c.log.Info(what, "shard", shard, "replica", replica, "peer", peer)
+}
+
+// reportCaughtUp marks this peer's non-voting replica caught up once a
+// linearizable read succeeds on it: it has applied everything the leader
+// had committed when the read began.
+func (c *Controller) reportCaughtUp(ctx context.Context, rec ShardRecord) {
+	id, ok := rec.On(c.cfg.Self)
+	if !ok || !rec.Replicas[id].NonVoting || rec.Replicas[id].CaughtUp {
+		return
+	}
+	if have, running := c.cfg.Host.ReplicaID(rec.ID); !running || have != id {
+		return
+	}
+	cctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	if _, err := c.cfg.Host.read(cctx, rec.ID, indexQuery{}, true); err != nil {
+		return
+	}
+	next := rec.Clone()
+	rr := next.Replicas[id]
+	rr.CaughtUp = true
+	next.Replicas[id] = rr
+	c.log.Info("replica caught up", "shard", rec.ID, "replica", id)
+	c.update(ctx, next)
+}
