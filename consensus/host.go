@@ -236,8 +236,8 @@ type Membership struct {
 	// follows, and a stale one is rejected.
 	ConfigChangeID uint64
 	Voting         map[uint64]string
-	NonVoting map[uint64]string
-	Removed   map[uint64]bool
+	NonVoting      map[uint64]string
+	Removed        map[uint64]bool
 }
 
 // Membership reads a shard's membership (linearizably).

@@ -155,7 +155,7 @@ func failureDetection(tb testing.TB, crashes int) []float64 {
 		_ = victim.Shutdown()
 		samples = append(samples, ms2f(w.await(EventFailed, victim.Name(), others).Sub(crashed)))
 
-		back := h.start(h.config(victim.Name()))
+		back := h.start(h.restartConfig(victim))
 		w.watch(back)
 		h.join(back, ms[0].LocalAddr())
 		w.await(EventJoined, back.Name(), others)

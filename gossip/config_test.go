@@ -28,7 +28,8 @@ func TestParseProfile(t *testing.T) {
 func TestProfilesTimings(t *testing.T) {
 	lan := ProfileLAN.memberlistConfig()
 	if lan.ProbeInterval != 200*time.Millisecond || lan.ProbeTimeout != 100*time.Millisecond ||
-		lan.SuspicionMult != 3 || lan.SuspicionMaxTimeoutMult != 3 || lan.GossipInterval != 100*time.Millisecond {
+		lan.SuspicionMult != 3 || lan.SuspicionMaxTimeoutMult != 3 || lan.GossipInterval != 100*time.Millisecond ||
+		lan.RetransmitMult != 6 || lan.PushPullInterval != 10*time.Second {
 		t.Errorf("LAN timings changed without updating doc.go: %+v", lan)
 	}
 	if lan.AwarenessMaxMultiplier < 2 {

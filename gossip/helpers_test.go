@@ -5,7 +5,9 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -102,6 +104,19 @@ func (h *harness) start(cfg Config) *Membership {
 	return m
 }
 
+// restartConfig is the configuration for restarting the crashed member
+// old under its name at its address, as a rebooted peer with a fixed
+// gossip port would: over UDP the same port, in memory the same address
+// (which MemNetwork gives a returning name anyway).
+func (h *harness) restartConfig(old *Membership) Config {
+	cfg := h.config(old.Name())
+	if h.net == nil {
+		_, port, _ := net.SplitHostPort(old.LocalAddr())
+		cfg.BindPort, _ = strconv.Atoi(port)
+	}
+	return cfg
+}
+
 // join makes m join the member at addr.
 func (h *harness) join(m *Membership, addr string) {
 	h.t.Helper()
@@ -121,6 +136,10 @@ func (h *harness) cluster(n int) []*Membership {
 		ms[i] = h.start(h.config(fmt.Sprintf("m%d", i)))
 		if i > 0 {
 			h.join(ms[i], ms[0].LocalAddr())
+			// One join at a time, as peers are added: the seed answers a
+			// joiner before merging it, so the next joiner could miss
+			// this one until a push/pull.
+			waitAllSee(h.t, ms[:1], ms[i:i+1], StatusAlive)
 		}
 	}
 	waitAllSee(h.t, ms, ms, StatusAlive)
@@ -214,4 +233,17 @@ func (r *recorder) waitEvent(t testing.TB, kind EventKind, name string) Event {
 		return ok
 	}, "event %s for %s", kind, name)
 	return ev
+}
+
+// describe lists the recorded events for name, for failure messages.
+func (r *recorder) describe(name string) []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []string
+	for _, ev := range r.events {
+		if ev.Member.Name == name {
+			out = append(out, fmt.Sprintf("%s@%s:%d(%s)", ev.Kind, ev.Member.Addr, ev.Member.Port, ev.At.Format("05.000")))
+		}
+	}
+	return out
 }

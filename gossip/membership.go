@@ -197,9 +197,12 @@ func (m *Membership) SetTags(t Tags) error {
 // Leave leaves the cluster gracefully: it broadcasts the leave, waits
 // for it to go out, and keeps answering probes a little longer
 // (five gossip intervals) so nobody declares this member failed in the
-// meantime. The others see EventLeft. It returns when done or when ctx
-// ends, whichever is first; the leave continues in the background in
-// the latter case. Leave does not stop gossip: call Shutdown after it.
+// meantime. The others see EventLeft; on starved CPUs a member may
+// handle memberlist's leave before serf's leave intent and report
+// EventFailed just before EventLeft, so the last event is what counts.
+// Leave returns when done or when ctx ends, whichever is first; the
+// leave continues in the background in the latter case. Leave does not
+// stop gossip: call Shutdown after it.
 func (m *Membership) Leave(ctx context.Context) error {
 	m.log.Info("leaving the cluster")
 	done := make(chan error, 1)

@@ -71,17 +71,57 @@ func TestCrashedMemberIsDeclaredFailedAndComesBack(t *testing.T) {
 			t.Errorf("stats after the crash: %+v", s)
 		}
 
-		// m2 restarts under the same name (over UDP, on a new port) and
-		// joins again: alive again, announced by EventJoined.
-		back := h.start(h.config("m2"))
+		// m2 restarts under the same name at the same address and joins
+		// again: alive again, announced by EventJoined.
+		back := h.start(h.restartConfig(victim))
 		h.join(back, observers[0].LocalAddr())
 		waitAllSee(t, observers, []*Membership{back}, StatusAlive)
 		for i, o := range observers {
+			waitFor(t, converge, func() bool { return recs[i].count(EventJoined, "m2") > joinedBefore[i] },
+				"%s gets EventJoined for the restarted m2", o.Name())
 			if n := recs[i].count(EventJoined, "m2") - joinedBefore[i]; n != 1 {
-				t.Errorf("%s got %d EventJoined for m2 after its restart, want 1", o.Name(), n)
+				t.Errorf("%s got %d EventJoined for m2 after its restart, want 1; events: %v", o.Name(), n, recs[i].describe("m2"))
 			}
 		}
 		waitAllSee(t, []*Membership{back}, observers, StatusAlive)
+	})
+}
+
+func TestCrashedMemberComesBackOnANewAddress(t *testing.T) {
+	forEachTransport(t, func(t *testing.T, h *harness) {
+		ms := h.cluster(3)
+		rec := record(t, ms[0])
+		old := ms[2].LocalAddr()
+		_ = ms[2].Shutdown()
+		rec.waitEvent(t, EventFailed, "m2")
+
+		// A peer that comes back with another IP or port takes its name
+		// back (memberlist's DeadNodeReclaimTime).
+		cfg := h.config("m2")
+		if h.net != nil {
+			cfg.BindAddr = "198.19.255.1"
+		}
+		back := h.start(cfg)
+		if back.LocalAddr() == old {
+			t.Fatalf("restart got the old address %s", old)
+		}
+		h.join(back, ms[1].LocalAddr())
+		all := []*Membership{ms[0], ms[1], back}
+		waitAllSee(t, all, all, StatusAlive)
+		// Restarted within milliseconds of being declared failed, the
+		// member may briefly be declared failed once more while the old
+		// death is still being gossiped; it must end alive, at its new
+		// address.
+		waitFor(t, converge, func() bool {
+			rec.mu.Lock()
+			defer rec.mu.Unlock()
+			for i := len(rec.events) - 1; i >= 0; i-- {
+				if ev := rec.events[i]; ev.Member.Name == "m2" {
+					return ev.Kind == EventJoined && ev.Member.GossipAddr() == back.LocalAddr()
+				}
+			}
+			return false
+		}, "m0's last event for m2 is joined at %s: %v", back.LocalAddr(), rec.describe("m2"))
 	})
 }
 
@@ -103,8 +143,13 @@ func TestGracefulLeaveIsSeenAsLeft(t *testing.T) {
 			if s := statusOf(o, "m2"); s != StatusLeft {
 				t.Errorf("%s sees m2 %s, want left", o.Name(), s)
 			}
-			if n := recs[i].count(EventFailed, "m2"); n != 0 {
-				t.Errorf("%s declared the leaving m2 failed", o.Name())
+			// serf reports failed if memberlist's leave message is handled
+			// before serf's leave intent, which starved CPUs can cause; the
+			// intent then turns it into left. Left must be the last word.
+			if evs := recs[i].describe("m2"); !strings.HasPrefix(evs[len(evs)-1], "left@") {
+				t.Errorf("%s's last event for the leaving m2 is not left: %v", o.Name(), evs)
+			} else if len(evs) > 1 {
+				t.Logf("%s saw %v for the leaving m2", o.Name(), evs)
 			}
 		}
 	})
