@@ -281,3 +281,58 @@ func TestReplicasGrowToThreeAndAreRepairedAfterAPeerDies(t *testing.T) {
 		}
 	}
 }
+
+func TestPeerBackWithinGraceResumesAndAfterRemovalGetsNewReplicas(t *testing.T) {
+	c := newCtlCluster(t, 3*time.Second)
+	c.start("p1", "z1", true)
+	c.start("p2", "z2", false)
+	c.start("p3", "z3", false)
+	c.waitSettled(3)
+	ctx := context.Background()
+	k := Key{"ConfigMap", "default", "kept"}
+	shard := c.router.ShardFor(k, "")
+	if _, err := c.group.Propose(ctx, shard, createBatch(Object{Kind: k.Kind, Namespace: k.Namespace, Name: k.Name})); err != nil {
+		t.Fatal(err)
+	}
+	idsBefore := map[uint64]uint64{}
+	for _, r := range c.records() {
+		idsBefore[r.ID], _ = r.On("p3")
+	}
+
+	// Back within the grace: same replica IDs.
+	c.kill("p3")
+	c.start("p3", "z3", false)
+	c.waitSettled(3)
+	for _, r := range c.records() {
+		if id, _ := r.On("p3"); id != idsBefore[r.ID] {
+			t.Fatalf("shard %d: p3 came back within the grace as replica %d, was %d", r.ID, id, idsBefore[r.ID])
+		}
+	}
+
+	// Gone past the grace with a spare peer: its replicas move to p4.
+	c.start("p4", "z1", false)
+	c.kill("p3")
+	c.waitSettled(3, "p3")
+	// p3 returns: it drops its old data; when it is needed again (p1 goes),
+	// it gets new replica IDs and the data.
+	c.start("p3", "z3", false)
+	c.kill("p1")
+	c.waitSettled(3, "p1")
+	for _, r := range c.records() {
+		id, ok := r.On("p3")
+		if !ok {
+			continue
+		}
+		if id == idsBefore[r.ID] {
+			t.Fatalf("shard %d: p3 reused removed replica ID %d", r.ID, id)
+		}
+	}
+	c.group.mu.Lock()
+	p3 := c.group.hosts["p3"]
+	c.group.mu.Unlock()
+	if p3.Has(shard) {
+		if _, err := p3.Get(ctx, shard, k, true); err != nil {
+			t.Fatalf("p3's new replica lacks the data: %v", err)
+		}
+	}
+}

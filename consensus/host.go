@@ -2,6 +2,7 @@ package consensus
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -145,6 +146,36 @@ func quietDragonboat() {
 // RaftAddress is this host's fixed raft address.
 func (h *Host) RaftAddress() string { return h.cfg.RaftAddress }
 
+// joinedFile remembers, per replica, whether it joined its shard as a
+// non-voting replica: raft must restart it in that role and replay its own
+// promotion from the log.
+const joinedFile = "joined-non-voting.json"
+
+func (h *Host) joinedNonVoting() map[string]bool {
+	out := map[string]bool{}
+	b, err := os.ReadFile(filepath.Join(h.cfg.Dir, joinedFile))
+	if err == nil {
+		_ = json.Unmarshal(b, &out)
+	}
+	return out
+}
+
+func replicaKey(shardID, replicaID uint64) string { return fmt.Sprintf("%d/%d", shardID, replicaID) }
+
+func (h *Host) rememberJoined(shardID, replicaID uint64) error {
+	m := h.joinedNonVoting()
+	m[replicaKey(shardID, replicaID)] = true
+	b, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	tmp := filepath.Join(h.cfg.Dir, joinedFile+".tmp")
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, filepath.Join(h.cfg.Dir, joinedFile))
+}
+
 // StartReplica starts this host's replica of a shard. initial maps replica
 // IDs to raft addresses for a new shard; join starts a replica that was
 // added to a running shard (initial is then empty); a restarted replica
@@ -154,6 +185,14 @@ func (h *Host) StartReplica(shardID, replicaID uint64, initial map[uint64]string
 	defer h.mu.Unlock()
 	if _, ok := h.replicas[shardID]; ok {
 		return nil
+	}
+	if join && nonVoting {
+		if err := h.rememberJoined(shardID, replicaID); err != nil {
+			return err
+		}
+	}
+	if !join && len(initial) == 0 && h.joinedNonVoting()[replicaKey(shardID, replicaID)] {
+		nonVoting = true // a restart: raft replays the promotion from the log
 	}
 	members := map[uint64]dragonboat.Target{}
 	for id, addr := range initial {
