@@ -31,6 +31,9 @@ type ControllerConfig struct {
 	// Peers is gossip's view, as placement needs it. Must not block.
 	Peers     func() []PeerInfo
 	Placement PlacementConfig
+	// Observe, when set, is told every shard map a round reads (the peer's
+	// routing learns where shards live from it). Must not block.
+	Observe func([]ShardRecord)
 	// Interval between reconcile rounds; default 500 ms.
 	Interval time.Duration
 	Now      func() time.Time
@@ -132,6 +135,9 @@ func (c *Controller) Step(ctx context.Context) {
 	if err != nil {
 		c.log.Debug("shard map unreadable this round", "err", err)
 		return
+	}
+	if c.cfg.Observe != nil {
+		c.cfg.Observe(records)
 	}
 	for _, rec := range records {
 		c.reconcileLocal(ctx, rec)

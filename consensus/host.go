@@ -493,6 +493,15 @@ func (h *Host) Watch(ctx context.Context, shardID uint64, fromRV uint64, f Filte
 	return out, nil
 }
 
+// Applied is the index this host's replica of a shard has applied.
+func (h *Host) Applied(shardID uint64) (uint64, error) {
+	v, err := h.read(context.Background(), shardID, indexQuery{}, false)
+	if err != nil {
+		return 0, err
+	}
+	return v.(uint64), nil
+}
+
 // Leader reports the shard's leader replica ID as this host knows it.
 func (h *Host) Leader(shardID uint64) (leaderID uint64, term uint64, ok bool) {
 	id, term, valid, err := h.nh.GetLeaderID(shardID)

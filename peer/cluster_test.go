@@ -2,6 +2,7 @@ package peer
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -152,6 +153,34 @@ func (c *testCluster) names() []string {
 		}
 	}
 	return out
+}
+
+// waitReplicas waits until every shard has n voting replicas in the map.
+func (c *testCluster) waitReplicas(n int) {
+	c.t.Helper()
+	var any *Peer
+	for _, p := range c.peers {
+		any = p
+		break
+	}
+	waitFor(c.t, 60*time.Second, fmt.Sprintf("%d replicas of every shard", n), func() bool {
+		recs, err := any.ctl.Records(context.Background())
+		if err != nil || len(recs) != len(any.router.Shards()) {
+			return false
+		}
+		for _, r := range recs {
+			voting := 0
+			for _, rr := range r.Replicas {
+				if !rr.NonVoting {
+					voting++
+				}
+			}
+			if voting != n || len(r.Replicas) != n {
+				return false
+			}
+		}
+		return true
+	})
 }
 
 // waitFor polls cond until it holds or the deadline passes.

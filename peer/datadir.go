@@ -44,6 +44,10 @@ type identity struct {
 	ClusterName string    `json:"clusterName"`
 	Name        string    `json:"name"`
 	Created     time.Time `json:"created"`
+	// ObjectShards is fixed when the cluster is created.
+	ObjectShards int `json:"objectShards"`
+	// RaftAddr is this peer's raft address; it never changes.
+	RaftAddr string `json:"raftAddr,omitempty"`
 }
 
 // state is everything a peer keeps in its data directory about itself and
@@ -134,6 +138,10 @@ func (d dataDir) save(s *state) error {
 	if err := d.saveTokens(s); err != nil {
 		return err
 	}
+	return d.saveIdentity(s)
+}
+
+func (d dataDir) saveIdentity(s *state) error {
 	id, err := json.MarshalIndent(s.identity, "", "  ")
 	if err != nil {
 		return err

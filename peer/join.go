@@ -49,7 +49,7 @@ func joinCluster(ctx context.Context, cfg *Config) (*state, []string, error) {
 		return nil, nil, fmt.Errorf("join through %s: %w", cfg.Join, err)
 	}
 	st := &state{
-		identity:      identity{ClusterID: resp.ClusterID, ClusterName: resp.ClusterName, Name: cfg.Name, Created: cfg.Now().UTC()},
+		identity:      identity{ClusterID: resp.ClusterID, ClusterName: resp.ClusterName, Name: cfg.Name, Created: cfg.Now().UTC(), ObjectShards: resp.ObjectShards},
 		CA:            &pki.CA{},
 		PeerKey:       key,
 		GossipKeyring: resp.GossipKeyring,
@@ -136,6 +136,7 @@ func (p *Peer) admit(r *http.Request) (*api.JoinResponse, error) {
 	return &api.JoinResponse{
 		ClusterID:     p.st.ClusterID,
 		ClusterName:   p.st.ClusterName,
+		ObjectShards:  p.st.ObjectShards,
 		CACert:        string(pki.EncodeCert(p.st.CA.Cert)),
 		CAKey:         string(caKey),
 		PeerCert:      string(pki.EncodeCert(cert)),

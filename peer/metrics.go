@@ -78,6 +78,16 @@ func (w *statusWriter) WriteHeader(code int) {
 	w.ResponseWriter.WriteHeader(code)
 }
 
+// Flush passes through, so streaming answers (watch) reach the client.
+func (w *statusWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// Unwrap lets http.ResponseController reach the real writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
 // slogErrorLog routes net/http's own error log (TLS handshake failures and
 // the like) into slog at debug level: a port scanner should not flood logs.
 func slogErrorLog(l *slog.Logger) *log.Logger {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/shoalproject/shoal/consensus"
 	"github.com/shoalproject/shoal/gossip"
 	"github.com/shoalproject/shoal/internal/errdefs"
 	"github.com/shoalproject/shoal/peer/api"
@@ -51,6 +52,16 @@ type Config struct {
 
 	Join  string // host:port of any peer's API; empty bootstraps a cluster
 	Token string // K10<ca-hash>::<id>.<secret>, with Join
+
+	// ObjectShards is how many object shards a new cluster has; joiners
+	// take the cluster's. Default 4.
+	ObjectShards int
+	// ReplicaRepairGrace is how long a peer may be failed before its raft
+	// replicas are rebuilt elsewhere. Default 30 s.
+	ReplicaRepairGrace time.Duration
+	// RaftRTT is the round trip raft plans around (elections take 10).
+	// Default 20 ms; a WAN wants more.
+	RaftRTT time.Duration
 
 	GossipProfile gossip.Profile
 	// TokenSyncInterval is how often a peer exchanges its token set with a
@@ -118,6 +129,12 @@ func (c *Config) setDefaults() error {
 	if c.GossipProfile == "" {
 		c.GossipProfile = gossip.ProfileLAN
 	}
+	if c.ObjectShards == 0 {
+		c.ObjectShards = 4
+	}
+	if c.ObjectShards < 1 || c.ObjectShards > 256 {
+		return fmt.Errorf("object-shards %d: want 1 to 256: %w", c.ObjectShards, errdefs.ErrInvalid)
+	}
 	if c.TokenSyncInterval == 0 {
 		c.TokenSyncInterval = 30 * time.Second
 	}
@@ -146,6 +163,12 @@ type Peer struct {
 	reg     *prometheus.Registry
 	metrics *metrics
 
+	host         *consensus.Host
+	store        *routedStore
+	ctl          *consensus.Controller
+	router       consensus.Router
+	streamClient *http.Client
+
 	leaveReq chan struct{} // a leave asked through the API
 	stopOnce sync.Once
 	done     chan struct{}
@@ -168,7 +191,7 @@ func Start(ctx context.Context, cfg Config) (*Peer, error) {
 		done:     make(chan struct{}),
 	}
 	var gossipPeers []string
-	fresh := false
+	fresh, bootstrapped := false, false
 	switch {
 	case p.dir.exists():
 		st, err := p.dir.load()
@@ -186,7 +209,7 @@ func Start(ctx context.Context, cfg Config) (*Peer, error) {
 		if err != nil {
 			return nil, err
 		}
-		p.st, fresh = st, true
+		p.st, fresh, bootstrapped = st, true, true
 		p.log.Info("bootstrapped a new cluster", "cluster", st.ClusterName, "admin_conf", p.dir.path(FileAdminConf))
 	default:
 		st, peers, err := joinCluster(ctx, &p.cfg)
@@ -204,11 +227,17 @@ func Start(ctx context.Context, cfg Config) (*Peer, error) {
 		Certificates: []tls.Certificate{pki.TLSCertificate(p.st.PeerCert, p.st.PeerKey, p.st.CA.Cert)},
 		MinVersion:   tls.VersionTLS12,
 	}
+	p.streamClient = streamHTTPClient(p)
 	if err := p.listen(); err != nil {
+		return nil, err
+	}
+	if err := p.startRaft(); err != nil {
+		p.ln.Close()
 		return nil, err
 	}
 	if err := p.startGossip(); err != nil {
 		p.ln.Close()
+		p.host.Close()
 		return nil, err
 	}
 	p.reg, p.metrics = newMetrics(p)
@@ -223,11 +252,94 @@ func Start(ctx context.Context, cfg Config) (*Peer, error) {
 	}
 	bgCtx, cancel := context.WithCancel(context.Background())
 	p.cancel = cancel
-	p.bg.Add(2)
+	if bootstrapped {
+		if err := p.ctl.Bootstrap(ctx); err != nil {
+			p.Kill()
+			return nil, err
+		}
+	} else if err := p.ctl.Restart(); err != nil {
+		p.Kill()
+		return nil, err
+	}
+	p.bg.Add(3)
 	go p.syncTokensLoop(bgCtx)
 	go p.rememberPeersLoop(bgCtx)
+	go func() { defer p.bg.Done(); p.ctl.Run(bgCtx) }()
 	return p, nil
 }
+
+// startRaft starts this peer's raft host (mutual TLS with the peer
+// certificate) and its replica controller.
+func (p *Peer) startRaft() error {
+	if p.st.RaftAddr == "" {
+		port := p.cfg.RaftPort
+		if port == 0 { // tests: a free port, kept for the peer's life
+			ln, err := net.Listen("tcp", net.JoinHostPort(p.cfg.BindAddr, "0"))
+			if err != nil {
+				return err
+			}
+			port = ln.Addr().(*net.TCPAddr).Port
+			ln.Close()
+		}
+		p.st.RaftAddr = net.JoinHostPort(p.cfg.AdvertiseAddr, strconv.Itoa(port))
+		if err := p.dir.saveIdentity(p.st); err != nil {
+			return err
+		}
+	}
+	_, port, _ := net.SplitHostPort(p.st.RaftAddr)
+	h, err := consensus.NewHost(consensus.HostConfig{
+		Dir:           p.dir.path("raft"),
+		RaftAddress:   p.st.RaftAddr,
+		ListenAddress: net.JoinHostPort(p.cfg.BindAddr, port),
+		CAFile:        p.dir.path(fileCACert),
+		CertFile:      p.dir.path(filePeerCert),
+		KeyFile:       p.dir.path(filePeerKey),
+		RTT:           p.cfg.RaftRTT,
+		Logger:        p.cfg.Logger,
+	})
+	if err != nil {
+		return err
+	}
+	p.host = h
+	p.router = consensus.Router{ObjectShards: p.st.ObjectShards}
+	p.store = newRoutedStore(p)
+	p.ctl = consensus.NewController(consensus.ControllerConfig{
+		Self:      p.cfg.Name,
+		Host:      h,
+		Store:     p.store,
+		Router:    p.router,
+		Peers:     p.placementPeers,
+		Placement: consensus.PlacementConfig{RepairGrace: p.cfg.ReplicaRepairGrace},
+		Observe:   p.store.learn,
+		Now:       p.cfg.Now,
+		Logger:    p.cfg.Logger,
+	})
+	return nil
+}
+
+// placementPeers is gossip's view as placement needs it.
+func (p *Peer) placementPeers() []consensus.PeerInfo {
+	var out []consensus.PeerInfo
+	for _, m := range p.gossip.Members() {
+		pi := consensus.PeerInfo{Name: m.Name, RaftAddr: m.Tags.Raft, Region: m.Tags.Region, Zone: m.Tags.Zone}
+		switch m.Status {
+		case gossip.StatusAlive, gossip.StatusSuspect:
+			pi.Alive = true
+		case gossip.StatusFailed:
+			pi.DownSince = m.Since
+		case gossip.StatusLeft, gossip.StatusLeaving:
+			pi.Gone = true
+		}
+		out = append(out, pi)
+	}
+	return out
+}
+
+// Store is the peer's routed access to every shard.
+func (p *Peer) Store() consensus.Store { return p.store }
+
+// Router says which shard owns an object.
+func (p *Peer) Router() consensus.Router { return p.router }
 
 func (p *Peer) listen() error {
 	addr := net.JoinHostPort(p.cfg.BindAddr, strconv.Itoa(p.cfg.APIPort))
@@ -303,7 +415,7 @@ func (p *Peer) tags() gossip.Tags {
 		Region:  p.cfg.Region,
 		Zone:    p.cfg.Zone,
 		API:     p.APIAddr(),
-		Raft:    hp(p.cfg.RaftPort),
+		Raft:    p.st.RaftAddr,
 		Tunnel:  hp(p.cfg.TunnelPort),
 		Version: Version,
 	}
@@ -385,6 +497,7 @@ func (p *Peer) stop(ctx context.Context) {
 	}
 	_ = p.gossip.Shutdown()
 	p.bg.Wait()
+	p.host.Close()
 	close(p.done)
 }
 
@@ -450,7 +563,7 @@ func bootstrap(cfg *Config) (*state, error) {
 		return nil, err
 	}
 	st := &state{
-		identity:      identity{ClusterID: randomLower(16), ClusterName: cfg.ClusterName, Name: cfg.Name, Created: now.UTC()},
+		identity:      identity{ClusterID: randomLower(16), ClusterName: cfg.ClusterName, Name: cfg.Name, Created: now.UTC(), ObjectShards: cfg.ObjectShards},
 		CA:            ca,
 		PeerCert:      cert,
 		PeerKey:       key,

@@ -83,6 +83,7 @@ type JoinRequest struct {
 type JoinResponse struct {
 	ClusterID     string   `json:"clusterID"`
 	ClusterName   string   `json:"clusterName"`
+	ObjectShards  int      `json:"objectShards"`
 	CACert        string   `json:"caCert"`
 	CAKey         string   `json:"caKey"`
 	PeerCert      string   `json:"peerCert"`

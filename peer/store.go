@@ -1,0 +1,349 @@
+package peer
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/shoalproject/shoal/consensus"
+	"github.com/shoalproject/shoal/gossip"
+	"github.com/shoalproject/shoal/internal/errdefs"
+	"github.com/shoalproject/shoal/peer/api"
+)
+
+// routedStore is the consensus.Store every layer of a peer uses: a shard
+// this peer holds a replica of is served by its own raft host; any other is
+// forwarded to a peer that holds one (known from the shard map, or, for the
+// meta shard before the map is known, found by asking every live peer).
+// Forwarded calls are always served locally by the receiver, so they never
+// loop.
+type routedStore struct {
+	p *Peer
+
+	mu      sync.Mutex
+	holders map[uint64][]string // shard -> peer names, from the last shard map read
+}
+
+var _ consensus.Store = (*routedStore)(nil)
+
+func newRoutedStore(p *Peer) *routedStore {
+	return &routedStore{p: p, holders: map[uint64][]string{}}
+}
+
+// learn records where shards live, from a shard map the controller read.
+func (s *routedStore) learn(records []consensus.ShardRecord) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, r := range records {
+		var names []string
+		for _, rr := range r.Replicas {
+			if !rr.NonVoting {
+				names = append(names, rr.Peer)
+			}
+		}
+		s.holders[r.ID] = names
+	}
+}
+
+// targets lists the API addresses to forward a shard's calls to: its known
+// holders that are alive first, then every other live peer.
+func (s *routedStore) targets(shard uint64) []string {
+	s.mu.Lock()
+	known := append([]string(nil), s.holders[shard]...)
+	s.mu.Unlock()
+	api := map[string]string{}
+	var rest []string
+	for _, m := range s.p.gossip.Members() {
+		if m.Name == s.p.cfg.Name || m.Status != gossip.StatusAlive || m.Tags.API == "" {
+			continue
+		}
+		api[m.Name] = m.Tags.API
+	}
+	var out []string
+	seen := map[string]bool{}
+	for _, n := range known {
+		if a, ok := api[n]; ok && !seen[a] {
+			out = append(out, a)
+			seen[a] = true
+		}
+	}
+	for _, a := range api {
+		if !seen[a] {
+			rest = append(rest, a)
+		}
+	}
+	return append(out, rest...)
+}
+
+// forward tries each target until one answers with something other than
+// "unavailable".
+func (s *routedStore) forward(ctx context.Context, shard uint64, op string, in, out any) error {
+	var last error = fmt.Errorf("shard %d: no live peer holds it: %w", shard, errdefs.ErrUnavailable)
+	for _, addr := range s.targets(shard) {
+		c := api.NewClientTLS([]string{addr}, s.p.peerTLS, "")
+		err := c.Do(ctx, http.MethodPost, shardPath(shard, op), in, out)
+		c.Close()
+		if err == nil || !errors.Is(err, errdefs.ErrUnavailable) {
+			return err
+		}
+		last = err
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+	}
+	return last
+}
+
+func shardPath(shard uint64, op string) string {
+	return "/v1/internal/shards/" + strconv.FormatUint(shard, 10) + "/" + op
+}
+
+func (s *routedStore) Propose(ctx context.Context, shard uint64, b consensus.Batch) (consensus.Result, error) {
+	if s.p.host.Has(shard) {
+		return s.p.host.Propose(ctx, shard, b)
+	}
+	var res consensus.Result
+	if err := s.forward(ctx, shard, "propose", b, &res); err != nil {
+		return consensus.Result{}, err
+	}
+	return res, res.Error()
+}
+
+type getRequest struct {
+	Key          consensus.Key `json:"key"`
+	Linearizable bool          `json:"linearizable"`
+}
+
+func (s *routedStore) Get(ctx context.Context, shard uint64, k consensus.Key, lin bool) (consensus.Object, error) {
+	if s.p.host.Has(shard) {
+		return s.p.host.Get(ctx, shard, k, lin)
+	}
+	var o consensus.Object
+	err := s.forward(ctx, shard, "get", getRequest{Key: k, Linearizable: lin}, &o)
+	return o, err
+}
+
+type listRequest struct {
+	Filter       consensus.Filter `json:"filter"`
+	Linearizable bool             `json:"linearizable"`
+}
+
+func (s *routedStore) List(ctx context.Context, shard uint64, f consensus.Filter, lin bool) (consensus.ListResult, error) {
+	if s.p.host.Has(shard) {
+		return s.p.host.List(ctx, shard, f, lin)
+	}
+	var l consensus.ListResult
+	err := s.forward(ctx, shard, "list", listRequest{Filter: f, Linearizable: lin}, &l)
+	return l, err
+}
+
+type watchRequest struct {
+	From   uint64           `json:"from"`
+	Filter consensus.Filter `json:"filter"`
+}
+
+// Watch streams a shard's changes; from a peer without a replica it is a
+// long-lived forwarded request whose body is one JSON event a line.
+func (s *routedStore) Watch(ctx context.Context, shard uint64, from uint64, f consensus.Filter) (<-chan consensus.Event, error) {
+	if s.p.host.Has(shard) {
+		return s.p.host.Watch(ctx, shard, from, f)
+	}
+	body, _ := json.Marshal(watchRequest{From: from, Filter: f})
+	var last error = fmt.Errorf("shard %d: no live peer holds it: %w", shard, errdefs.ErrUnavailable)
+	for _, addr := range s.targets(shard) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, "https://"+addr+shardPath(shard, "watch"), bytes.NewReader(body))
+		if err != nil {
+			return nil, err
+		}
+		resp, err := s.p.streamClient.Do(req)
+		if err != nil {
+			last = fmt.Errorf("%s: %v: %w", addr, err, errdefs.ErrUnavailable)
+			continue
+		}
+		if resp.StatusCode != http.StatusOK {
+			var st api.Status
+			_ = json.NewDecoder(resp.Body).Decode(&st)
+			resp.Body.Close()
+			last = &api.RemoteError{Message: st.Error, Code: resp.StatusCode}
+			if sentinel := errdefs.FromHTTPStatus(resp.StatusCode); sentinel != nil {
+				last = fmt.Errorf("%s: %w", st.Error, sentinel)
+			}
+			if errors.Is(last, errdefs.ErrUnavailable) {
+				continue
+			}
+			return nil, last
+		}
+		out := make(chan consensus.Event, 64)
+		go func() {
+			defer close(out)
+			defer resp.Body.Close()
+			sc := bufio.NewScanner(resp.Body)
+			sc.Buffer(make([]byte, 64<<10), 4<<20)
+			for sc.Scan() {
+				var e consensus.Event
+				if json.Unmarshal(sc.Bytes(), &e) != nil {
+					return
+				}
+				select {
+				case out <- e:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}()
+		return out, nil
+	}
+	return nil, last
+}
+
+// Internal routes: a peer serves a forwarded shard call from its own replica
+// only.
+
+func (p *Peer) shardID(r *http.Request) (uint64, error) {
+	id, err := strconv.ParseUint(r.PathValue("shard"), 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("shard %q: %w", r.PathValue("shard"), errdefs.ErrInvalid)
+	}
+	return id, nil
+}
+
+func decodeBody(r *http.Request, v any) error {
+	if err := json.NewDecoder(http.MaxBytesReader(nil, r.Body, 8<<20)).Decode(v); err != nil {
+		return fmt.Errorf("request body: %v: %w", err, errdefs.ErrInvalid)
+	}
+	return nil
+}
+
+func (p *Peer) shardPropose(r *http.Request, _ principal) (any, error) {
+	shard, err := p.shardID(r)
+	if err != nil {
+		return nil, err
+	}
+	var b consensus.Batch
+	if err := decodeBody(r, &b); err != nil {
+		return nil, err
+	}
+	res, err := p.host.Propose(r.Context(), shard, b)
+	if err != nil && res.Index == 0 {
+		return nil, err // not committed: the caller tries elsewhere or fails
+	}
+	return res, nil // committed, possibly refused by the state: the result says
+}
+
+func (p *Peer) shardGet(r *http.Request, _ principal) (any, error) {
+	shard, err := p.shardID(r)
+	if err != nil {
+		return nil, err
+	}
+	var q getRequest
+	if err := decodeBody(r, &q); err != nil {
+		return nil, err
+	}
+	return p.host.Get(r.Context(), shard, q.Key, q.Linearizable)
+}
+
+func (p *Peer) shardList(r *http.Request, _ principal) (any, error) {
+	shard, err := p.shardID(r)
+	if err != nil {
+		return nil, err
+	}
+	var q listRequest
+	if err := decodeBody(r, &q); err != nil {
+		return nil, err
+	}
+	return p.host.List(r.Context(), shard, q.Filter, q.Linearizable)
+}
+
+// shardWatch streams events as JSON lines until the client goes away or the
+// replica's watch ends.
+func (p *Peer) shardWatch(w http.ResponseWriter, r *http.Request) {
+	if who, err := p.identify(r); err != nil || peersOnly(who) != nil {
+		if err == nil {
+			err = peersOnly(who)
+		}
+		writeError(w, err)
+		return
+	}
+	shard, err := p.shardID(r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	var q watchRequest
+	if err := decodeBody(r, &q); err != nil {
+		writeError(w, err)
+		return
+	}
+	events, err := p.host.Watch(r.Context(), shard, q.From, q.Filter)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/x-ndjson")
+	w.WriteHeader(http.StatusOK)
+	flusher, _ := w.(http.Flusher)
+	if flusher != nil {
+		flusher.Flush()
+	}
+	enc := json.NewEncoder(w)
+	for e := range events {
+		if err := enc.Encode(e); err != nil {
+			return
+		}
+		if flusher != nil {
+			flusher.Flush()
+		}
+	}
+}
+
+// streamHTTPClient is for long-lived forwarded watches: no overall timeout.
+func streamHTTPClient(p *Peer) *http.Client {
+	return &http.Client{Transport: &http.Transport{TLSClientConfig: p.peerTLS, ForceAttemptHTTP2: true, IdleConnTimeout: 90 * time.Second}}
+}
+
+// ShardStatus is what a replica knows of its shard.
+type shardStatus struct {
+	Shard   uint64 `json:"shard"`
+	Leader  uint64 `json:"leader"` // replica ID; 0 when unknown
+	Term    uint64 `json:"term"`
+	Applied uint64 `json:"applied"`
+}
+
+func (p *Peer) shardStatusLocal(shard uint64) (shardStatus, error) {
+	if !p.host.Has(shard) {
+		return shardStatus{}, fmt.Errorf("shard %d: no replica on this peer: %w", shard, errdefs.ErrUnavailable)
+	}
+	st := shardStatus{Shard: shard}
+	if id, term, ok := p.host.Leader(shard); ok {
+		st.Leader, st.Term = id, term
+	}
+	if applied, err := p.host.Applied(shard); err == nil {
+		st.Applied = applied
+	}
+	return st, nil
+}
+
+func (p *Peer) shardStatus(r *http.Request, _ principal) (any, error) {
+	shard, err := p.shardID(r)
+	if err != nil {
+		return nil, err
+	}
+	return p.shardStatusLocal(shard)
+}
+
+// status asks the shard's replicas (this peer's own first) for its status.
+func (s *routedStore) status(ctx context.Context, shard uint64) (shardStatus, error) {
+	if st, err := s.p.shardStatusLocal(shard); err == nil {
+		return st, nil
+	}
+	var st shardStatus
+	err := s.forward(ctx, shard, "status", struct{}{}, &st)
+	return st, err
+}

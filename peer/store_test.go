@@ -1,0 +1,100 @@
+package peer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/shoalproject/shoal/consensus"
+	"github.com/shoalproject/shoal/internal/errdefs"
+)
+
+func cmObject(name, v string) consensus.Object {
+	return consensus.Object{Kind: "ConfigMap", Namespace: "default", Name: name, Data: []byte(`{"v":"` + v + `"}`)}
+}
+
+// put creates an object through one peer, retrying while the shard is
+// still electing (a fresh cluster).
+func put(t *testing.T, p *Peer, o consensus.Object) consensus.Result {
+	t.Helper()
+	shard := p.Router().ShardFor(o.Key(), "")
+	var res consensus.Result
+	var err error
+	waitFor(t, 20*time.Second, "a write through "+p.Name(), func() bool {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		defer cancel()
+		res, err = p.Store().Propose(ctx, shard, consensus.Batch{Commands: []consensus.Command{{Op: consensus.OpCreate, Object: o}}})
+		return err == nil || !errors.Is(err, errdefs.ErrUnavailable)
+	})
+	if err != nil {
+		t.Fatalf("write %s through %s: %v", o.Name, p.Name(), err)
+	}
+	return res
+}
+
+func TestWriteThroughAnyPeerIsReadThroughEvery(t *testing.T) {
+	for _, n := range []int{1, 3, 5} {
+		t.Run(fmt.Sprintf("peers=%d", n), func(t *testing.T) {
+			c := newTestCluster(t)
+			c.start("p1", "")
+			for i := 2; i <= n; i++ {
+				c.start(fmt.Sprintf("p%d", i), "p1")
+			}
+			if n >= 3 {
+				c.waitReplicas(3)
+			}
+			for i := 1; i <= n; i++ {
+				writer := c.peers[fmt.Sprintf("p%d", i)]
+				o := cmObject(fmt.Sprintf("from-p%d", i), "x")
+				put(t, writer, o)
+				for j := 1; j <= n; j++ {
+					reader := c.peers[fmt.Sprintf("p%d", j)]
+					ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+					got, err := reader.Store().Get(ctx, reader.Router().ShardFor(o.Key(), ""), o.Key(), true)
+					cancel()
+					if err != nil || string(got.Data) != string(o.Data) {
+						t.Fatalf("%s wrote %s; %s reads %q, %v", writer.Name(), o.Name, reader.Name(), got.Data, err)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestWatchThroughAPeerWithoutReplicas(t *testing.T) {
+	c := newTestCluster(t)
+	c.start("p1", "")
+	c.start("p2", "p1") // two peers: every shard stays on p1 alone
+	p2 := c.peers["p2"]
+	o := cmObject("watched", "1")
+	shard := p2.Router().ShardFor(o.Key(), "")
+	put(t, c.peers["p1"], cmObject("before", "0"))
+	waitFor(t, 10*time.Second, "p2 to learn the shard map", func() bool {
+		_, err := p2.Store().List(context.Background(), shard, consensus.Filter{}, true)
+		return err == nil
+	})
+	if p2.host.Has(shard) {
+		t.Skip("p2 holds the shard; nothing to forward")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	l, err := p2.Store().List(ctx, shard, consensus.Filter{Kind: "ConfigMap"}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	events, err := p2.Store().Watch(ctx, shard, l.Index, consensus.Filter{Kind: "ConfigMap"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := put(t, c.peers["p1"], o)
+	select {
+	case e := <-events:
+		if e.Type != consensus.Added || e.Object.Name != "watched" || e.Object.ResourceVersion != res.Index {
+			t.Fatalf("event %+v", e)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no event through the forwarded watch")
+	}
+}
