@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"github.com/shoalproject/shoal/internal/errdefs"
-	"github.com/shoalproject/shoal/peer/api"
 	"github.com/shoalproject/shoal/internal/pki"
+	"github.com/shoalproject/shoal/peer/api"
 )
 
 // The data directory's layout. Everything secret is mode 0600; the CA key,

@@ -11,8 +11,8 @@ import (
 
 	"github.com/shoalproject/shoal/gossip"
 	"github.com/shoalproject/shoal/internal/errdefs"
-	"github.com/shoalproject/shoal/peer/api"
 	"github.com/shoalproject/shoal/internal/pki"
+	"github.com/shoalproject/shoal/peer/api"
 )
 
 // joinCluster asks the peer at cfg.Join to admit this one. It trusts the

@@ -21,8 +21,8 @@ import (
 	"github.com/shoalproject/shoal/consensus"
 	"github.com/shoalproject/shoal/gossip"
 	"github.com/shoalproject/shoal/internal/errdefs"
-	"github.com/shoalproject/shoal/peer/api"
 	"github.com/shoalproject/shoal/internal/pki"
+	"github.com/shoalproject/shoal/peer/api"
 )
 
 // Version is the build's version, set with -ldflags "-X ...peer.Version=v".

@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"github.com/shoalproject/shoal/internal/errdefs"
-	"github.com/shoalproject/shoal/peer/api"
 	"github.com/shoalproject/shoal/internal/pki"
+	"github.com/shoalproject/shoal/peer/api"
 )
 
 func TestClustersOf1_3_5SeeEachOtherAlive(t *testing.T) {

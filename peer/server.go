@@ -13,8 +13,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/shoalproject/shoal/internal/errdefs"
-	"github.com/shoalproject/shoal/peer/api"
 	"github.com/shoalproject/shoal/internal/pki"
+	"github.com/shoalproject/shoal/peer/api"
 )
 
 // principal is who made a request.
