@@ -1,17 +1,21 @@
 package peer
 
 import (
+	"context"
 	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"runtime"
+	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/shoalproject/shoal/consensus"
 	"github.com/shoalproject/shoal/internal/errdefs"
 	"github.com/shoalproject/shoal/internal/pki"
 	"github.com/shoalproject/shoal/peer/api"
@@ -33,6 +37,7 @@ func (p *Peer) serve() {
 	mux.Handle("GET "+api.PathMetrics, p.authenticated(promhttp.HandlerFor(p.reg, promhttp.HandlerOpts{})))
 	mux.Handle("GET "+api.PathVersion, p.handle(anyone, p.version))
 	mux.Handle("GET "+api.PathMembers, p.handle(anyone, p.members))
+	mux.Handle("GET "+api.PathShards, p.handle(anyone, p.shards))
 	mux.Handle("GET "+api.PathTokens, p.handle(anyone, p.listTokens))
 	mux.Handle("POST "+api.PathTokens, p.handle(anyone, p.createToken))
 	mux.Handle("DELETE "+api.PathTokens+"/{id}", p.handle(anyone, p.revokeToken))
@@ -181,7 +186,22 @@ func (p *Peer) version(*http.Request, principal) (any, error) {
 	return api.Version{Version: Version, GoVersion: runtime.Version(), Peer: p.cfg.Name, Cluster: p.st.ClusterName}, nil
 }
 
-func (p *Peer) members(*http.Request, principal) (any, error) {
+func (p *Peer) members(r *http.Request, _ principal) (any, error) {
+	held := map[string][]string{}
+	if shards, err := p.shardInfos(r.Context()); err == nil {
+		for _, s := range shards {
+			for _, rep := range s.Replicas {
+				mark := ""
+				switch {
+				case rep.Peer == s.Leader:
+					mark = "*"
+				case rep.NonVoting:
+					mark = "~"
+				}
+				held[rep.Peer] = append(held[rep.Peer], fmt.Sprintf("%d%s", s.ID, mark))
+			}
+		}
+	}
 	out := api.MemberList{Self: p.cfg.Name}
 	for _, m := range p.gossip.Members() {
 		out.Members = append(out.Members, api.Member{
@@ -195,6 +215,7 @@ func (p *Peer) members(*http.Request, principal) (any, error) {
 			Raft:    m.Tags.Raft,
 			Tunnel:  m.Tags.Tunnel,
 			Version: m.Tags.Version,
+			Shards:  held[m.Name],
 		})
 	}
 	return out, nil
@@ -207,4 +228,51 @@ func (p *Peer) leave(_ *http.Request, who principal) (any, error) {
 	default:
 	}
 	return api.Status{Error: "", Reason: "Leaving"}, nil
+}
+
+func (p *Peer) shards(r *http.Request, _ principal) (any, error) {
+	return p.shardInfos(r.Context())
+}
+
+// shardInfos reads the shard map and asks each shard's replicas for its
+// leader and applied index.
+func (p *Peer) shardInfos(ctx context.Context) ([]api.ShardInfo, error) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	recs, err := p.ctl.Records(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]api.ShardInfo, len(recs))
+	var wg sync.WaitGroup
+	for i, rec := range recs {
+		info := api.ShardInfo{ID: rec.ID, Role: "objects"}
+		if rec.ID == consensus.MetaShard {
+			info.Role = "meta"
+		}
+		ids := make([]uint64, 0, len(rec.Replicas))
+		for id := range rec.Replicas {
+			ids = append(ids, id)
+		}
+		sort.Slice(ids, func(a, b int) bool { return ids[a] < ids[b] })
+		for _, id := range ids {
+			rr := rec.Replicas[id]
+			info.Replicas = append(info.Replicas, api.ReplicaInfo{ID: id, Peer: rr.Peer, Address: rr.Addr, NonVoting: rr.NonVoting})
+		}
+		out[i] = info
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			st, err := p.store.status(ctx, rec.ID)
+			if err != nil {
+				return
+			}
+			out[i].Term, out[i].Applied = st.Term, st.Applied
+			if rr, ok := rec.Replicas[st.Leader]; ok {
+				out[i].Leader = rr.Peer
+			}
+		}()
+	}
+	wg.Wait()
+	return out, nil
 }

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -40,6 +41,9 @@ Restarted on the same --data-dir, a peer keeps its identity and rejoins. SIGTERM
 			&cli.StringFlag{Name: "join", Usage: "API address HOST:PORT of any peer of the cluster to join"},
 			&cli.StringFlag{Name: "token", Usage: "join token (K10...), from DIR/join-token or 'shoal token create'", EnvVars: []string{"SHOAL_TOKEN"}},
 			&cli.StringFlag{Name: "cluster-name", Usage: "name of a new cluster", Value: "shoal"},
+			&cli.IntFlag{Name: "object-shards", Usage: "object shards of a new cluster (fixed once created)", Value: 4},
+			&cli.DurationFlag{Name: "replica-repair-grace", Usage: "how long a peer may be failed before its raft replicas are rebuilt elsewhere", Value: 30 * time.Second},
+			&cli.DurationFlag{Name: "raft-rtt", Usage: "round trip time raft plans around; elections take 10 (raise it on a WAN)", Value: 20 * time.Millisecond},
 			&cli.StringFlag{Name: "gossip-profile", Usage: "failure-detection timing: lan (a dead peer is noticed in about 1 s) or wan", Value: "lan"},
 			&cli.StringFlag{Name: "log-level", Usage: "debug, info, warn or error", Value: "info"},
 		},
@@ -93,7 +97,11 @@ func runAgent(c *cli.Context) error {
 		Join:          c.String("join"),
 		Token:         c.String("token"),
 		GossipProfile: profile,
-		Logger:        logger,
+
+		ObjectShards:       c.Int("object-shards"),
+		ReplicaRepairGrace: c.Duration("replica-repair-grace"),
+		RaftRTT:            c.Duration("raft-rtt"),
+		Logger:             logger,
 	}
 	if err := peer.Run(c.Context, cfg); err != nil {
 		return fmt.Errorf("agent %s: %w", name, err)

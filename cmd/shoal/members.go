@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -11,6 +12,8 @@ func membersCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "members",
 		Usage: "list the cluster's peers as the answering peer's gossip sees them",
+		Description: "SHARDS lists the raft shards each peer holds a replica of: 3* means it leads\n" +
+			"shard 3, 3~ that its replica of shard 3 is non-voting, still catching up.",
 		Flags: withClientFlags(outputFlag("wide")),
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
@@ -33,12 +36,12 @@ func membersCommand() *cli.Command {
 				return out.print(c.App.Writer, ml)
 			}
 			now := time.Now()
-			t := newTable(c.App.Writer, "NAME", "ADDRESS", "STATUS", "REGION", "ZONE", "SINCE")
+			t := newTable(c.App.Writer, "NAME", "ADDRESS", "STATUS", "REGION", "ZONE", "SINCE", "SHARDS")
 			if out == outputWide {
-				t = newTable(c.App.Writer, "NAME", "ADDRESS", "STATUS", "REGION", "ZONE", "SINCE", "API", "RAFT", "TUNNEL", "VERSION")
+				t = newTable(c.App.Writer, "NAME", "ADDRESS", "STATUS", "REGION", "ZONE", "SINCE", "SHARDS", "API", "RAFT", "TUNNEL", "VERSION")
 			}
 			for _, m := range ml.Members {
-				row := []string{m.Name, m.Address, m.Status, dash(m.Region), dash(m.Zone), humanDuration(now.Sub(m.Since))}
+				row := []string{m.Name, m.Address, m.Status, dash(m.Region), dash(m.Zone), humanDuration(now.Sub(m.Since)), dash(strings.Join(m.Shards, ","))}
 				if out == outputWide {
 					row = append(row, m.API, m.Raft, m.Tunnel, m.Version)
 				}

@@ -188,3 +188,9 @@ func (c *Client) RevokeToken(ctx context.Context, id string) error {
 func (c *Client) Leave(ctx context.Context) error {
 	return c.Do(ctx, http.MethodPost, PathLeave, nil, nil)
 }
+
+// Shards lists every shard with its replicas, leader and applied index.
+func (c *Client) Shards(ctx context.Context) ([]ShardInfo, error) {
+	var out []ShardInfo
+	return out, c.Do(ctx, http.MethodGet, PathShards, nil, &out)
+}

@@ -12,6 +12,7 @@ const (
 	PathTokens         = "/v1/tokens"
 	PathLeave          = "/v1/leave"
 	PathInternalTokens = "/v1/internal/tokens"
+	PathShards         = "/v1/shards"
 )
 
 // Status is the body of an error answer.
@@ -40,12 +41,33 @@ type Member struct {
 	Raft    string    `json:"raft,omitempty"`
 	Tunnel  string    `json:"tunnel,omitempty"`
 	Version string    `json:"version,omitempty"`
+	// Shards lists the shards this member holds replicas of, "3*" for one
+	// it leads, "3~" for a non-voting replica still catching up.
+	Shards []string `json:"shards,omitempty"`
 }
 
 // MemberList is the answer of GET /v1/members.
 type MemberList struct {
 	Self    string   `json:"self"`
 	Members []Member `json:"members"`
+}
+
+// ShardInfo is one shard as GET /v1/shards answers it.
+type ShardInfo struct {
+	ID       uint64        `json:"id"`
+	Role     string        `json:"role"` // meta or objects
+	Leader   string        `json:"leader,omitempty"`
+	Term     uint64        `json:"term,omitempty"`
+	Applied  uint64        `json:"applied"`
+	Replicas []ReplicaInfo `json:"replicas"`
+}
+
+// ReplicaInfo is one replica of a shard.
+type ReplicaInfo struct {
+	ID        uint64 `json:"id"`
+	Peer      string `json:"peer"`
+	Address   string `json:"address"`
+	NonVoting bool   `json:"nonVoting,omitempty"`
 }
 
 // TokenInfo describes a token without its secret.
