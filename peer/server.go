@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/pprof"
 	"runtime"
 	"sort"
 	"strings"
@@ -35,6 +36,9 @@ func (p *Peer) serve() {
 	})
 	mux.Handle("POST "+api.PathJoin, p.handle(nil, func(r *http.Request, _ principal) (any, error) { return p.admit(r) }))
 	mux.Handle("GET "+api.PathMetrics, p.authenticated(promhttp.HandlerFor(p.reg, promhttp.HandlerOpts{})))
+	mux.Handle("GET /debug/pprof/", p.authenticated(http.HandlerFunc(pprof.Index)))
+	mux.Handle("GET /debug/pprof/profile", p.authenticated(http.HandlerFunc(pprof.Profile)))
+	mux.Handle("GET /debug/pprof/heap", p.authenticated(pprof.Handler("heap")))
 	mux.Handle("GET "+api.PathVersion, p.handle(anyone, p.version))
 	mux.Handle("GET "+api.PathMembers, p.handle(anyone, p.members))
 	mux.Handle("GET "+api.PathShards, p.handle(anyone, p.shards))
