@@ -176,7 +176,12 @@ func Plan(records []ShardRecord, peers []PeerInfo, now time.Time, cfg PlacementC
 				continue
 			}
 		}
-		// Remove one replica that must go, when the shard can spare it.
+		// Remove one replica that must go, when the shard can spare it: once
+		// enough healthy voting replicas stand without it or, for a leaving
+		// or gone peer, when no replacement is coming (no spare peer, none
+		// catching up) and quorum survives.
+		_, candidate := pickPeer(rec, peers, byName, load)
+		replacing := healthyAll > healthyVoting || candidate
 		for _, id := range sortedIDs(rec) {
 			rr := rec.Replicas[id]
 			if !removable(rr) || len(rec.Replicas) == 1 {
@@ -184,11 +189,11 @@ func Plan(records []ShardRecord, peers []PeerInfo, now time.Time, cfg PlacementC
 			}
 			p := byName[rr.Peer]
 			spare := healthyVoting >= target
-			if !spare && !(p.Leaving || p.Gone || healthyAll == 0) {
+			if !spare && !(p.Leaving || p.Gone) {
 				continue
 			}
-			if !spare && (p.Leaving || p.Gone) && healthyVoting < majority(len(rec.Replicas)-1) {
-				continue // would lose quorum: wait for the replacement
+			if !spare && (replacing || healthyVoting < majority(len(rec.Replicas)-1)) {
+				continue // wait for the replacement, or keep quorum
 			}
 			next := rec.Clone()
 			delete(next.Replicas, id)

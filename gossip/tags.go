@@ -17,7 +17,13 @@ type Tags struct {
 	Raft    string // host:port of the member's raft transport
 	Tunnel  string // host:port of the member's peer-to-peer service tunnel
 	Version string // Shoal version the member runs
+	// State is "" for a member in service and StateLeaving while it hands
+	// its work over before a graceful leave.
+	State string
 }
+
+// StateLeaving marks a member that is handing over before it leaves.
+const StateLeaving = "leaving"
 
 // The serf tag keys. Short, because every member's tags travel in every
 // alive message and memberlist caps them at 512 bytes.
@@ -28,11 +34,13 @@ const (
 	tagRaft    = "raft"
 	tagTunnel  = "tun"
 	tagVersion = "v"
+	tagState   = "st"
 )
 
 // MaxTagValueLen is the longest value a Tags field may hold, in bytes.
-// With six fields the msgpack encoding is at most about 450 bytes, under
-// memberlist's 512-byte limit; real tags are around 100.
+// With six fields of at most this and a state of at most "leaving", the
+// msgpack encoding is at most about 460 bytes, under memberlist's 512-byte
+// limit; real tags are around 100.
 const MaxTagValueLen = 64
 
 // fields lists each tag with its serf key, in a fixed order.
@@ -52,12 +60,16 @@ func (t *Tags) fields() []struct {
 		{tagRaft, "raft", &t.Raft},
 		{tagTunnel, "tunnel", &t.Tunnel},
 		{tagVersion, "version", &t.Version},
+		{tagState, "state", &t.State},
 	}
 }
 
 // Validate checks every field's length and that API, Raft and Tunnel are
 // empty or host:port. Errors name the field and wrap errdefs.ErrInvalid.
 func (t Tags) Validate() error {
+	if t.State != "" && t.State != StateLeaving {
+		return fmt.Errorf("gossip tags: state %q: want empty or %q: %w", t.State, StateLeaving, errdefs.ErrInvalid)
+	}
 	for _, f := range t.fields() {
 		if len(*f.value) > MaxTagValueLen {
 			return fmt.Errorf("gossip tags: %s is %d bytes, at most %d: %w", f.name, len(*f.value), MaxTagValueLen, errdefs.ErrInvalid)

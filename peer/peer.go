@@ -325,6 +325,7 @@ func (p *Peer) placementPeers() []consensus.PeerInfo {
 		switch m.Status {
 		case gossip.StatusAlive, gossip.StatusSuspect:
 			pi.Alive = true
+			pi.Leaving = m.Tags.State == gossip.StateLeaving
 		case gossip.StatusFailed:
 			pi.DownSince = m.Since
 		case gossip.StatusLeft, gossip.StatusLeaving:
@@ -471,6 +472,7 @@ func (p *Peer) Leave(ctx context.Context) error {
 	var err error
 	p.stopOnce.Do(func() {
 		p.log.Info("leaving the cluster")
+		p.handOver(ctx)
 		err = p.gossip.Leave(ctx)
 		p.stop(ctx)
 	})
@@ -515,7 +517,7 @@ func Run(ctx context.Context, cfg Config) error {
 	case <-p.Done():
 		return nil
 	}
-	lctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	lctx, cancel := context.WithTimeout(context.Background(), leaveHandoverTimeout)
 	defer cancel()
 	return p.Leave(lctx)
 }

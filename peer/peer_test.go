@@ -81,7 +81,7 @@ func TestGracefulLeaveThenRejoin(t *testing.T) {
 	c.waitStatus("p2", "alive", "p1")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := c.client("p2").Leave(ctx); err != nil {
+	if _, err := c.client("p2").Leave(ctx); err != nil {
 		t.Fatal(err)
 	}
 	select {

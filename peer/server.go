@@ -225,14 +225,21 @@ func (p *Peer) members(r *http.Request, _ principal) (any, error) {
 	return out, nil
 }
 
-func (p *Peer) leave(_ *http.Request, who principal) (any, error) {
+func (p *Peer) leave(r *http.Request, who principal) (any, error) {
 	p.log.Info("leave requested through the API", "by", who.name)
+	ctx, cancel := context.WithTimeout(r.Context(), leaveHandoverTimeout)
+	defer cancel()
+	report := p.handOver(ctx)
+	report.Peer = p.cfg.Name
 	select {
 	case p.leaveReq <- struct{}{}:
 	default:
 	}
-	return api.Status{Error: "", Reason: "Leaving"}, nil
+	return report, nil
 }
+
+// leaveHandoverTimeout bounds how long a leave waits for replicas to move.
+const leaveHandoverTimeout = 2 * time.Minute
 
 func (p *Peer) shards(r *http.Request, _ principal) (any, error) {
 	return p.shardInfos(r.Context())

@@ -98,3 +98,40 @@ func TestWatchThroughAPeerWithoutReplicas(t *testing.T) {
 		t.Fatal("no event through the forwarded watch")
 	}
 }
+
+func TestGracefulLeaveMovesReplicasFirst(t *testing.T) {
+	c := newTestCluster(t)
+	c.start("p1", "")
+	c.start("p2", "p1")
+	c.start("p3", "p1")
+	c.waitReplicas(3)
+	put(t, c.peers["p1"], cmObject("kept", "1"))
+	c.start("p4", "p1")
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	rep, err := c.client("p2").Leave(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.TimedOut || len(rep.Short) != 0 {
+		t.Fatalf("leave report %+v: want a full handover", rep)
+	}
+	recs, err := c.peers["p1"].ctl.Records(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range recs {
+		if _, ok := r.On("p2"); ok {
+			t.Fatalf("shard %d still lists p2 after its leave", r.ID)
+		}
+	}
+	if err := c.peers["p2"].Leave(ctx); err != nil {
+		t.Fatal(err)
+	}
+	c.waitReplicas(3)
+	o := cmObject("kept", "1")
+	got, err := c.peers["p4"].Store().Get(ctx, c.peers["p4"].Router().ShardFor(o.Key(), ""), o.Key(), true)
+	if err != nil || string(got.Data) != string(o.Data) {
+		t.Fatalf("after the leave: %v %s", err, got.Data)
+	}
+}

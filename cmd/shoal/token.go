@@ -119,7 +119,7 @@ func tokenCommand() *cli.Command {
 func leaveCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "leave",
-		Usage: "ask a peer (--server, or the config's first) to leave the cluster gracefully and stop",
+		Usage: "ask a peer (--server, or the config's first) to hand its raft replicas over, leave gracefully and stop",
 		Flags: withClientFlags(),
 		Action: func(c *cli.Context) error {
 			cl, err := client(c)
@@ -131,8 +131,18 @@ func leaveCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			if err := cl.Leave(c.Context); err != nil {
+			fmt.Fprintf(c.App.Writer, "peer/%s handing its replicas over...\n", v.Peer)
+			rep, err := cl.Leave(c.Context)
+			if err != nil {
 				return err
+			}
+			switch {
+			case rep.TimedOut:
+				fmt.Fprintf(c.App.Writer, "peer/%s leaving before its replicas of shards %v moved (timed out)\n", v.Peer, rep.Held)
+			case len(rep.Short) > 0:
+				fmt.Fprintf(c.App.Writer, "peer/%s leaving; no spare peer took its replicas, shards %v now run short\n", v.Peer, rep.Short)
+			default:
+				fmt.Fprintf(c.App.Writer, "peer/%s handed its replicas over in %s\n", v.Peer, dash(rep.Took))
 			}
 			fmt.Fprintf(c.App.Writer, "peer/%s leaving\n", v.Peer)
 			return nil

@@ -184,9 +184,11 @@ func (c *Client) RevokeToken(ctx context.Context, id string) error {
 	return c.Do(ctx, http.MethodDelete, PathTokens+"/"+url.PathEscape(id), nil, nil)
 }
 
-// Leave asks the answering peer to leave the cluster gracefully and stop.
-func (c *Client) Leave(ctx context.Context) error {
-	return c.Do(ctx, http.MethodPost, PathLeave, nil, nil)
+// Leave asks the answering peer to hand its replicas over, leave the
+// cluster gracefully and stop. It answers once the handover is done.
+func (c *Client) Leave(ctx context.Context) (*LeaveReport, error) {
+	var out LeaveReport
+	return &out, c.Do(ctx, http.MethodPost, PathLeave, nil, &out)
 }
 
 // Shards lists every shard with its replicas, leader and applied index.

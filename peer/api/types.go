@@ -70,6 +70,16 @@ type ReplicaInfo struct {
 	NonVoting bool   `json:"nonVoting,omitempty"`
 }
 
+// LeaveReport answers POST /v1/leave: the peer handed its replicas over
+// (or ran out of time) and is now leaving.
+type LeaveReport struct {
+	Peer     string   `json:"peer"`
+	Took     string   `json:"took,omitempty"`
+	Held     []uint64 `json:"held,omitempty"`  // shards it still held when it left
+	Short    []uint64 `json:"short,omitempty"` // shards now short of replicas
+	TimedOut bool     `json:"timedOut,omitempty"`
+}
+
 // TokenInfo describes a token without its secret.
 type TokenInfo struct {
 	ID          string    `json:"id"`
