@@ -11,7 +11,7 @@ DEMO_DIR ?= $(CURDIR)/.demo
 # Whole suite, in one go test run; CI's budget is 25 minutes.
 TEST_TIMEOUT ?= 20m
 
-.PHONY: all build deps test test-short bench demo demo-down clean
+.PHONY: all build build-bench deps test test-short bench demo demo-down clean
 
 all: build
 
@@ -29,7 +29,10 @@ test-short: build
 	SHOAL_BIN=$(CURDIR)/$(BIN) $(GO) test -short -count=1 ./...
 
 bench: build
-	$(GO) test -run '^$$' -bench . -benchtime 1x ./gossip/ ./peer/
+	$(GO) test -run '^$$' -bench . -benchtime 1x ./gossip/ ./consensus/ ./cmd/shoal/
+
+build-bench:
+	$(GO) build -o bin/shoal-bench ./cmd/shoal-bench
 
 demo: deps build
 	DEMO_DIR=$(DEMO_DIR) SHOAL_BIN=$(CURDIR)/$(BIN) examples/local-cluster.sh up

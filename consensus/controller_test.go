@@ -84,7 +84,7 @@ func (g *hostGroup) Watch(ctx context.Context, s uint64, rv uint64, f Filter) (<
 // ctlCluster runs peers made of a Host and a Controller, with a gossip view
 // the test controls.
 type ctlCluster struct {
-	t      *testing.T
+	t      testing.TB
 	ca     *pki.CA
 	base   string
 	group  *hostGroup
@@ -95,7 +95,7 @@ type ctlCluster struct {
 	grace  time.Duration
 }
 
-func newCtlCluster(t *testing.T, grace time.Duration) *ctlCluster {
+func newCtlCluster(t testing.TB, grace time.Duration) *ctlCluster {
 	ca, err := pki.NewCA("test", time.Now())
 	if err != nil {
 		t.Fatal(err)

@@ -26,7 +26,7 @@ type testHosts struct {
 	shards []uint64
 }
 
-func freePort(t *testing.T) int {
+func freePort(t testing.TB) int {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -35,7 +35,7 @@ func freePort(t *testing.T) int {
 	return ln.Addr().(*net.TCPAddr).Port
 }
 
-func writePKI(t *testing.T, dir string, ca *pki.CA) (caFile, certFile, keyFile string) {
+func writePKI(t testing.TB, dir string, ca *pki.CA) (caFile, certFile, keyFile string) {
 	key, cert, err := ca.Issue(pki.CertRequest{CommonName: "host", Organization: pki.OrgPeers, IPs: []net.IP{net.ParseIP("127.0.0.1")}}, time.Now())
 	if err != nil {
 		t.Fatal(err)
