@@ -148,6 +148,7 @@ func (c *Controller) Step(ctx context.Context) {
 		}
 		c.reportCaughtUp(ctx, rec)
 	}
+	c.balanceLeaders(records)
 	if c.cfg.Host.IsLeader(MetaShard) {
 		for _, next := range Plan(records, c.cfg.Peers(), c.cfg.Now(), c.cfg.Placement) {
 			c.log.Info("placement", "shard", next.ID, "replicas", describe(next))
@@ -304,4 +305,61 @@ func (c *Controller) reportCaughtUp(ctx context.Context, rec ShardRecord) {
 	next.Replicas[id] = rr
 	c.log.Info("replica caught up", "shard", rec.ID, "replica", id)
 	c.update(ctx, next)
+}
+
+// balanceLeaders spreads shard leadership over the peers that hold voting
+// replicas, so that no one peer does every shard's leader work (and no one
+// failure stalls every shard at once). A host that leads more than its fair
+// share hands one shard a round to a voting replica on the peer that leads
+// the fewest it knows of.
+func (c *Controller) balanceLeaders(records []ShardRecord) {
+	h := c.cfg.Host
+	leads := map[string]int{}
+	peers := map[string]bool{}
+	var mine []ShardRecord
+	for _, r := range records {
+		for _, rr := range r.Replicas {
+			if !rr.NonVoting {
+				peers[rr.Peer] = true
+			}
+		}
+		if !h.Has(r.ID) {
+			continue
+		}
+		id, _, ok := h.Leader(r.ID)
+		if !ok {
+			continue
+		}
+		leader := r.Replicas[id].Peer
+		leads[leader]++
+		if leader == c.cfg.Self {
+			mine = append(mine, r)
+		}
+	}
+	if len(peers) < 2 || len(mine) == 0 {
+		return
+	}
+	fair := (len(records) + len(peers) - 1) / len(peers)
+	if len(mine) <= fair {
+		return
+	}
+	for _, r := range mine {
+		var best uint64
+		bestLeads := fair
+		for _, id := range sortedIDs(r) {
+			rr := r.Replicas[id]
+			if rr.NonVoting || rr.Peer == c.cfg.Self {
+				continue
+			}
+			if leads[rr.Peer] < bestLeads {
+				best, bestLeads = id, leads[rr.Peer]
+			}
+		}
+		if best != 0 {
+			if err := h.TransferLeader(r.ID, best); err == nil {
+				c.log.Info("leadership moved to balance load", "shard", r.ID, "to", r.Replicas[best].Peer)
+			}
+			return
+		}
+	}
 }
