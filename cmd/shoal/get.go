@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/shoalproject/shoal/peer/api"
 )
 
 func getCommand() *cli.Command {
@@ -24,47 +26,33 @@ func getCommand() *cli.Command {
 			default:
 				return usagef("get %q: unknown kind; this build knows: shards", c.Args().First())
 			}
-			out, err := parseOutput(c, "wide")
-			if err != nil {
-				return err
-			}
-			cl, err := client(c)
-			if err != nil {
-				return err
-			}
-			defer cl.Close()
-			shards, err := cl.Shards(c.Context)
-			if err != nil {
-				return err
-			}
-			if out.structured() {
-				return out.print(c.App.Writer, shards)
-			}
-			t := newTable(c.App.Writer, "SHARD", "ROLE", "LEADER", "APPLIED", "REPLICAS")
-			if out == outputWide {
-				t = newTable(c.App.Writer, "SHARD", "ROLE", "LEADER", "TERM", "APPLIED", "REPLICAS", "ADDRESSES")
-			}
-			for _, s := range shards {
-				var reps, addrs []string
-				for _, r := range s.Replicas {
-					mark := ""
-					if r.NonVoting {
-						mark = "~"
+			return show(c, []string{"wide"}, (*api.Client).Shards, func(out output, shards []api.ShardInfo) error {
+				t := newTable(c.App.Writer, "SHARD", "ROLE", "LEADER", "APPLIED", "REPLICAS")
+				if out == outputWide {
+					t = newTable(c.App.Writer, "SHARD", "ROLE", "LEADER", "TERM", "APPLIED", "REPLICAS", "ADDRESSES")
+				}
+				for _, s := range shards {
+					var reps, addrs []string
+					for _, r := range s.Replicas {
+						mark := ""
+						if r.NonVoting {
+							mark = "~"
+						}
+						reps = append(reps, fmt.Sprintf("%s/%d%s", r.Peer, r.ID, mark))
+						addrs = append(addrs, r.Address)
 					}
-					reps = append(reps, fmt.Sprintf("%s/%d%s", r.Peer, r.ID, mark))
-					addrs = append(addrs, r.Address)
+					row := []string{fmt.Sprint(s.ID), s.Role, dash(s.Leader)}
+					if out == outputWide {
+						row = append(row, fmt.Sprint(s.Term))
+					}
+					row = append(row, fmt.Sprint(s.Applied), strings.Join(reps, ","))
+					if out == outputWide {
+						row = append(row, strings.Join(addrs, ","))
+					}
+					t.row(row...)
 				}
-				row := []string{fmt.Sprint(s.ID), s.Role, dash(s.Leader)}
-				if out == outputWide {
-					row = append(row, fmt.Sprint(s.Term))
-				}
-				row = append(row, fmt.Sprint(s.Applied), strings.Join(reps, ","))
-				if out == outputWide {
-					row = append(row, strings.Join(addrs, ","))
-				}
-				t.row(row...)
-			}
-			return t.flush()
+				return t.flush()
+			})
 		},
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/shoalproject/shoal/peer/api"
 )
 
 func membersCommand() *cli.Command {
@@ -19,35 +21,21 @@ func membersCommand() *cli.Command {
 			if c.NArg() > 0 {
 				return usagef("members takes no arguments")
 			}
-			out, err := parseOutput(c, "wide")
-			if err != nil {
-				return err
-			}
-			cl, err := client(c)
-			if err != nil {
-				return err
-			}
-			defer cl.Close()
-			ml, err := cl.Members(c.Context)
-			if err != nil {
-				return err
-			}
-			if out.structured() {
-				return out.print(c.App.Writer, ml)
-			}
-			now := time.Now()
-			t := newTable(c.App.Writer, "NAME", "ADDRESS", "STATUS", "REGION", "ZONE", "SINCE", "SHARDS")
-			if out == outputWide {
-				t = newTable(c.App.Writer, "NAME", "ADDRESS", "STATUS", "REGION", "ZONE", "SINCE", "SHARDS", "API", "RAFT", "TUNNEL", "VERSION")
-			}
-			for _, m := range ml.Members {
-				row := []string{m.Name, m.Address, m.Status, dash(m.Region), dash(m.Zone), humanDuration(now.Sub(m.Since)), dash(strings.Join(m.Shards, ","))}
+			return show(c, []string{"wide"}, (*api.Client).Members, func(out output, ml *api.MemberList) error {
+				now := time.Now()
+				t := newTable(c.App.Writer, "NAME", "ADDRESS", "STATUS", "REGION", "ZONE", "SINCE", "SHARDS")
 				if out == outputWide {
-					row = append(row, m.API, m.Raft, m.Tunnel, m.Version)
+					t = newTable(c.App.Writer, "NAME", "ADDRESS", "STATUS", "REGION", "ZONE", "SINCE", "SHARDS", "API", "RAFT", "TUNNEL", "VERSION")
 				}
-				t.row(row...)
-			}
-			return t.flush()
+				for _, m := range ml.Members {
+					row := []string{m.Name, m.Address, m.Status, dash(m.Region), dash(m.Zone), humanDuration(now.Sub(m.Since)), dash(strings.Join(m.Shards, ","))}
+					if out == outputWide {
+						row = append(row, m.API, m.Raft, m.Tunnel, m.Version)
+					}
+					t.row(row...)
+				}
+				return t.flush()
+			})
 		},
 	}
 }

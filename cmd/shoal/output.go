@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -9,6 +10,8 @@ import (
 
 	"github.com/urfave/cli/v2"
 	"sigs.k8s.io/yaml"
+
+	"github.com/shoalproject/shoal/peer/api"
 )
 
 // output is a -o format.
@@ -70,3 +73,26 @@ func newTable(w io.Writer, headers ...string) *table {
 func (t *table) row(cells ...string) { fmt.Fprintln(t.tw, strings.Join(cells, "\t")) }
 
 func (t *table) flush() error { return t.tw.Flush() }
+
+// show is the shape of every read command: parse -o (json, yaml and the
+// given extra formats), fetch through a client, print structured output
+// as asked, else a table.
+func show[T any](c *cli.Context, extra []string, fetch func(*api.Client, context.Context) (T, error), table func(output, T) error) error {
+	out, err := parseOutput(c, extra...)
+	if err != nil {
+		return err
+	}
+	cl, err := client(c)
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	v, err := fetch(cl, c.Context)
+	if err != nil {
+		return err
+	}
+	if out.structured() {
+		return out.print(c.App.Writer, v)
+	}
+	return table(out, v)
+}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -32,24 +33,12 @@ func tokenCommand() *cli.Command {
 					if c.Duration("ttl") < 0 {
 						return usagef("--ttl %s: must not be negative", c.Duration("ttl"))
 					}
-					out, err := parseOutput(c)
-					if err != nil {
+					req := api.TokenCreate{Usage: c.String("usage"), TTL: c.Duration("ttl"), Description: c.String("description")}
+					create := func(cl *api.Client, ctx context.Context) (*api.TokenCreated, error) { return cl.CreateToken(ctx, req) }
+					return show(c, nil, create, func(_ output, t *api.TokenCreated) error {
+						_, err := fmt.Fprintln(c.App.Writer, t.Token)
 						return err
-					}
-					cl, err := client(c)
-					if err != nil {
-						return err
-					}
-					defer cl.Close()
-					t, err := cl.CreateToken(c.Context, api.TokenCreate{Usage: c.String("usage"), TTL: c.Duration("ttl"), Description: c.String("description")})
-					if err != nil {
-						return err
-					}
-					if out.structured() {
-						return out.print(c.App.Writer, t)
-					}
-					fmt.Fprintln(c.App.Writer, t.Token)
-					return nil
+					})
 				},
 			},
 			{
@@ -57,38 +46,24 @@ func tokenCommand() *cli.Command {
 				Usage: "list tokens (never their secrets)",
 				Flags: withClientFlags(outputFlag()),
 				Action: func(c *cli.Context) error {
-					out, err := parseOutput(c)
-					if err != nil {
-						return err
-					}
-					cl, err := client(c)
-					if err != nil {
-						return err
-					}
-					defer cl.Close()
-					ts, err := cl.Tokens(c.Context)
-					if err != nil {
-						return err
-					}
-					if out.structured() {
-						return out.print(c.App.Writer, ts)
-					}
-					now := time.Now()
-					t := newTable(c.App.Writer, "ID", "USAGE", "STATUS", "EXPIRES", "AGE", "DESCRIPTION")
-					for _, tk := range ts {
-						status, expires := "valid", "never"
-						if !tk.Expires.IsZero() {
-							expires = tk.Expires.Local().Format(time.RFC3339)
-							if !now.Before(tk.Expires) {
-								status = "expired"
+					return show(c, nil, (*api.Client).Tokens, func(_ output, ts []api.TokenInfo) error {
+						now := time.Now()
+						t := newTable(c.App.Writer, "ID", "USAGE", "STATUS", "EXPIRES", "AGE", "DESCRIPTION")
+						for _, tk := range ts {
+							status, expires := "valid", "never"
+							if !tk.Expires.IsZero() {
+								expires = tk.Expires.Local().Format(time.RFC3339)
+								if !now.Before(tk.Expires) {
+									status = "expired"
+								}
 							}
+							if tk.Revoked {
+								status = "revoked"
+							}
+							t.row(tk.ID, tk.Usage, status, expires, humanDuration(now.Sub(tk.Created)), dash(tk.Description))
 						}
-						if tk.Revoked {
-							status = "revoked"
-						}
-						t.row(tk.ID, tk.Usage, status, expires, humanDuration(now.Sub(tk.Created)), dash(tk.Description))
-					}
-					return t.flush()
+						return t.flush()
+					})
 				},
 			},
 			{
