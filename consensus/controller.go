@@ -311,15 +311,21 @@ func (c *Controller) reportCaughtUp(ctx context.Context, rec ShardRecord) {
 // replicas, so that no one peer does every shard's leader work (and no one
 // failure stalls every shard at once). A host that leads more than its fair
 // share hands one shard a round to a voting replica on the peer that leads
-// the fewest it knows of.
+// the fewest it knows of. Only live peers that are not leaving count: a
+// transfer to a dead replica would stall the shard's proposals until it
+// timed out.
 func (c *Controller) balanceLeaders(records []ShardRecord) {
 	h := c.cfg.Host
+	usable := map[string]bool{}
+	for _, p := range c.cfg.Peers() {
+		usable[p.Name] = p.Alive && !p.Leaving && !p.Gone
+	}
 	leads := map[string]int{}
 	peers := map[string]bool{}
 	var mine []ShardRecord
 	for _, r := range records {
 		for _, rr := range r.Replicas {
-			if !rr.NonVoting {
+			if !rr.NonVoting && usable[rr.Peer] {
 				peers[rr.Peer] = true
 			}
 		}
@@ -348,8 +354,8 @@ func (c *Controller) balanceLeaders(records []ShardRecord) {
 		bestLeads := fair
 		for _, id := range sortedIDs(r) {
 			rr := r.Replicas[id]
-			if rr.NonVoting || rr.Peer == c.cfg.Self {
-				continue
+			if rr.NonVoting || rr.Peer == c.cfg.Self || !usable[rr.Peer] {
+				continue // never hand leadership to a peer that is down or leaving
 			}
 			if leads[rr.Peer] < bestLeads {
 				best, bestLeads = id, leads[rr.Peer]
