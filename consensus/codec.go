@@ -114,13 +114,16 @@ const (
 
 // EncodeBatch encodes a batch for the raft log.
 func EncodeBatch(b Batch) ([]byte, error) {
-	return encode(b)
+	return encodeBatchBinary(b)
 }
 
 // DecodeBatch decodes what EncodeBatch wrote. A malformed or unknown format
 // is errdefs.ErrInvalid. It checks the format only; Apply checks the
 // commands.
 func DecodeBatch(p []byte) (Batch, error) {
+	if len(p) > 0 && p[0] == formatBinaryV2 {
+		return decodeBatchBinary(p[1:])
+	}
 	var b Batch
 	if err := decode(p, &b); err != nil {
 		return Batch{}, fmt.Errorf("batch: %w", err)
@@ -131,6 +134,11 @@ func DecodeBatch(p []byte) (Batch, error) {
 // EncodeResult encodes a result. A Result always encodes, so a state
 // machine can always answer.
 func EncodeResult(r Result) []byte {
+	return encodeResultBinary(r)
+}
+
+// encodeResultJSON is the version 1 encoding, kept for tests of old logs.
+func encodeResultJSON(r Result) []byte {
 	p, err := encode(r)
 	if err != nil {
 		// Unreachable: a Result holds only strings, integers, maps of strings
@@ -143,6 +151,9 @@ func EncodeResult(r Result) []byte {
 // DecodeResult decodes what EncodeResult wrote. A malformed or unknown
 // format is errdefs.ErrInvalid.
 func DecodeResult(p []byte) (Result, error) {
+	if len(p) > 0 && p[0] == formatBinaryV2 {
+		return decodeResultBinary(p[1:])
+	}
 	var r Result
 	if err := decode(p, &r); err != nil {
 		return Result{}, fmt.Errorf("result: %w", err)

@@ -22,8 +22,8 @@ func TestBatchRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if p[0] != formatJSONv1 {
-			t.Errorf("leading byte %d; want the format byte %d", p[0], formatJSONv1)
+		if p[0] != formatBinaryV2 {
+			t.Errorf("leading byte %d; want the format byte %d", p[0], formatBinaryV2)
 		}
 		got, err := DecodeBatch(p)
 		if err != nil {
@@ -44,7 +44,9 @@ func TestDecodeInvalid(t *testing.T) {
 		"nil":            nil,
 		"empty":          {},
 		"format only":    {formatJSONv1},
-		"unknown format": append([]byte{2}, good[1:]...),
+		"unknown format": append([]byte{9}, good[1:]...),
+		"binary only":    {formatBinaryV2},
+		"huge count":     {formatBinaryV2, 0xff, 0xff, 0xff, 0xff, 0x0f},
 		"no format byte": good[1:],
 		"truncated":      good[:len(good)-1],
 		"trailing data":  append(append([]byte{}, good...), '{'),
@@ -128,5 +130,23 @@ func TestResultErrorAfterTheWire(t *testing.T) {
 		if err := got.Error(); !errors.Is(err, tt.want) || err.Error() != res.Err {
 			t.Errorf("%s: Error() = %v; want %v with text %q", tt.cmd.Op, err, tt.want, res.Err)
 		}
+	}
+}
+
+// Logs written before the binary format still decode.
+func TestJSONVersion1StillDecodes(t *testing.T) {
+	b := Batch{Commands: []Command{create(obj("ConfigMap", "default", "app", map[string]string{"app": "web"}, `{"a":1}`))}}
+	p, err := encode(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := DecodeBatch(p)
+	if err != nil || !reflect.DeepEqual(got, b) {
+		t.Fatalf("v1 batch: %+v %v", got, err)
+	}
+	r := Result{Index: 4, Err: "x", Code: "Conflict", Failed: 1}
+	back, err := DecodeResult(encodeResultJSON(r))
+	if err != nil || !reflect.DeepEqual(back, r) {
+		t.Fatalf("v1 result: %+v %v", back, err)
 	}
 }

@@ -20,7 +20,7 @@ import (
 // testHosts runs n raft hosts in this process on 127.0.0.1, with mutual TLS
 // from a throwaway CA, each holding a replica of every shard in shards.
 type testHosts struct {
-	t      *testing.T
+	t      testing.TB
 	hosts  []*Host // nil once closed
 	addrs  []string
 	shards []uint64
@@ -50,7 +50,7 @@ func writePKI(t testing.TB, dir string, ca *pki.CA) (caFile, certFile, keyFile s
 	return
 }
 
-func newTestHosts(t *testing.T, n int, shards []uint64, historyLimit int) *testHosts {
+func newTestHosts(t testing.TB, n int, shards []uint64, historyLimit int) *testHosts {
 	t.Helper()
 	ca, err := pki.NewCA("test", time.Now())
 	if err != nil {

@@ -1,0 +1,208 @@
+package consensus
+
+import (
+	"encoding/binary"
+	"fmt"
+	"sort"
+
+	"github.com/shoalproject/shoal/internal/errdefs"
+)
+
+// formatBinaryV2 is the compact encoding of batches and results that every
+// replica decodes on its apply path (JSON cost a fifth of a replica's CPU).
+// Varints and length-prefixed strings; label keys sorted, so equal values
+// encode to equal bytes. Decoders still accept formatJSONv1.
+const formatBinaryV2 byte = 2
+
+var opCodes = map[Op]byte{OpCreate: 1, OpUpdate: 2, OpDelete: 3}
+
+type wbuf []byte
+
+func (w *wbuf) uvarint(v uint64) { *w = binary.AppendUvarint(*w, v) }
+func (w *wbuf) bytes(b []byte)   { w.uvarint(uint64(len(b))); *w = append(*w, b...) }
+func (w *wbuf) str(s string)     { w.uvarint(uint64(len(s))); *w = append(*w, s...) }
+
+func (w *wbuf) object(o *Object) {
+	w.str(o.Kind)
+	w.str(o.Namespace)
+	w.str(o.Name)
+	keys := make([]string, 0, len(o.Labels))
+	for k := range o.Labels {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	w.uvarint(uint64(len(keys)))
+	for _, k := range keys {
+		w.str(k)
+		w.str(o.Labels[k])
+	}
+	w.uvarint(o.ResourceVersion)
+	w.uvarint(o.CreateVersion)
+	w.bytes(o.Data)
+}
+
+func encodeBatchBinary(b Batch) ([]byte, error) {
+	w := make(wbuf, 0, 64+len(b.Commands)*128)
+	w = append(w, formatBinaryV2)
+	w.uvarint(uint64(len(b.Commands)))
+	for i := range b.Commands {
+		c := &b.Commands[i]
+		code, ok := opCodes[c.Op]
+		w = append(w, code) // 0: an op this build does not know, spelled out; Apply refuses it
+		if !ok {
+			w.str(string(c.Op))
+		}
+		w.uvarint(c.Precondition)
+		w.object(&c.Object)
+	}
+	return w, nil
+}
+
+func encodeResultBinary(r Result) []byte {
+	w := make(wbuf, 0, 32+len(r.Objects)*128)
+	w = append(w, formatBinaryV2)
+	w.uvarint(r.Index)
+	w.uvarint(uint64(len(r.Objects)))
+	for i := range r.Objects {
+		w.object(&r.Objects[i])
+	}
+	w.str(r.Err)
+	w.str(r.Code)
+	w.uvarint(uint64(r.Failed))
+	return w
+}
+
+// rbuf reads what wbuf wrote; the first error sticks and every later read
+// returns zero values, so decoders check once at the end.
+type rbuf struct {
+	p   []byte
+	err error
+}
+
+func (r *rbuf) fail() {
+	if r.err == nil {
+		r.err = fmt.Errorf("truncated or malformed: %w", errdefs.ErrInvalid)
+	}
+}
+
+func (r *rbuf) uvarint() uint64 {
+	if r.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(r.p)
+	if n <= 0 {
+		r.fail()
+		return 0
+	}
+	r.p = r.p[n:]
+	return v
+}
+
+func (r *rbuf) byte() byte {
+	if r.err != nil || len(r.p) == 0 {
+		r.fail()
+		return 0
+	}
+	b := r.p[0]
+	r.p = r.p[1:]
+	return b
+}
+
+func (r *rbuf) raw() []byte {
+	n := r.uvarint()
+	if r.err != nil || n > uint64(len(r.p)) {
+		r.fail()
+		return nil
+	}
+	b := r.p[:n:n]
+	r.p = r.p[n:]
+	return b
+}
+
+func (r *rbuf) str() string { return string(r.raw()) }
+
+// count reads a length that must not promise more items than bytes left
+// (each item takes at least one byte), so a hostile count cannot make a
+// decoder allocate without bound.
+func (r *rbuf) count() int {
+	n := r.uvarint()
+	if n > uint64(len(r.p)) {
+		r.fail()
+		return 0
+	}
+	return int(n)
+}
+
+func (r *rbuf) object() Object {
+	o := Object{Kind: r.str(), Namespace: r.str(), Name: r.str()}
+	if n := r.count(); n > 0 {
+		o.Labels = make(map[string]string, n)
+		for range n {
+			k := r.str()
+			o.Labels[k] = r.str()
+		}
+	}
+	o.ResourceVersion = r.uvarint()
+	o.CreateVersion = r.uvarint()
+	if d := r.raw(); len(d) > 0 {
+		o.Data = append([]byte(nil), d...)
+	}
+	return o
+}
+
+func decodeBatchBinary(p []byte) (Batch, error) {
+	r := &rbuf{p: p}
+	n := r.count()
+	var b Batch
+	if n > 0 {
+		b.Commands = make([]Command, 0, n)
+	}
+	for range n {
+		var c Command
+		switch r.byte() {
+		case 0:
+			c.Op = Op(r.str())
+		case 1:
+			c.Op = OpCreate
+		case 2:
+			c.Op = OpUpdate
+		case 3:
+			c.Op = OpDelete
+		default:
+			r.fail()
+		}
+		c.Precondition = r.uvarint()
+		c.Object = r.object()
+		if r.err != nil {
+			break
+		}
+		b.Commands = append(b.Commands, c)
+	}
+	if r.err == nil && len(r.p) != 0 {
+		r.err = fmt.Errorf("%d trailing bytes: %w", len(r.p), errdefs.ErrInvalid)
+	}
+	if r.err != nil {
+		return Batch{}, fmt.Errorf("batch: %w", r.err)
+	}
+	return b, nil
+}
+
+func decodeResultBinary(p []byte) (Result, error) {
+	r := &rbuf{p: p}
+	res := Result{Index: r.uvarint()}
+	if n := r.count(); n > 0 {
+		res.Objects = make([]Object, 0, n)
+		for range n {
+			res.Objects = append(res.Objects, r.object())
+		}
+	}
+	res.Err, res.Code = r.str(), r.str()
+	res.Failed = int(r.uvarint())
+	if r.err == nil && len(r.p) != 0 {
+		r.err = fmt.Errorf("%d trailing bytes: %w", len(r.p), errdefs.ErrInvalid)
+	}
+	if r.err != nil {
+		return Result{}, fmt.Errorf("result: %w", r.err)
+	}
+	return res, nil
+}

@@ -1,0 +1,57 @@
+package consensus
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+)
+
+// BenchmarkProposeClosedLoop measures the store's write path without HTTP:
+// 3 in-process hosts with mutual TLS, 4 object shards, 128 closed-loop
+// writers of 256-byte objects through Host.Propose (JSON batches, the pure
+// state, events) for 5 s. Compare with shoal-bench store (adds HTTPS
+// forwarding and separate processes) and shoal-bench bare (no state).
+// Run: go test -run '^$' -bench ProposeClosedLoop -benchtime 1x ./consensus/
+func BenchmarkProposeClosedLoop(b *testing.B) {
+	router := Router{ObjectShards: 4}
+	for i := 0; i < b.N; i++ {
+		th := newTestHosts(b, 3, router.Shards()[1:], 0)
+		for _, s := range router.Shards()[1:] {
+			th.leader(s)
+		}
+		data := make([]byte, 256)
+		for j := range data {
+			data[j] = 'x'
+		}
+		var mu sync.Mutex
+		var lat []time.Duration
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		start := time.Now()
+		var wg sync.WaitGroup
+		for c := range 128 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for n := 0; ctx.Err() == nil; n++ {
+					o := Object{Kind: "ConfigMap", Namespace: "b", Name: fmt.Sprintf("c%d-%d", c, n), Data: data}
+					t0 := time.Now()
+					if _, err := th.hosts[c%3].Propose(context.Background(), router.ShardFor(o.Key(), ""), createBatch(o)); err == nil {
+						mu.Lock()
+						lat = append(lat, time.Since(t0))
+						mu.Unlock()
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		cancel()
+		el := time.Since(start)
+		sort.Slice(lat, func(a, b int) bool { return lat[a] < lat[b] })
+		b.ReportMetric(float64(len(lat))/el.Seconds(), "writes/s")
+		b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+		b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+	}
+}
