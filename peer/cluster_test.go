@@ -22,6 +22,7 @@ import (
 type testCluster struct {
 	t     *testing.T
 	base  string
+	grace time.Duration // replica repair grace; default the peer's
 	dirs  map[string]string
 	peers map[string]*Peer
 	now   func() time.Time
@@ -56,9 +57,10 @@ func (c *testCluster) config(name, join, token string) Config {
 		Name: name, DataDir: dir, BindAddr: "127.0.0.1",
 		Region: "r1", Zone: "z-" + name,
 		Join: join, Token: token,
-		TokenSyncInterval: 200 * time.Millisecond,
-		Logger:            testLogger(c.t),
-		Now:               c.now,
+		TokenSyncInterval:  200 * time.Millisecond,
+		ReplicaRepairGrace: c.grace,
+		Logger:             testLogger(c.t),
+		Now:                c.now,
 	}
 }
 
@@ -156,10 +158,19 @@ func (c *testCluster) names() []string {
 }
 
 // waitReplicas waits until every shard has n voting replicas in the map.
-func (c *testCluster) waitReplicas(n int) {
+func (c *testCluster) waitReplicas(n int) { c.t.Helper(); c.waitReplicasOn(n, "") }
+
+// waitReplicasOn waits until every shard has n voting replicas, none on
+// the peer named avoid.
+func (c *testCluster) waitReplicasOn(n int, avoid string) {
 	c.t.Helper()
 	var any *Peer
 	for _, p := range c.peers {
+		select {
+		case <-p.Done():
+			continue
+		default:
+		}
 		any = p
 		break
 	}
@@ -171,6 +182,9 @@ func (c *testCluster) waitReplicas(n int) {
 		for _, r := range recs {
 			voting := 0
 			for _, rr := range r.Replicas {
+				if rr.Peer == avoid {
+					return false
+				}
 				if !rr.NonVoting {
 					voting++
 				}
@@ -178,9 +192,32 @@ func (c *testCluster) waitReplicas(n int) {
 			if voting != n || len(r.Replicas) != n {
 				return false
 			}
+			// Raft membership must agree too: until the dead replica is out
+			// of it, a second failure could cost the shard its quorum.
+			if !c.membershipIs(r.ID, n) {
+				return false
+			}
 		}
 		return true
 	})
+}
+
+// membershipIs says whether a live holder of the shard sees exactly n voting
+// members and no non-voting one.
+func (c *testCluster) membershipIs(shard uint64, n int) bool {
+	for _, p := range c.peers {
+		select {
+		case <-p.Done():
+			continue
+		default:
+		}
+		if !p.host.Has(shard) {
+			continue
+		}
+		m, err := p.host.Membership(context.Background(), shard)
+		return err == nil && len(m.Voting) == n && len(m.NonVoting) == 0
+	}
+	return false
 }
 
 // waitFor polls cond until it holds or the deadline passes.
