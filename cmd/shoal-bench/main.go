@@ -148,11 +148,18 @@ func storeBench(args []string) error {
 	res, elapsed := run(*clients, *dur, func(ctx context.Context, c, i int) error {
 		o := consensus.Object{Kind: "ConfigMap", Namespace: "bench", Name: fmt.Sprintf("%s-c%d-%d", runID, c, i), Data: payload}
 		shard := router.ShardFor(o.Key(), "")
-		var r consensus.Result
-		err := cls[c%len(cls)].Do(ctx, http.MethodPost, fmt.Sprintf("/v1/internal/shards/%d/propose", shard),
-			consensus.Batch{Commands: []consensus.Command{{Op: consensus.OpCreate, Object: o}}}, &r)
+		body, err := consensus.EncodeBatch(consensus.Batch{Commands: []consensus.Command{{Op: consensus.OpCreate, Object: o}}})
+		if err != nil {
+			return err
+		}
+		var raw api.Raw
+		err = cls[c%len(cls)].Do(ctx, http.MethodPost, fmt.Sprintf("/v1/internal/shards/%d/propose", shard),
+			api.Raw{ContentType: api.ContentTypeBinary, Data: body}, &raw)
 		if err == nil {
-			err = r.Error()
+			var r consensus.Result
+			if r, err = consensus.DecodeResult(raw.Data); err == nil {
+				err = r.Error()
+			}
 		}
 		if err != nil && firstErr.CompareAndSwap(nil, &err) {
 			fmt.Fprintln(os.Stderr, "first error:", err)

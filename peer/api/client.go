@@ -65,9 +65,17 @@ func NewClientTLS(servers []string, tc *tls.Config, token string) *Client {
 func (c *Client) Close() { c.http.CloseIdleConnections() }
 
 // Do sends a JSON request and decodes a JSON answer into out (when not nil).
+//
+// A Raw in or *Raw out passes the body through as bytes instead of JSON
+// (peers forward store batches in their binary encoding).
 func (c *Client) Do(ctx context.Context, method, path string, in, out any) error {
 	var body []byte
-	if in != nil {
+	contentType := "application/json"
+	switch v := in.(type) {
+	case nil:
+	case Raw:
+		body, contentType = v.Data, v.ContentType
+	default:
 		b, err := json.Marshal(in)
 		if err != nil {
 			return err
@@ -81,7 +89,7 @@ func (c *Client) Do(ctx context.Context, method, path string, in, out any) error
 			return err
 		}
 		if in != nil {
-			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Content-Type", contentType)
 		}
 		req.Header.Set("Accept", "application/json")
 		if c.token != "" {
@@ -136,11 +144,24 @@ func decode(resp *http.Response, out any) error {
 	if out == nil {
 		return nil
 	}
+	if raw, ok := out.(*Raw); ok {
+		raw.Data, raw.ContentType = b, resp.Header.Get("Content-Type")
+		return nil
+	}
 	if err := json.Unmarshal(b, out); err != nil {
 		return fmt.Errorf("decode answer: %v", err)
 	}
 	return nil
 }
+
+// Raw is a body that travels as bytes, not JSON.
+type Raw struct {
+	ContentType string
+	Data        []byte
+}
+
+// ContentTypeBinary marks a store batch or result in its binary encoding.
+const ContentTypeBinary = "application/octet-stream"
 
 // RemoteError is an error the server answered with. Its text is the server's
 // message alone; errors.Is matches the errdefs sentinel of its status.
