@@ -79,6 +79,9 @@ func runAgent(c *cli.Context) error {
 		}
 		name = strings.ToLower(h)
 	}
+	if err := execTuned(c.String("data-dir")); err != nil {
+		return fmt.Errorf("agent %s: %w", name, err)
+	}
 	logger := slog.New(slog.NewTextHandler(c.App.ErrWriter, &slog.HandlerOptions{Level: level}))
 	slog.SetDefault(logger)
 	cfg := peer.Config{
