@@ -143,11 +143,11 @@ func (c *procCluster) spawn(n int, extra ...string) *agent {
 
 // start spawns peer n (joining through via unless via is 0) and waits for
 // its API to answer.
-func (c *procCluster) start(n, via int) *agent {
+func (c *procCluster) start(n, via int, flags ...string) *agent {
 	c.t.Helper()
-	var extra []string
+	extra := flags
 	if via != 0 {
-		extra = []string{"--join", c.agent(via).api(), "--token", c.token()}
+		extra = append(extra, "--join", c.agent(via).api(), "--token", c.token())
 	}
 	a := c.spawn(n, extra...)
 	if c.config == "" {
