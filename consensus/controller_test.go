@@ -196,15 +196,21 @@ func (c *ctlCluster) records() []ShardRecord {
 	return out
 }
 
-// settled: every shard has n voting replicas, none on a peer in avoid, and
-// raft membership agrees with the record.
-func (c *ctlCluster) settled(n int, avoid ...string) bool {
+// settled: every shard has n voting replicas (meta: metaN when non-zero),
+// none on a peer in avoid, and raft membership agrees with the record.
+func (c *ctlCluster) settled(n int, avoid ...string) bool { return c.settledMeta(n, 0, avoid...) }
+
+func (c *ctlCluster) settledMeta(n, metaN int, avoid ...string) bool {
 	recs := c.records()
 	if len(recs) != len(c.router.Shards()) {
 		return false
 	}
 	for _, r := range recs {
-		if len(r.Replicas) != n {
+		want := n
+		if r.ID == MetaShard && metaN != 0 {
+			want = metaN
+		}
+		if len(r.Replicas) != want {
 			return false
 		}
 		for _, rr := range r.Replicas {
@@ -222,7 +228,7 @@ func (c *ctlCluster) settled(n int, avoid ...string) bool {
 			return false
 		}
 		m, err := h.Membership(context.Background(), r.ID)
-		if err != nil || len(m.Voting) != n || len(m.NonVoting) != 0 {
+		if err != nil || len(m.Voting) != want || len(m.NonVoting) != 0 {
 			return false
 		}
 	}
@@ -333,6 +339,40 @@ func TestPeerBackWithinGraceResumesAndAfterRemovalGetsNewReplicas(t *testing.T) 
 	if p3.Has(shard) {
 		if _, err := p3.Get(ctx, shard, k, true); err != nil {
 			t.Fatalf("p3's new replica lacks the data: %v", err)
+		}
+	}
+}
+
+func TestMetaGrowsToFiveReplicasAtSixPeersSpreadOverZones(t *testing.T) {
+	c := newCtlCluster(t, time.Second)
+	c.start("p1", "z1", true)
+	for i, z := range []string{"z2", "z3", "z1", "z2", "z3"} {
+		c.start(fmt.Sprintf("p%d", i+2), z, false)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for !c.settledMeta(3, 5) {
+		if time.Now().After(deadline) {
+			for _, r := range c.records() {
+				t.Logf("shard %d: %s", r.ID, describe(r))
+			}
+			t.Fatal("meta did not settle at 5 replicas with object shards at 3")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	zoneOf := map[string]string{}
+	for _, p := range c.view() {
+		zoneOf[p.Name] = p.Zone
+	}
+	for _, r := range c.records() {
+		zones := map[string]int{}
+		for _, rr := range r.Replicas {
+			zones[zoneOf[rr.Peer]]++
+		}
+		if r.ID != MetaShard && len(zones) != 3 {
+			t.Errorf("shard %d: 3 replicas in %d zones, want one per zone: %s", r.ID, len(zones), describe(r))
+		}
+		if r.ID == MetaShard && len(zones) != 3 {
+			t.Errorf("meta: 5 replicas in %d zones, want all 3: %s", len(zones), describe(r))
 		}
 	}
 }
