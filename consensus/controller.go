@@ -49,6 +49,9 @@ type ControllerConfig struct {
 type Controller struct {
 	cfg ControllerConfig
 	log *slog.Logger
+	// changes counts shard-map writes and membership changes this
+	// controller made; Run goes round again at once while they happen.
+	changes int
 }
 
 // NewController builds a controller; Run drives it.
@@ -101,7 +104,17 @@ func (c *Controller) Run(ctx context.Context) {
 	t := time.NewTicker(c.cfg.Interval)
 	defer t.Stop()
 	for {
-		c.Step(ctx)
+		// A change (a promotion, a record update) usually enables the next
+		// step at once: go round again without waiting, a few times, so the
+		// window between adding a replacement and removing a dead replica
+		// stays a few raft round trips long, not several ticks.
+		for range 4 {
+			before := c.changes
+			c.Step(ctx)
+			if c.changes == before || ctx.Err() != nil {
+				break
+			}
+		}
 		select {
 		case <-ctx.Done():
 			return
@@ -179,6 +192,9 @@ func (c *Controller) update(ctx context.Context, r ShardRecord) {
 	_, err := c.cfg.Store.Propose(cctx, MetaShard, Batch{Commands: []Command{{Op: OpUpdate, Object: r.Object(), Precondition: r.Version}}})
 	if err != nil && !errors.Is(err, errdefs.ErrConflict) {
 		c.log.Warn("shard record update failed", "shard", r.ID, "err", err)
+	}
+	if err == nil {
+		c.changes++
 	}
 }
 
@@ -280,6 +296,7 @@ func (c *Controller) logChange(err error, what string, shard, replica uint64, pe
 		c.log.Warn("membership change failed", "shard", shard, "replica", replica, "peer", peer, "err", err)
 		return
 	}
+	c.changes++
 	c.log.Info(what, "shard", shard, "replica", replica, "peer", peer)
 }
 
