@@ -3,7 +3,9 @@ package consensus
 import (
 	"context"
 	"fmt"
+	"os"
 	"sort"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -11,12 +13,16 @@ import (
 
 // BenchmarkProposeClosedLoop measures the store's write path without HTTP:
 // 3 in-process hosts with mutual TLS, 4 object shards, 128 closed-loop
-// writers of 256-byte objects through Host.Propose (JSON batches, the pure
+// writers of 256-byte objects (SHOAL_BENCH_SHARDS changes the shard count) through Host.Propose (JSON batches, the pure
 // state, events) for 5 s. Compare with shoal-bench store (adds HTTPS
 // forwarding and separate processes) and shoal-bench bare (no state).
 // Run: go test -run '^$' -bench ProposeClosedLoop -benchtime 1x ./consensus/
 func BenchmarkProposeClosedLoop(b *testing.B) {
-	router := Router{ObjectShards: 4}
+	shards := 4
+	if v := os.Getenv("SHOAL_BENCH_SHARDS"); v != "" {
+		shards, _ = strconv.Atoi(v)
+	}
+	router := Router{ObjectShards: shards}
 	for i := 0; i < b.N; i++ {
 		th := newTestHosts(b, 3, router.Shards()[1:], 0)
 		for _, s := range router.Shards()[1:] {

@@ -3,6 +3,7 @@
 #   examples/local-cluster.sh up     start it (idempotent: stops a previous one first)
 #   examples/local-cluster.sh down   stop it and remove everything it created
 # Peer N listens on gossip 7946+100(N-1), raft +1, api +2, tunnel +3.
+# SHOAL_AGENT_FLAGS adds flags to every agent (e.g. "--object-shards 2").
 set -euo pipefail
 
 DEMO_DIR=${DEMO_DIR:-$PWD/.demo}
@@ -33,7 +34,7 @@ start_peer() { # start_peer N [join-args...]
   "$SHOAL_BIN" agent --name "peer$n" --data-dir "$dir/data" --bind 127.0.0.1 \
     --gossip-port "$(port "$n" 0)" --raft-port "$(port "$n" 1)" \
     --api-port "$(port "$n" 2)" --tunnel-port "$(port "$n" 3)" \
-    --region local --zone "${ZONES[$(( (n - 1) % 3 ))]}" "$@" \
+    --region local --zone "${ZONES[$(( (n - 1) % 3 ))]}" ${SHOAL_AGENT_FLAGS:-} "$@" \
     >"$dir/agent.log" 2>&1 &
   echo $! >"$dir/agent.pid"
 }
