@@ -1,0 +1,112 @@
+package workload
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/shoalproject/shoal/internal/errdefs"
+)
+
+// KindInfo describes one kind the API serves and the names it answers to.
+type KindInfo struct {
+	Kind       string // "ConfigMap"
+	APIVersion string // "v1"
+	Plural     string // "configmaps"
+	Singular   string // "configmap"
+	ShortNames []string
+	Namespaced bool
+	New        func() Object // a fresh, empty object of this kind
+}
+
+// served is the registry of kinds this build serves, in the order Kinds
+// lists them. It is never modified after initialisation.
+var served = []KindInfo{
+	{
+		Kind: "ConfigMap", APIVersion: "v1", Plural: "configmaps", Singular: "configmap",
+		ShortNames: []string{"cm"}, Namespaced: true,
+		New: func() Object { return &ConfigMap{} },
+	},
+	{
+		Kind: "Namespace", APIVersion: "v1", Plural: "namespaces", Singular: "namespace",
+		ShortNames: []string{"ns"}, Namespaced: false,
+		New: func() Object { return &Namespace{} },
+	},
+}
+
+// notServed lists kinds Shoal knows about but this build does not serve
+// yet, so that naming one gives a clearer error than "unknown kind".
+var notServed = []struct{ kind, plural, short string }{
+	{"Pod", "pods", "po"},
+	{"Deployment", "deployments", "deploy"},
+	{"ReplicaSet", "replicasets", "rs"},
+	{"Service", "services", "svc"},
+	{"Endpoints", "endpoints", "ep"},
+	{"PersistentVolume", "persistentvolumes", "pv"},
+	{"PersistentVolumeClaim", "persistentvolumeclaims", "pvc"},
+	{"Node", "nodes", "no"},
+	{"Event", "events", "ev"},
+	{"Secret", "secrets", "secret"},
+}
+
+// Kinds returns the kinds this build serves.
+func Kinds() []KindInfo {
+	out := make([]KindInfo, len(served))
+	copy(out, served)
+	return out
+}
+
+// LookupKind finds a served kind by its kind, plural, singular or short
+// name, case-insensitively ("ConfigMap", "configmaps", "configmap", "cm").
+// A name it does not serve is an error wrapping errdefs.ErrInvalid that
+// names the input and lists the served kinds.
+func LookupKind(name string) (KindInfo, error) {
+	if info, ok := lookupServed(name); ok {
+		return info, nil
+	}
+	if kind, ok := lookupNotServed(name); ok {
+		return KindInfo{}, &problem{msg: notServedMessage(name, kind) + "; served kinds: " + servedList(), cause: errdefs.ErrInvalid}
+	}
+	return KindInfo{}, &problem{msg: fmt.Sprintf("unknown kind %q; served kinds: %s", name, servedList()), cause: errdefs.ErrInvalid}
+}
+
+func lookupServed(name string) (KindInfo, bool) {
+	for _, info := range served {
+		if strings.EqualFold(name, info.Kind) || strings.EqualFold(name, info.Plural) || strings.EqualFold(name, info.Singular) {
+			return info, true
+		}
+		for _, s := range info.ShortNames {
+			if strings.EqualFold(name, s) {
+				return info, true
+			}
+		}
+	}
+	return KindInfo{}, false
+}
+
+// lookupNotServed returns the canonical kind of a known but unserved name.
+func lookupNotServed(name string) (string, bool) {
+	for _, k := range notServed {
+		if strings.EqualFold(name, k.kind) || strings.EqualFold(name, k.plural) || strings.EqualFold(name, k.short) {
+			return k.kind, true
+		}
+	}
+	return "", false
+}
+
+func notServedMessage(name, kind string) string {
+	if name == kind {
+		return fmt.Sprintf("kind %q is not served by this build yet", kind)
+	}
+	return fmt.Sprintf("kind %q (%s) is not served by this build yet", name, kind)
+}
+
+// servedList renders the served kinds with their aliases:
+// "ConfigMap (configmaps, cm), Namespace (namespaces, ns)".
+func servedList() string {
+	parts := make([]string, 0, len(served))
+	for _, info := range served {
+		aliases := append([]string{info.Plural}, info.ShortNames...)
+		parts = append(parts, fmt.Sprintf("%s (%s)", info.Kind, strings.Join(aliases, ", ")))
+	}
+	return strings.Join(parts, ", ")
+}
