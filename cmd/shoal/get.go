@@ -12,19 +12,25 @@ import (
 func getCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "get",
-		Usage:     "show resources (for now: shards)",
-		ArgsUsage: "KIND",
-		Description: "shoal get shards: every raft shard, its leader, applied index and replicas\n" +
+		Usage:     "show objects (namespaces, configmaps) or the raft shards",
+		ArgsUsage: "KIND[,KIND...] [NAME]",
+		Description: "shoal get cm [NAME] [-n NS | -A] [-l SELECTOR] [-o yaml|json|name|wide]\n" +
+			"shoal get shards: every raft shard, its leader, applied index and replicas\n" +
 			"(peer/replica-ID; ~ marks a non-voting replica still catching up).",
-		Flags: withClientFlags(outputFlag("wide")),
+		Flags: withClientFlags(
+			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "output format: json|yaml|wide|name"},
+			&cli.StringFlag{Name: "namespace", Aliases: []string{"n"}, Value: "default", Usage: "namespace"},
+			&cli.BoolFlag{Name: "all-namespaces", Aliases: []string{"A"}, Usage: "every namespace"},
+			&cli.StringFlag{Name: "selector", Aliases: []string{"l"}, Usage: "label selector (key=value, key!=value, key in (a,b), ...)"},
+		),
 		Action: func(c *cli.Context) error {
-			if c.NArg() != 1 {
-				return usagef("get takes a kind, for now: shards")
+			if c.NArg() < 1 || c.NArg() > 2 {
+				return usagef("get takes KIND[,KIND...] [NAME]")
 			}
 			switch c.Args().First() {
 			case "shards", "shard":
 			default:
-				return usagef("get %q: unknown kind; this build knows: shards", c.Args().First())
+				return getObjects(c, c.Args().First())
 			}
 			return show(c, []string{"wide"}, (*api.Client).Shards, func(out output, shards []api.ShardInfo) error {
 				t := newTable(c.App.Writer, "SHARD", "ROLE", "LEADER", "APPLIED", "REPLICAS")

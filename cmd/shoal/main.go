@@ -81,6 +81,8 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			agentCommand(),
 			membersCommand(),
 			getCommand(),
+			applyCommand(),
+			deleteCommand(),
 			tokenCommand(),
 			leaveCommand(),
 			versionCommand(),

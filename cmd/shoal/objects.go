@@ -1,0 +1,316 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/shoalproject/shoal/internal/errdefs"
+	"github.com/shoalproject/shoal/peer/api"
+	"github.com/shoalproject/shoal/workload"
+)
+
+// objectPath is the API path of a kind's collection (name "") or object.
+func objectPath(info workload.KindInfo, ns, name string) string {
+	p := "/api/v1/" + info.Plural
+	if info.Namespaced {
+		p = "/api/v1/namespaces/" + url.PathEscape(ns) + "/" + info.Plural
+	}
+	if name != "" {
+		p += "/" + url.PathEscape(name)
+	}
+	return p
+}
+
+// readManifests decodes every -f source; any invalid document fails the
+// whole apply before anything is sent.
+func readManifests(files []string, stdin io.Reader) ([]workload.Document, error) {
+	var docs []workload.Document
+	var errs []error
+	for _, f := range files {
+		var paths []string
+		switch fi, err := os.Stat(f); {
+		case f == "-":
+			paths = []string{"-"}
+		case err != nil:
+			return nil, fmt.Errorf("%s: %w", f, err)
+		case fi.IsDir():
+			entries, err := os.ReadDir(f)
+			if err != nil {
+				return nil, err
+			}
+			for _, e := range entries {
+				if ext := filepath.Ext(e.Name()); !e.IsDir() && (ext == ".yaml" || ext == ".yml" || ext == ".json") {
+					paths = append(paths, filepath.Join(f, e.Name()))
+				}
+			}
+		default:
+			paths = []string{f}
+		}
+		for _, p := range paths {
+			var b []byte
+			var err error
+			if p == "-" {
+				b, err = io.ReadAll(stdin)
+			} else {
+				b, err = os.ReadFile(p)
+			}
+			if err != nil {
+				return nil, err
+			}
+			d, err := workload.Decode(p, b)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			docs = append(docs, d...)
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return docs, nil
+}
+
+func applyCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "apply",
+		Usage: "create or update objects from manifests (YAML or JSON, several documents, kind: List)",
+		Description: "Every document is decoded and validated first: when any is invalid, nothing is stored.\n" +
+			"Prints kind/name created, configured or unchanged, as kubectl does.",
+		Flags: withClientFlags(
+			&cli.StringSliceFlag{Name: "filename", Aliases: []string{"f"}, Usage: "file, directory or - (stdin); repeatable", Required: true},
+			&cli.StringFlag{Name: "namespace", Aliases: []string{"n"}, Usage: "namespace for objects that name none", Value: workload.DefaultNamespace},
+		),
+		Action: func(c *cli.Context) error {
+			docs, err := readManifests(c.StringSlice("filename"), os.Stdin)
+			if err != nil {
+				return err
+			}
+			cl, err := client(c)
+			if err != nil {
+				return err
+			}
+			defer cl.Close()
+			for _, d := range docs {
+				workload.Defaults(d.Object, d.Info, c.String("namespace"))
+				msg, err := applyOne(c.Context, cl, d)
+				if err != nil {
+					return fmt.Errorf("%s/%s: %w", strings.ToLower(d.Info.Kind), d.Object.GetMeta().Name, err)
+				}
+				fmt.Fprintf(c.App.Writer, "%s/%s %s\n", strings.ToLower(d.Info.Kind), d.Object.GetMeta().Name, msg)
+			}
+			return nil
+		},
+	}
+}
+
+// applyOne creates the object, or updates it when it differs from what is
+// stored (server-set metadata aside).
+func applyOne(ctx context.Context, cl *api.Client, d workload.Document) (string, error) {
+	meta := d.Object.GetMeta()
+	path := objectPath(d.Info, meta.Namespace, meta.Name)
+	cur := d.Info.New()
+	err := cl.Do(ctx, http.MethodGet, path, nil, cur)
+	switch {
+	case errors.Is(err, errdefs.ErrNotFound):
+		return "created", cl.Do(ctx, http.MethodPost, objectPath(d.Info, meta.Namespace, ""), d.Object, nil)
+	case err != nil:
+		return "", err
+	}
+	cm := cur.GetMeta()
+	rv := cm.ResourceVersion
+	cm.ResourceVersion, cm.UID, cm.CreationTimestamp, cm.Generation = "", "", nil, 0
+	if same(cur, d.Object) {
+		return "unchanged", nil
+	}
+	meta.ResourceVersion = rv
+	return "configured", cl.Do(ctx, http.MethodPut, path, d.Object, nil)
+}
+
+// same compares two objects as JSON, status aside.
+func same(a, b workload.Object) bool {
+	norm := func(o workload.Object) map[string]any {
+		raw, _ := json.Marshal(o)
+		var m map[string]any
+		_ = json.Unmarshal(raw, &m)
+		delete(m, "status")
+		return m
+	}
+	return reflect.DeepEqual(norm(a), norm(b))
+}
+
+// getObjects is `shoal get KIND[,KIND] [NAME]`.
+func getObjects(c *cli.Context, kinds string) error {
+	out, err := parseOutput(c, "wide", "name")
+	if err != nil {
+		return err
+	}
+	cl, err := client(c)
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	ns := c.String("namespace")
+	if c.Bool("all-namespaces") {
+		ns = ""
+	}
+	var items []map[string]any
+	var infos []workload.KindInfo
+	for _, k := range strings.Split(kinds, ",") {
+		info, err := workload.LookupKind(k)
+		if err != nil {
+			return usageError{err}
+		}
+		if c.NArg() > 1 {
+			var o map[string]any
+			if err := cl.Do(c.Context, http.MethodGet, objectPath(info, ns, c.Args().Get(1)), nil, &o); err != nil {
+				return err
+			}
+			items, infos = append(items, o), append(infos, info)
+			continue
+		}
+		path := objectPath(info, ns, "")
+		if info.Namespaced && ns == "" {
+			path = "/api/v1/" + info.Plural
+		}
+		if sel := c.String("selector"); sel != "" {
+			path += "?labelSelector=" + url.QueryEscape(sel)
+		}
+		var list struct {
+			Items []map[string]any `json:"items"`
+		}
+		if err := cl.Do(c.Context, http.MethodGet, path, nil, &list); err != nil {
+			return err
+		}
+		for _, o := range list.Items {
+			items, infos = append(items, o), append(infos, info)
+		}
+	}
+	switch {
+	case out.structured() && len(items) == 1 && c.NArg() > 1:
+		return out.print(c.App.Writer, items[0])
+	case out.structured():
+		return out.print(c.App.Writer, map[string]any{"apiVersion": "v1", "kind": "List", "items": items})
+	case out == "name":
+		for i, o := range items {
+			fmt.Fprintf(c.App.Writer, "%s/%s\n", strings.ToLower(infos[i].Kind), metaOf(o)["name"])
+		}
+		return nil
+	}
+	if len(items) == 0 {
+		fmt.Fprintf(c.App.ErrWriter, "No resources found\n")
+		return nil
+	}
+	showNS := ns == "" && infos[0].Namespaced
+	head := []string{"NAME"}
+	if showNS {
+		head = append([]string{"NAMESPACE"}, head...)
+	}
+	switch infos[0].Kind {
+	case "ConfigMap":
+		head = append(head, "DATA", "AGE")
+	case "Namespace":
+		head = append(head, "STATUS", "AGE")
+	default:
+		head = append(head, "AGE")
+	}
+	t := newTable(c.App.Writer, head...)
+	sort.SliceStable(items, func(i, j int) bool {
+		a, b := metaOf(items[i]), metaOf(items[j])
+		return fmt.Sprint(a["namespace"], "/", a["name"]) < fmt.Sprint(b["namespace"], "/", b["name"])
+	})
+	for _, o := range items {
+		m := metaOf(o)
+		row := []string{fmt.Sprint(m["name"])}
+		if showNS {
+			row = append([]string{fmt.Sprint(m["namespace"])}, row...)
+		}
+		age := "<unknown>"
+		if ts, ok := m["creationTimestamp"].(string); ok {
+			if at, err := time.Parse(time.RFC3339, ts); err == nil {
+				age = humanDuration(time.Since(at))
+			}
+		}
+		switch infos[0].Kind {
+		case "ConfigMap":
+			data, _ := o["data"].(map[string]any)
+			bin, _ := o["binaryData"].(map[string]any)
+			row = append(row, fmt.Sprint(len(data)+len(bin)), age)
+		case "Namespace":
+			st, _ := o["status"].(map[string]any)
+			row = append(row, fmt.Sprint(st["phase"]), age)
+		default:
+			row = append(row, age)
+		}
+		t.row(row...)
+	}
+	return t.flush()
+}
+
+func metaOf(o map[string]any) map[string]any {
+	m, _ := o["metadata"].(map[string]any)
+	return m
+}
+
+func deleteCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "delete",
+		Usage:     "delete objects: KIND NAME, or -f FILE",
+		ArgsUsage: "[KIND NAME]",
+		Flags: withClientFlags(
+			&cli.StringSliceFlag{Name: "filename", Aliases: []string{"f"}, Usage: "delete the objects a manifest names"},
+			&cli.StringFlag{Name: "namespace", Aliases: []string{"n"}, Value: workload.DefaultNamespace},
+		),
+		Action: func(c *cli.Context) error {
+			type ref struct {
+				info     workload.KindInfo
+				ns, name string
+			}
+			var refs []ref
+			if files := c.StringSlice("filename"); len(files) > 0 {
+				docs, err := readManifests(files, os.Stdin)
+				if err != nil {
+					return err
+				}
+				for _, d := range docs {
+					workload.Defaults(d.Object, d.Info, c.String("namespace"))
+					refs = append(refs, ref{d.Info, d.Object.GetMeta().Namespace, d.Object.GetMeta().Name})
+				}
+			} else {
+				if c.NArg() != 2 {
+					return usagef("delete takes KIND NAME, or -f FILE")
+				}
+				info, err := workload.LookupKind(c.Args().Get(0))
+				if err != nil {
+					return usageError{err}
+				}
+				refs = append(refs, ref{info, c.String("namespace"), c.Args().Get(1)})
+			}
+			cl, err := client(c)
+			if err != nil {
+				return err
+			}
+			defer cl.Close()
+			for _, r := range refs {
+				if err := cl.Do(c.Context, http.MethodDelete, objectPath(r.info, r.ns, r.name), nil, nil); err != nil {
+					return err
+				}
+				fmt.Fprintf(c.App.Writer, "%s \"%s\" deleted\n", strings.ToLower(r.info.Kind), r.name)
+			}
+			return nil
+		},
+	}
+}

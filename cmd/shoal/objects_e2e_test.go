@@ -1,0 +1,75 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestApplyGetDeleteThroughDifferentPeers(t *testing.T) {
+	c := newProcCluster(t)
+	c.start(1, 0)
+	p2 := c.start(2, 1)
+	p3 := c.start(3, 1)
+	dir := t.TempDir()
+	manifest := filepath.Join(dir, "app.yaml")
+	write := func(path, s string) {
+		if err := os.WriteFile(path, []byte(s), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(manifest, `apiVersion: v1
+kind: Namespace
+metadata:
+  name: shop
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: app
+  namespace: shop
+  labels: {app: web}
+data:
+  greeting: hello
+`)
+	run := func(args ...string) string {
+		t.Helper()
+		out, err := c.cli(args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	c.waitFor(30*time.Second, "the store to answer", func() bool { _, err := c.cli("get", "ns"); return err == nil })
+	if out := run("apply", "-f", manifest); out != "namespace/shop created\nconfigmap/app created\n" {
+		t.Fatalf("first apply: %q", out)
+	}
+	if out := run("apply", "-f", manifest, "--server", "https://"+p2.api()); !strings.Contains(out, "configmap/app unchanged") {
+		t.Fatalf("second apply: %q", out)
+	}
+	if out := run("get", "cm", "app", "-n", "shop", "-o", "yaml", "--server", "https://"+p3.api()); !strings.Contains(out, "greeting: hello") {
+		t.Fatalf("get through p3: %q", out)
+	}
+	if out := run("get", "cm", "-A", "-l", "app=web", "-o", "name", "--server", "https://"+p2.api()); out != "configmap/app\n" {
+		t.Fatalf("get -l: %q", out)
+	}
+
+	// A bad second document: nothing from the apply is stored.
+	bad := filepath.Join(dir, "bad.yaml")
+	write(bad, "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: first\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  nmae: x\n")
+	if _, err := c.cli("apply", "-f", bad); err == nil || !strings.Contains(err.Error(), "bad.yaml: document 2: metadata.nmae: unknown field") {
+		t.Fatalf("bad apply: %v", err)
+	}
+	if _, err := c.cli("get", "cm", "first"); err == nil || !strings.Contains(err.Error(), "not found") {
+		t.Fatalf("the valid first document was stored: %v", err)
+	}
+
+	if out := run("delete", "cm", "app", "-n", "shop", "--server", "https://"+p2.api()); !strings.Contains(out, `configmap "app" deleted`) {
+		t.Fatalf("delete: %q", out)
+	}
+	if _, err := c.cli("get", "cm", "app", "-n", "shop"); err == nil {
+		t.Fatal("deleted configmap still readable")
+	}
+}

@@ -1,0 +1,258 @@
+package peer
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+
+	"github.com/shoalproject/shoal/consensus"
+	"github.com/shoalproject/shoal/internal/errdefs"
+	"github.com/shoalproject/shoal/workload"
+)
+
+// The Kubernetes-shaped object API (/api/v1/...): any peer validates and
+// stores any object in the shard that owns it. This first slice serves the
+// kinds workload.Kinds lists (Namespace, ConfigMap).
+
+func (p *Peer) objectRoutes(mux *http.ServeMux) {
+	mux.Handle("GET /api/v1/{resource}", p.handle(anyone, p.listObjects))
+	mux.Handle("POST /api/v1/{resource}", p.handle(anyone, p.createObject))
+	mux.Handle("GET /api/v1/{resource}/{name}", p.handle(anyone, p.getObject))
+	mux.Handle("PUT /api/v1/{resource}/{name}", p.handle(anyone, p.updateObject))
+	mux.Handle("DELETE /api/v1/{resource}/{name}", p.handle(anyone, p.deleteObject))
+	mux.Handle("GET /api/v1/namespaces/{ns}/{resource}", p.handle(anyone, p.listObjects))
+	mux.Handle("POST /api/v1/namespaces/{ns}/{resource}", p.handle(anyone, p.createObject))
+	mux.Handle("GET /api/v1/namespaces/{ns}/{resource}/{name}", p.handle(anyone, p.getObject))
+	mux.Handle("PUT /api/v1/namespaces/{ns}/{resource}/{name}", p.handle(anyone, p.updateObject))
+	mux.Handle("DELETE /api/v1/namespaces/{ns}/{resource}/{name}", p.handle(anyone, p.deleteObject))
+}
+
+// target is what a request's path names.
+type target struct {
+	info workload.KindInfo
+	ns   string
+	name string
+}
+
+func (p *Peer) target(r *http.Request) (target, error) {
+	info, err := workload.LookupKind(r.PathValue("resource"))
+	if err != nil {
+		return target{}, err
+	}
+	if info.Plural != r.PathValue("resource") {
+		return target{}, fmt.Errorf("path: use the plural %q, not %q: %w", info.Plural, r.PathValue("resource"), errdefs.ErrNotFound)
+	}
+	t := target{info: info, ns: r.PathValue("ns"), name: r.PathValue("name")}
+	if info.Namespaced && t.ns == "" && (t.name != "" || r.Method != http.MethodGet) {
+		return target{}, fmt.Errorf("%s is namespaced: use /api/v1/namespaces/NS/%s: %w", info.Plural, info.Plural, errdefs.ErrNotFound)
+	}
+	if !info.Namespaced && t.ns != "" {
+		return target{}, fmt.Errorf("%s is cluster-scoped: use /api/v1/%s: %w", info.Plural, info.Plural, errdefs.ErrNotFound)
+	}
+	return t, nil
+}
+
+func (t target) key() consensus.Key {
+	return consensus.Key{Kind: t.info.Kind, Namespace: t.ns, Name: t.name}
+}
+
+func (p *Peer) shardOf(k consensus.Key) uint64 { return p.router.ShardFor(k, "") }
+
+// decodeObject reads one object from a request body, validated and
+// defaulted for the path's namespace.
+func (p *Peer) decodeObject(r *http.Request, t target) (workload.Object, error) {
+	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, workload.MaxObjectBytes+4096))
+	if err != nil {
+		return nil, fmt.Errorf("request body: %v: %w", err, errdefs.ErrTooLarge)
+	}
+	docs, err := workload.Decode("request", body)
+	if err != nil {
+		return nil, err
+	}
+	if len(docs) != 1 {
+		return nil, fmt.Errorf("request: want one object, got %d: %w", len(docs), errdefs.ErrInvalid)
+	}
+	d := docs[0]
+	if d.Info.Kind != t.info.Kind {
+		return nil, fmt.Errorf("kind: %q does not match the path's %q: %w", d.Info.Kind, t.info.Kind, errdefs.ErrInvalid)
+	}
+	meta := d.Object.GetMeta()
+	if t.info.Namespaced && meta.Namespace != "" && meta.Namespace != t.ns {
+		return nil, fmt.Errorf("metadata.namespace: Invalid value: %q: does not match the path's namespace %q: %w", meta.Namespace, t.ns, errdefs.ErrInvalid)
+	}
+	if t.name != "" && meta.Name != t.name {
+		return nil, fmt.Errorf("metadata.name: Invalid value: %q: does not match the path's name %q: %w", meta.Name, t.name, errdefs.ErrInvalid)
+	}
+	workload.Defaults(d.Object, d.Info, t.ns)
+	return d.Object, nil
+}
+
+// stored turns an object into what the store keeps: its JSON without the
+// resourceVersion, which the store owns.
+func stored(o workload.Object) (consensus.Object, error) {
+	meta := o.GetMeta()
+	rv := meta.ResourceVersion
+	meta.ResourceVersion = ""
+	b, err := json.Marshal(o)
+	meta.ResourceVersion = rv
+	if err != nil {
+		return consensus.Object{}, err
+	}
+	return consensus.Object{Kind: o.GetTypeMeta().Kind, Namespace: meta.Namespace, Name: meta.Name, Labels: meta.Labels, Data: b}, nil
+}
+
+// loaded turns a stored object back into the API's, with its version.
+func loaded(so consensus.Object) (json.RawMessage, error) {
+	info, err := workload.LookupKind(so.Kind)
+	if err != nil {
+		return nil, err
+	}
+	o := info.New()
+	if err := json.Unmarshal(so.Data, o); err != nil {
+		return nil, fmt.Errorf("stored %s/%s: %v", so.Kind, so.Name, err)
+	}
+	o.GetMeta().ResourceVersion = strconv.FormatUint(so.ResourceVersion, 10)
+	return json.Marshal(o)
+}
+
+func (p *Peer) createObject(r *http.Request, _ principal) (any, error) {
+	t, err := p.target(r)
+	if err != nil {
+		return nil, err
+	}
+	o, err := p.decodeObject(r, t)
+	if err != nil {
+		return nil, err
+	}
+	meta := o.GetMeta()
+	t.name = meta.Name
+	if meta.UID == "" {
+		meta.UID = newUID()
+	}
+	now := p.cfg.Now().UTC().Truncate(1e9)
+	meta.CreationTimestamp = &now
+	so, err := stored(o)
+	if err != nil {
+		return nil, err
+	}
+	res, err := p.store.Propose(r.Context(), p.shardOf(t.key()), consensus.Batch{Commands: []consensus.Command{{Op: consensus.OpCreate, Object: so}}})
+	if err != nil {
+		return nil, err
+	}
+	return loaded(res.Objects[0])
+}
+
+func (p *Peer) updateObject(r *http.Request, _ principal) (any, error) {
+	t, err := p.target(r)
+	if err != nil {
+		return nil, err
+	}
+	o, err := p.decodeObject(r, t)
+	if err != nil {
+		return nil, err
+	}
+	meta := o.GetMeta()
+	var pre uint64
+	if meta.ResourceVersion != "" {
+		if pre, err = strconv.ParseUint(meta.ResourceVersion, 10, 64); err != nil {
+			return nil, fmt.Errorf("metadata.resourceVersion: Invalid value: %q: %w", meta.ResourceVersion, errdefs.ErrInvalid)
+		}
+	}
+	cur, err := p.store.Get(r.Context(), p.shardOf(t.key()), t.key(), true)
+	if err != nil {
+		return nil, err
+	}
+	var old struct {
+		Metadata workload.ObjectMeta `json:"metadata"`
+	}
+	_ = json.Unmarshal(cur.Data, &old)
+	meta.UID, meta.CreationTimestamp = old.Metadata.UID, old.Metadata.CreationTimestamp // immutable
+	if pre == 0 {
+		pre = cur.ResourceVersion
+	}
+	so, err := stored(o)
+	if err != nil {
+		return nil, err
+	}
+	res, err := p.store.Propose(r.Context(), p.shardOf(t.key()), consensus.Batch{Commands: []consensus.Command{{Op: consensus.OpUpdate, Object: so, Precondition: pre}}})
+	if err != nil {
+		return nil, err
+	}
+	return loaded(res.Objects[0])
+}
+
+func (p *Peer) getObject(r *http.Request, _ principal) (any, error) {
+	t, err := p.target(r)
+	if err != nil {
+		return nil, err
+	}
+	so, err := p.store.Get(r.Context(), p.shardOf(t.key()), t.key(), r.URL.Query().Get("consistency") != "local")
+	if err != nil {
+		return nil, err
+	}
+	return loaded(so)
+}
+
+func (p *Peer) deleteObject(r *http.Request, _ principal) (any, error) {
+	t, err := p.target(r)
+	if err != nil {
+		return nil, err
+	}
+	res, err := p.store.Propose(r.Context(), p.shardOf(t.key()), consensus.Batch{Commands: []consensus.Command{{Op: consensus.OpDelete, Object: consensus.Object{Kind: t.info.Kind, Namespace: t.ns, Name: t.name}}}})
+	if err != nil {
+		return nil, err
+	}
+	return loaded(res.Objects[0])
+}
+
+// objectList is a Kubernetes list: {"apiVersion","kind":"XList","metadata":{"resourceVersion"},"items"}.
+type objectList struct {
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+	Metadata   struct {
+		ResourceVersion string `json:"resourceVersion"`
+	} `json:"metadata"`
+	Items []json.RawMessage `json:"items"`
+}
+
+func (p *Peer) listObjects(r *http.Request, _ principal) (any, error) {
+	t, err := p.target(r)
+	if err != nil {
+		return nil, err
+	}
+	sel := r.URL.Query().Get("labelSelector")
+	if _, err := consensus.ParseSelector(sel); err != nil {
+		return nil, fmt.Errorf("labelSelector: %w", err)
+	}
+	shards := p.router.Shards()[1:]
+	if !t.info.Namespaced || t.info.Kind == "Namespace" {
+		shards = []uint64{p.router.ShardFor(consensus.Key{Kind: t.info.Kind, Name: "x"}, "")}
+	}
+	objs, v, err := consensus.ListShards(r.Context(), p.store, shards, consensus.Filter{Kind: t.info.Kind, Namespace: t.ns, Selector: sel}, r.URL.Query().Get("consistency") != "local")
+	if err != nil {
+		return nil, err
+	}
+	out := objectList{APIVersion: t.info.APIVersion, Kind: t.info.Kind + "List", Items: []json.RawMessage{}}
+	out.Metadata.ResourceVersion = v.String()
+	for _, so := range objs {
+		b, err := loaded(so)
+		if err != nil {
+			return nil, err
+		}
+		out.Items = append(out.Items, b)
+	}
+	return out, nil
+}
+
+func newUID() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b)
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
