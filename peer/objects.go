@@ -91,6 +91,16 @@ func (p *Peer) decodeObject(r *http.Request, t target) (workload.Object, error) 
 	return d.Object, nil
 }
 
+// targetAndBody reads what a create or update names and carries.
+func (p *Peer) targetAndBody(r *http.Request) (target, workload.Object, error) {
+	t, err := p.target(r)
+	if err != nil {
+		return target{}, nil, err
+	}
+	o, err := p.decodeObject(r, t)
+	return t, o, err
+}
+
 // stored turns an object into what the store keeps: its JSON without the
 // resourceVersion, which the store owns.
 func stored(o workload.Object) (consensus.Object, error) {
@@ -120,11 +130,7 @@ func loaded(so consensus.Object) (json.RawMessage, error) {
 }
 
 func (p *Peer) createObject(r *http.Request, _ principal) (any, error) {
-	t, err := p.target(r)
-	if err != nil {
-		return nil, err
-	}
-	o, err := p.decodeObject(r, t)
+	t, o, err := p.targetAndBody(r)
 	if err != nil {
 		return nil, err
 	}
@@ -147,11 +153,7 @@ func (p *Peer) createObject(r *http.Request, _ principal) (any, error) {
 }
 
 func (p *Peer) updateObject(r *http.Request, _ principal) (any, error) {
-	t, err := p.target(r)
-	if err != nil {
-		return nil, err
-	}
-	o, err := p.decodeObject(r, t)
+	t, o, err := p.targetAndBody(r)
 	if err != nil {
 		return nil, err
 	}
