@@ -50,6 +50,13 @@ wait_for() { # wait_for SECONDS DESCRIPTION COMMAND...
   done
 }
 
+# every shard has its full set of voting replicas (3 from 3 peers)
+replicas_settled() {
+  local out
+  out=$("$SHOAL_BIN" get shards --config "$CONF") || return 1
+  ! grep -q '~' <<<"$out" && ! awk -v want="$(( PEERS >= 3 ? 3 : 1 ))" 'NR > 1 && split($5, r, ",") != want' <<<"$out" | grep -q .
+}
+
 all_alive() {
   [ "$("$SHOAL_BIN" members --config "$CONF" -o json | grep -c '"status": "alive"')" -eq "$PEERS" ]
 }
@@ -70,15 +77,24 @@ up() {
     wait_for 30 "peer$n's API" "$SHOAL_BIN" members --config "$CONF" --server "https://127.0.0.1:$(port "$n" 2)"
   done
   wait_for 30 "every peer alive" all_alive
+  wait_for 60 "the replicated store" "$SHOAL_BIN" get ns --config "$CONF"
+  wait_for 60 "raft replicas on every peer" replicas_settled
   say "shoal members (asked of peer1)"
   "$SHOAL_BIN" members --config "$CONF"
   say "shoal members -o wide (asked of peer$PEERS)"
   "$SHOAL_BIN" members --config "$CONF" --server "https://127.0.0.1:$(port "$PEERS" 2)" -o wide
+  say "shoal apply -f examples/hello-config.yaml (through peer1)"
+  "$SHOAL_BIN" apply --config "$CONF" -f "$(dirname "$0")/hello-config.yaml"
+  say "shoal get cm hello -o yaml (through peer$PEERS)"
+  "$SHOAL_BIN" get cm hello -o yaml --config "$CONF" --server "https://127.0.0.1:$(port "$PEERS" 2)"
+  say "shoal get shards"
+  "$SHOAL_BIN" get shards --config "$CONF"
   cat <<EOT
 
 The cluster is running: $PEERS peers on 127.0.0.1, logs in $DEMO_DIR/peer*/agent.log.
 What next:
-  shoal members                 every peer, its status and zone
+  shoal members                 every peer, its status, zone and raft shards
+  shoal get cm -A               ConfigMaps in every namespace (apply, get, delete work for ns and cm)
   shoal token create --ttl 1h   a token to join another peer with
   shoal leave --server URL      make a peer leave gracefully
   make demo-down                stop and remove the cluster
