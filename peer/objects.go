@@ -19,12 +19,12 @@ import (
 // kinds workload.Kinds lists (Namespace, ConfigMap).
 
 func (p *Peer) objectRoutes(mux *http.ServeMux) {
-	mux.Handle("GET /api/v1/{resource}", p.handle(anyone, p.listObjects))
+	mux.Handle("GET /api/v1/{resource}", p.listOrWatch())
 	mux.Handle("POST /api/v1/{resource}", p.handle(anyone, p.createObject))
 	mux.Handle("GET /api/v1/{resource}/{name}", p.handle(anyone, p.getObject))
 	mux.Handle("PUT /api/v1/{resource}/{name}", p.handle(anyone, p.updateObject))
 	mux.Handle("DELETE /api/v1/{resource}/{name}", p.handle(anyone, p.deleteObject))
-	mux.Handle("GET /api/v1/namespaces/{ns}/{resource}", p.handle(anyone, p.listObjects))
+	mux.Handle("GET /api/v1/namespaces/{ns}/{resource}", p.listOrWatch())
 	mux.Handle("POST /api/v1/namespaces/{ns}/{resource}", p.handle(anyone, p.createObject))
 	mux.Handle("GET /api/v1/namespaces/{ns}/{resource}/{name}", p.handle(anyone, p.getObject))
 	mux.Handle("PUT /api/v1/namespaces/{ns}/{resource}/{name}", p.handle(anyone, p.updateObject))
@@ -230,11 +230,7 @@ func (p *Peer) listObjects(r *http.Request, _ principal) (any, error) {
 	if _, err := consensus.ParseSelector(sel); err != nil {
 		return nil, fmt.Errorf("labelSelector: %w", err)
 	}
-	shards := p.router.Shards()[1:]
-	if !t.info.Namespaced || t.info.Kind == "Namespace" {
-		shards = []uint64{p.router.ShardFor(consensus.Key{Kind: t.info.Kind, Name: "x"}, "")}
-	}
-	objs, v, err := consensus.ListShards(r.Context(), p.store, shards, consensus.Filter{Kind: t.info.Kind, Namespace: t.ns, Selector: sel}, r.URL.Query().Get("consistency") != "local")
+	objs, v, err := consensus.ListShards(r.Context(), p.store, p.shardsFor(t.info), consensus.Filter{Kind: t.info.Kind, Namespace: t.ns, Selector: sel}, r.URL.Query().Get("consistency") != "local")
 	if err != nil {
 		return nil, err
 	}
@@ -248,6 +244,80 @@ func (p *Peer) listObjects(r *http.Request, _ principal) (any, error) {
 		out.Items = append(out.Items, b)
 	}
 	return out, nil
+}
+
+// listOrWatch serves a collection: a list, or with ?watch=true a stream of
+// {"type": ADDED|MODIFIED|DELETED, "object": ...} lines from
+// ?resourceVersion= (a list's composite version; empty means from now), as
+// Kubernetes does. A version older than the store's history gets 410 Gone:
+// the client relists.
+func (p *Peer) listOrWatch() http.Handler {
+	list := p.handle(anyone, p.listObjects)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("watch") != "true" && r.URL.Query().Get("watch") != "1" {
+			list.ServeHTTP(w, r)
+			return
+		}
+		if _, err := p.identify(r); err != nil {
+			writeError(w, err)
+			return
+		}
+		t, err := p.target(r)
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		from, err := consensus.ParseVersion(r.URL.Query().Get("resourceVersion"))
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		sel := r.URL.Query().Get("labelSelector")
+		if _, err := consensus.ParseSelector(sel); err != nil {
+			writeError(w, fmt.Errorf("labelSelector: %w", err))
+			return
+		}
+		events, err := consensus.WatchShards(r.Context(), p.store, p.shardsFor(t.info), from, consensus.Filter{Kind: t.info.Kind, Namespace: t.ns, Selector: sel})
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusOK)
+		flusher, _ := w.(http.Flusher)
+		if flusher != nil {
+			flusher.Flush()
+		}
+		enc := json.NewEncoder(w)
+		for e := range events {
+			obj, err := loaded(e.Event.Object)
+			if err != nil {
+				return
+			}
+			if enc.Encode(watchEvent{Type: string(e.Event.Type), Object: obj, ResourceVersion: e.Version.String()}) != nil {
+				return
+			}
+			if flusher != nil {
+				flusher.Flush()
+			}
+		}
+	})
+}
+
+// watchEvent is one line of a watch stream.
+type watchEvent struct {
+	Type   string          `json:"type"`
+	Object json.RawMessage `json:"object"`
+	// ResourceVersion resumes the watch after this event.
+	ResourceVersion string `json:"resourceVersion"`
+}
+
+// shardsFor lists the shards objects of a kind may live in.
+func (p *Peer) shardsFor(info workload.KindInfo) []uint64 {
+	if !info.Namespaced || info.Kind == "Namespace" {
+		return []uint64{p.router.ShardFor(consensus.Key{Kind: info.Kind, Name: "x"}, "")}
+	}
+	return p.router.Shards()[1:]
 }
 
 func newUID() string {

@@ -14,7 +14,7 @@ func getCommand() *cli.Command {
 		Name:      "get",
 		Usage:     "show objects (namespaces, configmaps) or the raft shards",
 		ArgsUsage: "KIND[,KIND...] [NAME]",
-		Description: "shoal get cm [NAME] [-n NS | -A] [-l SELECTOR] [-o yaml|json|name|wide]\n" +
+		Description: "shoal get cm [NAME] [-n NS | -A] [-l SELECTOR] [-o yaml|json|name|wide] [-w]\n" +
 			"shoal get shards: every raft shard, its leader, applied index and replicas\n" +
 			"(peer/replica-ID; ~ marks a non-voting replica still catching up).",
 		Flags: withClientFlags(
@@ -22,6 +22,7 @@ func getCommand() *cli.Command {
 			&cli.StringFlag{Name: "namespace", Aliases: []string{"n"}, Value: "default", Usage: "namespace"},
 			&cli.BoolFlag{Name: "all-namespaces", Aliases: []string{"A"}, Usage: "every namespace"},
 			&cli.StringFlag{Name: "selector", Aliases: []string{"l"}, Usage: "label selector (key=value, key!=value, key in (a,b), ...)"},
+			&cli.BoolFlag{Name: "watch", Aliases: []string{"w"}, Usage: "after the list, print every change until interrupted"},
 		),
 		Action: func(c *cli.Context) error {
 			if c.NArg() < 1 || c.NArg() > 2 {

@@ -169,6 +169,10 @@ func getObjects(c *cli.Context, kinds string) error {
 	}
 	var items []map[string]any
 	var infos []workload.KindInfo
+	var watchFrom, watchPath string
+	if c.Bool("watch") && (strings.Contains(kinds, ",") || c.NArg() > 1) {
+		return usagef("--watch takes one kind and no name")
+	}
 	for _, k := range strings.Split(kinds, ",") {
 		info, err := workload.LookupKind(k)
 		if err != nil {
@@ -190,10 +194,16 @@ func getObjects(c *cli.Context, kinds string) error {
 			path += "?labelSelector=" + url.QueryEscape(sel)
 		}
 		var list struct {
+			Metadata struct {
+				ResourceVersion string `json:"resourceVersion"`
+			} `json:"metadata"`
 			Items []map[string]any `json:"items"`
 		}
 		if err := cl.Do(c.Context, http.MethodGet, path, nil, &list); err != nil {
 			return err
+		}
+		if c.Bool("watch") {
+			watchFrom, watchPath = list.Metadata.ResourceVersion, path
 		}
 		for _, o := range list.Items {
 			items, infos = append(items, o), append(infos, info)
@@ -210,16 +220,75 @@ func getObjects(c *cli.Context, kinds string) error {
 		}
 		return nil
 	}
-	if len(items) == 0 {
+	if len(items) == 0 && !c.Bool("watch") {
 		fmt.Fprintf(c.App.ErrWriter, "No resources found\n")
 		return nil
 	}
-	showNS := ns == "" && infos[0].Namespaced
+	info, _ := workload.LookupKind(strings.Split(kinds, ",")[0])
+	t := objectTable(c, info, ns == "" && info.Namespaced)
+	for _, o := range sortedItems(items) {
+		t.object(o)
+	}
+	if err := t.flush(); err != nil {
+		return err
+	}
+	if watchPath == "" {
+		return nil
+	}
+	return watchObjects(c, cl, watchPath, watchFrom, t)
+}
+
+// watchObjects prints a row for every change after a list, until ^C.
+func watchObjects(c *cli.Context, cl *api.Client, path, from string, t *objTable) error {
+	sep := "?"
+	if strings.Contains(path, "?") {
+		sep = "&"
+	}
+	body, err := cl.Stream(c.Context, path+sep+"watch=true&resourceVersion="+url.QueryEscape(from))
+	if err != nil {
+		return err
+	}
+	defer body.Close()
+	dec := json.NewDecoder(body)
+	for {
+		var e struct {
+			Type   string         `json:"type"`
+			Object map[string]any `json:"object"`
+		}
+		if err := dec.Decode(&e); err != nil {
+			if c.Context.Err() != nil || errors.Is(err, io.EOF) {
+				return nil
+			}
+			return err
+		}
+		t.object(e.Object)
+		if err := t.flush(); err != nil {
+			return err
+		}
+	}
+}
+
+func sortedItems(items []map[string]any) []map[string]any {
+	sort.SliceStable(items, func(i, j int) bool {
+		a, b := metaOf(items[i]), metaOf(items[j])
+		return fmt.Sprint(a["namespace"], "/", a["name"]) < fmt.Sprint(b["namespace"], "/", b["name"])
+	})
+	return items
+}
+
+// objTable prints objects of one kind as kubectl's table for it.
+type objTable struct {
+	*table
+	info   workload.KindInfo
+	showNS bool
+}
+
+func objectTable(c *cli.Context, info workload.KindInfo, showNS bool) *objTable {
 	head := []string{"NAME"}
 	if showNS {
 		head = append([]string{"NAMESPACE"}, head...)
 	}
-	switch infos[0].Kind {
+	switch info.Kind {
 	case "ConfigMap":
 		head = append(head, "DATA", "AGE")
 	case "Namespace":
@@ -227,37 +296,33 @@ func getObjects(c *cli.Context, kinds string) error {
 	default:
 		head = append(head, "AGE")
 	}
-	t := newTable(c.App.Writer, head...)
-	sort.SliceStable(items, func(i, j int) bool {
-		a, b := metaOf(items[i]), metaOf(items[j])
-		return fmt.Sprint(a["namespace"], "/", a["name"]) < fmt.Sprint(b["namespace"], "/", b["name"])
-	})
-	for _, o := range items {
-		m := metaOf(o)
-		row := []string{fmt.Sprint(m["name"])}
-		if showNS {
-			row = append([]string{fmt.Sprint(m["namespace"])}, row...)
-		}
-		age := "<unknown>"
-		if ts, ok := m["creationTimestamp"].(string); ok {
-			if at, err := time.Parse(time.RFC3339, ts); err == nil {
-				age = humanDuration(time.Since(at))
-			}
-		}
-		switch infos[0].Kind {
-		case "ConfigMap":
-			data, _ := o["data"].(map[string]any)
-			bin, _ := o["binaryData"].(map[string]any)
-			row = append(row, fmt.Sprint(len(data)+len(bin)), age)
-		case "Namespace":
-			st, _ := o["status"].(map[string]any)
-			row = append(row, fmt.Sprint(st["phase"]), age)
-		default:
-			row = append(row, age)
-		}
-		t.row(row...)
+	return &objTable{table: newTable(c.App.Writer, head...), info: info, showNS: showNS}
+}
+
+func (t *objTable) object(o map[string]any) {
+	m := metaOf(o)
+	row := []string{fmt.Sprint(m["name"])}
+	if t.showNS {
+		row = append([]string{fmt.Sprint(m["namespace"])}, row...)
 	}
-	return t.flush()
+	age := "<unknown>"
+	if ts, ok := m["creationTimestamp"].(string); ok {
+		if at, err := time.Parse(time.RFC3339, ts); err == nil {
+			age = humanDuration(time.Since(at))
+		}
+	}
+	switch t.info.Kind {
+	case "ConfigMap":
+		data, _ := o["data"].(map[string]any)
+		bin, _ := o["binaryData"].(map[string]any)
+		row = append(row, fmt.Sprint(len(data)+len(bin)), age)
+	case "Namespace":
+		st, _ := o["status"].(map[string]any)
+		row = append(row, fmt.Sprint(st["phase"]), age)
+	default:
+		row = append(row, age)
+	}
+	t.row(row...)
 }
 
 func metaOf(o map[string]any) map[string]any {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -65,6 +66,19 @@ data:
 	if _, err := c.cli("get", "cm", "first"); err == nil || !strings.Contains(err.Error(), "not found") {
 		t.Fatalf("the valid first document was stored: %v", err)
 	}
+
+	// -w through p3 sees a change made through p2.
+	watch := exec.Command(shoalBin, "get", "cm", "-n", "shop", "-w", "--config", c.config, "--server", "https://"+p3.api())
+	var wout syncBuffer
+	watch.Stdout, watch.Stderr = &wout, &wout
+	if err := watch.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = watch.Process.Kill(); _ = watch.Wait() }()
+	c.waitFor(10*time.Second, "the watch to list", func() bool { return strings.Contains(wout.String(), "app") })
+	write(filepath.Join(dir, "w.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: seen-by-watch\n  namespace: shop\n")
+	run("apply", "-f", filepath.Join(dir, "w.yaml"), "--server", "https://"+p2.api())
+	c.waitFor(10*time.Second, "the watch to see the change", func() bool { return strings.Contains(wout.String(), "seen-by-watch") })
 
 	if out := run("delete", "cm", "app", "-n", "shop", "--server", "https://"+p2.api()); !strings.Contains(out, `configmap "app" deleted`) {
 		t.Fatalf("delete: %q", out)

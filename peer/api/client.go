@@ -217,3 +217,31 @@ func (c *Client) Shards(ctx context.Context) ([]ShardInfo, error) {
 	var out []ShardInfo
 	return out, c.Do(ctx, http.MethodGet, PathShards, nil, &out)
 }
+
+// Stream opens a long-lived GET (a watch) and returns its body; the caller
+// reads it until it ends and closes it.
+func (c *Client) Stream(ctx context.Context, path string) (io.ReadCloser, error) {
+	var lastErr error
+	for _, server := range c.servers {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, server+path, nil)
+		if err != nil {
+			return nil, err
+		}
+		if c.token != "" {
+			req.Header.Set("Authorization", "Bearer "+c.token)
+		}
+		resp, err := c.http.Do(req)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			lastErr = unreachable(server, err)
+			continue
+		}
+		if resp.StatusCode >= 300 {
+			return nil, decode(resp, nil)
+		}
+		return resp.Body, nil
+	}
+	return nil, lastErr
+}
