@@ -282,25 +282,13 @@ func (p *Peer) listOrWatch() http.Handler {
 			writeError(w, err)
 			return
 		}
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusOK)
-		flusher, _ := w.(http.Flusher)
-		if flusher != nil {
-			flusher.Flush()
-		}
-		enc := json.NewEncoder(w)
-		for e := range events {
+		streamLines(w, "application/json", events, func(e consensus.ShardEvent) (any, bool) {
 			obj, err := loaded(e.Event.Object)
 			if err != nil {
-				return
+				return nil, false
 			}
-			if enc.Encode(watchEvent{Type: string(e.Event.Type), Object: obj, ResourceVersion: e.Version.String()}) != nil {
-				return
-			}
-			if flusher != nil {
-				flusher.Flush()
-			}
-		}
+			return watchEvent{Type: string(e.Event.Type), Object: obj, ResourceVersion: e.Version.String()}, true
+		})
 	})
 }
 

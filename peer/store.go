@@ -314,15 +314,22 @@ func (p *Peer) shardWatch(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	w.Header().Set("Content-Type", "application/x-ndjson")
+	streamLines(w, "application/x-ndjson", events, func(e consensus.Event) (any, bool) { return e, true })
+}
+
+// streamLines answers 200 and writes each value from ch as a JSON line,
+// flushed at once, until ch closes, convert says stop, or the client goes.
+func streamLines[T any](w http.ResponseWriter, contentType string, ch <-chan T, convert func(T) (any, bool)) {
+	w.Header().Set("Content-Type", contentType)
 	w.WriteHeader(http.StatusOK)
 	flusher, _ := w.(http.Flusher)
 	if flusher != nil {
 		flusher.Flush()
 	}
 	enc := json.NewEncoder(w)
-	for e := range events {
-		if err := enc.Encode(e); err != nil {
+	for x := range ch {
+		v, ok := convert(x)
+		if !ok || enc.Encode(v) != nil {
 			return
 		}
 		if flusher != nil {
