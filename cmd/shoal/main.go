@@ -83,6 +83,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			getCommand(),
 			applyCommand(),
 			deleteCommand(),
+			describeCommand(),
 			tokenCommand(),
 			leaveCommand(),
 			versionCommand(),

@@ -337,6 +337,7 @@ func deleteCommand() *cli.Command {
 		ArgsUsage: "[KIND NAME]",
 		Flags: withClientFlags(
 			&cli.StringSliceFlag{Name: "filename", Aliases: []string{"f"}, Usage: "delete the objects a manifest names"},
+			&cli.BoolFlag{Name: "wait", Usage: "return once the objects are gone (deletes are synchronous today, so always true)", Value: true},
 			&cli.StringFlag{Name: "namespace", Aliases: []string{"n"}, Value: workload.DefaultNamespace},
 		),
 		Action: func(c *cli.Context) error {

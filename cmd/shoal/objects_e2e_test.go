@@ -67,6 +67,10 @@ data:
 		t.Fatalf("the valid first document was stored: %v", err)
 	}
 
+	if out := run("describe", "cm", "app", "-n", "shop", "--server", "https://"+p2.api()); !strings.Contains(out, "Labels:       app=web") || !strings.Contains(out, "greeting:\n----\nhello") {
+		t.Fatalf("describe: %q", out)
+	}
+
 	// -w through p3 sees a change made through p2.
 	watch := exec.Command(shoalBin, "get", "cm", "-n", "shop", "-w", "--config", c.config, "--server", "https://"+p3.api())
 	var wout syncBuffer
