@@ -337,6 +337,7 @@ func deleteCommand() *cli.Command {
 		ArgsUsage: "[KIND NAME]",
 		Flags: withClientFlags(
 			&cli.StringSliceFlag{Name: "filename", Aliases: []string{"f"}, Usage: "delete the objects a manifest names"},
+			&cli.BoolFlag{Name: "ignore-not-found", Usage: "treat an object that is already gone as deleted"},
 			&cli.BoolFlag{Name: "wait", Usage: "return once the objects are gone (deletes are synchronous today, so always true)", Value: true},
 			&cli.StringFlag{Name: "namespace", Aliases: []string{"n"}, Value: workload.DefaultNamespace},
 		),
@@ -370,13 +371,18 @@ func deleteCommand() *cli.Command {
 				return err
 			}
 			defer cl.Close()
+			var errs []error
 			for _, r := range refs {
-				if err := cl.Do(c.Context, http.MethodDelete, objectPath(r.info, r.ns, r.name), nil, nil); err != nil {
-					return err
+				err := cl.Do(c.Context, http.MethodDelete, objectPath(r.info, r.ns, r.name), nil, nil)
+				switch {
+				case errors.Is(err, errdefs.ErrNotFound) && c.Bool("ignore-not-found"):
+				case err != nil:
+					errs = append(errs, err) // go on with the others, as kubectl does
+				default:
+					fmt.Fprintf(c.App.Writer, "%s \"%s\" deleted\n", strings.ToLower(r.info.Kind), r.name)
 				}
-				fmt.Fprintf(c.App.Writer, "%s \"%s\" deleted\n", strings.ToLower(r.info.Kind), r.name)
 			}
-			return nil
+			return errors.Join(errs...)
 		},
 	}
 }

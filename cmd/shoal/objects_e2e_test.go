@@ -90,4 +90,18 @@ data:
 	if _, err := c.cli("get", "cm", "app", "-n", "shop"); err == nil {
 		t.Fatal("deleted configmap still readable")
 	}
+
+	// The Namespace round trip, through yet another peer.
+	if out := run("get", "ns", "shop", "--server", "https://"+p3.api()); !strings.Contains(out, "shop   Active") {
+		t.Fatalf("get ns: %q", out)
+	}
+	if out := run("describe", "ns", "shop"); !strings.Contains(out, "Status:       Active") {
+		t.Fatalf("describe ns: %q", out)
+	}
+	if out := run("delete", "-f", manifest, "--ignore-not-found", "--server", "https://"+p3.api()); !strings.Contains(out, `namespace "shop" deleted`) {
+		t.Fatalf("delete -f: %q", out)
+	}
+	if out, _ := c.cli("get", "ns", "-o", "name"); strings.Contains(out, "shop") {
+		t.Fatalf("deleted namespace still listed: %q", out)
+	}
 }
