@@ -1,13 +1,16 @@
 package peer
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/shoalproject/shoal/consensus"
 	"github.com/shoalproject/shoal/internal/errdefs"
@@ -136,6 +139,11 @@ func (p *Peer) createObject(r *http.Request, _ principal) (any, error) {
 	}
 	meta := o.GetMeta()
 	t.name = meta.Name
+	if t.info.Namespaced {
+		if err := p.namespaceExists(r.Context(), t.ns); err != nil {
+			return nil, err
+		}
+	}
 	if meta.UID == "" {
 		meta.UID = newUID()
 	}
@@ -204,11 +212,70 @@ func (p *Peer) deleteObject(r *http.Request, _ principal) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if t.info.Kind == "Namespace" {
+		if err := p.deleteNamespaceContents(r.Context(), t.name); err != nil {
+			return nil, err
+		}
+	}
 	res, err := p.store.Propose(r.Context(), p.shardOf(t.key()), consensus.Batch{Commands: []consensus.Command{{Op: consensus.OpDelete, Object: consensus.Object{Kind: t.info.Kind, Namespace: t.ns, Name: t.name}}}})
 	if err != nil {
 		return nil, err
 	}
 	return loaded(res.Objects[0])
+}
+
+// deleteNamespaceContents deletes every namespaced object in a namespace,
+// before the namespace itself goes, as Kubernetes' namespace controller
+// does (here synchronously, inside the delete call).
+func (p *Peer) deleteNamespaceContents(ctx context.Context, ns string) error {
+	for _, info := range workload.Kinds() {
+		if !info.Namespaced {
+			continue
+		}
+		objs, _, err := consensus.ListShards(ctx, p.store, p.shardsFor(info), consensus.Filter{Kind: info.Kind, Namespace: ns}, true)
+		if err != nil {
+			return err
+		}
+		for _, o := range objs {
+			_, err := p.store.Propose(ctx, p.shardOf(o.Key()), consensus.Batch{Commands: []consensus.Command{{Op: consensus.OpDelete, Object: consensus.Object{Kind: o.Kind, Namespace: o.Namespace, Name: o.Name}}}})
+			if err != nil && !errors.Is(err, errdefs.ErrNotFound) {
+				return fmt.Errorf("namespace %q: delete %s/%s: %w", ns, o.Kind, o.Name, err)
+			}
+		}
+	}
+	return nil
+}
+
+// namespaceExists checks, for a namespaced create, that its namespace is
+// there: Kubernetes answers 404 for an object in a missing namespace.
+func (p *Peer) namespaceExists(ctx context.Context, ns string) error {
+	k := consensus.Key{Kind: "Namespace", Name: ns}
+	if _, err := p.store.Get(ctx, p.shardOf(k), k, true); err != nil {
+		if errors.Is(err, errdefs.ErrNotFound) {
+			return fmt.Errorf("namespaces %q not found: %w", ns, errdefs.ErrNotFound)
+		}
+		return err
+	}
+	return nil
+}
+
+// ensureDefaultNamespace creates the "default" namespace once, as a new
+// Kubernetes cluster has one. Any peer may try; the create is idempotent.
+func (p *Peer) ensureDefaultNamespace(ctx context.Context) error {
+	ns := &workload.Namespace{Metadata: workload.ObjectMeta{Name: workload.DefaultNamespace, UID: newUID()}}
+	info, _ := workload.LookupKind("Namespace")
+	workload.Defaults(ns, info, "")
+	now := p.cfg.Now().UTC().Truncate(time.Second)
+	ns.Metadata.CreationTimestamp = &now
+	so, err := stored(ns)
+	if err != nil {
+		return err
+	}
+	_, err = p.store.Propose(ctx, p.shardOf(so.Key()), consensus.Batch{Commands: []consensus.Command{{Op: consensus.OpCreate, Object: so}}})
+	if err != nil && !errors.Is(err, errdefs.ErrAlreadyExists) {
+		return err
+	}
+	return nil
 }
 
 // objectList is a Kubernetes list: {"apiVersion","kind":"XList","metadata":{"resourceVersion"},"items"}.

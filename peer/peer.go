@@ -257,6 +257,10 @@ func Start(ctx context.Context, cfg Config) (*Peer, error) {
 			p.Kill()
 			return nil, err
 		}
+		if err := p.ensureDefaultNamespace(ctx); err != nil {
+			p.Kill()
+			return nil, fmt.Errorf("create the default namespace: %w", err)
+		}
 	} else if err := p.ctl.Restart(); err != nil {
 		p.Kill()
 		return nil, err

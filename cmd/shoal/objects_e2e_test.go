@@ -91,7 +91,17 @@ data:
 		t.Fatal("deleted configmap still readable")
 	}
 
-	// The Namespace round trip, through yet another peer.
+	// A namespaced object needs its namespace; "default" exists from the start.
+	write(filepath.Join(dir, "nons.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  namespace: nope\n")
+	if _, err := c.cli("apply", "-f", filepath.Join(dir, "nons.yaml")); err == nil || !strings.Contains(err.Error(), `namespaces "nope" not found`) {
+		t.Fatalf("configmap in a missing namespace: %v", err)
+	}
+	if out := run("get", "ns", "default", "-o", "name"); out != "namespace/default\n" {
+		t.Fatalf("default namespace: %q", out)
+	}
+
+	// The Namespace round trip, through yet another peer; deleting it
+	// deletes what is in it.
 	if out := run("get", "ns", "shop", "--server", "https://"+p3.api()); !strings.Contains(out, "shop   Active") {
 		t.Fatalf("get ns: %q", out)
 	}
@@ -103,5 +113,8 @@ data:
 	}
 	if out, _ := c.cli("get", "ns", "-o", "name"); strings.Contains(out, "shop") {
 		t.Fatalf("deleted namespace still listed: %q", out)
+	}
+	if out, _ := c.cli("get", "cm", "-A", "-o", "name"); strings.Contains(out, "seen-by-watch") {
+		t.Fatalf("a configmap of the deleted namespace survived: %q", out)
 	}
 }
