@@ -125,17 +125,44 @@ func (s *routedStore) Propose(ctx context.Context, shard uint64, b consensus.Bat
 	return res, res.Error()
 }
 
+// read serves a read from this peer's replica when it has one, and from
+// another holder when that replica cannot answer: a replica the shard has
+// removed (it no longer hears from the group, so its linearizable reads
+// time out) must still let this peer read the shard map that says so. The
+// local attempt gets at most half the time left, and a second; reads are
+// safe to repeat elsewhere, writes are not, so Propose does not do this.
+func (s *routedStore) read(ctx context.Context, shard uint64, local, remote func(context.Context) error) error {
+	if !s.p.host.Has(shard) {
+		return remote(ctx)
+	}
+	budget := time.Second
+	if dl, ok := ctx.Deadline(); ok {
+		budget = min(budget, time.Until(dl)/2)
+	}
+	lctx, cancel := context.WithTimeout(ctx, budget)
+	err := local(lctx)
+	cancel()
+	if err == nil || !errors.Is(err, errdefs.ErrUnavailable) || ctx.Err() != nil {
+		return err
+	}
+	if rerr := remote(ctx); rerr == nil || !errors.Is(rerr, errdefs.ErrUnavailable) {
+		return rerr
+	}
+	return err
+}
+
 type getRequest struct {
 	Key          consensus.Key `json:"key"`
 	Linearizable bool          `json:"linearizable"`
 }
 
 func (s *routedStore) Get(ctx context.Context, shard uint64, k consensus.Key, lin bool) (consensus.Object, error) {
-	if s.p.host.Has(shard) {
-		return s.p.host.Get(ctx, shard, k, lin)
-	}
 	var o consensus.Object
-	err := s.forward(ctx, shard, "get", getRequest{Key: k, Linearizable: lin}, &o)
+	err := s.read(ctx, shard,
+		func(ctx context.Context) (err error) { o, err = s.p.host.Get(ctx, shard, k, lin); return err },
+		func(ctx context.Context) error {
+			return s.forward(ctx, shard, "get", getRequest{Key: k, Linearizable: lin}, &o)
+		})
 	return o, err
 }
 
@@ -145,11 +172,12 @@ type listRequest struct {
 }
 
 func (s *routedStore) List(ctx context.Context, shard uint64, f consensus.Filter, lin bool) (consensus.ListResult, error) {
-	if s.p.host.Has(shard) {
-		return s.p.host.List(ctx, shard, f, lin)
-	}
 	var l consensus.ListResult
-	err := s.forward(ctx, shard, "list", listRequest{Filter: f, Linearizable: lin}, &l)
+	err := s.read(ctx, shard,
+		func(ctx context.Context) (err error) { l, err = s.p.host.List(ctx, shard, f, lin); return err },
+		func(ctx context.Context) error {
+			return s.forward(ctx, shard, "list", listRequest{Filter: f, Linearizable: lin}, &l)
+		})
 	return l, err
 }
 
