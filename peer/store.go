@@ -261,11 +261,7 @@ func decodeBody(r *http.Request, v any) error {
 // shardPropose commits a forwarded batch, in the binary encoding both
 // ways: it is the store's write path from peers without a replica.
 func (p *Peer) shardPropose(w http.ResponseWriter, r *http.Request) {
-	if who, err := p.identify(r); err != nil || peersOnly(who) != nil {
-		if err == nil {
-			err = peersOnly(who)
-		}
-		writeError(w, err)
+	if !p.allowPeer(w, r) {
 		return
 	}
 	shard, err := p.shardID(r)
@@ -320,11 +316,7 @@ func (p *Peer) shardList(r *http.Request, _ principal) (any, error) {
 // shardWatch streams events as JSON lines until the client goes away or the
 // replica's watch ends.
 func (p *Peer) shardWatch(w http.ResponseWriter, r *http.Request) {
-	if who, err := p.identify(r); err != nil || peersOnly(who) != nil {
-		if err == nil {
-			err = peersOnly(who)
-		}
-		writeError(w, err)
+	if !p.allowPeer(w, r) {
 		return
 	}
 	shard, err := p.shardID(r)
@@ -364,6 +356,20 @@ func streamLines[T any](w http.ResponseWriter, contentType string, ch <-chan T, 
 			flusher.Flush()
 		}
 	}
+}
+
+// allowPeer answers 401 or 403 unless a peer made the request, for the
+// streaming and binary routes that do not go through handle.
+func (p *Peer) allowPeer(w http.ResponseWriter, r *http.Request) bool {
+	who, err := p.identify(r)
+	if err == nil {
+		err = peersOnly(who)
+	}
+	if err != nil {
+		writeError(w, err)
+		return false
+	}
+	return true
 }
 
 // streamHTTPClient is for long-lived forwarded watches: no overall timeout.
