@@ -55,27 +55,7 @@ func (w *watcher) watch(m *Membership) {
 // returns the latest report's time.
 func (w *watcher) await(kind EventKind, name string, observers []string) time.Time {
 	w.t.Helper()
-	pending := make(map[string]bool, len(observers))
-	for _, o := range observers {
-		pending[o] = true
-	}
-	var last time.Time
-	timeout := time.NewTimer(converge)
-	defer timeout.Stop()
-	for len(pending) > 0 {
-		select {
-		case s := <-w.ch:
-			if s.ev.Kind == kind && s.ev.Member.Name == name && pending[s.observer] {
-				delete(pending, s.observer)
-				if s.ev.At.After(last) {
-					last = s.ev.At
-				}
-			}
-		case <-timeout.C:
-			w.t.Fatalf("after %v, %d members have not reported %s %s: %v", converge, len(pending), name, kind, pending)
-		}
-	}
-	return last
+	return w.awaitCounting(kind, name, observers, func(sighting) {})
 }
 
 func names(ms []*Membership) []string {
