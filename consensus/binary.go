@@ -206,3 +206,53 @@ func decodeResultBinary(p []byte) (Result, error) {
 	}
 	return res, nil
 }
+
+// formatGroupV3 is a raft entry, or its result, that carries several
+// independent batches from concurrent proposers (group commit): a count,
+// then each batch's (or result's) own encoding, length-prefixed. Each batch
+// in a group is atomic on its own and may fail alone; they share the
+// entry's raft index.
+const formatGroupV3 byte = 3
+
+func encodeGroup(parts [][]byte) []byte {
+	n := 1 + binary.MaxVarintLen64
+	for _, p := range parts {
+		n += binary.MaxVarintLen64 + len(p)
+	}
+	w := make(wbuf, 0, n)
+	w = append(w, formatGroupV3)
+	w.uvarint(uint64(len(parts)))
+	for _, p := range parts {
+		w.bytes(p)
+	}
+	return w
+}
+
+// isGroup says whether an encoded entry or result is a group.
+func isGroup(p []byte) bool { return len(p) > 0 && p[0] == formatGroupV3 }
+
+func decodeGroup(p []byte) ([][]byte, error) {
+	if !isGroup(p) {
+		return nil, fmt.Errorf("group: format %d: %w", firstByte(p), errdefs.ErrInvalid)
+	}
+	r := &rbuf{p: p[1:]}
+	n := r.count()
+	parts := make([][]byte, 0, n)
+	for range n {
+		parts = append(parts, r.raw())
+	}
+	if r.err == nil && len(r.p) != 0 {
+		r.err = fmt.Errorf("%d trailing bytes: %w", len(r.p), errdefs.ErrInvalid)
+	}
+	if r.err != nil {
+		return nil, fmt.Errorf("group: %w", r.err)
+	}
+	return parts, nil
+}
+
+func firstByte(p []byte) int {
+	if len(p) == 0 {
+		return -1
+	}
+	return int(p[0])
+}

@@ -36,6 +36,15 @@ type Batch struct {
 	Commands []Command `json:"commands"`
 }
 
+// keys lists the keys a batch touches.
+func (b Batch) keys() []Key {
+	out := make([]Key, len(b.Commands))
+	for i := range b.Commands {
+		out[i] = b.Commands[i].Object.Key()
+	}
+	return out
+}
+
 // Result is what applying one batch did. It travels from the replica that
 // applied it back to the proposer, encoded with EncodeResult.
 type Result struct {

@@ -55,6 +55,8 @@ type Host struct {
 	mu         sync.Mutex
 	replicas   map[uint64]*replicaSM // by shard
 	replicaIDs map[uint64]uint64     // this host's replica ID, by shard
+	proposers  map[uint64]*proposer  // group commit, by shard; kept until Close
+	stop       chan struct{}         // closed by Close
 }
 
 // NewHost starts the NodeHost. Its LogDB is sized small (one LogDB shard,
@@ -105,7 +107,8 @@ func NewHost(cfg HostConfig) (*Host, error) {
 	if err != nil {
 		return nil, fmt.Errorf("raft host on %s: %v: %w", cfg.RaftAddress, err, errdefs.ErrUnavailable)
 	}
-	return &Host{cfg: cfg, nh: nh, log: cfg.Logger.With("component", "consensus"), replicas: map[uint64]*replicaSM{}, replicaIDs: map[uint64]uint64{}}, nil
+	return &Host{cfg: cfg, nh: nh, log: cfg.Logger.With("component", "consensus"), replicas: map[uint64]*replicaSM{}, replicaIDs: map[uint64]uint64{},
+		proposers: map[uint64]*proposer{}, stop: make(chan struct{})}, nil
 }
 
 // smallLogDB is one LogDB shard with small write buffers: a few MB instead
@@ -113,8 +116,8 @@ func NewHost(cfg HostConfig) (*Host, error) {
 func smallLogDB() config.LogDBConfig {
 	c := config.GetTinyMemLogDBConfig()
 	c.Shards = 1
-	c.KVWriteBufferSize = 1 << 20
-	c.KVMaxWriteBufferNumber = 2
+	c.KVWriteBufferSize = 8 << 20
+	c.KVMaxWriteBufferNumber = 3
 	c.KVMaxBackgroundCompactions = 1
 	c.KVMaxBackgroundFlushes = 1
 	c.KVKeepLogFileNum = 4
@@ -367,6 +370,8 @@ func (h *Host) replica(shardID uint64) (*replicaSM, error) {
 
 // Propose commits a batch to a shard and returns what it did. A batch that
 // the state refused (conflict, not found, ...) comes back as the error.
+// Concurrent proposals to one shard share raft entries (group commit, see
+// proposer.go); each batch still succeeds or fails alone.
 func (h *Host) Propose(ctx context.Context, shardID uint64, b Batch) (Result, error) {
 	if _, err := h.replica(shardID); err != nil {
 		return Result{}, err
@@ -377,22 +382,30 @@ func (h *Host) Propose(ctx context.Context, shardID uint64, b Batch) (Result, er
 	}
 	ctx, cancel := withDefaultTimeout(ctx)
 	defer cancel()
-	for {
-		r, err := h.nh.SyncPropose(ctx, h.nh.GetNoOPSession(shardID), cmd)
-		if err != nil {
-			if retryable(err) && ctx.Err() == nil {
-				if werr := pause(ctx); werr == nil {
-					continue
-				}
-			}
-			return Result{}, fmt.Errorf("shard %d: propose: %w", shardID, raftError(err))
-		}
-		res, err := DecodeResult(r.Data)
-		if err != nil {
-			return Result{}, err
-		}
-		return res, res.Error()
+	return h.proposer(shardID).propose(ctx, cmd, b.keys())
+}
+
+// ProposeStats counts the raft entries this host proposed and the batches
+// they carried, over all shards: their ratio is how well group commit packs.
+func (h *Host) ProposeStats() (entries, batches uint64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, p := range h.proposers {
+		entries += p.entries.Load()
+		batches += p.batches.Load()
 	}
+	return entries, batches
+}
+
+func (h *Host) proposer(shardID uint64) *proposer {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	p, ok := h.proposers[shardID]
+	if !ok {
+		p = newProposer(h.nh, shardID, h.stop)
+		h.proposers[shardID] = p
+	}
+	return p
 }
 
 // Read answers a query from this host's replica: linearizable (through a
@@ -513,6 +526,11 @@ func (h *Host) Close() {
 	h.mu.Lock()
 	h.replicas = map[uint64]*replicaSM{}
 	h.replicaIDs = map[uint64]uint64{}
+	select {
+	case <-h.stop:
+	default:
+		close(h.stop)
+	}
 	h.mu.Unlock()
 	h.nh.Close()
 }

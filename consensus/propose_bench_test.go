@@ -25,9 +25,11 @@ func BenchmarkProposeClosedLoop(b *testing.B) {
 	router := Router{ObjectShards: shards}
 	for i := 0; i < b.N; i++ {
 		th := newTestHosts(b, 3, router.Shards()[1:], 0)
+		leaders := map[uint64]int{}
 		for _, s := range router.Shards()[1:] {
-			th.leader(s)
+			leaders[s] = th.leader(s)
 		}
+		toLeader := os.Getenv("SHOAL_BENCH_TO_LEADER") != ""
 		data := make([]byte, 256)
 		for j := range data {
 			data[j] = 'x'
@@ -44,7 +46,11 @@ func BenchmarkProposeClosedLoop(b *testing.B) {
 				for n := 0; ctx.Err() == nil; n++ {
 					o := Object{Kind: "ConfigMap", Namespace: "b", Name: fmt.Sprintf("c%d-%d", c, n), Data: data}
 					t0 := time.Now()
-					if _, err := th.hosts[c%3].Propose(context.Background(), router.ShardFor(o.Key(), ""), createBatch(o)); err == nil {
+					shard, h := router.ShardFor(o.Key(), ""), c%3
+					if toLeader {
+						h = leaders[shard]
+					}
+					if _, err := th.hosts[h].Propose(context.Background(), shard, createBatch(o)); err == nil {
 						mu.Lock()
 						lat = append(lat, time.Since(t0))
 						mu.Unlock()
@@ -56,6 +62,12 @@ func BenchmarkProposeClosedLoop(b *testing.B) {
 		cancel()
 		el := time.Since(start)
 		sort.Slice(lat, func(a, b int) bool { return lat[a] < lat[b] })
+		var entries, batches uint64
+		for _, h := range th.hosts {
+			e, n := h.ProposeStats()
+			entries, batches = entries+e, batches+n
+		}
+		b.ReportMetric(float64(batches)/float64(max(entries, 1)), "batches/entry")
 		b.ReportMetric(float64(len(lat))/el.Seconds(), "writes/s")
 		b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
 		b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")

@@ -29,8 +29,12 @@ func newReplicaSM(shardID uint64, historyLimit int) *replicaSM {
 	return &replicaSM{shardID: shardID, state: NewState(historyLimit), watchers: map[*watcher]struct{}{}}
 }
 
-// Update applies one committed entry.
+// Update applies one committed entry: a batch, or a group of independent
+// batches from concurrent proposers (see proposer.go).
 func (r *replicaSM) Update(e sm.Entry) (sm.Result, error) {
+	if isGroup(e.Cmd) {
+		return sm.Result{Value: e.Index, Data: r.applyGroup(e)}, nil
+	}
 	b, err := DecodeBatch(e.Cmd)
 	var res Result
 	r.mu.Lock()
@@ -42,14 +46,53 @@ func (r *replicaSM) Update(e sm.Entry) (sm.Result, error) {
 	} else {
 		var events []Event
 		res, events = r.state.Apply(e.Index, b)
-		for w := range r.watchers {
-			if !w.offer(events) {
-				delete(r.watchers, w)
-			}
-		}
+		r.offer(events)
 	}
 	r.mu.Unlock()
 	return sm.Result{Value: e.Index, Data: EncodeResult(res)}, nil
+}
+
+// applyGroup applies a group entry and encodes one result per batch. A
+// batch that does not decode fails alone, the same way on every replica.
+func (r *replicaSM) applyGroup(e sm.Entry) []byte {
+	parts, err := decodeGroup(e.Cmd)
+	if err != nil {
+		r.mu.Lock()
+		res, _ := r.state.Apply(e.Index, Batch{})
+		r.mu.Unlock()
+		res.Err, res.Code = err.Error(), "Invalid"
+		return EncodeResult(res)
+	}
+	batches := make([]Batch, len(parts))
+	bad := make([]error, len(parts))
+	for i, p := range parts {
+		batches[i], bad[i] = DecodeBatch(p)
+	}
+	r.mu.Lock()
+	results, events := r.state.ApplyGroup(e.Index, batches)
+	r.offer(events)
+	r.mu.Unlock()
+	out := make([][]byte, len(results))
+	for i, res := range results {
+		if bad[i] != nil {
+			res = Result{Index: e.Index, Err: bad[i].Error(), Code: "Invalid"}
+		}
+		out[i] = EncodeResult(res)
+	}
+	return encodeGroup(out)
+}
+
+// offer hands committed events to every watcher, dropping those that fell
+// behind. The caller holds r.mu.
+func (r *replicaSM) offer(events []Event) {
+	if len(events) == 0 {
+		return
+	}
+	for w := range r.watchers {
+		if !w.offer(events) {
+			delete(r.watchers, w)
+		}
+	}
 }
 
 // Queries that Lookup answers.

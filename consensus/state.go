@@ -173,11 +173,45 @@ func (s *State) Since(rv uint64, kind, namespace string, sel Selector) ([]Event,
 // An index not greater than Index() is refused with errdefs.ErrInvalid and
 // changes nothing at all. Apply copies what it keeps: the caller may reuse b.
 func (s *State) Apply(index uint64, b Batch) (Result, []Event) {
-	if index <= s.index {
-		err := fmt.Errorf("apply at index %d: state is already at index %d: %w", index, s.index, errdefs.ErrInvalid)
+	if err := s.advance(index); err != nil {
 		return Result{Index: index, Err: err.Error(), Code: codeOf(err)}, nil
 	}
+	return s.applyAt(index, b)
+}
+
+// ApplyGroup applies several independent batches committed together in one
+// raft entry at index (group commit). Each batch is atomic on its own, sees
+// the effects of the batches before it, and may fail alone; all of them
+// share index as their version, so the proposer never puts two batches that
+// touch one key into a group (each change to a key must get its own
+// version). An index not greater than Index() refuses every batch.
+func (s *State) ApplyGroup(index uint64, batches []Batch) ([]Result, []Event) {
+	results := make([]Result, len(batches))
+	if err := s.advance(index); err != nil {
+		for i := range results {
+			results[i] = Result{Index: index, Err: err.Error(), Code: codeOf(err)}
+		}
+		return results, nil
+	}
+	var events []Event
+	for i, b := range batches {
+		var evs []Event
+		results[i], evs = s.applyAt(index, b)
+		events = append(events, evs...)
+	}
+	return results, events
+}
+
+// advance moves the state to index, which must be past Index().
+func (s *State) advance(index uint64) error {
+	if index <= s.index {
+		return fmt.Errorf("apply at index %d: state is already at index %d: %w", index, s.index, errdefs.ErrInvalid)
+	}
 	s.index = index
+	return nil
+}
+
+func (s *State) applyAt(index uint64, b Batch) (Result, []Event) {
 	defer s.resetScratch()
 	for i := range b.Commands {
 		if err := s.applyCommand(index, &b.Commands[i]); err != nil {

@@ -1,0 +1,164 @@
+package consensus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/shoalproject/shoal/internal/errdefs"
+)
+
+func TestApplyGroupBatchesFailAlone(t *testing.T) {
+	s := seeded(t)
+	results, events := s.ApplyGroup(7, []Batch{
+		{Commands: []Command{create(obj("ConfigMap", "default", "a", nil, "1"))}},
+		{Commands: []Command{create(obj("ConfigMap", "default", "app", nil, "dup"))}}, // exists
+		{Commands: []Command{update(obj("ConfigMap", "default", "app", nil, "2"), 5)}},
+		{Commands: []Command{create(obj("ConfigMap", "default", "b", nil, "1")), del("Node", "", "missing", 0)}},
+	})
+	if len(results) != 4 {
+		t.Fatalf("%d results, want 4", len(results))
+	}
+	if err := results[0].Error(); err != nil {
+		t.Errorf("batch 0: %v", err)
+	}
+	if err := results[1].Error(); !errors.Is(err, errdefs.ErrAlreadyExists) {
+		t.Errorf("batch 1: %v, want already exists", err)
+	}
+	if err := results[2].Error(); err != nil {
+		t.Errorf("batch 2: %v", err)
+	}
+	if err := results[3].Error(); !errors.Is(err, errdefs.ErrNotFound) {
+		t.Errorf("batch 3: %v, want not found", err)
+	}
+	if _, ok := s.Get(Key{Kind: "ConfigMap", Namespace: "default", Name: "b"}); ok {
+		t.Errorf("batch 3 was not atomic: b exists")
+	}
+	for i, r := range results {
+		if r.Index != 7 {
+			t.Errorf("batch %d: index %d, want 7", i, r.Index)
+		}
+	}
+	if len(events) != 2 || events[0].Object.Name != "a" || events[1].Object.Name != "app" {
+		t.Errorf("events %v, want a then app", events)
+	}
+	if s.Index() != 7 {
+		t.Errorf("index %d, want 7", s.Index())
+	}
+	again, _ := s.ApplyGroup(7, []Batch{{}, {}})
+	for i, r := range again {
+		if !errors.Is(r.Error(), errdefs.ErrInvalid) {
+			t.Errorf("old index, batch %d: %v, want invalid", i, r.Error())
+		}
+	}
+}
+
+func TestGroupCodecRoundTrip(t *testing.T) {
+	parts := [][]byte{[]byte("one"), {}, []byte("three")}
+	got, err := decodeGroup(encodeGroup(parts))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(got) != fmt.Sprint(parts) {
+		t.Fatalf("got %q, want %q", got, parts)
+	}
+	for _, bad := range [][]byte{nil, {formatGroupV3}, {formatGroupV3, 2, 1, 'x'}, {formatBinaryV2, 0}, append(encodeGroup(parts), 0)} {
+		if _, err := decodeGroup(bad); !errors.Is(err, errdefs.ErrInvalid) {
+			t.Errorf("decodeGroup(%q): %v, want invalid", bad, err)
+		}
+	}
+}
+
+func TestPickGroupKeepsOneChangePerKey(t *testing.T) {
+	k := func(name string) Key { return Key{Kind: "ConfigMap", Namespace: "d", Name: name} }
+	pr := func(id string, keys ...Key) *proposal { return &proposal{cmd: []byte(id), keys: keys} }
+	queue := []*proposal{pr("1", k("a")), pr("2", k("b")), pr("3", k("a")), pr("4", k("c"), k("b")), pr("5", k("d"))}
+	group, rest := pickGroup(queue)
+	if ids(group) != "1 2 5" || ids(rest) != "3 4" {
+		t.Fatalf("group %q rest %q, want \"1 2 5\" and \"3 4\"", ids(group), ids(rest))
+	}
+	group, rest = pickGroup(rest)
+	if ids(group) != "3 4" || len(rest) != 0 {
+		t.Fatalf("second group %q rest %q", ids(group), ids(rest))
+	}
+
+	big := make([]byte, groupMaxBytes)
+	group, rest = pickGroup([]*proposal{{cmd: big}, pr("x", k("x"))})
+	if len(group) != 1 || len(rest) != 1 {
+		t.Fatalf("an oversized batch goes alone: group %d, rest %d", len(group), len(rest))
+	}
+	var many []*proposal
+	for i := range groupMaxBatches + 3 {
+		many = append(many, pr(fmt.Sprint(i), k(fmt.Sprint(i))))
+	}
+	group, rest = pickGroup(many)
+	if len(group) != groupMaxBatches || len(rest) != 3 {
+		t.Fatalf("group %d rest %d, want %d and 3", len(group), len(rest), groupMaxBatches)
+	}
+}
+
+func ids(ps []*proposal) string {
+	s := ""
+	for i, p := range ps {
+		if i > 0 {
+			s += " "
+		}
+		s += string(p.cmd)
+	}
+	return s
+}
+
+// Many concurrent writers through one host share raft entries, and still
+// every change to one object gets its own version, so compare-and-swap
+// against any acknowledged version is exact.
+func TestGroupCommitGivesEveryChangeItsOwnVersion(t *testing.T) {
+	th := newTestHosts(t, 3, []uint64{2}, 0)
+	ctx := context.Background()
+	h := th.hosts[th.leader(2)]
+	if _, err := h.Propose(ctx, 2, createBatch(cm("shared", "0"))); err != nil {
+		t.Fatal(err)
+	}
+	const writers, rounds = 16, 20
+	var mu sync.Mutex
+	seen := map[uint64]string{}
+	var wg sync.WaitGroup
+	errs := make(chan error, writers)
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for r := range rounds {
+				val := fmt.Sprint(w, "-", r)
+				res, err := h.Propose(ctx, 2, Batch{Commands: []Command{
+					{Op: OpUpdate, Object: cm("shared", val)},
+					// and a key of its own, so groups mix shared and private keys
+				}})
+				if err == nil {
+					_, err = h.Propose(ctx, 2, createBatch(cm(fmt.Sprint("own-", w, "-", r), val)))
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+				mu.Lock()
+				if prev, dup := seen[res.Objects[0].ResourceVersion]; dup {
+					errs <- fmt.Errorf("version %d given to %s and %s", res.Objects[0].ResourceVersion, prev, val)
+				}
+				seen[res.Objects[0].ResourceVersion] = val
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	entries, batches := h.ProposeStats()
+	t.Logf("%d batches in %d entries", batches, entries)
+	if entries >= batches {
+		t.Errorf("no entry carried more than one batch (%d entries for %d batches)", entries, batches)
+	}
+}

@@ -1,0 +1,336 @@
+package consensus
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/lni/dragonboat/v4"
+)
+
+// Group commit. Every raft entry costs dragonboat the same bookkeeping
+// whatever its size (queueing, the pending-proposal table, one apply call,
+// one notification), and on a 2-core machine that per-entry cost, not the
+// disk, limits writes. So a shard's proposer packs the batches that wait
+// while earlier entries are in flight into one group entry (formatGroupV3):
+// under load many proposals share an entry; alone, a proposal goes out at
+// once in an entry of its own, so nothing waits for company.
+//
+// Two batches that touch one key never share a group: each change to a key
+// must get its own version (a group's batches share the entry's index), or
+// a compare-and-swap against the first change could pass over the second.
+const (
+	// groupInFlight is how many entries of one shard may await their commit
+	// at once; further proposals wait and are grouped.
+	groupInFlight = 4
+	// groupMaxBatches and groupMaxBytes bound one group entry. A single
+	// batch larger than groupMaxBytes still goes out, alone.
+	groupMaxBatches = 256
+	groupMaxBytes   = 2 << 20
+	// retryPause is how long a group whose proposal raft refused for a
+	// passing reason (no leader yet, queue full) waits before it is queued
+	// again.
+	retryPause = 20 * time.Millisecond
+	// defaultProposeTimeout bounds a proposal whose context has no deadline.
+	defaultProposeTimeout = 10 * time.Second
+)
+
+// proposal is one caller's batch waiting for its outcome.
+type proposal struct {
+	ctx  context.Context
+	cmd  []byte // the encoded batch
+	keys []Key
+	done chan outcome // buffered: the proposer never blocks on a caller
+}
+
+type outcome struct {
+	res Result
+	err error
+}
+
+// proposer groups one shard's proposals. Safe for concurrent use; its
+// goroutine runs from the first proposal until the host closes.
+type proposer struct {
+	nh    *dragonboat.NodeHost
+	shard uint64
+	stop  <-chan struct{}
+
+	mu       sync.Mutex
+	queue    []*proposal
+	inFlight int
+	wake     chan struct{} // capacity 1: "the queue or inFlight changed"
+
+	entries, batches atomic.Uint64 // proposed, for ProposeStats
+}
+
+func newProposer(nh *dragonboat.NodeHost, shard uint64, stop <-chan struct{}) *proposer {
+	p := &proposer{nh: nh, shard: shard, stop: stop, wake: make(chan struct{}, 1)}
+	go p.run()
+	return p
+}
+
+// propose queues a batch and waits for its outcome. A proposal whose ctx
+// ends while it still waits in the queue is withdrawn (it was never
+// proposed); one that ends after it was proposed returns ErrTimeout
+// wrapped as unavailable: it may still commit.
+func (p *proposer) propose(ctx context.Context, cmd []byte, keys []Key) (Result, error) {
+	pr := &proposal{ctx: ctx, cmd: cmd, keys: keys, done: make(chan outcome, 1)}
+	p.mu.Lock()
+	p.queue = append(p.queue, pr)
+	p.mu.Unlock()
+	p.signal()
+	select {
+	case o := <-pr.done:
+		return o.res, o.err
+	case <-ctx.Done():
+		if p.withdraw(pr) {
+			return Result{}, fmt.Errorf("shard %d: propose: %w", p.shard, raftError(ctx.Err()))
+		}
+		select {
+		case o := <-pr.done:
+			return o.res, o.err
+		default:
+			return Result{}, fmt.Errorf("shard %d: propose: outcome unknown: %w", p.shard, raftError(dragonboat.ErrTimeout))
+		}
+	}
+}
+
+func (p *proposer) signal() {
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+}
+
+// withdraw removes a proposal that is still queued and says whether it was.
+func (p *proposer) withdraw(pr *proposal) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for i, q := range p.queue {
+		if q == pr {
+			p.queue = append(p.queue[:i], p.queue[i+1:]...)
+			return true
+		}
+	}
+	return false
+}
+
+func (p *proposer) run() {
+	for {
+		select {
+		case <-p.wake:
+		case <-p.stop:
+			p.failQueued()
+			return
+		}
+		for {
+			group := p.take()
+			if group == nil {
+				break
+			}
+			go p.commit(group)
+		}
+	}
+}
+
+// take removes the next group from the queue and counts it in flight, or
+// returns nil when the queue is empty or enough entries are in flight.
+func (p *proposer) take() []*proposal {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.inFlight >= groupInFlight || len(p.queue) == 0 {
+		return nil
+	}
+	group, rest := pickGroup(p.queue)
+	p.queue = rest
+	if len(group) == 0 {
+		return nil
+	}
+	p.inFlight++
+	return group
+}
+
+// pickGroup takes, in queue order, the proposals that fit one group: within
+// the count and size bounds, and none touching a key an earlier one in the
+// group touches. The rest keep their order. It is pure, for tests.
+func pickGroup(queue []*proposal) (group, rest []*proposal) {
+	taken := map[Key]bool{}
+	size := 0
+	for _, pr := range queue {
+		fits := len(group) < groupMaxBatches && (len(group) == 0 || size+len(pr.cmd) <= groupMaxBytes)
+		if fits {
+			for _, k := range pr.keys {
+				if taken[k] {
+					fits = false
+					break
+				}
+			}
+		}
+		if !fits {
+			rest = append(rest, pr)
+			continue
+		}
+		for _, k := range pr.keys {
+			taken[k] = true
+		}
+		size += len(pr.cmd)
+		group = append(group, pr)
+	}
+	return group, rest
+}
+
+// commit proposes one group and delivers each proposal's outcome.
+func (p *proposer) commit(group []*proposal) {
+	defer func() {
+		p.mu.Lock()
+		p.inFlight--
+		p.mu.Unlock()
+		p.signal()
+	}()
+	group = live(group)
+	if len(group) == 0 {
+		return
+	}
+	cmd := group[0].cmd
+	if len(group) > 1 {
+		parts := make([][]byte, len(group))
+		for i, pr := range group {
+			parts[i] = pr.cmd
+		}
+		cmd = encodeGroup(parts)
+	}
+	p.entries.Add(1)
+	p.batches.Add(uint64(len(group)))
+	rs, err := p.nh.Propose(p.nh.GetNoOPSession(p.shard), cmd, timeoutOf(group))
+	if err == nil {
+		var r dragonboat.RequestResult
+		select {
+		case r = <-rs.AppliedC():
+		case <-p.stop:
+			p.fail(group, fmt.Errorf("shard %d: propose: %w", p.shard, raftError(dragonboat.ErrClosed)))
+			return
+		}
+		rs.Release()
+		if r.Completed() {
+			p.deliver(group, r.GetResult().Data)
+			return
+		}
+		err = requestError(r)
+	}
+	if retryable(err) {
+		p.retry(group)
+		return
+	}
+	p.fail(group, fmt.Errorf("shard %d: propose: %w", p.shard, raftError(err)))
+}
+
+// live drops (and answers) proposals whose callers gave up while queued.
+func live(group []*proposal) []*proposal {
+	out := group[:0]
+	for _, pr := range group {
+		if err := pr.ctx.Err(); err != nil {
+			pr.done <- outcome{err: raftError(err)}
+			continue
+		}
+		out = append(out, pr)
+	}
+	return out
+}
+
+// timeoutOf is the latest deadline among a group's callers, from now.
+func timeoutOf(group []*proposal) time.Duration {
+	var latest time.Time
+	for _, pr := range group {
+		d, ok := pr.ctx.Deadline()
+		if !ok {
+			return defaultProposeTimeout
+		}
+		if d.After(latest) {
+			latest = d
+		}
+	}
+	return max(time.Until(latest), time.Millisecond)
+}
+
+// requestError turns a finished request that did not complete into the
+// error SyncPropose would have returned.
+func requestError(r dragonboat.RequestResult) error {
+	switch {
+	case r.Rejected():
+		return dragonboat.ErrRejected
+	case r.Timeout():
+		return dragonboat.ErrTimeout
+	case r.Terminated():
+		return dragonboat.ErrShardClosed
+	case r.Dropped():
+		return dragonboat.ErrShardNotReady
+	case r.Aborted():
+		return dragonboat.ErrAborted
+	default:
+		return dragonboat.ErrTimeout
+	}
+}
+
+// retry queues a group that raft refused before proposing it again, at the
+// front, after a short pause; callers whose ctx ends meanwhile are dropped
+// when it is next taken.
+func (p *proposer) retry(group []*proposal) {
+	t := time.NewTimer(retryPause)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-p.stop:
+		p.fail(group, fmt.Errorf("shard %d: propose: %w", p.shard, raftError(dragonboat.ErrClosed)))
+		return
+	}
+	p.mu.Lock()
+	p.queue = append(append([]*proposal(nil), group...), p.queue...)
+	p.mu.Unlock()
+}
+
+func (p *proposer) deliver(group []*proposal, data []byte) {
+	if len(group) == 1 {
+		res, err := DecodeResult(data)
+		if err == nil {
+			err = res.Error()
+		}
+		group[0].done <- outcome{res: res, err: err}
+		return
+	}
+	parts, err := decodeGroup(data)
+	if err == nil && len(parts) != len(group) {
+		err = fmt.Errorf("group result: %d results for %d batches", len(parts), len(group))
+	}
+	if err != nil {
+		// The whole entry failed the same way on every replica (it did not
+		// decode there either): one result for all.
+		if res, derr := DecodeResult(data); derr == nil && res.Error() != nil {
+			err = res.Error()
+		}
+		p.fail(group, fmt.Errorf("shard %d: propose: %w", p.shard, err))
+		return
+	}
+	for i, pr := range group {
+		res, err := DecodeResult(parts[i])
+		if err == nil {
+			err = res.Error()
+		}
+		pr.done <- outcome{res: res, err: err}
+	}
+}
+
+func (p *proposer) fail(group []*proposal, err error) {
+	for _, pr := range group {
+		pr.done <- outcome{err: err}
+	}
+}
+
+func (p *proposer) failQueued() {
+	p.mu.Lock()
+	q := p.queue
+	p.queue = nil
+	p.mu.Unlock()
+	p.fail(q, fmt.Errorf("shard %d: propose: %w", p.shard, raftError(dragonboat.ErrClosed)))
+}
