@@ -59,6 +59,20 @@ func (p *Peer) target(r *http.Request) (target, error) {
 	return t, nil
 }
 
+// worded words a store error about the target object as Kubernetes does:
+// `configmaps "app" not found`.
+func (t target) worded(err error) error {
+	switch {
+	case errors.Is(err, errdefs.ErrNotFound):
+		return errdefs.Newf(errdefs.ErrNotFound, "%s %q not found", t.info.Plural, t.name)
+	case errors.Is(err, errdefs.ErrAlreadyExists):
+		return errdefs.Newf(errdefs.ErrAlreadyExists, "%s %q already exists", t.info.Plural, t.name)
+	case errors.Is(err, errdefs.ErrConflict):
+		return errdefs.Newf(errdefs.ErrConflict, "Operation cannot be fulfilled on %s %q: the object has been modified; please apply your changes to the latest version and try again", t.info.Plural, t.name)
+	}
+	return err
+}
+
 func (t target) key() consensus.Key {
 	return consensus.Key{Kind: t.info.Kind, Namespace: t.ns, Name: t.name}
 }
@@ -155,7 +169,7 @@ func (p *Peer) createObject(r *http.Request, _ principal) (any, error) {
 	}
 	res, err := p.store.Propose(r.Context(), p.shardOf(t.key()), consensus.Batch{Commands: []consensus.Command{{Op: consensus.OpCreate, Object: so}}})
 	if err != nil {
-		return nil, err
+		return nil, t.worded(err)
 	}
 	return loaded(res.Objects[0])
 }
@@ -174,7 +188,7 @@ func (p *Peer) updateObject(r *http.Request, _ principal) (any, error) {
 	}
 	cur, err := p.store.Get(r.Context(), p.shardOf(t.key()), t.key(), true)
 	if err != nil {
-		return nil, err
+		return nil, t.worded(err)
 	}
 	var old struct {
 		Metadata workload.ObjectMeta `json:"metadata"`
@@ -190,7 +204,7 @@ func (p *Peer) updateObject(r *http.Request, _ principal) (any, error) {
 	}
 	res, err := p.store.Propose(r.Context(), p.shardOf(t.key()), consensus.Batch{Commands: []consensus.Command{{Op: consensus.OpUpdate, Object: so, Precondition: pre}}})
 	if err != nil {
-		return nil, err
+		return nil, t.worded(err)
 	}
 	return loaded(res.Objects[0])
 }
@@ -202,7 +216,7 @@ func (p *Peer) getObject(r *http.Request, _ principal) (any, error) {
 	}
 	so, err := p.store.Get(r.Context(), p.shardOf(t.key()), t.key(), r.URL.Query().Get("consistency") != "local")
 	if err != nil {
-		return nil, err
+		return nil, t.worded(err)
 	}
 	return loaded(so)
 }
@@ -219,7 +233,7 @@ func (p *Peer) deleteObject(r *http.Request, _ principal) (any, error) {
 	}
 	res, err := p.store.Propose(r.Context(), p.shardOf(t.key()), consensus.Batch{Commands: []consensus.Command{{Op: consensus.OpDelete, Object: consensus.Object{Kind: t.info.Kind, Namespace: t.ns, Name: t.name}}}})
 	if err != nil {
-		return nil, err
+		return nil, t.worded(err)
 	}
 	return loaded(res.Objects[0])
 }

@@ -184,7 +184,7 @@ func writeError(w http.ResponseWriter, err error) {
 	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="shoal"`)
 	}
-	writeJSON(w, status, api.Status{Error: err.Error(), Reason: strings.ReplaceAll(http.StatusText(status), " ", "")})
+	writeJSON(w, status, api.Status{Error: err.Error(), Reason: errdefs.Reason(err)})
 }
 
 func (p *Peer) version(*http.Request, principal) (any, error) {

@@ -45,8 +45,26 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "error:", err)
 		return ec.ExitCode()
 	}
-	fmt.Fprintln(stderr, "error:", explain(err))
+	report(stderr, err)
 	return exitError
+}
+
+// report prints an error as kubectl does: what a server refused as
+// "Error from server (Reason): message", one line per error of a joined
+// error (a delete of several objects), anything else as "error: ...".
+func report(w io.Writer, err error) {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range j.Unwrap() {
+			report(w, e)
+		}
+		return
+	}
+	var re *api.RemoteError
+	if errors.As(err, &re) && re.Reason != "" && !errors.Is(err, errdefs.ErrUnauthenticated) {
+		fmt.Fprintf(w, "Error from server (%s): %s\n", re.Reason, re.Message)
+		return
+	}
+	fmt.Fprintln(w, "error:", explain(err))
 }
 
 // usageError marks a mistake in how a command was called (exit code 2).

@@ -13,6 +13,7 @@ import (
 	"reflect"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -106,15 +107,79 @@ func applyCommand() *cli.Command {
 			defer cl.Close()
 			for _, d := range docs {
 				workload.Defaults(d.Object, d.Info, c.String("namespace"))
-				msg, err := applyOne(c.Context, cl, d)
-				if err != nil {
-					return fmt.Errorf("%s/%s: %w", strings.ToLower(d.Info.Kind), d.Object.GetMeta().Name, err)
-				}
-				fmt.Fprintf(c.App.Writer, "%s/%s %s\n", strings.ToLower(d.Info.Kind), d.Object.GetMeta().Name, msg)
 			}
-			return nil
+			return applyAll(c.Context, cl, docs, c.App.Writer)
 		},
 	}
+}
+
+// applyParallelism is how many objects an apply sends at once.
+const applyParallelism = 16
+
+// applyAll applies documents and prints one line per document, in document
+// order, as each is done. Cluster-scoped objects (namespaces) go first, one
+// at a time in order, so the objects inside them find them; the rest go
+// applyParallelism at a time, unless a file names one object twice, when
+// everything goes in order. Like kubectl, it carries on past a failed
+// object and returns every error at the end.
+func applyAll(ctx context.Context, cl *api.Client, docs []workload.Document, w io.Writer) error {
+	type outcome struct {
+		msg  string
+		err  error
+		done bool
+	}
+	out := make([]outcome, len(docs))
+	var mu sync.Mutex
+	next := 0 // the first document not printed yet
+	var errs []error
+	finish := func(i int, msg string, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		out[i] = outcome{msg, err, true}
+		for ; next < len(out) && out[next].done; next++ {
+			d := docs[next]
+			name := strings.ToLower(d.Info.Kind) + "/" + d.Object.GetMeta().Name
+			if o := out[next]; o.err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", name, o.err))
+			} else {
+				fmt.Fprintf(w, "%s %s\n", name, o.msg)
+			}
+		}
+	}
+	parallel := !duplicateObjects(docs)
+	sem := make(chan struct{}, applyParallelism)
+	var wg sync.WaitGroup
+	for i, d := range docs {
+		if !parallel || !d.Info.Namespaced {
+			wg.Wait() // everything before a cluster-scoped object is done
+			msg, err := applyOne(ctx, cl, d)
+			finish(i, msg, err)
+			continue
+		}
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			msg, err := applyOne(ctx, cl, d)
+			finish(i, msg, err)
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// duplicateObjects says whether documents name one object twice.
+func duplicateObjects(docs []workload.Document) bool {
+	seen := map[string]bool{}
+	for _, d := range docs {
+		m := d.Object.GetMeta()
+		k := d.Info.Kind + "/" + m.Namespace + "/" + m.Name
+		if seen[k] {
+			return true
+		}
+		seen[k] = true
+	}
+	return false
 }
 
 // applyOne creates the object, or updates it when it differs from what is

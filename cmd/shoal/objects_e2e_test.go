@@ -63,7 +63,7 @@ data:
 	if _, err := c.cli("apply", "-f", bad); err == nil || !strings.Contains(err.Error(), "bad.yaml: document 2: metadata.nmae: unknown field") {
 		t.Fatalf("bad apply: %v", err)
 	}
-	if _, err := c.cli("get", "cm", "first"); err == nil || !strings.Contains(err.Error(), "not found") {
+	if _, err := c.cli("get", "cm", "first"); err == nil || !strings.Contains(err.Error(), `Error from server (NotFound): configmaps "first" not found`) {
 		t.Fatalf("the valid first document was stored: %v", err)
 	}
 

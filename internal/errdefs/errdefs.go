@@ -9,6 +9,7 @@ package errdefs
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 )
 
@@ -28,16 +29,29 @@ var (
 var statuses = []struct {
 	err    error
 	status int
+	reason string // Kubernetes' StatusReason
 }{
-	{ErrNotFound, http.StatusNotFound},
-	{ErrAlreadyExists, http.StatusConflict},
-	{ErrConflict, http.StatusConflict},
-	{ErrInvalid, http.StatusUnprocessableEntity},
-	{ErrUnauthenticated, http.StatusUnauthorized},
-	{ErrForbidden, http.StatusForbidden},
-	{ErrUnavailable, http.StatusServiceUnavailable},
-	{ErrGone, http.StatusGone},
-	{ErrTooLarge, http.StatusRequestEntityTooLarge},
+	{ErrNotFound, http.StatusNotFound, "NotFound"},
+	{ErrAlreadyExists, http.StatusConflict, "AlreadyExists"},
+	{ErrConflict, http.StatusConflict, "Conflict"},
+	{ErrInvalid, http.StatusUnprocessableEntity, "Invalid"},
+	{ErrUnauthenticated, http.StatusUnauthorized, "Unauthorized"},
+	{ErrForbidden, http.StatusForbidden, "Forbidden"},
+	{ErrUnavailable, http.StatusServiceUnavailable, "ServiceUnavailable"},
+	{ErrGone, http.StatusGone, "Expired"},
+	{ErrTooLarge, http.StatusRequestEntityTooLarge, "RequestEntityTooLarge"},
+}
+
+// Reason names an error's kind the way Kubernetes' Status.reason does
+// (NotFound, AlreadyExists, Conflict, ...); InternalError outside the
+// vocabulary.
+func Reason(err error) string {
+	for _, s := range statuses {
+		if errors.Is(err, s.err) {
+			return s.reason
+		}
+	}
+	return "InternalError"
 }
 
 // HTTPStatus maps an error to the HTTP status the API answers with; an error
@@ -67,3 +81,18 @@ func FromHTTPStatus(status int) error {
 	}
 	return nil
 }
+
+// Newf is an error whose text is the formatted message alone and that
+// errors.Is matches to sentinel: for messages that already say what went
+// wrong in the words a user expects (`configmaps "app" not found`).
+func Newf(sentinel error, format string, a ...any) error {
+	return &worded{msg: fmt.Sprintf(format, a...), sentinel: sentinel}
+}
+
+type worded struct {
+	msg      string
+	sentinel error
+}
+
+func (w *worded) Error() string { return w.msg }
+func (w *worded) Unwrap() error { return w.sentinel }

@@ -28,3 +28,24 @@ func TestStatusRoundTrip(t *testing.T) {
 		t.Error("400 is not ErrInvalid")
 	}
 }
+
+func TestReasonAndNewf(t *testing.T) {
+	err := Newf(ErrNotFound, "configmaps %q not found", "app")
+	if err.Error() != `configmaps "app" not found` {
+		t.Errorf("text %q", err.Error())
+	}
+	if !errors.Is(err, ErrNotFound) || HTTPStatus(err) != 404 || Reason(err) != "NotFound" {
+		t.Errorf("Newf error: is %v, status %d, reason %q", errors.Is(err, ErrNotFound), HTTPStatus(err), Reason(err))
+	}
+	for _, c := range []struct {
+		err    error
+		reason string
+	}{
+		{ErrAlreadyExists, "AlreadyExists"}, {ErrConflict, "Conflict"}, {ErrInvalid, "Invalid"},
+		{ErrGone, "Expired"}, {errors.New("boom"), "InternalError"},
+	} {
+		if got := Reason(fmt.Errorf("x: %w", c.err)); got != c.reason {
+			t.Errorf("Reason(%v) = %q, want %q", c.err, got, c.reason)
+		}
+	}
+}

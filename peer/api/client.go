@@ -139,7 +139,7 @@ func decode(resp *http.Response, out any) error {
 		if sentinel == nil {
 			return fmt.Errorf("%s (HTTP %d)", msg, resp.StatusCode)
 		}
-		return &RemoteError{Message: msg, Code: resp.StatusCode, sentinel: sentinel}
+		return &RemoteError{Message: msg, Code: resp.StatusCode, Reason: st.Reason, sentinel: sentinel}
 	}
 	if out == nil {
 		return nil
@@ -168,6 +168,7 @@ const ContentTypeBinary = "application/octet-stream"
 type RemoteError struct {
 	Message  string
 	Code     int
+	Reason   string // Kubernetes' StatusReason: NotFound, Conflict, ...
 	sentinel error
 }
 
