@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -116,5 +117,27 @@ data:
 	}
 	if out, _ := c.cli("get", "cm", "-A", "-o", "name"); strings.Contains(out, "seen-by-watch") {
 		t.Fatalf("a configmap of the deleted namespace survived: %q", out)
+	}
+
+	// A bulk apply: the namespace first, then its objects many at a time,
+	// printed in document order; one object refused does not stop the rest.
+	var bulk, want strings.Builder
+	bulk.WriteString("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: bulk\n")
+	want.WriteString("namespace/bulk created\n")
+	for i := range 40 {
+		fmt.Fprintf(&bulk, "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-%02d\n  namespace: bulk\ndata:\n  i: \"%d\"\n", i, i)
+		fmt.Fprintf(&want, "configmap/cm-%02d created\n", i)
+	}
+	bulk.WriteString("---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: stray\n  namespace: nope\n")
+	write(filepath.Join(dir, "bulk.yaml"), bulk.String())
+	out, err := c.cli("apply", "-f", filepath.Join(dir, "bulk.yaml"))
+	if err == nil || !strings.Contains(err.Error(), `Error from server (NotFound): namespaces "nope" not found`) {
+		t.Fatalf("bulk apply with a stray object: %v", err)
+	}
+	if out != want.String() {
+		t.Fatalf("bulk apply printed\n%s\nwant\n%s", out, want.String())
+	}
+	if out := run("get", "cm", "-n", "bulk", "-o", "name"); strings.Count(out, "configmap/") != 40 {
+		t.Fatalf("bulk apply stored %d config maps, want 40:\n%s", strings.Count(out, "configmap/"), out)
 	}
 }
