@@ -3,6 +3,8 @@ package peer
 import (
 	"context"
 	"fmt"
+	"github.com/shoalproject/shoal/workload/runtime"
+	"github.com/shoalproject/shoal/workload/runtime/fake"
 	"io"
 	"log/slog"
 	"net/http"
@@ -26,6 +28,11 @@ type testCluster struct {
 	dirs  map[string]string
 	peers map[string]*Peer
 	now   func() time.Time
+	// withRuntime gives every peer started afterwards an in-memory runtime,
+	// kept in runtimes by peer name.
+	withRuntime bool
+	rtMu        sync.Mutex
+	runtimes    map[string]*fake.Runtime
 }
 
 func newTestCluster(t *testing.T) *testCluster {
@@ -53,7 +60,7 @@ func (c *testCluster) config(name, join, token string) Config {
 		dir = filepath.Join(c.base, name)
 		c.dirs[name] = dir
 	}
-	return Config{
+	cfg := Config{
 		Name: name, DataDir: dir, BindAddr: "127.0.0.1",
 		Region: "r1", Zone: "z-" + name,
 		Join: join, Token: token,
@@ -62,6 +69,31 @@ func (c *testCluster) config(name, join, token string) Config {
 		Logger:             testLogger(c.t),
 		Now:                c.now,
 	}
+	if c.withRuntime {
+		cfg.Runtime = func(ctx context.Context, podCIDR string) (runtime.Runtime, error) {
+			rt, err := fake.New(fake.Config{PodCIDR: podCIDR})
+			if err != nil {
+				return nil, err
+			}
+			if _, err := rt.PullImage(ctx, "shoal.local/webapp:v1", runtime.PullOptions{}); err != nil {
+				return nil, err
+			}
+			c.rtMu.Lock()
+			defer c.rtMu.Unlock()
+			if c.runtimes == nil {
+				c.runtimes = map[string]*fake.Runtime{}
+			}
+			c.runtimes[name] = rt
+			return rt, nil
+		}
+	}
+	return cfg
+}
+
+func (c *testCluster) runtime(name string) *fake.Runtime {
+	c.rtMu.Lock()
+	defer c.rtMu.Unlock()
+	return c.runtimes[name]
 }
 
 // start starts (or restarts) a peer; join names the peer to join through.

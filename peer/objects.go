@@ -114,6 +114,9 @@ func (p *Peer) targetAndBody(r *http.Request) (target, workload.Object, error) {
 	if err != nil {
 		return target{}, nil, err
 	}
+	if t.info.SystemOwned {
+		return target{}, nil, errdefs.Newf(errdefs.ErrForbidden, "%s are written by Shoal itself, not by users", t.info.Plural)
+	}
 	o, err := p.decodeObject(r, t)
 	return t, o, err
 }
@@ -195,6 +198,7 @@ func (p *Peer) updateObject(r *http.Request, _ principal) (any, error) {
 	}
 	_ = json.Unmarshal(cur.Data, &old)
 	meta.UID, meta.CreationTimestamp = old.Metadata.UID, old.Metadata.CreationTimestamp // immutable
+	meta.DeletionTimestamp, meta.DeletionGracePeriodSeconds = old.Metadata.DeletionTimestamp, old.Metadata.DeletionGracePeriodSeconds
 	if pre == 0 {
 		pre = cur.ResourceVersion
 	}
@@ -202,11 +206,33 @@ func (p *Peer) updateObject(r *http.Request, _ principal) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Status belongs to the system (the node agent, controllers): a user's
+	// update keeps what is stored, as Kubernetes' status subresource does.
+	if so.Data, err = keepStatus(so.Data, cur.Data); err != nil {
+		return nil, err
+	}
 	res, err := p.store.Propose(r.Context(), p.shardOf(t.key()), consensus.Batch{Commands: []consensus.Command{{Op: consensus.OpUpdate, Object: so, Precondition: pre}}})
 	if err != nil {
 		return nil, t.worded(err)
 	}
 	return loaded(res.Objects[0])
+}
+
+// keepStatus returns next with the "status" of prev.
+func keepStatus(next, prev []byte) ([]byte, error) {
+	var n, o map[string]json.RawMessage
+	if err := json.Unmarshal(next, &n); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(prev, &o); err != nil {
+		return nil, err
+	}
+	if st, ok := o["status"]; ok {
+		n["status"] = st
+	} else {
+		delete(n, "status")
+	}
+	return json.Marshal(n)
 }
 
 func (p *Peer) getObject(r *http.Request, _ principal) (any, error) {
@@ -226,9 +252,17 @@ func (p *Peer) deleteObject(r *http.Request, _ principal) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if t.info.SystemOwned {
+		return nil, errdefs.Newf(errdefs.ErrForbidden, "%s %q: written by Shoal itself, not by users", t.info.Plural, t.name)
+	}
 	if t.info.Kind == "Namespace" {
 		if err := p.deleteNamespaceContents(r.Context(), t.name); err != nil {
 			return nil, err
+		}
+	}
+	if t.info.Kind == "Pod" && r.URL.Query().Get("gracePeriodSeconds") != "0" {
+		if out, done, err := p.deletePodGracefully(r.Context(), t); done {
+			return out, err
 		}
 	}
 	res, err := p.store.Propose(r.Context(), p.shardOf(t.key()), consensus.Batch{Commands: []consensus.Command{{Op: consensus.OpDelete, Object: consensus.Object{Kind: t.info.Kind, Namespace: t.ns, Name: t.name}}}})
@@ -236,6 +270,44 @@ func (p *Peer) deleteObject(r *http.Request, _ principal) (any, error) {
 		return nil, t.worded(err)
 	}
 	return loaded(res.Objects[0])
+}
+
+// deletePodGracefully marks a pod bound to a node as terminating (its
+// deletionTimestamp and grace period): the node agent stops it and then
+// removes it. A pod bound nowhere is not handled here (done is false) and
+// goes at once.
+func (p *Peer) deletePodGracefully(ctx context.Context, t target) (out any, done bool, err error) {
+	shard := p.shardOf(t.key())
+	so, err := p.store.Get(ctx, shard, t.key(), true)
+	if err != nil {
+		return nil, true, t.worded(err)
+	}
+	pod, err := decodePod(so)
+	if err != nil {
+		return nil, true, err
+	}
+	if pod.Spec.NodeName == "" {
+		return nil, false, nil
+	}
+	if pod.Metadata.DeletionTimestamp == nil {
+		now := p.cfg.Now().UTC().Truncate(time.Second)
+		grace := workload.DefaultTerminationGracePeriodSeconds
+		if g := pod.Spec.TerminationGracePeriodSeconds; g != nil {
+			grace = *g
+		}
+		pod.Metadata.DeletionTimestamp, pod.Metadata.DeletionGracePeriodSeconds = &now, &grace
+		nso, err := stored(&pod)
+		if err != nil {
+			return nil, true, err
+		}
+		res, err := p.store.Propose(ctx, shard, consensus.Batch{Commands: []consensus.Command{{Op: consensus.OpUpdate, Object: nso, Precondition: so.ResourceVersion}}})
+		if err != nil {
+			return nil, true, t.worded(err)
+		}
+		so = res.Objects[0]
+	}
+	b, err := loaded(so)
+	return b, true, err
 }
 
 // deleteNamespaceContents deletes every namespaced object in a namespace,

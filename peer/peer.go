@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -23,6 +24,8 @@ import (
 	"github.com/shoalproject/shoal/internal/errdefs"
 	"github.com/shoalproject/shoal/internal/pki"
 	"github.com/shoalproject/shoal/peer/api"
+	"github.com/shoalproject/shoal/workload/nodeagent"
+	"github.com/shoalproject/shoal/workload/runtime"
 )
 
 // Version is the build's version, set with -ldflags "-X ...peer.Version=v".
@@ -62,6 +65,15 @@ type Config struct {
 	// RaftRTT is the round trip raft plans around (elections take 10).
 	// Default 20 ms; a WAN wants more.
 	RaftRTT time.Duration
+
+	// Runtime, when set, makes this peer run pods: it is called once with
+	// the pod CIDR the cluster gave this peer's node, and the node agent
+	// runs the pods bound here through what it returns. Without it the
+	// peer's Node is NotReady and runs nothing.
+	Runtime func(ctx context.Context, podCIDR string) (runtime.Runtime, error)
+	// ClusterCIDR is split into a /24 pod CIDR per node; default
+	// 10.32.0.0/12.
+	ClusterCIDR string
 
 	GossipProfile gossip.Profile
 	// TokenSyncInterval is how often a peer exchanges its token set with a
@@ -129,6 +141,12 @@ func (c *Config) setDefaults() error {
 	if c.GossipProfile == "" {
 		c.GossipProfile = gossip.ProfileLAN
 	}
+	if c.ClusterCIDR == "" {
+		c.ClusterCIDR = DefaultClusterCIDR
+	}
+	if _, err := netip.ParsePrefix(c.ClusterCIDR); err != nil {
+		return fmt.Errorf("cluster CIDR %q: %v: %w", c.ClusterCIDR, err, errdefs.ErrInvalid)
+	}
 	if c.ObjectShards == 0 {
 		c.ObjectShards = 4
 	}
@@ -168,6 +186,10 @@ type Peer struct {
 	ctl          *consensus.Controller
 	router       consensus.Router
 	streamClient *http.Client
+
+	nodeMu  sync.Mutex
+	agent   *nodeagent.Agent // nil until the node runs pods
+	runtime runtime.Runtime
 
 	leaveReq chan struct{} // a leave asked through the API
 	stopOnce sync.Once
@@ -265,10 +287,11 @@ func Start(ctx context.Context, cfg Config) (*Peer, error) {
 		p.Kill()
 		return nil, err
 	}
-	p.bg.Add(3)
+	p.bg.Add(4)
 	go p.syncTokensLoop(bgCtx)
 	go p.rememberPeersLoop(bgCtx)
 	go func() { defer p.bg.Done(); p.ctl.Run(bgCtx) }()
+	go func() { defer p.bg.Done(); p.runNode(bgCtx) }()
 	return p, nil
 }
 

@@ -1,18 +1,46 @@
-// Package workload owns Shoal's object model: the Kubernetes-shaped types
-// (Namespace, ConfigMap so far), the registry of kinds the API serves, their
-// defaults, their validation, and the decoding of YAML and JSON manifests into
-// typed objects. Later it will also hold the controllers, the scheduler and
-// the node agent that act on those objects.
+// Package workload owns Shoal's object model: the Kubernetes-shaped types,
+// the registry of kinds the API serves, their defaults, their validation,
+// and the decoding of YAML and JSON manifests into typed objects. Later it
+// will also hold the controllers, the scheduler and the node agent that act
+// on those objects.
+//
+// The served kinds, all apiVersion v1 with Kubernetes' core/v1 JSON names
+// for the subset of fields Shoal implements:
+//
+//   - Namespace (ns), cluster-scoped: a group of namespaced objects.
+//   - ConfigMap (cm): configuration data.
+//   - Pod (po): containers run together on one node; its spec (containers
+//     and init containers, volumes, probes, resources, affinity, spread
+//     constraints) is the user's, its status the scheduler's and the node
+//     agent's.
+//   - Node (no), cluster-scoped: a peer as a place to run pods, with its
+//     capacity, addresses and Ready condition. Nodes are SystemOwned: each
+//     peer's agent writes its own, and the API refuses users' writes.
+//   - Event (ev): a report that something happened to an object, made with
+//     NewEvent.
+//
+// Deployment, ReplicaSet, Service, Endpoints, PersistentVolume(Claim) and
+// Secret are known but not served yet: naming one says so.
+//
+// Resource amounts are Quantity values ("500m", "128Mi"), and ports that may
+// be named are IntOrString; both read and print as Kubernetes' do. The
+// helpers the scheduler and the node agent share live beside the types:
+// PodRequests (what a pod reserves), IsPodReady, SetPodCondition,
+// PodDisplayStatus (kubectl's READY, STATUS and RESTARTS), PodFieldValue,
+// IsNodeReady and SetNodeCondition.
 //
 // Everything here is pure: functions of their input with no I/O, no clock
-// and no goroutines. Decode turns a file's bytes into validated Documents or
-// into one error per bad document; it never stores anything, so a caller that
-// gets an error stores nothing.
+// (times are passed in) and no goroutines. Decode turns a file's bytes into
+// validated Documents or into one error per bad document; it never stores
+// anything, so a caller that gets an error stores nothing. Validate checks
+// an object as written; Defaults then fills what it left out, as Kubernetes
+// does (a pod's restartPolicy, grace period, pull policy, probe timings...).
 //
 // Errors wrap the sentinels of internal/errdefs (ErrInvalid, ErrTooLarge) and
 // read like Kubernetes field errors, prefixed with where they came from:
 //
 //	cm.yaml: document 2: metadata.name: Required value
+//	pod.yaml: document 1: spec.containers[0].ports[0].containerPort: Invalid value: 70000: must be between 1 and 65535, inclusive
 //
 // This package must not import peer, consensus, gossip or cmd: it is the
 // domain those packages wire up, never the other way round.

@@ -15,7 +15,11 @@ type KindInfo struct {
 	Singular   string // "configmap"
 	ShortNames []string
 	Namespaced bool
-	New        func() Object // a fresh, empty object of this kind
+	// SystemOwned kinds are written by Shoal itself (a Node by its peer's
+	// node agent): the API refuses to create, update or delete them for a
+	// user, who may still read them.
+	SystemOwned bool
+	New         func() Object // a fresh, empty object of this kind
 }
 
 // served is the registry of kinds this build serves, in the order Kinds
@@ -27,24 +31,36 @@ var served = []KindInfo{
 		New: func() Object { return &ConfigMap{} },
 	},
 	{
+		Kind: "Event", APIVersion: "v1", Plural: "events", Singular: "event",
+		ShortNames: []string{"ev"}, Namespaced: true,
+		New: func() Object { return &Event{} },
+	},
+	{
 		Kind: "Namespace", APIVersion: "v1", Plural: "namespaces", Singular: "namespace",
 		ShortNames: []string{"ns"}, Namespaced: false,
 		New: func() Object { return &Namespace{} },
+	},
+	{
+		Kind: "Node", APIVersion: "v1", Plural: "nodes", Singular: "node",
+		ShortNames: []string{"no"}, Namespaced: false, SystemOwned: true,
+		New: func() Object { return &Node{} },
+	},
+	{
+		Kind: "Pod", APIVersion: "v1", Plural: "pods", Singular: "pod",
+		ShortNames: []string{"po"}, Namespaced: true,
+		New: func() Object { return &Pod{} },
 	},
 }
 
 // notServed lists kinds Shoal knows about but this build does not serve
 // yet, so that naming one gives a clearer error than "unknown kind".
 var notServed = []struct{ kind, plural, short string }{
-	{"Pod", "pods", "po"},
 	{"Deployment", "deployments", "deploy"},
 	{"ReplicaSet", "replicasets", "rs"},
 	{"Service", "services", "svc"},
 	{"Endpoints", "endpoints", "ep"},
 	{"PersistentVolume", "persistentvolumes", "pv"},
 	{"PersistentVolumeClaim", "persistentvolumeclaims", "pvc"},
-	{"Node", "nodes", "no"},
-	{"Event", "events", "ev"},
 	{"Secret", "secrets", "secret"},
 }
 

@@ -360,7 +360,22 @@ func checkShape(v any, t reflect.Type, path *field.Path) []error {
 		return nil
 	}
 	if reflect.PointerTo(t).Implements(unmarshalerType) {
-		return nil // decodes itself; trust it
+		// A type that decodes itself (Quantity, IntOrString) is opaque
+		// here: let it decode now, so that its error names the field.
+		raw, err := json.Marshal(v)
+		if err == nil {
+			err = reflect.New(t).Interface().(json.Unmarshaler).UnmarshalJSON(raw)
+		}
+		if err == nil {
+			return nil
+		}
+		if _, composite := v.(map[string]any); composite {
+			return []error{invalid(path, "%v", err)}
+		}
+		if _, composite := v.([]any); composite {
+			return []error{invalid(path, "%v", err)}
+		}
+		return []error{invalid(path, "Invalid value: %s: %v", raw, err)}
 	}
 	switch t.Kind() {
 	case reflect.Struct:
@@ -423,8 +438,12 @@ func checkShape(v any, t reflect.Type, path *field.Path) []error {
 		if !ok {
 			return []error{invalid(path, "expected integer, got %s", jsonType(v))}
 		}
-		if _, err := n.Int64(); err != nil {
+		i, err := n.Int64()
+		if err != nil {
 			return []error{invalid(path, "Invalid value: %s: expected integer", n)}
+		}
+		if reflect.New(t).Elem().OverflowInt(i) {
+			return []error{invalid(path, "Invalid value: %s: out of range for %s", n, t.Kind())}
 		}
 	}
 	return nil

@@ -14,16 +14,78 @@ func (t *TypeMeta) GetTypeMeta() *TypeMeta { return t }
 
 // ObjectMeta is the metadata every object carries, with Kubernetes' JSON names.
 type ObjectMeta struct {
-	Name        string            `json:"name,omitempty"`
-	Namespace   string            `json:"namespace,omitempty"`
-	Labels      map[string]string `json:"labels,omitempty"`
-	Annotations map[string]string `json:"annotations,omitempty"`
+	Name string `json:"name,omitempty"`
+	// GenerateName is a prefix for a name the server makes up when Name
+	// is empty, as Kubernetes does for a ReplicaSet's pods.
+	GenerateName string            `json:"generateName,omitempty"`
+	Namespace    string            `json:"namespace,omitempty"`
+	Labels       map[string]string `json:"labels,omitempty"`
+	Annotations  map[string]string `json:"annotations,omitempty"`
 	// ResourceVersion and UID are set by the store, never by the user.
 	ResourceVersion   string     `json:"resourceVersion,omitempty"`
 	UID               string     `json:"uid,omitempty"`
 	CreationTimestamp *time.Time `json:"creationTimestamp,omitempty"`
 	Generation        int64      `json:"generation,omitempty"`
+	// DeletionTimestamp is when a graceful delete was asked for: the object
+	// goes once its finalizers are empty and, for a pod, its containers
+	// have stopped or DeletionGracePeriodSeconds have passed.
+	DeletionTimestamp          *time.Time `json:"deletionTimestamp,omitempty"`
+	DeletionGracePeriodSeconds *int64     `json:"deletionGracePeriodSeconds,omitempty"`
+	// OwnerReferences name the objects this one belongs to (a Pod's
+	// ReplicaSet); at most one of them is its controller.
+	OwnerReferences []OwnerReference `json:"ownerReferences,omitempty"`
+	// Finalizers must all be removed before a deleted object goes.
+	Finalizers []string `json:"finalizers,omitempty"`
 }
+
+// OwnerReference names an object that owns another, in the owner's namespace.
+type OwnerReference struct {
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+	Name       string `json:"name"`
+	UID        string `json:"uid"`
+	// Controller marks the one owner that manages this object.
+	Controller *bool `json:"controller,omitempty"`
+	// BlockOwnerDeletion is accepted for compatibility with Kubernetes'
+	// manifests; Shoal does not act on it yet.
+	BlockOwnerDeletion *bool `json:"blockOwnerDeletion,omitempty"`
+}
+
+// ConditionStatus is whether a condition holds: True, False or Unknown.
+type ConditionStatus string
+
+// The condition statuses.
+const (
+	ConditionTrue    ConditionStatus = "True"
+	ConditionFalse   ConditionStatus = "False"
+	ConditionUnknown ConditionStatus = "Unknown"
+)
+
+// LabelSelector selects objects by their labels: all of MatchLabels and all
+// of MatchExpressions must hold. An empty selector selects everything.
+type LabelSelector struct {
+	MatchLabels      map[string]string          `json:"matchLabels,omitempty"`
+	MatchExpressions []LabelSelectorRequirement `json:"matchExpressions,omitempty"`
+}
+
+// LabelSelectorRequirement is one test of a label: In and NotIn take
+// values, Exists and DoesNotExist none.
+type LabelSelectorRequirement struct {
+	Key      string                `json:"key"`
+	Operator LabelSelectorOperator `json:"operator"`
+	Values   []string              `json:"values,omitempty"`
+}
+
+// LabelSelectorOperator is how a LabelSelectorRequirement tests its key.
+type LabelSelectorOperator string
+
+// The label selector operators.
+const (
+	LabelSelectorOpIn           LabelSelectorOperator = "In"
+	LabelSelectorOpNotIn        LabelSelectorOperator = "NotIn"
+	LabelSelectorOpExists       LabelSelectorOperator = "Exists"
+	LabelSelectorOpDoesNotExist LabelSelectorOperator = "DoesNotExist"
+)
 
 // Object is what every served kind is: typed metadata behind a pointer.
 type Object interface {
@@ -67,4 +129,7 @@ func (c *ConfigMap) GetMeta() *ObjectMeta { return &c.Metadata }
 var (
 	_ Object = (*Namespace)(nil)
 	_ Object = (*ConfigMap)(nil)
+	_ Object = (*Pod)(nil)
+	_ Object = (*Node)(nil)
+	_ Object = (*Event)(nil)
 )

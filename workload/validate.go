@@ -1,7 +1,8 @@
 package workload
 
 import (
-	"sort"
+	"fmt"
+	"slices"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/util/validation"
@@ -36,7 +37,9 @@ func (p *problem) Unwrap() error { return p.cause }
 
 // Defaults fills what a manifest may leave out: apiVersion and kind from
 // info, the namespace (namespace, or DefaultNamespace when that is empty) of
-// a namespaced object that names none, and a new Namespace's phase.
+// a namespaced object that names none, a new Namespace's phase, and a Pod's
+// spec defaults and Pending phase (see Pod's fields). It changes only unset
+// fields, so defaulting an object twice is defaulting it once.
 func Defaults(o Object, info KindInfo, namespace string) {
 	tm := o.GetTypeMeta()
 	if tm.APIVersion == "" {
@@ -52,8 +55,13 @@ func Defaults(o Object, info KindInfo, namespace string) {
 		}
 		meta.Namespace = namespace
 	}
-	if ns, ok := o.(*Namespace); ok && ns.Status.Phase == "" {
-		ns.Status.Phase = NamespaceActive
+	switch o := o.(type) {
+	case *Namespace:
+		if o.Status.Phase == "" {
+			o.Status.Phase = NamespaceActive
+		}
+	case *Pod:
+		defaultPod(o)
 	}
 }
 
@@ -63,8 +71,15 @@ func Defaults(o Object, info KindInfo, namespace string) {
 func Validate(o Object, info KindInfo) []error {
 	var errs field.ErrorList
 	errs = append(errs, validateMeta(o.GetMeta(), info, field.NewPath("metadata"))...)
-	if cm, ok := o.(*ConfigMap); ok {
-		errs = append(errs, validateConfigMap(cm)...)
+	switch o := o.(type) {
+	case *ConfigMap:
+		errs = append(errs, validateConfigMap(o)...)
+	case *Pod:
+		errs = append(errs, validatePod(o)...)
+	case *Node:
+		errs = append(errs, validateNode(o)...)
+	case *Event:
+		errs = append(errs, validateEvent(o)...)
 	}
 	if len(errs) == 0 {
 		return nil
@@ -103,16 +118,7 @@ func validateMeta(meta *ObjectMeta, info KindInfo, path *field.Path) field.Error
 		}
 	}
 
-	labelsPath := path.Child("labels")
-	for _, k := range sortedKeys(meta.Labels) {
-		for _, msg := range validation.IsQualifiedName(k) {
-			errs = append(errs, field.Invalid(labelsPath, k, msg))
-		}
-		v := meta.Labels[k]
-		for _, msg := range validation.IsValidLabelValue(v) {
-			errs = append(errs, field.Invalid(labelsPath.Key(k), v, msg))
-		}
-	}
+	errs = append(errs, validateLabels(meta.Labels, path.Child("labels"))...)
 
 	annotationsPath := path.Child("annotations")
 	size := 0
@@ -125,6 +131,60 @@ func validateMeta(meta *ObjectMeta, info KindInfo, path *field.Path) field.Error
 	}
 	if size > MaxAnnotationsBytes {
 		errs = append(errs, field.TooLong(annotationsPath, "", MaxAnnotationsBytes))
+	}
+
+	if meta.GenerateName != "" {
+		// As Kubernetes: the prefix with a suffix appended must be a name.
+		for _, msg := range validation.IsDNS1123Subdomain(strings.TrimRight(meta.GenerateName, "-") + "x") {
+			errs = append(errs, field.Invalid(path.Child("generateName"), meta.GenerateName, msg))
+		}
+	}
+	if g := meta.DeletionGracePeriodSeconds; g != nil && *g < 0 {
+		errs = append(errs, field.Invalid(path.Child("deletionGracePeriodSeconds"), *g, "must be greater than or equal to 0"))
+	}
+	controller := -1
+	for i, ref := range meta.OwnerReferences {
+		rp := path.Child("ownerReferences").Index(i)
+		for _, f := range []struct{ name, v string }{{"apiVersion", ref.APIVersion}, {"kind", ref.Kind}, {"name", ref.Name}, {"uid", ref.UID}} {
+			if f.v == "" {
+				errs = append(errs, field.Required(rp.Child(f.name), ""))
+			}
+		}
+		if ref.Controller != nil && *ref.Controller {
+			if controller >= 0 {
+				errs = append(errs, field.Invalid(rp.Child("controller"), true,
+					fmt.Sprintf("only one reference may be the controller; ownerReferences[%d] is too", controller)))
+			} else {
+				controller = i
+			}
+		}
+	}
+	seen := map[string]bool{}
+	for i, f := range meta.Finalizers {
+		fp := path.Child("finalizers").Index(i)
+		for _, msg := range validation.IsQualifiedName(f) {
+			errs = append(errs, field.Invalid(fp, f, msg))
+		}
+		if seen[f] {
+			errs = append(errs, field.Duplicate(fp, f))
+		}
+		seen[f] = true
+	}
+	return errs
+}
+
+// validateLabels checks label keys (errors at path) and values (errors at
+// path[key]), for metadata.labels and for selectors.
+func validateLabels(labels map[string]string, path *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	for _, k := range sortedKeys(labels) {
+		for _, msg := range validation.IsQualifiedName(k) {
+			errs = append(errs, field.Invalid(path, k, msg))
+		}
+		v := labels[k]
+		for _, msg := range validation.IsValidLabelValue(v) {
+			errs = append(errs, field.Invalid(path.Key(k), v, msg))
+		}
 	}
 	return errs
 }
@@ -155,11 +215,11 @@ func validateConfigMap(cm *ConfigMap) field.ErrorList {
 	return errs
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
+func sortedKeys[K ~string, V any](m map[K]V) []K {
+	keys := make([]K, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
 	}
-	sort.Strings(keys)
+	slices.Sort(keys)
 	return keys
 }

@@ -16,6 +16,9 @@ func TestLookupKindAliases(t *testing.T) {
 		{"cm", "ConfigMap"}, {"CM", "ConfigMap"}, {"ConfigMaps", "ConfigMap"},
 		{"Namespace", "Namespace"}, {"namespace", "Namespace"}, {"namespaces", "Namespace"},
 		{"ns", "Namespace"}, {"NS", "Namespace"},
+		{"Pod", "Pod"}, {"pod", "Pod"}, {"pods", "Pod"}, {"po", "Pod"},
+		{"Node", "Node"}, {"node", "Node"}, {"nodes", "Node"}, {"no", "Node"},
+		{"Event", "Event"}, {"event", "Event"}, {"events", "Event"}, {"ev", "Event"},
 	} {
 		info, err := LookupKind(tc.name)
 		if err != nil || info.Kind != tc.want {
@@ -31,20 +34,28 @@ func TestLookupKindAliases(t *testing.T) {
 	if info, _ := LookupKind("ns"); info.Namespaced || info.APIVersion != "v1" || info.Plural != "namespaces" {
 		t.Errorf("Namespace info = %+v", info)
 	}
+	for _, tc := range []struct {
+		name                    string
+		namespaced, systemOwned bool
+	}{{"cm", true, false}, {"ns", false, false}, {"po", true, false}, {"no", false, true}, {"ev", true, false}} {
+		if info, _ := LookupKind(tc.name); info.Namespaced != tc.namespaced || info.SystemOwned != tc.systemOwned {
+			t.Errorf("LookupKind(%q) = %+v; want Namespaced %v, SystemOwned %v", tc.name, info, tc.namespaced, tc.systemOwned)
+		}
+	}
 }
 
 func TestLookupKindErrors(t *testing.T) {
 	for _, tc := range []struct{ name, want string }{
-		{"widgets", `unknown kind "widgets"; served kinds: ConfigMap (configmaps, cm), Namespace (namespaces, ns)`},
-		{"Pod", `kind "Pod" is not served by this build yet; served kinds: ConfigMap (configmaps, cm), Namespace (namespaces, ns)`},
-		{"po", `kind "po" (Pod) is not served by this build yet; served kinds: ConfigMap (configmaps, cm), Namespace (namespaces, ns)`},
+		{"widgets", `unknown kind "widgets"; served kinds: ConfigMap (configmaps, cm), Event (events, ev), Namespace (namespaces, ns), Node (nodes, no), Pod (pods, po)`},
+		{"Deployment", `kind "Deployment" is not served by this build yet; served kinds: ConfigMap (configmaps, cm), Event (events, ev), Namespace (namespaces, ns), Node (nodes, no), Pod (pods, po)`},
+		{"deploy", `kind "deploy" (Deployment) is not served by this build yet; served kinds: ConfigMap (configmaps, cm), Event (events, ev), Namespace (namespaces, ns), Node (nodes, no), Pod (pods, po)`},
 	} {
 		_, err := LookupKind(tc.name)
 		if err == nil || err.Error() != tc.want || !errors.Is(err, errdefs.ErrInvalid) {
 			t.Errorf("LookupKind(%q) error = %v; want %q wrapping ErrInvalid", tc.name, err, tc.want)
 		}
 	}
-	for _, name := range []string{"po", "deploy", "rs", "svc", "ep", "pv", "pvc", "no", "ev", "secret", "secrets", "Deployment"} {
+	for _, name := range []string{"deploy", "rs", "svc", "ep", "pv", "pvc", "secret", "secrets", "Deployment", "ReplicaSet", "Service", "Endpoints", "PersistentVolume", "PersistentVolumeClaim", "Secret"} {
 		_, err := LookupKind(name)
 		if err == nil || !strings.Contains(err.Error(), "is not served by this build yet") {
 			t.Errorf("LookupKind(%q) error = %v; want not served yet", name, err)
@@ -233,11 +244,11 @@ func TestDecodeErrors(t *testing.T) {
 		{"missing apiVersion", "kind: ConfigMap\nmetadata: {name: a}\n",
 			"cm.yaml: document 1: apiVersion: Required value", errdefs.ErrInvalid},
 		{"unknown kind", "apiVersion: v1\nkind: Widget\nmetadata: {name: a}\n",
-			`cm.yaml: document 1: kind: Unsupported value: "Widget": supported values: "ConfigMap", "Namespace"`, errdefs.ErrInvalid},
+			`cm.yaml: document 1: kind: Unsupported value: "Widget": supported values: "ConfigMap", "Event", "Namespace", "Node", "Pod"`, errdefs.ErrInvalid},
 		{"kind in wrong case", "apiVersion: v1\nkind: configmap\nmetadata: {name: a}\n",
-			`cm.yaml: document 1: kind: Unsupported value: "configmap": supported values: "ConfigMap", "Namespace"`, errdefs.ErrInvalid},
-		{"not yet served kind", "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\n",
-			`cm.yaml: document 1: kind: Invalid value: "Pod": kind "Pod" is not served by this build yet`, errdefs.ErrInvalid},
+			`cm.yaml: document 1: kind: Unsupported value: "configmap": supported values: "ConfigMap", "Event", "Namespace", "Node", "Pod"`, errdefs.ErrInvalid},
+		{"not yet served kind", "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: a}\n",
+			`cm.yaml: document 1: kind: Invalid value: "Deployment": kind "Deployment" is not served by this build yet`, errdefs.ErrInvalid},
 		{"wrong apiVersion", "apiVersion: apps/v1\nkind: ConfigMap\nmetadata: {name: a}\n",
 			`cm.yaml: document 1: apiVersion: Unsupported value: "apps/v1": supported values: "v1"`, errdefs.ErrInvalid},
 		{"oversized", goodCM + "---\n" + huge,

@@ -6,9 +6,11 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/shoalproject/shoal/peer/api"
 	"github.com/shoalproject/shoal/workload"
 )
 
@@ -38,6 +40,7 @@ func describeCommand() *cli.Command {
 				return err
 			}
 			describe(c.App.Writer, info, o)
+			describeEvents(c, cl, info, o)
 			return nil
 		},
 	}
@@ -75,8 +78,119 @@ func describe(w io.Writer, info workload.KindInfo, o map[string]any) {
 				fmt.Fprintf(w, "%s: %d bytes (base64)\n", k, len(fmt.Sprint(bin[k]))*3/4)
 			}
 		}
+	case "Pod":
+		var p workload.Pod
+		if typed(o, &p) {
+			describePod(w, field, &p)
+		}
+	case "Node":
+		var n workload.Node
+		if typed(o, &n) {
+			describeNode(w, field, &n)
+		}
 	}
-	fmt.Fprintln(w, "\nEvents:       <none>")
+}
+
+func describePod(w io.Writer, field func(string, any), p *workload.Pod) {
+	d := workload.PodDisplayStatus(p)
+	field("Node", orNone(p.Spec.NodeName))
+	if p.Metadata.DeletionTimestamp != nil {
+		field("Status", fmt.Sprintf("Terminating (lasts %ds)", deref(p.Metadata.DeletionGracePeriodSeconds)))
+	} else {
+		field("Status", d.Status)
+	}
+	field("IP", orNone(p.Status.PodIP))
+	fmt.Fprintln(w, "Containers:")
+	for _, c := range p.Spec.Containers {
+		fmt.Fprintf(w, "  %s:\n", c.Name)
+		fmt.Fprintf(w, "    Image:          %s\n", c.Image)
+		for _, cs := range p.Status.ContainerStatuses {
+			if cs.Name != c.Name {
+				continue
+			}
+			fmt.Fprintf(w, "    State:          %s\n", stateString(cs.State))
+			if cs.LastTerminationState.Terminated != nil {
+				fmt.Fprintf(w, "    Last State:     %s\n", stateString(cs.LastTerminationState))
+			}
+			fmt.Fprintf(w, "    Ready:          %v\n", cs.Ready)
+			fmt.Fprintf(w, "    Restart Count:  %d\n", cs.RestartCount)
+		}
+	}
+	fmt.Fprintln(w, "Conditions:\n  Type              Status")
+	for _, c := range p.Status.Conditions {
+		fmt.Fprintf(w, "  %-17s %s\n", c.Type, c.Status)
+	}
+}
+
+func stateString(s workload.ContainerState) string {
+	switch {
+	case s.Running != nil:
+		return "Running (started " + s.Running.StartedAt.Format(time.RFC1123Z) + ")"
+	case s.Waiting != nil:
+		return "Waiting (" + s.Waiting.Reason + ")"
+	case s.Terminated != nil:
+		return fmt.Sprintf("Terminated (%s, exit code %d)", s.Terminated.Reason, s.Terminated.ExitCode)
+	}
+	return "<none>"
+}
+
+func deref(p *int64) int64 {
+	if p == nil {
+		return 0
+	}
+	return *p
+}
+
+func describeNode(w io.Writer, field func(string, any), n *workload.Node) {
+	field("PodCIDR", orNone(n.Spec.PodCIDR))
+	fmt.Fprintln(w, "Conditions:")
+	for _, c := range n.Status.Conditions {
+		fmt.Fprintf(w, "  %s  %s  %s  %s\n", c.Type, c.Status, c.Reason, c.Message)
+	}
+	fmt.Fprintln(w, "Addresses:")
+	for _, a := range n.Status.Addresses {
+		fmt.Fprintf(w, "  %s:  %s\n", a.Type, a.Address)
+	}
+	fmt.Fprintln(w, "Capacity:")
+	for _, k := range []workload.ResourceName{workload.ResourceCPU, workload.ResourceMemory, workload.ResourcePods} {
+		if q, ok := n.Status.Capacity[k]; ok {
+			fmt.Fprintf(w, "  %s:  %s\n", k, q.String())
+		}
+	}
+}
+
+// describeEvents prints the events about an object, oldest first, as the
+// end of kubectl describe does.
+func describeEvents(c *cli.Context, cl *api.Client, info workload.KindInfo, o map[string]any) {
+	w := c.App.Writer
+	m := metaOf(o)
+	ns, _ := m["namespace"].(string)
+	if ns == "" {
+		ns = workload.DefaultNamespace
+	}
+	var list struct{ Items []workload.Event }
+	evInfo, _ := workload.LookupKind("Event")
+	if err := cl.Do(c.Context, http.MethodGet, objectPath(evInfo, ns, ""), nil, &list); err != nil {
+		fmt.Fprintf(w, "\nEvents:       <unavailable: %v>\n", err)
+		return
+	}
+	var evs []workload.Event
+	for _, e := range list.Items {
+		if e.InvolvedObject.Kind == info.Kind && e.InvolvedObject.Name == m["name"] && (e.InvolvedObject.UID == "" || e.InvolvedObject.UID == m["uid"]) {
+			evs = append(evs, e)
+		}
+	}
+	if len(evs) == 0 {
+		fmt.Fprintln(w, "\nEvents:       <none>")
+		return
+	}
+	sort.SliceStable(evs, func(i, j int) bool { return evs[i].LastTimestamp.Before(evs[j].LastTimestamp) })
+	fmt.Fprintln(w, "\nEvents:")
+	t := newTable(w, "  Type", "Reason", "Age", "From", "Message")
+	for _, e := range evs {
+		t.row("  "+string(e.Type), e.Reason, humanDuration(time.Since(e.LastTimestamp)), e.Source.Component+"/"+e.Source.Host, e.Message)
+	}
+	_ = t.flush()
 }
 
 func keyValues(v any, indent int) string {

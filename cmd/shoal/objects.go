@@ -346,48 +346,31 @@ type objTable struct {
 	*table
 	info   workload.KindInfo
 	showNS bool
+	wide   bool
 }
 
 func objectTable(c *cli.Context, info workload.KindInfo, showNS bool) *objTable {
-	head := []string{"NAME"}
+	wide := c.String("output") == "wide"
+	head := append([]string{"NAME"}, kindColumns(info.Kind, wide)...)
+	if info.Kind == "Event" {
+		head = kindColumns(info.Kind, wide)
+	}
 	if showNS {
 		head = append([]string{"NAMESPACE"}, head...)
 	}
-	switch info.Kind {
-	case "ConfigMap":
-		head = append(head, "DATA", "AGE")
-	case "Namespace":
-		head = append(head, "STATUS", "AGE")
-	default:
-		head = append(head, "AGE")
-	}
-	return &objTable{table: newTable(c.App.Writer, head...), info: info, showNS: showNS}
+	return &objTable{table: newTable(c.App.Writer, head...), info: info, showNS: showNS, wide: wide}
 }
 
 func (t *objTable) object(o map[string]any) {
 	m := metaOf(o)
 	row := []string{fmt.Sprint(m["name"])}
+	if t.info.Kind == "Event" {
+		row = nil
+	}
 	if t.showNS {
 		row = append([]string{fmt.Sprint(m["namespace"])}, row...)
 	}
-	age := "<unknown>"
-	if ts, ok := m["creationTimestamp"].(string); ok {
-		if at, err := time.Parse(time.RFC3339, ts); err == nil {
-			age = humanDuration(time.Since(at))
-		}
-	}
-	switch t.info.Kind {
-	case "ConfigMap":
-		data, _ := o["data"].(map[string]any)
-		bin, _ := o["binaryData"].(map[string]any)
-		row = append(row, fmt.Sprint(len(data)+len(bin)), age)
-	case "Namespace":
-		st, _ := o["status"].(map[string]any)
-		row = append(row, fmt.Sprint(st["phase"]), age)
-	default:
-		row = append(row, age)
-	}
-	t.row(row...)
+	t.row(append(row, kindCells(t.info.Kind, o, t.wide, time.Now())...)...)
 }
 
 func metaOf(o map[string]any) map[string]any {

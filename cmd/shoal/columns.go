@@ -1,0 +1,116 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/shoalproject/shoal/workload"
+)
+
+// kindColumns are the columns kubectl's table shows for a kind, after NAME
+// (events have no NAME column); wide adds -o wide's.
+func kindColumns(kind string, wide bool) []string {
+	switch kind {
+	case "ConfigMap":
+		return []string{"DATA", "AGE"}
+	case "Namespace":
+		return []string{"STATUS", "AGE"}
+	case "Pod":
+		if wide {
+			return []string{"READY", "STATUS", "RESTARTS", "AGE", "IP", "NODE"}
+		}
+		return []string{"READY", "STATUS", "RESTARTS", "AGE"}
+	case "Node":
+		if wide {
+			return []string{"STATUS", "ROLES", "AGE", "VERSION", "INTERNAL-IP", "POD-CIDR", "ZONE"}
+		}
+		return []string{"STATUS", "ROLES", "AGE", "VERSION"}
+	case "Event":
+		return []string{"LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"}
+	}
+	return []string{"AGE"}
+}
+
+// kindCells are one object's cells for kindColumns.
+func kindCells(kind string, o map[string]any, wide bool, now time.Time) []string {
+	age := ageOf(metaOf(o)["creationTimestamp"], now)
+	switch kind {
+	case "ConfigMap":
+		data, _ := o["data"].(map[string]any)
+		bin, _ := o["binaryData"].(map[string]any)
+		return []string{fmt.Sprint(len(data) + len(bin)), age}
+	case "Namespace":
+		st, _ := o["status"].(map[string]any)
+		return []string{fmt.Sprint(st["phase"]), age}
+	case "Pod":
+		var p workload.Pod
+		if !typed(o, &p) {
+			return []string{"?", "?", "?", age}
+		}
+		d := workload.PodDisplayStatus(&p)
+		cells := []string{d.Ready(), d.Status, d.RestartsColumn(now), age}
+		if wide {
+			cells = append(cells, orNone(p.Status.PodIP), orNone(p.Spec.NodeName))
+		}
+		return cells
+	case "Node":
+		var n workload.Node
+		if !typed(o, &n) {
+			return []string{"?", "?", age, "?"}
+		}
+		status := "NotReady"
+		if workload.IsNodeReady(&n) {
+			status = "Ready"
+		}
+		if n.Spec.Unschedulable {
+			status += ",SchedulingDisabled"
+		}
+		cells := []string{status, "<none>", age, n.Status.NodeInfo.KubeletVersion}
+		if wide {
+			ip := "<none>"
+			for _, a := range n.Status.Addresses {
+				if a.Type == workload.NodeInternalIP {
+					ip = a.Address
+				}
+			}
+			cells = append(cells, ip, orNone(n.Spec.PodCIDR), orNone(n.Metadata.Labels["topology.kubernetes.io/zone"]))
+		}
+		return cells
+	case "Event":
+		var e workload.Event
+		if !typed(o, &e) {
+			return []string{"?", "?", "?", "?", "?"}
+		}
+		seen := "<unknown>"
+		if !e.LastTimestamp.IsZero() {
+			seen = humanDuration(now.Sub(e.LastTimestamp))
+		}
+		obj := strings.ToLower(e.InvolvedObject.Kind) + "/" + e.InvolvedObject.Name
+		return []string{seen, string(e.Type), e.Reason, obj, e.Message}
+	}
+	return []string{age}
+}
+
+// typed decodes a generic object into its Go type.
+func typed(o map[string]any, into any) bool {
+	b, err := json.Marshal(o)
+	return err == nil && json.Unmarshal(b, into) == nil
+}
+
+func ageOf(ts any, now time.Time) string {
+	if s, ok := ts.(string); ok {
+		if at, err := time.Parse(time.RFC3339, s); err == nil {
+			return humanDuration(now.Sub(at))
+		}
+	}
+	return "<unknown>"
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "<none>"
+	}
+	return s
+}

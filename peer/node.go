@@ -1,0 +1,269 @@
+package peer
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	goruntime "runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/shoalproject/shoal/consensus"
+	"github.com/shoalproject/shoal/internal/errdefs"
+	"github.com/shoalproject/shoal/workload"
+	"github.com/shoalproject/shoal/workload/nodeagent"
+)
+
+// Every peer is a node: it registers a Node object (meta shard) with a pod
+// CIDR of its own, and, when it has a container runtime, runs the pods
+// bound to it through a node agent.
+
+const (
+	// DefaultClusterCIDR is split into a /24 per node: 4096 nodes.
+	DefaultClusterCIDR = "10.32.0.0/12"
+	// nodeHeartbeat is how often a node refreshes its Ready condition.
+	nodeHeartbeat = 10 * time.Second
+	// podCIDRClaim prefixes the ClusterSetting that claims a pod CIDR for
+	// a node: creating it is what makes the CIDR that node's, atomically
+	// with the Node, so two nodes never get the same one.
+	podCIDRClaim = "podcidr."
+	maxPodsPerNode = 110
+)
+
+// nextPodCIDR returns the first /24 of cluster that is not in used. It is
+// pure, for tests.
+func nextPodCIDR(cluster netip.Prefix, used map[string]bool) (string, error) {
+	if cluster.Bits() > 24 {
+		return "", fmt.Errorf("cluster CIDR %s is smaller than one /24: %w", cluster, errdefs.ErrInvalid)
+	}
+	n := 1 << (24 - cluster.Bits())
+	base := cluster.Masked().Addr().As4()
+	start := uint32(base[0])<<24 | uint32(base[1])<<16 | uint32(base[2])<<8
+	for i := range n {
+		a := start + uint32(i)<<8
+		p := netip.PrefixFrom(netip.AddrFrom4([4]byte{byte(a >> 24), byte(a >> 16), byte(a >> 8), 0}), 24)
+		if !used[p.String()] {
+			return p.String(), nil
+		}
+	}
+	return "", fmt.Errorf("cluster CIDR %s: all %d pod CIDRs are taken: %w", cluster, n, errdefs.ErrUnavailable)
+}
+
+func claimName(cidr string) string {
+	return podCIDRClaim + strings.NewReplacer(".", "-", "/", "-").Replace(cidr)
+}
+
+// registerNode makes sure this peer's Node exists with a pod CIDR, and
+// returns the CIDR.
+func (p *Peer) registerNode(ctx context.Context) (string, error) {
+	key := consensus.Key{Kind: "Node", Name: p.cfg.Name}
+	so, err := p.store.Get(ctx, consensus.MetaShard, key, true)
+	if err == nil {
+		var n workload.Node
+		if err := json.Unmarshal(so.Data, &n); err != nil {
+			return "", err
+		}
+		if n.Spec.PodCIDR != "" {
+			return n.Spec.PodCIDR, nil
+		}
+	} else if !errors.Is(err, errdefs.ErrNotFound) {
+		return "", err
+	}
+	cluster, err := netip.ParsePrefix(p.cfg.ClusterCIDR)
+	if err != nil {
+		return "", fmt.Errorf("cluster CIDR %q: %v: %w", p.cfg.ClusterCIDR, err, errdefs.ErrInvalid)
+	}
+	for range 20 {
+		claims, err := p.store.List(ctx, consensus.MetaShard, consensus.Filter{Kind: "ClusterSetting"}, true)
+		if err != nil {
+			return "", err
+		}
+		used := map[string]bool{}
+		for _, c := range claims.Objects {
+			if strings.HasPrefix(c.Name, podCIDRClaim) {
+				used[string(c.Data)] = true
+			}
+		}
+		cidr, err := nextPodCIDR(cluster, used)
+		if err != nil {
+			return "", err
+		}
+		node := p.nodeObject(cidr, nil)
+		nso, err := stored(node)
+		if err != nil {
+			return "", err
+		}
+		claim := consensus.Object{Kind: "ClusterSetting", Name: claimName(cidr), Data: []byte(cidr)}
+		_, err = p.store.Propose(ctx, consensus.MetaShard, consensus.Batch{Commands: []consensus.Command{
+			{Op: consensus.OpCreate, Object: claim}, {Op: consensus.OpCreate, Object: nso},
+		}})
+		if err == nil {
+			p.log.Info("registered node", "podCIDR", cidr)
+			return cidr, nil
+		}
+		if !errors.Is(err, errdefs.ErrAlreadyExists) {
+			return "", err
+		}
+		// Another node took that CIDR first, or this Node appeared
+		// meanwhile: look again.
+		if so, gerr := p.store.Get(ctx, consensus.MetaShard, key, true); gerr == nil {
+			var n workload.Node
+			if json.Unmarshal(so.Data, &n) == nil && n.Spec.PodCIDR != "" {
+				return n.Spec.PodCIDR, nil
+			}
+		}
+	}
+	return "", fmt.Errorf("no pod CIDR after 20 tries: %w", errdefs.ErrConflict)
+}
+
+// nodeObject is this peer's Node as it reports itself; runtimeErr, when
+// set, makes it NotReady with that message.
+func (p *Peer) nodeObject(cidr string, runtimeErr error) *workload.Node {
+	now := p.cfg.Now().UTC().Truncate(time.Second)
+	labels := map[string]string{
+		"kubernetes.io/hostname": p.cfg.Name,
+		"kubernetes.io/os":       goruntime.GOOS,
+		"kubernetes.io/arch":     goruntime.GOARCH,
+	}
+	if p.cfg.Region != "" {
+		labels["topology.kubernetes.io/region"] = p.cfg.Region
+	}
+	if p.cfg.Zone != "" {
+		labels["topology.kubernetes.io/zone"] = p.cfg.Zone
+	}
+	for k, v := range p.cfg.Labels {
+		labels[k] = v
+	}
+	cpu := workload.NewMilliQuantity(int64(goruntime.NumCPU())*1000, workload.DecimalSI)
+	mem := workload.NewQuantity(memTotal(), workload.BinarySI)
+	pods := workload.NewQuantity(maxPodsPerNode, workload.DecimalSI)
+	ready := workload.NodeCondition{Type: workload.NodeReady, Status: workload.ConditionTrue, Reason: "ShoalReady",
+		Message: "shoal agent is posting ready status", LastHeartbeatTime: now, LastTransitionTime: now}
+	if p.cfg.Runtime == nil {
+		ready.Status, ready.Reason, ready.Message = workload.ConditionFalse, "NoRuntime", "this peer runs no container runtime (start the agent with --runtime containerd)"
+	} else if runtimeErr != nil {
+		ready.Status, ready.Reason, ready.Message = workload.ConditionFalse, "RuntimeUnavailable", runtimeErr.Error()
+	}
+	return &workload.Node{
+		TypeMeta: workload.TypeMeta{APIVersion: "v1", Kind: "Node"},
+		Metadata: workload.ObjectMeta{Name: p.cfg.Name, Labels: labels, UID: newUID(), CreationTimestamp: &now},
+		Spec:     workload.NodeSpec{PodCIDR: cidr, PodCIDRs: []string{cidr}},
+		Status: workload.NodeStatus{
+			Capacity:    workload.ResourceList{workload.ResourceCPU: cpu, workload.ResourceMemory: mem, workload.ResourcePods: pods},
+			Allocatable: workload.ResourceList{workload.ResourceCPU: cpu, workload.ResourceMemory: mem, workload.ResourcePods: pods},
+			Conditions:  []workload.NodeCondition{ready},
+			Addresses: []workload.NodeAddress{
+				{Type: workload.NodeInternalIP, Address: p.cfg.AdvertiseAddr},
+				{Type: workload.NodeHostName, Address: p.cfg.Name},
+			},
+			NodeInfo: workload.NodeSystemInfo{KubeletVersion: Version, OperatingSystem: goruntime.GOOS, Architecture: goruntime.GOARCH},
+		},
+	}
+}
+
+// memTotal reads the machine's memory from /proc/meminfo, in bytes.
+func memTotal() int64 {
+	f, err := os.Open("/proc/meminfo")
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if rest, ok := strings.CutPrefix(sc.Text(), "MemTotal:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			return kb * 1024
+		}
+	}
+	return 0
+}
+
+// heartbeat refreshes this peer's Node: status, labels, Ready condition
+// (keeping its transition time while it does not change).
+func (p *Peer) heartbeat(ctx context.Context, cidr string, runtimeErr error) error {
+	key := consensus.Key{Kind: "Node", Name: p.cfg.Name}
+	so, err := p.store.Get(ctx, consensus.MetaShard, key, true)
+	if err != nil {
+		return err
+	}
+	var cur workload.Node
+	if err := json.Unmarshal(so.Data, &cur); err != nil {
+		return err
+	}
+	n := p.nodeObject(cidr, runtimeErr)
+	n.Metadata.UID, n.Metadata.CreationTimestamp = cur.Metadata.UID, cur.Metadata.CreationTimestamp
+	for _, c := range cur.Status.Conditions {
+		if c.Type == workload.NodeReady && c.Status == n.Status.Conditions[0].Status {
+			n.Status.Conditions[0].LastTransitionTime = c.LastTransitionTime
+		}
+	}
+	nso, err := stored(n)
+	if err != nil {
+		return err
+	}
+	_, err = p.store.Propose(ctx, consensus.MetaShard, consensus.Batch{Commands: []consensus.Command{{Op: consensus.OpUpdate, Object: nso, Precondition: so.ResourceVersion}}})
+	return err
+}
+
+// runNode registers this peer's Node, starts the node agent when the peer
+// has a runtime, and keeps the Node's heartbeat until ctx ends.
+func (p *Peer) runNode(ctx context.Context) {
+	var cidr string
+	for {
+		var err error
+		if cidr, err = p.registerNode(ctx); err == nil {
+			break
+		}
+		p.log.Warn("register node", "err", err)
+		if !sleepCtx(ctx, time.Second) {
+			return
+		}
+	}
+	var runtimeErr error
+	if p.cfg.Runtime != nil {
+		rt, err := p.cfg.Runtime(ctx, cidr)
+		if err != nil {
+			runtimeErr = err
+			p.log.Error("container runtime unavailable: this node runs no pods", "err", err)
+		} else {
+			ps := podStore{p}
+			agent, err := nodeagent.New(nodeagent.Config{
+				Node: p.cfg.Name, HostIP: p.cfg.AdvertiseAddr, Runtime: rt, Pods: ps, Events: ps, Config: ps,
+				Now: p.cfg.Now, Logger: p.log,
+			})
+			if err != nil {
+				runtimeErr = err
+			} else {
+				p.nodeMu.Lock()
+				p.agent, p.runtime = agent, rt
+				p.nodeMu.Unlock()
+				p.bg.Add(1)
+				go func() { defer p.bg.Done(); _ = agent.Run(ctx) }()
+			}
+		}
+	}
+	for {
+		if err := p.heartbeat(ctx, cidr, runtimeErr); err != nil && ctx.Err() == nil {
+			p.log.Debug("node heartbeat", "err", err)
+		}
+		if !sleepCtx(ctx, nodeHeartbeat) {
+			return
+		}
+	}
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}

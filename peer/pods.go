@@ -1,0 +1,141 @@
+package peer
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/shoalproject/shoal/consensus"
+	"github.com/shoalproject/shoal/internal/errdefs"
+	"github.com/shoalproject/shoal/workload"
+	"github.com/shoalproject/shoal/workload/nodeagent"
+)
+
+// podStore gives the node agent its pods, events and config maps from the
+// replicated store: the agent's nodeagent.Pods, Recorder and ConfigMaps.
+type podStore struct{ p *Peer }
+
+var (
+	_ nodeagent.Pods       = podStore{}
+	_ nodeagent.Recorder   = podStore{}
+	_ nodeagent.ConfigMaps = podStore{}
+)
+
+// podShard is the shard a pod lives in. Bare pods hash by their own name,
+// as the object API does; pods of Deployments arrive with issue 6.
+func (p *Peer) podShard(pod *workload.Pod) uint64 {
+	return p.shardOf(consensus.Key{Kind: "Pod", Namespace: pod.Metadata.Namespace, Name: pod.Metadata.Name})
+}
+
+func decodePod(so consensus.Object) (workload.Pod, error) {
+	var pod workload.Pod
+	if err := json.Unmarshal(so.Data, &pod); err != nil {
+		return pod, fmt.Errorf("pod %s/%s: stored form: %v: %w", so.Namespace, so.Name, err, errdefs.ErrInvalid)
+	}
+	pod.Metadata.ResourceVersion = strconv.FormatUint(so.ResourceVersion, 10)
+	return pod, nil
+}
+
+// Bound lists the pods bound to node, from this peer's replicas where it
+// has them (a stale read: the agent looks again every second).
+func (s podStore) Bound(ctx context.Context, node string) ([]workload.Pod, error) {
+	info, err := workload.LookupKind("Pod")
+	if err != nil {
+		return nil, err
+	}
+	objs, _, err := consensus.ListShards(ctx, s.p.store, s.p.shardsFor(info), consensus.Filter{Kind: "Pod"}, false)
+	if err != nil {
+		return nil, err
+	}
+	var out []workload.Pod
+	for _, so := range objs {
+		pod, err := decodePod(so)
+		if err != nil {
+			s.p.log.Warn("skipping a pod that does not decode", "err", err)
+			continue
+		}
+		if pod.Spec.NodeName == node {
+			out = append(out, pod)
+		}
+	}
+	return out, nil
+}
+
+// UpdateStatus replaces the stored pod's status, a compare-and-swap on the
+// pod's resourceVersion.
+func (s podStore) UpdateStatus(ctx context.Context, pod *workload.Pod) (*workload.Pod, error) {
+	rv, err := strconv.ParseUint(pod.Metadata.ResourceVersion, 10, 64)
+	if err != nil {
+		return nil, fmt.Errorf("pod %s/%s: resourceVersion %q: %w", pod.Metadata.Namespace, pod.Metadata.Name, pod.Metadata.ResourceVersion, errdefs.ErrInvalid)
+	}
+	so, err := stored(pod)
+	if err != nil {
+		return nil, err
+	}
+	res, err := s.p.store.Propose(ctx, s.p.podShard(pod), consensus.Batch{Commands: []consensus.Command{{Op: consensus.OpUpdate, Object: so, Precondition: rv}}})
+	if err != nil {
+		return nil, err
+	}
+	out, err := decodePod(res.Objects[0])
+	return &out, err
+}
+
+// Remove deletes a terminated pod, if the stored pod is still the one with
+// pod's UID.
+func (s podStore) Remove(ctx context.Context, pod *workload.Pod) error {
+	key := consensus.Key{Kind: "Pod", Namespace: pod.Metadata.Namespace, Name: pod.Metadata.Name}
+	shard := s.p.podShard(pod)
+	for range 5 {
+		so, err := s.p.store.Get(ctx, shard, key, true)
+		if err != nil {
+			return err
+		}
+		cur, err := decodePod(so)
+		if err != nil {
+			return err
+		}
+		if cur.Metadata.UID != pod.Metadata.UID {
+			return nil // a new pod of that name: not ours to remove
+		}
+		_, err = s.p.store.Propose(ctx, shard, consensus.Batch{Commands: []consensus.Command{{Op: consensus.OpDelete, Object: consensus.Object{Kind: "Pod", Namespace: key.Namespace, Name: key.Name}, Precondition: so.ResourceVersion}}})
+		if !errors.Is(err, errdefs.ErrConflict) {
+			return err
+		}
+	}
+	return fmt.Errorf("remove pod %s/%s: it keeps changing: %w", key.Namespace, key.Name, errdefs.ErrConflict)
+}
+
+// Event records an event about a pod. Failures are logged, never returned:
+// an event is worth less than the work it reports.
+func (s podStore) Event(ctx context.Context, pod *workload.Pod, eventType, reason, message string) {
+	ev := workload.NewEvent(pod, workload.EventType(eventType), reason, message, s.p.cfg.Now().UTC(), workload.EventSource{Component: "kubelet", Host: s.p.cfg.Name})
+	if err := s.p.createEvent(ctx, ev); err != nil {
+		s.p.log.Debug("record event", "reason", reason, "err", err)
+	}
+}
+
+func (p *Peer) createEvent(ctx context.Context, ev *workload.Event) error {
+	ev.Metadata.UID = newUID()
+	so, err := stored(ev)
+	if err != nil {
+		return err
+	}
+	_, err = p.store.Propose(ctx, p.shardOf(so.Key()), consensus.Batch{Commands: []consensus.Command{{Op: consensus.OpCreate, Object: so}}})
+	return err
+}
+
+// ConfigMap reads a config map for a pod's environment.
+func (s podStore) ConfigMap(ctx context.Context, namespace, name string) (*workload.ConfigMap, error) {
+	k := consensus.Key{Kind: "ConfigMap", Namespace: namespace, Name: name}
+	so, err := s.p.store.Get(ctx, s.p.shardOf(k), k, true)
+	if err != nil {
+		return nil, err
+	}
+	var cm workload.ConfigMap
+	if err := json.Unmarshal(so.Data, &cm); err != nil {
+		return nil, fmt.Errorf("configmap %s/%s: %v: %w", namespace, name, err, errdefs.ErrInvalid)
+	}
+	return &cm, nil
+}

@@ -1,0 +1,140 @@
+package peer
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/shoalproject/shoal/internal/errdefs"
+	"github.com/shoalproject/shoal/workload"
+)
+
+func TestNextPodCIDR(t *testing.T) {
+	cluster := netip.MustParsePrefix("10.32.0.0/12")
+	got, err := nextPodCIDR(cluster, map[string]bool{"10.32.0.0/24": true, "10.32.1.0/24": true})
+	if err != nil || got != "10.32.2.0/24" {
+		t.Fatalf("got %q, %v; want 10.32.2.0/24", got, err)
+	}
+	full := map[string]bool{}
+	small := netip.MustParsePrefix("10.1.0.0/23")
+	full["10.1.0.0/24"], full["10.1.1.0/24"] = true, true
+	if _, err := nextPodCIDR(small, full); !errors.Is(err, errdefs.ErrUnavailable) {
+		t.Fatalf("full cluster CIDR: %v, want unavailable", err)
+	}
+	if _, err := nextPodCIDR(netip.MustParsePrefix("10.1.0.0/25"), nil); !errors.Is(err, errdefs.ErrInvalid) {
+		t.Fatalf("a /25 cluster: %v, want invalid", err)
+	}
+	if claimName("10.32.5.0/24") != "podcidr.10-32-5-0-24" {
+		t.Fatalf("claim name %q", claimName("10.32.5.0/24"))
+	}
+}
+
+// A pod applied through one peer and bound to another runs on that peer's
+// runtime, with an IP from that node's pod CIDR; deleting it through a
+// third peer stops it and then removes it.
+func TestPodBoundToAPeerRunsThereAndDeletesGracefully(t *testing.T) {
+	c := newTestCluster(t)
+	c.withRuntime = true
+	c.start("p1", "")
+	c.start("p2", "p1")
+	c.start("p3", "p1")
+	ctx := context.Background()
+	cl1, cl3 := c.client("p1"), c.client("p3")
+
+	var nodes struct{ Items []workload.Node }
+	waitFor(t, 20*time.Second, "three nodes with pod CIDRs", func() bool {
+		if err := cl1.Do(ctx, http.MethodGet, "/api/v1/nodes", nil, &nodes); err != nil {
+			return false
+		}
+		cidrs := map[string]bool{}
+		for _, n := range nodes.Items {
+			cidrs[n.Spec.PodCIDR] = n.Spec.PodCIDR != ""
+		}
+		return len(nodes.Items) == 3 && len(cidrs) == 3 && !cidrs[""]
+	})
+	var p2CIDR netip.Prefix
+	for _, n := range nodes.Items {
+		if n.Metadata.Name == "p2" {
+			p2CIDR = netip.MustParsePrefix(n.Spec.PodCIDR)
+			if n.Metadata.Labels["topology.kubernetes.io/zone"] != "z-p2" || n.Status.Conditions[0].Status != workload.ConditionTrue {
+				t.Errorf("node p2: labels %v, conditions %+v", n.Metadata.Labels, n.Status.Conditions)
+			}
+		}
+	}
+	// Users do not write nodes.
+	if err := cl1.Do(ctx, http.MethodDelete, "/api/v1/nodes/p2", nil, nil); !errors.Is(err, errdefs.ErrForbidden) {
+		t.Errorf("deleting a node: %v, want forbidden", err)
+	}
+
+	pod := map[string]any{
+		"apiVersion": "v1", "kind": "Pod",
+		"metadata": map[string]any{"name": "web", "namespace": "default"},
+		"spec": map[string]any{"nodeName": "p2", "containers": []any{map[string]any{
+			"name": "web", "image": "shoal.local/webapp:v1", "imagePullPolicy": "IfNotPresent"}}},
+	}
+	if err := cl1.Do(ctx, http.MethodPost, "/api/v1/namespaces/default/pods", pod, nil); err != nil {
+		t.Fatal(err)
+	}
+	var got workload.Pod
+	waitFor(t, 20*time.Second, "the pod to run on p2", func() bool {
+		if err := cl3.Do(ctx, http.MethodGet, "/api/v1/namespaces/default/pods/web", nil, &got); err != nil {
+			return false
+		}
+		return got.Status.Phase == workload.PodRunning
+	})
+	ip, err := netip.ParseAddr(got.Status.PodIP)
+	if err != nil || !p2CIDR.Contains(ip) {
+		t.Fatalf("pod IP %q is not in p2's pod CIDR %s", got.Status.PodIP, p2CIDR)
+	}
+	if sbs, _ := c.runtime("p2").ListSandboxes(ctx); len(sbs) != 1 {
+		t.Fatalf("p2 runs %d sandboxes, want 1", len(sbs))
+	}
+	for _, other := range []string{"p1", "p3"} {
+		if sbs, _ := c.runtime(other).ListSandboxes(ctx); len(sbs) != 0 {
+			t.Fatalf("%s runs a sandbox for a pod bound to p2", other)
+		}
+	}
+	var events struct{ Items []workload.Event }
+	waitFor(t, 10*time.Second, "a Started event", func() bool {
+		if err := cl1.Do(ctx, http.MethodGet, "/api/v1/namespaces/default/events", nil, &events); err != nil {
+			return false
+		}
+		for _, e := range events.Items {
+			if e.Reason == "Started" && e.InvolvedObject.Name == "web" && e.Source.Host == "p2" {
+				return true
+			}
+		}
+		return false
+	})
+
+	var deleting workload.Pod
+	if err := cl3.Do(ctx, http.MethodDelete, "/api/v1/namespaces/default/pods/web", nil, &deleting); err != nil {
+		t.Fatal(err)
+	}
+	if deleting.Metadata.DeletionTimestamp == nil {
+		t.Fatalf("a bound pod was deleted at once, not marked terminating: %+v", deleting.Metadata)
+	}
+	waitFor(t, 20*time.Second, "the pod to be gone", func() bool {
+		err := cl1.Do(ctx, http.MethodGet, "/api/v1/namespaces/default/pods/web", nil, nil)
+		return errors.Is(err, errdefs.ErrNotFound)
+	})
+	if sbs, _ := c.runtime("p2").ListSandboxes(ctx); len(sbs) != 0 {
+		t.Fatalf("p2 still runs the deleted pod's sandbox")
+	}
+
+	// An unbound pod is deleted at once.
+	pod["metadata"] = map[string]any{"name": "unbound", "namespace": "default"}
+	pod["spec"].(map[string]any)["nodeName"] = ""
+	if err := cl1.Do(ctx, http.MethodPost, "/api/v1/namespaces/default/pods", pod, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := cl1.Do(ctx, http.MethodDelete, "/api/v1/namespaces/default/pods/unbound", nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := cl1.Do(ctx, http.MethodGet, "/api/v1/namespaces/default/pods/unbound", nil, nil); !errors.Is(err, errdefs.ErrNotFound) {
+		t.Fatalf("unbound pod after delete: %v", err)
+	}
+}

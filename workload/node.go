@@ -1,0 +1,184 @@
+package workload
+
+import (
+	"net/netip"
+	"slices"
+	"time"
+
+	"k8s.io/apimachinery/pkg/util/validation/field"
+)
+
+// Node is a peer as a place to run pods: its capacity, its addresses, its
+// health. Each peer's node agent writes its own Node; users only read them
+// (KindInfo.SystemOwned).
+type Node struct {
+	TypeMeta `json:",inline"`
+	Metadata ObjectMeta `json:"metadata"`
+	Spec     NodeSpec   `json:"spec,omitempty"`
+	Status   NodeStatus `json:"status,omitempty"`
+}
+
+// GetMeta returns the node's metadata.
+func (n *Node) GetMeta() *ObjectMeta { return &n.Metadata }
+
+// NodeSpec is how a node is configured.
+type NodeSpec struct {
+	// PodCIDR is the node's range of pod addresses, PodCIDRs[0] when both
+	// are set; PodCIDRs holds at most one range per IP family.
+	PodCIDR  string   `json:"podCIDR,omitempty"`
+	PodCIDRs []string `json:"podCIDRs,omitempty"`
+	// Unschedulable keeps new pods off the node (kubectl cordon).
+	Unschedulable bool `json:"unschedulable,omitempty"`
+}
+
+// NodeStatus is what a node's agent last reported.
+type NodeStatus struct {
+	// Capacity is the node's total cpu, memory and pods; Allocatable is
+	// what is left for pods once the system's reservation is taken out.
+	Capacity    ResourceList    `json:"capacity,omitempty"`
+	Allocatable ResourceList    `json:"allocatable,omitempty"`
+	Conditions  []NodeCondition `json:"conditions,omitempty"`
+	Addresses   []NodeAddress   `json:"addresses,omitempty"`
+	NodeInfo    NodeSystemInfo  `json:"nodeInfo,omitempty"`
+}
+
+// NodeCondition is one observed fact about a node.
+type NodeCondition struct {
+	Type   NodeConditionType `json:"type"`
+	Status ConditionStatus   `json:"status"`
+	// LastHeartbeatTime is the last report of this condition,
+	// LastTransitionTime the last change of its status.
+	LastHeartbeatTime  time.Time `json:"lastHeartbeatTime,omitzero"`
+	LastTransitionTime time.Time `json:"lastTransitionTime,omitzero"`
+	Reason             string    `json:"reason,omitempty"`
+	Message            string    `json:"message,omitempty"`
+}
+
+// NodeConditionType names a node condition.
+type NodeConditionType string
+
+// NodeReady is the condition of a node that accepts pods.
+const NodeReady NodeConditionType = "Ready"
+
+// NodeAddress is one address of a node.
+type NodeAddress struct {
+	Type    NodeAddressType `json:"type"`
+	Address string          `json:"address"`
+}
+
+// NodeAddressType is the kind of a node address.
+type NodeAddressType string
+
+// The node address types.
+const (
+	NodeHostName   NodeAddressType = "Hostname"
+	NodeInternalIP NodeAddressType = "InternalIP"
+	NodeExternalIP NodeAddressType = "ExternalIP"
+)
+
+// NodeSystemInfo describes a node's software.
+type NodeSystemInfo struct {
+	// KubeletVersion is the version of Shoal the node runs.
+	KubeletVersion          string `json:"kubeletVersion,omitempty"`
+	ContainerRuntimeVersion string `json:"containerRuntimeVersion,omitempty"` // "containerd://2.1.4"
+	OperatingSystem         string `json:"operatingSystem,omitempty"`         // GOOS
+	Architecture            string `json:"architecture,omitempty"`            // GOARCH
+}
+
+func validateNode(n *Node) field.ErrorList {
+	var errs field.ErrorList
+	spec := field.NewPath("spec")
+	if n.Spec.PodCIDR != "" {
+		errs = append(errs, validateCIDR(n.Spec.PodCIDR, spec.Child("podCIDR"))...)
+	}
+	cidrs := spec.Child("podCIDRs")
+	if len(n.Spec.PodCIDRs) > 2 {
+		errs = append(errs, field.TooMany(cidrs, len(n.Spec.PodCIDRs), 2))
+	}
+	for i, c := range n.Spec.PodCIDRs {
+		errs = append(errs, validateCIDR(c, cidrs.Index(i))...)
+	}
+	if n.Spec.PodCIDR != "" && len(n.Spec.PodCIDRs) > 0 && n.Spec.PodCIDRs[0] != n.Spec.PodCIDR {
+		errs = append(errs, field.Invalid(cidrs.Index(0), n.Spec.PodCIDRs[0], "must match spec.podCIDR"))
+	}
+
+	status := field.NewPath("status")
+	errs = append(errs, validateNodeResources(n.Status.Capacity, status.Child("capacity"))...)
+	errs = append(errs, validateNodeResources(n.Status.Allocatable, status.Child("allocatable"))...)
+	for i, c := range n.Status.Conditions {
+		cp := status.Child("conditions").Index(i)
+		if c.Type == "" {
+			errs = append(errs, field.Required(cp.Child("type"), ""))
+		}
+		errs = append(errs, validateEnum(cp.Child("status"), c.Status, ConditionTrue, ConditionFalse, ConditionUnknown)...)
+	}
+	for i, a := range n.Status.Addresses {
+		ap := status.Child("addresses").Index(i)
+		errs = append(errs, validateEnum(ap.Child("type"), a.Type, NodeInternalIP, NodeExternalIP, NodeHostName)...)
+		switch {
+		case a.Address == "":
+			errs = append(errs, field.Required(ap.Child("address"), ""))
+		case a.Type == NodeInternalIP || a.Type == NodeExternalIP:
+			errs = append(errs, validateIP(a.Address, ap.Child("address"))...)
+		}
+	}
+	return errs
+}
+
+func validateCIDR(cidr string, p *field.Path) field.ErrorList {
+	if _, err := netip.ParsePrefix(cidr); err != nil {
+		return field.ErrorList{field.Invalid(p, cidr, "must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)")}
+	}
+	return nil
+}
+
+func validateNodeResources(list ResourceList, p *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	supported := []ResourceName{ResourceCPU, ResourceMemory, ResourcePods}
+	for _, name := range sortedKeys(list) {
+		q, np := list[name], p.Key(string(name))
+		switch {
+		case !slices.Contains(supported, name):
+			errs = append(errs, field.NotSupported(np, name, supported))
+		case q.Sign() < 0:
+			errs = append(errs, field.Invalid(np, q.String(), "must be greater than or equal to 0"))
+		case name == ResourcePods && q.MilliValue()%1000 != 0:
+			errs = append(errs, field.Invalid(np, q.String(), "must be an integer"))
+		}
+	}
+	return errs
+}
+
+// IsNodeReady reports whether n's Ready condition is True.
+func IsNodeReady(n *Node) bool {
+	c := GetNodeCondition(&n.Status, NodeReady)
+	return c != nil && c.Status == ConditionTrue
+}
+
+// GetNodeCondition returns s's condition of type t, or nil.
+func GetNodeCondition(s *NodeStatus, t NodeConditionType) *NodeCondition {
+	for i := range s.Conditions {
+		if s.Conditions[i].Type == t {
+			return &s.Conditions[i]
+		}
+	}
+	return nil
+}
+
+// SetNodeCondition records c in s, replacing the condition of its type. It
+// keeps the old LastTransitionTime when the status has not changed, and
+// reports whether s changed at all (a new heartbeat is a change).
+func SetNodeCondition(s *NodeStatus, c NodeCondition) bool {
+	old := GetNodeCondition(s, c.Type)
+	if old == nil {
+		s.Conditions = append(s.Conditions, c)
+		return true
+	}
+	if old.Status == c.Status {
+		c.LastTransitionTime = old.LastTransitionTime
+	}
+	changed := old.Status != c.Status || old.Reason != c.Reason || old.Message != c.Message ||
+		!old.LastHeartbeatTime.Equal(c.LastHeartbeatTime) || !old.LastTransitionTime.Equal(c.LastTransitionTime)
+	*old = c
+	return changed
+}

@@ -1,0 +1,242 @@
+package nodeagent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/shoalproject/shoal/internal/errdefs"
+	"github.com/shoalproject/shoal/workload"
+	"github.com/shoalproject/shoal/workload/runtime"
+)
+
+// Pods is the agent's window on the cluster's pods. Package peer implements
+// it over the replicated store. Methods are called from many goroutines.
+type Pods interface {
+	// Bound returns every pod whose spec.nodeName is node, as stored now.
+	Bound(ctx context.Context, node string) ([]workload.Pod, error)
+	// UpdateStatus stores pod.Status, if the stored pod still has
+	// pod.Metadata.ResourceVersion (ErrConflict otherwise, ErrNotFound when
+	// it is gone), and returns the pod as stored.
+	UpdateStatus(ctx context.Context, pod *workload.Pod) (*workload.Pod, error)
+	// Remove deletes a pod that has finished terminating, if the stored pod
+	// is still the one with pod's UID; a pod already gone is not an error.
+	Remove(ctx context.Context, pod *workload.Pod) error
+}
+
+// Recorder records events about pods (Pulling, Started, BackOff, ...). It
+// must not block for long; errors are the recorder's to log.
+type Recorder interface {
+	Event(ctx context.Context, pod *workload.Pod, eventType, reason, message string)
+}
+
+// ConfigMaps reads the config maps that environment variables refer to.
+type ConfigMaps interface {
+	ConfigMap(ctx context.Context, namespace, name string) (*workload.ConfigMap, error)
+}
+
+// ImageFetcher gets an image this peer lacks from another peer that has
+// it, into the runtime; ErrNotFound when no peer has it.
+type ImageFetcher interface {
+	Fetch(ctx context.Context, ref string) error
+}
+
+// Config configures an Agent.
+type Config struct {
+	Node    string // this peer's node name; required
+	HostIP  string // reported as status.hostIP
+	Runtime runtime.Runtime
+	Pods    Pods
+	Events  Recorder     // nil: events are only logged
+	Config  ConfigMaps   // nil: configMapKeyRef env vars fail
+	Images  ImageFetcher // nil: images come from registries only
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+	// SyncPeriod is how often every pod is looked at even when nothing
+	// changed (probes, back-off, drift); default 1 s.
+	SyncPeriod time.Duration
+	Logger     *slog.Logger
+}
+
+// Agent runs the pods bound to one node. Create it with New, start it with
+// Run, and call Notify when pods may have changed.
+type Agent struct {
+	cfg    Config
+	log    *slog.Logger
+	prober *prober
+	wake   chan struct{}
+
+	mu      sync.Mutex
+	workers map[string]*worker // by pod UID
+	wg      sync.WaitGroup
+}
+
+// New checks cfg and makes an agent.
+func New(cfg Config) (*Agent, error) {
+	if cfg.Node == "" || cfg.Runtime == nil || cfg.Pods == nil {
+		return nil, fmt.Errorf("node agent: Node, Runtime and Pods are required: %w", errdefs.ErrInvalid)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.SyncPeriod <= 0 {
+		cfg.SyncPeriod = time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &Agent{
+		cfg: cfg, log: cfg.Logger.With("component", "nodeagent", "node", cfg.Node),
+		prober: newProber(cfg.Runtime), wake: make(chan struct{}, 1), workers: map[string]*worker{},
+	}, nil
+}
+
+// Notify tells the agent that the pods bound to it may have changed. It
+// never blocks.
+func (a *Agent) Notify() {
+	select {
+	case a.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run removes what the runtime holds for pods no longer bound here, then
+// keeps every bound pod's worker running until ctx ends. Pods keep running
+// when Run returns: a restarted agent adopts them.
+func (a *Agent) Run(ctx context.Context) error {
+	pods, err := a.bound(ctx)
+	for err != nil {
+		a.log.Warn("cannot list this node's pods yet", "err", err)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(a.cfg.SyncPeriod):
+		}
+		pods, err = a.bound(ctx)
+	}
+	adopted, err := a.cleanup(ctx, pods)
+	if err != nil {
+		a.log.Warn("orphan cleanup", "err", err)
+	}
+	a.dispatch(ctx, pods, adopted)
+	t := time.NewTicker(a.cfg.SyncPeriod)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			a.wg.Wait()
+			return ctx.Err()
+		case <-a.wake:
+		case <-t.C:
+		}
+		pods, err := a.bound(ctx)
+		if err != nil {
+			if ctx.Err() == nil {
+				a.log.Warn("list this node's pods", "err", err)
+			}
+			continue
+		}
+		a.dispatch(ctx, pods, nil)
+	}
+}
+
+func (a *Agent) bound(ctx context.Context) ([]workload.Pod, error) {
+	lctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	return a.cfg.Pods.Bound(lctx, a.cfg.Node)
+}
+
+// cleanup removes every sandbox (with its containers) and every stray
+// container this runtime owns that belongs to no pod in pods, and returns
+// the sandboxes of the pods that are still wanted, by pod UID.
+func (a *Agent) cleanup(ctx context.Context, pods []workload.Pod) (map[string]runtime.Sandbox, error) {
+	wanted := map[string]bool{}
+	for _, p := range pods {
+		wanted[p.Metadata.UID] = true
+	}
+	sandboxes, err := a.cfg.Runtime.ListSandboxes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	adopted := map[string]runtime.Sandbox{}
+	known := map[string]bool{}
+	var errs []error
+	for _, sb := range sandboxes {
+		_, dup := adopted[sb.PodUID]
+		if wanted[sb.PodUID] && !dup && sb.State == runtime.SandboxReady {
+			adopted[sb.PodUID] = sb
+			known[sb.ID] = true
+			continue
+		}
+		a.log.Info("removing orphan sandbox", "pod", sb.Namespace+"/"+sb.Name, "uid", sb.PodUID, "sandbox", sb.ID)
+		if err := a.cfg.Runtime.RemoveSandbox(ctx, sb.ID); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	containers, err := a.cfg.Runtime.ListContainers(ctx, runtime.ContainerFilter{})
+	if err != nil {
+		return adopted, errors.Join(append(errs, err)...)
+	}
+	for _, c := range containers {
+		if !known[c.SandboxID] {
+			a.log.Info("removing orphan container", "container", c.ID, "name", c.Name)
+			if err := a.cfg.Runtime.RemoveContainer(ctx, c.ID); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	return adopted, errors.Join(errs...)
+}
+
+// dispatch hands every bound pod to its worker, starting workers for new
+// pods, and tells workers whose pod is no longer bound here that it is gone.
+func (a *Agent) dispatch(ctx context.Context, pods []workload.Pod, adopted map[string]runtime.Sandbox) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	seen := map[string]bool{}
+	for i := range pods {
+		p := pods[i]
+		uid := p.Metadata.UID
+		seen[uid] = true
+		w, ok := a.workers[uid]
+		if !ok {
+			var sb *runtime.Sandbox
+			if s, ok := adopted[uid]; ok {
+				sb = &s
+			}
+			w = newWorker(a, &p, sb)
+			a.workers[uid] = w
+			a.wg.Add(1)
+			go func() {
+				defer a.wg.Done()
+				w.run(ctx)
+			}()
+			continue
+		}
+		w.update(&p)
+	}
+	for uid, w := range a.workers {
+		if !seen[uid] {
+			w.update(nil)
+		}
+	}
+}
+
+// forget drops a worker that has finished.
+func (a *Agent) forget(uid string, w *worker) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.workers[uid] == w {
+		delete(a.workers, uid)
+	}
+}
+
+func (a *Agent) event(ctx context.Context, pod *workload.Pod, typ, reason, msg string) {
+	a.log.Debug("event", "pod", pod.Metadata.Namespace+"/"+pod.Metadata.Name, "type", typ, "reason", reason, "message", msg)
+	if a.cfg.Events != nil {
+		a.cfg.Events.Event(ctx, pod, typ, reason, msg)
+	}
+}

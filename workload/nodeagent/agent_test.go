@@ -1,0 +1,430 @@
+package nodeagent
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/shoalproject/shoal/internal/errdefs"
+	"github.com/shoalproject/shoal/workload"
+	"github.com/shoalproject/shoal/workload/runtime"
+	"github.com/shoalproject/shoal/workload/runtime/fake"
+)
+
+// clock is a fake clock the tests advance.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// memPods is an in-memory Pods with resource versions and events.
+type memPods struct {
+	mu     sync.Mutex
+	rv     int
+	pods   map[string]*workload.Pod // by namespace/name
+	events []string                 // "Reason: message"
+}
+
+func newMemPods() *memPods { return &memPods{pods: map[string]*workload.Pod{}} }
+
+func (m *memPods) put(p workload.Pod) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.rv++
+	p.Metadata.ResourceVersion = fmt.Sprint(m.rv)
+	m.pods[p.Metadata.Namespace+"/"+p.Metadata.Name] = &p
+}
+
+func (m *memPods) get(name string) (workload.Pod, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	p, ok := m.pods["default/"+name]
+	if !ok {
+		return workload.Pod{}, false
+	}
+	return *p, true
+}
+
+func (m *memPods) Bound(_ context.Context, node string) ([]workload.Pod, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []workload.Pod
+	for _, p := range m.pods {
+		if p.Spec.NodeName == node {
+			out = append(out, *p)
+		}
+	}
+	return out, nil
+}
+
+func (m *memPods) UpdateStatus(_ context.Context, p *workload.Pod) (*workload.Pod, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	cur, ok := m.pods[p.Metadata.Namespace+"/"+p.Metadata.Name]
+	if !ok {
+		return nil, errdefs.ErrNotFound
+	}
+	if cur.Metadata.ResourceVersion != p.Metadata.ResourceVersion {
+		return nil, errdefs.ErrConflict
+	}
+	m.rv++
+	n := *cur
+	n.Status = p.Status
+	n.Metadata.ResourceVersion = fmt.Sprint(m.rv)
+	m.pods[p.Metadata.Namespace+"/"+p.Metadata.Name] = &n
+	out := n
+	return &out, nil
+}
+
+func (m *memPods) Remove(_ context.Context, p *workload.Pod) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	k := p.Metadata.Namespace + "/" + p.Metadata.Name
+	if cur, ok := m.pods[k]; ok && cur.Metadata.UID == p.Metadata.UID {
+		delete(m.pods, k)
+	}
+	return nil
+}
+
+func (m *memPods) Event(_ context.Context, _ *workload.Pod, _, reason, msg string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.events = append(m.events, reason+": "+msg)
+}
+
+func (m *memPods) sawEvent(reason string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, e := range m.events {
+		if strings.HasPrefix(e, reason+":") {
+			return true
+		}
+	}
+	return false
+}
+
+type harness struct {
+	t     *testing.T
+	rt    *fake.Runtime
+	pods  *memPods
+	clock *clock
+	agent *Agent
+	stop  context.CancelFunc
+	done  chan struct{}
+}
+
+func newHarness(t *testing.T, fc fake.Config, before func(h *harness)) *harness {
+	t.Helper()
+	h := &harness{t: t, pods: newMemPods(), clock: &clock{now: time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)}}
+	fc.Now = h.clock.Now
+	rt, err := fake.New(fc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.rt = rt
+	if _, err := rt.PullImage(context.Background(), "shoal.local/webapp:v1", runtime.PullOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if before != nil {
+		before(h)
+	}
+	h.start()
+	return h
+}
+
+func (h *harness) start() {
+	a, err := New(Config{Node: "n1", HostIP: "192.0.2.1", Runtime: h.rt, Pods: h.pods, Events: h.pods, Now: h.clock.Now, SyncPeriod: 5 * time.Millisecond})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	h.agent, h.stop, h.done = a, cancel, make(chan struct{})
+	go func() {
+		defer close(h.done)
+		_ = a.Run(ctx)
+	}()
+	h.t.Cleanup(h.halt)
+}
+
+func (h *harness) halt() {
+	h.stop()
+	<-h.done
+}
+
+// await polls until cond holds, or fails the test after a deadline.
+func (h *harness) await(what string, cond func() bool) {
+	h.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			h.t.Fatalf("timed out waiting for %s; events: %q", what, h.pods.events)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+func (h *harness) status(name string) workload.PodStatus {
+	p, _ := h.pods.get(name)
+	return p.Status
+}
+
+func pod(name string, mut func(*workload.Pod)) workload.Pod {
+	p := workload.Pod{
+		TypeMeta: workload.TypeMeta{APIVersion: "v1", Kind: "Pod"},
+		Metadata: workload.ObjectMeta{Name: name, Namespace: "default", UID: "uid-" + name},
+		Spec: workload.PodSpec{NodeName: "n1", RestartPolicy: workload.RestartPolicyAlways,
+			Containers: []workload.Container{{Name: "web", Image: "shoal.local/webapp:v1", ImagePullPolicy: workload.PullIfNotPresent}}},
+	}
+	if mut != nil {
+		mut(&p)
+	}
+	return p
+}
+
+func running(st workload.PodStatus) bool {
+	return st.Phase == workload.PodRunning && len(st.ContainerStatuses) > 0 && st.ContainerStatuses[0].State.Running != nil
+}
+
+func TestBoundPodRunsAndReportsRunningAndReady(t *testing.T) {
+	h := newHarness(t, fake.Config{PodCIDR: "10.32.7.0/24"}, nil)
+	h.pods.put(pod("web", nil))
+	h.pods.put(pod("elsewhere", func(p *workload.Pod) { p.Spec.NodeName = "n2" }))
+	h.agent.Notify()
+	h.await("web to run", func() bool { return running(h.status("web")) })
+	st := h.status("web")
+	if !strings.HasPrefix(st.PodIP, "10.32.7.") || st.HostIP != "192.0.2.1" {
+		t.Errorf("podIP %q hostIP %q", st.PodIP, st.HostIP)
+	}
+	h.await("web to be ready", func() bool { return cond(h.status("web"), workload.PodReady).Status == workload.ConditionTrue })
+	if other := h.status("elsewhere"); other.Phase != "" {
+		t.Errorf("a pod bound to another node was touched: %+v", other)
+	}
+	for _, r := range []string{"Created", "Started"} {
+		if !h.pods.sawEvent(r) {
+			t.Errorf("no %s event: %q", r, h.pods.events)
+		}
+	}
+	sbs, _ := h.rt.ListSandboxes(context.Background())
+	if len(sbs) != 1 || sbs[0].Hostname != "web" {
+		t.Errorf("sandboxes %+v, want one with hostname web", sbs)
+	}
+}
+
+func TestExitedContainerRestartsWithBackOff(t *testing.T) {
+	h := newHarness(t, fake.Config{}, nil)
+	h.pods.put(pod("crash", nil))
+	h.await("crash to run", func() bool { return running(h.status("crash")) })
+	id := containerID(t, h, "crash")
+
+	// The first exit restarts at once.
+	if err := h.rt.Exit(id, 2); err != nil {
+		t.Fatal(err)
+	}
+	h.await("the first restart", func() bool {
+		cs := h.status("crash").ContainerStatuses
+		return len(cs) == 1 && cs[0].RestartCount == 1 && cs[0].State.Running != nil
+	})
+	if last := h.status("crash").ContainerStatuses[0].LastTerminationState.Terminated; last == nil || last.ExitCode != 2 {
+		t.Fatalf("lastState %+v, want terminated with 2", last)
+	}
+	// The second waits 10 s of the fake clock: CrashLoopBackOff meanwhile.
+	if err := h.rt.Exit(id, 2); err != nil {
+		t.Fatal(err)
+	}
+	h.await("CrashLoopBackOff", func() bool {
+		cs := h.status("crash").ContainerStatuses
+		return len(cs) == 1 && cs[0].State.Waiting != nil && cs[0].State.Waiting.Reason == workload.ReasonCrashLoopBackOff
+	})
+	if !h.pods.sawEvent("BackOff") {
+		t.Errorf("no BackOff event: %q", h.pods.events)
+	}
+	h.clock.Advance(9 * time.Second)
+	if cs := h.status("crash").ContainerStatuses[0]; cs.RestartCount != 1 {
+		t.Fatalf("restarted before the back-off ended: %+v", cs)
+	}
+	h.clock.Advance(2 * time.Second)
+	h.await("the second restart", func() bool {
+		cs := h.status("crash").ContainerStatuses
+		return cs[0].RestartCount == 2 && cs[0].State.Running != nil
+	})
+}
+
+func containerID(t *testing.T, h *harness, podName string) string {
+	t.Helper()
+	cid := h.status(podName).ContainerStatuses[0].ContainerID
+	return strings.TrimPrefix(cid, "containerd://")
+}
+
+func TestRestartPolicyNeverEndsFailed(t *testing.T) {
+	h := newHarness(t, fake.Config{Behave: func(runtime.Sandbox, runtime.ContainerConfig) fake.Behaviour {
+		return fake.Behaviour{ExitOnStart: true, ExitCode: 3}
+	}}, nil)
+	h.pods.put(pod("job", func(p *workload.Pod) { p.Spec.RestartPolicy = workload.RestartPolicyNever }))
+	h.await("the pod to fail", func() bool { return h.status("job").Phase == workload.PodFailed })
+	cs := h.status("job").ContainerStatuses[0]
+	if cs.State.Terminated == nil || cs.State.Terminated.ExitCode != 3 || cs.RestartCount != 0 {
+		t.Fatalf("container status %+v", cs)
+	}
+}
+
+func TestMissingImageIsErrImagePullThenImagePullBackOff(t *testing.T) {
+	h := newHarness(t, fake.Config{Pull: func(ref string, _ runtime.PullOptions) error {
+		if strings.Contains(ref, "nope") {
+			return fmt.Errorf("%s: manifest unknown: %w", ref, errdefs.ErrNotFound)
+		}
+		return nil
+	}}, nil)
+	h.pods.put(pod("bad", func(p *workload.Pod) { p.Spec.Containers[0].Image = "registry.invalid/nope:v1" }))
+	waiting := func(reason string) func() bool {
+		return func() bool {
+			cs := h.status("bad").ContainerStatuses
+			return len(cs) == 1 && cs[0].State.Waiting != nil && cs[0].State.Waiting.Reason == reason
+		}
+	}
+	h.await("ErrImagePull", waiting(workload.ReasonErrImagePull))
+	h.clock.Advance(11 * time.Second)
+	h.await("ImagePullBackOff", waiting(workload.ReasonImagePullBackOff))
+	if h.status("bad").Phase != workload.PodPending {
+		t.Errorf("phase %s, want Pending", h.status("bad").Phase)
+	}
+	if !h.pods.sawEvent("Failed") || !h.pods.sawEvent("Pulling") {
+		t.Errorf("events %q, want Pulling and Failed", h.pods.events)
+	}
+}
+
+func TestDeletedPodStopsGracefullyAndIsRemoved(t *testing.T) {
+	var mu sync.Mutex
+	var preStopRan bool
+	h := newHarness(t, fake.Config{Behave: func(runtime.Sandbox, runtime.ContainerConfig) fake.Behaviour {
+		return fake.Behaviour{TermOutput: "bye\n", Exec: func(cmd []string, _ io.Reader, _, _ io.Writer) int {
+			if len(cmd) > 0 && cmd[0] == "prestop" {
+				mu.Lock()
+				preStopRan = true
+				mu.Unlock()
+			}
+			return 0
+		}}
+	}}, nil)
+	h.pods.put(pod("gone", func(p *workload.Pod) {
+		p.Spec.Containers[0].Lifecycle = &workload.Lifecycle{PreStop: &workload.LifecycleHandler{Exec: &workload.ExecAction{Command: []string{"prestop"}}}}
+	}))
+	h.await("gone to run", func() bool { return running(h.status("gone")) })
+	id := containerID(t, h, "gone")
+	p, _ := h.pods.get("gone")
+	now := h.clock.Now()
+	p.Metadata.DeletionTimestamp = &now
+	h.pods.put(p)
+	h.await("the pod object to be removed", func() bool { _, ok := h.pods.get("gone"); return !ok })
+	mu.Lock()
+	ran := preStopRan
+	mu.Unlock()
+	if !ran {
+		t.Error("preStop did not run")
+	}
+	if _, err := h.rt.ContainerStatus(context.Background(), id); err == nil {
+		t.Error("the container outlived its pod")
+	}
+	if sbs, _ := h.rt.ListSandboxes(context.Background()); len(sbs) != 0 {
+		t.Errorf("sandboxes left: %+v", sbs)
+	}
+	if !h.pods.sawEvent("Killing") {
+		t.Errorf("no Killing event: %q", h.pods.events)
+	}
+}
+
+func TestStartRemovesOrphansAndAdoptsWantedPods(t *testing.T) {
+	var keptSandbox string
+	h := newHarness(t, fake.Config{}, func(h *harness) {
+		ctx := context.Background()
+		orphan, err := h.rt.RunSandbox(ctx, runtime.SandboxConfig{PodUID: "uid-replaced", Namespace: "default", Name: "replaced"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := h.rt.CreateContainer(ctx, orphan.ID, runtime.ContainerConfig{Name: "web", Image: "shoal.local/webapp:v1"}); err != nil {
+			t.Fatal(err)
+		}
+		kept, err := h.rt.RunSandbox(ctx, runtime.SandboxConfig{PodUID: "uid-kept", Namespace: "default", Name: "kept"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		keptSandbox = kept.ID
+		h.pods.put(pod("kept", nil))
+	})
+	h.await("kept to run", func() bool { return running(h.status("kept")) })
+	sbs, _ := h.rt.ListSandboxes(context.Background())
+	if len(sbs) != 1 || sbs[0].ID != keptSandbox {
+		t.Fatalf("sandboxes %+v, want only the kept pod's %s", sbs, keptSandbox)
+	}
+	cs, _ := h.rt.ListContainers(context.Background(), runtime.ContainerFilter{})
+	for _, c := range cs {
+		if c.SandboxID != keptSandbox {
+			t.Errorf("orphan container left: %+v", c)
+		}
+	}
+}
+
+func TestProbes(t *testing.T) {
+	var mu sync.Mutex
+	healthy, ready := true, false
+	h := newHarness(t, fake.Config{Behave: func(runtime.Sandbox, runtime.ContainerConfig) fake.Behaviour {
+		return fake.Behaviour{Exec: func(cmd []string, _ io.Reader, _, _ io.Writer) int {
+			mu.Lock()
+			defer mu.Unlock()
+			ok := map[string]bool{"live": healthy, "ready": ready}[cmd[0]]
+			if ok {
+				return 0
+			}
+			return 1
+		}}
+	}}, nil)
+	probe := func(cmd string) *workload.Probe {
+		return &workload.Probe{ProbeHandler: workload.ProbeHandler{Exec: &workload.ExecAction{Command: []string{cmd}}},
+			PeriodSeconds: 1, TimeoutSeconds: 1, SuccessThreshold: 1, FailureThreshold: 2}
+	}
+	h.pods.put(pod("probed", func(p *workload.Pod) {
+		p.Spec.Containers[0].LivenessProbe = probe("live")
+		p.Spec.Containers[0].ReadinessProbe = probe("ready")
+	}))
+	h.await("probed to run", func() bool { return running(h.status("probed")) })
+	isReady := func() bool { return cond(h.status("probed"), workload.PodReady).Status == workload.ConditionTrue }
+	if isReady() {
+		t.Fatal("ready before the readiness probe passed")
+	}
+	mu.Lock()
+	ready = true
+	mu.Unlock()
+	h.clock.Advance(time.Second)
+	h.await("Ready after the probe passes", isReady)
+
+	mu.Lock()
+	ready = false
+	mu.Unlock()
+	for range 2 { // failureThreshold 2
+		h.clock.Advance(time.Second)
+		time.Sleep(20 * time.Millisecond)
+	}
+	h.await("Ready cleared", func() bool { return !isReady() })
+
+	mu.Lock()
+	healthy = false
+	mu.Unlock()
+	for i := 0; i < 50 && h.status("probed").ContainerStatuses[0].RestartCount == 0; i++ {
+		h.clock.Advance(time.Second)
+		time.Sleep(10 * time.Millisecond)
+	}
+	h.await("a restart after liveness failures", func() bool { return h.status("probed").ContainerStatuses[0].RestartCount >= 1 })
+	if !h.pods.sawEvent("Unhealthy") || !h.pods.sawEvent("Killing") {
+		t.Errorf("events %q, want Unhealthy and Killing", h.pods.events)
+	}
+}

@@ -1,0 +1,662 @@
+package nodeagent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"reflect"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/shoalproject/shoal/internal/errdefs"
+	"github.com/shoalproject/shoal/workload"
+	"github.com/shoalproject/shoal/workload/runtime"
+)
+
+const (
+	eventNormal  = "Normal"
+	eventWarning = "Warning"
+)
+
+// worker drives one pod. Only its own goroutine touches its fields, except
+// updates, which the agent fills.
+type worker struct {
+	a       *Agent
+	updates chan *workload.Pod // capacity 1, newest wins; nil: the pod is gone
+
+	pod     *workload.Pod
+	gone    bool
+	sandbox *runtime.Sandbox
+	inits   []*ctr
+	ctrs    []*ctr
+	written workload.PodStatus // the status last stored
+}
+
+// ctr is a worker's bookkeeping for one container.
+type ctr struct {
+	view         containerView
+	id           string
+	pullFailures int32
+	nextTry      time.Time // no create or restart before this
+	level        int32     // back-off level: restarts since it last ran backoffReset
+	exitHandled  bool      // the current exit has its restart time in nextTry
+	liveness     probeState
+	readiness    probeState
+	startup      probeState
+	lastStarted  time.Time // the run the probes belong to
+}
+
+func newWorker(a *Agent, pod *workload.Pod, sb *runtime.Sandbox) *worker {
+	w := &worker{a: a, updates: make(chan *workload.Pod, 1), pod: pod, sandbox: sb, written: pod.Status}
+	mk := func(specs []workload.Container, statuses []workload.ContainerStatus) []*ctr {
+		var out []*ctr
+		for _, s := range specs {
+			c := &ctr{view: containerView{spec: s}}
+			for _, st := range statuses { // a restarted agent keeps counting
+				if st.Name == s.Name {
+					c.view.restarts = st.RestartCount
+					c.view.last = st.LastTerminationState.Terminated
+				}
+			}
+			out = append(out, c)
+		}
+		return out
+	}
+	w.inits = mk(pod.Spec.InitContainers, pod.Status.InitContainerStatuses)
+	w.ctrs = mk(pod.Spec.Containers, pod.Status.ContainerStatuses)
+	return w
+}
+
+// update hands the worker the pod's newest state, or nil when it is no
+// longer bound here. It never blocks.
+func (w *worker) update(p *workload.Pod) {
+	for {
+		select {
+		case w.updates <- p:
+			return
+		default:
+		}
+		select {
+		case <-w.updates:
+		default:
+		}
+	}
+}
+
+func (w *worker) run(ctx context.Context) {
+	defer w.a.forget(w.pod.Metadata.UID, w)
+	for {
+		if w.sync(ctx) {
+			return
+		}
+		t := time.NewTimer(w.a.cfg.SyncPeriod)
+		select {
+		case p := <-w.updates:
+			if p == nil {
+				w.gone = true
+			} else if p.Metadata.ResourceVersion != w.pod.Metadata.ResourceVersion || p.Metadata.DeletionTimestamp != nil {
+				w.pod = p
+				w.written = p.Status
+			}
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return
+		}
+		t.Stop()
+	}
+}
+
+func (w *worker) now() time.Time { return w.a.cfg.Now() }
+
+func (w *worker) event(ctx context.Context, typ, reason, format string, args ...any) {
+	w.a.event(ctx, w.pod, typ, reason, fmt.Sprintf(format, args...))
+}
+
+// sync takes one step towards the pod's spec and reports whether the
+// worker is done (the pod terminated and its object removed, or gone).
+func (w *worker) sync(ctx context.Context) bool {
+	if w.gone || w.pod.Metadata.DeletionTimestamp != nil {
+		w.terminate(ctx)
+		if !w.gone {
+			if err := w.a.cfg.Pods.Remove(ctx, w.pod); err != nil && !errors.Is(err, errdefs.ErrNotFound) {
+				w.a.log.Warn("remove terminated pod", "pod", w.name(), "err", err)
+				return false
+			}
+		}
+		return true
+	}
+	if w.sandbox == nil || w.sandbox.State != runtime.SandboxReady {
+		if !w.runSandbox(ctx) {
+			w.writeStatus(ctx, false, false)
+			return false
+		}
+	}
+	initDone, initFailed := w.syncInits(ctx)
+	if initDone {
+		for _, c := range w.ctrs {
+			w.syncContainer(ctx, c)
+		}
+		w.probe(ctx)
+	}
+	w.writeStatus(ctx, initDone, initFailed)
+	return false
+}
+
+func (w *worker) name() string { return w.pod.Metadata.Namespace + "/" + w.pod.Metadata.Name }
+
+func (w *worker) runSandbox(ctx context.Context) bool {
+	if w.sandbox != nil { // not ready: its network is gone; start over
+		_ = w.a.cfg.Runtime.RemoveSandbox(ctx, w.sandbox.ID)
+		w.sandbox = nil
+		for _, c := range append(w.inits, w.ctrs...) {
+			c.id, c.view.rt = "", nil
+		}
+	}
+	hostname := w.pod.Spec.Hostname
+	if hostname == "" {
+		hostname = w.pod.Metadata.Name
+	}
+	sb, err := w.a.cfg.Runtime.RunSandbox(ctx, runtime.SandboxConfig{
+		PodUID: w.pod.Metadata.UID, Namespace: w.pod.Metadata.Namespace, Name: w.pod.Metadata.Name, Hostname: hostname,
+	})
+	if err != nil {
+		w.event(ctx, eventWarning, "FailedCreatePodSandBox", "Failed to create pod sandbox: %v", err)
+		return false
+	}
+	w.sandbox = &sb
+	return true
+}
+
+// syncInits runs the init containers one after another, each to
+// completion; it reports whether all completed, and whether one failed for
+// good (restartPolicy Never).
+func (w *worker) syncInits(ctx context.Context) (done, failed bool) {
+	for _, c := range w.inits {
+		if c.view.rt != nil && c.view.rt.State == runtime.ContainerExited && c.view.rt.ExitCode == 0 && c.view.waiting == nil {
+			continue
+		}
+		w.syncContainer(ctx, c)
+		rt := c.view.rt
+		switch {
+		case rt != nil && rt.State == runtime.ContainerExited && rt.ExitCode == 0:
+			continue
+		case rt != nil && rt.State == runtime.ContainerExited && w.pod.Spec.RestartPolicy == workload.RestartPolicyNever:
+			return false, true
+		default:
+			return false, false
+		}
+	}
+	return true, false
+}
+
+// syncContainer creates, starts or restarts one container as needed.
+func (w *worker) syncContainer(ctx context.Context, c *ctr) {
+	rt := w.a.cfg.Runtime
+	now := w.now()
+	if c.id != "" {
+		st, err := rt.ContainerStatus(ctx, c.id)
+		if errors.Is(err, errdefs.ErrNotFound) {
+			c.id, c.view.rt = "", nil // removed behind our back: create it again
+		} else if err != nil {
+			return
+		} else {
+			c.view.rt = &st
+		}
+	}
+	if c.id == "" {
+		if now.Before(c.nextTry) {
+			return
+		}
+		w.create(ctx, c)
+		return
+	}
+	st := c.view.rt
+	switch st.State {
+	case runtime.ContainerCreated:
+		w.start(ctx, c, false)
+	case runtime.ContainerRunning:
+		c.view.waiting = nil
+		if now.Sub(st.StartedAt) >= backoffReset {
+			c.level = 0
+		}
+	case runtime.ContainerExited:
+		if !restarts(w.pod.Spec.RestartPolicy, st.ExitCode) {
+			c.view.waiting = nil
+			return
+		}
+		if !c.exitHandled {
+			// A new exit: the first restart is at once, then back off.
+			c.exitHandled = true
+			c.nextTry = st.FinishedAt
+			if c.level > 0 {
+				c.nextTry = st.FinishedAt.Add(backoff(c.level - 1))
+			}
+		}
+		if now.Before(c.nextTry) {
+			wait := c.nextTry.Sub(st.FinishedAt).Round(time.Second)
+			if c.view.waiting == nil || c.view.waiting.Reason != workload.ReasonCrashLoopBackOff {
+				w.event(ctx, eventWarning, "BackOff", "Back-off restarting failed container %s in pod %s", c.view.spec.Name, w.pod.Metadata.Name)
+			}
+			c.view.waiting = &workload.ContainerStateWaiting{Reason: workload.ReasonCrashLoopBackOff,
+				Message: fmt.Sprintf("back-off %s restarting failed container=%s pod=%s", wait, c.view.spec.Name, w.pod.Metadata.Name)}
+			c.view.last = terminated(st)
+			return
+		}
+		c.view.last = terminated(st)
+		w.start(ctx, c, true)
+	}
+}
+
+// create gets the image and creates and starts the container.
+func (w *worker) create(ctx context.Context, c *ctr) {
+	if !w.ensureImage(ctx, c) {
+		return
+	}
+	cfg, err := w.containerConfig(ctx, c.view.spec)
+	if err != nil {
+		c.view.waiting = &workload.ContainerStateWaiting{Reason: "CreateContainerConfigError", Message: err.Error()}
+		c.nextTry = w.now().Add(backoff(0))
+		w.event(ctx, eventWarning, "Failed", "Error: %v", err)
+		return
+	}
+	id, err := w.a.cfg.Runtime.CreateContainer(ctx, w.sandbox.ID, cfg)
+	if errors.Is(err, errdefs.ErrAlreadyExists) {
+		id, err = w.adopt(ctx, c.view.spec.Name)
+	}
+	if err != nil {
+		c.view.waiting = &workload.ContainerStateWaiting{Reason: "CreateContainerError", Message: err.Error()}
+		c.nextTry = w.now().Add(backoff(0))
+		w.event(ctx, eventWarning, "Failed", "Error: %v", err)
+		return
+	}
+	c.id = id
+	w.event(ctx, eventNormal, "Created", "Created container %s", c.view.spec.Name)
+	w.start(ctx, c, false)
+}
+
+// adopt finds the container of that name in the sandbox (one made before
+// this agent restarted).
+func (w *worker) adopt(ctx context.Context, name string) (string, error) {
+	cs, err := w.a.cfg.Runtime.ListContainers(ctx, runtime.ContainerFilter{SandboxID: w.sandbox.ID})
+	if err != nil {
+		return "", err
+	}
+	for _, c := range cs {
+		if c.Name == name {
+			return c.ID, nil
+		}
+	}
+	return "", fmt.Errorf("container %q: %w", name, errdefs.ErrNotFound)
+}
+
+func (w *worker) start(ctx context.Context, c *ctr, restart bool) {
+	if err := w.a.cfg.Runtime.StartContainer(ctx, c.id); err != nil {
+		c.view.waiting = &workload.ContainerStateWaiting{Reason: "RunContainerError", Message: err.Error()}
+		c.nextTry = w.now().Add(backoff(c.level))
+		w.event(ctx, eventWarning, "Failed", "Error: %v", err)
+		return
+	}
+	if restart {
+		c.view.restarts++
+		c.level++
+	}
+	c.exitHandled = false
+	c.view.waiting = nil
+	c.liveness, c.readiness, c.startup = probeState{}, probeState{}, probeState{}
+	if st, err := w.a.cfg.Runtime.ContainerStatus(ctx, c.id); err == nil {
+		c.view.rt = &st
+	}
+	w.event(ctx, eventNormal, "Started", "Started container %s", c.view.spec.Name)
+}
+
+// ensureImage makes the container's image present, as its pull policy
+// says: from the runtime's store, another peer, or a registry.
+func (w *worker) ensureImage(ctx context.Context, c *ctr) bool {
+	rt := w.a.cfg.Runtime
+	spec := c.view.spec
+	img, err := rt.ImageStatus(ctx, spec.Image)
+	present := err == nil
+	if present && spec.ImagePullPolicy != workload.PullAlways {
+		c.view.imageID = img.Digest
+		return true
+	}
+	if spec.ImagePullPolicy == workload.PullNever {
+		c.view.waiting = &workload.ContainerStateWaiting{Reason: workload.ReasonErrImageNeverPull,
+			Message: fmt.Sprintf("Container image %q is not present with pull policy of Never", spec.Image)}
+		w.event(ctx, eventWarning, workload.ReasonErrImageNeverPull, "%s", c.view.waiting.Message)
+		return false
+	}
+	now := w.now()
+	if now.Before(c.nextTry) {
+		return false
+	}
+	w.event(ctx, eventNormal, "Pulling", "Pulling image %q", spec.Image)
+	start := now
+	err = errdefs.ErrNotFound
+	if w.a.cfg.Images != nil && !present {
+		err = w.a.cfg.Images.Fetch(ctx, spec.Image)
+	}
+	if err != nil {
+		_, err = rt.PullImage(ctx, spec.Image, runtime.PullOptions{PlainHTTP: plainHTTPRegistry(spec.Image)})
+	}
+	if err == nil {
+		img, err = rt.ImageStatus(ctx, spec.Image)
+	}
+	if err != nil {
+		c.pullFailures++
+		reason := workload.ReasonErrImagePull
+		if c.pullFailures > 1 {
+			reason = workload.ReasonImagePullBackOff
+		}
+		c.nextTry = w.now().Add(backoff(c.pullFailures - 1))
+		c.view.waiting = &workload.ContainerStateWaiting{Reason: reason, Message: fmt.Sprintf("Back-off pulling image %q: %v", spec.Image, err)}
+		w.event(ctx, eventWarning, "Failed", "Failed to pull image %q: %v", spec.Image, err)
+		return false
+	}
+	c.pullFailures = 0
+	c.view.imageID = img.Digest
+	w.event(ctx, eventNormal, "Pulled", "Successfully pulled image %q in %s", spec.Image, w.now().Sub(start).Round(time.Millisecond))
+	return true
+}
+
+// plainHTTPRegistry says whether an image's registry is on loopback, which
+// is served over plain HTTP (Docker and containerd treat it so too).
+func plainHTTPRegistry(ref string) bool {
+	host, _, _ := strings.Cut(ref, "/")
+	h, _, err := net.SplitHostPort(host)
+	if err != nil {
+		h = host
+	}
+	return h == "localhost" || h == "127.0.0.1" || h == "::1"
+}
+
+// containerConfig turns a container spec into what the runtime creates.
+func (w *worker) containerConfig(ctx context.Context, s workload.Container) (runtime.ContainerConfig, error) {
+	env, err := w.env(ctx, s)
+	if err != nil {
+		return runtime.ContainerConfig{}, err
+	}
+	cfg := runtime.ContainerConfig{Name: s.Name, Image: s.Image, Command: s.Command, Args: s.Args, Env: env, WorkingDir: s.WorkingDir}
+	if q, ok := s.Resources.Limits[workload.ResourceCPU]; ok {
+		cfg.CPUMillis = q.MilliValue()
+	}
+	if q, ok := s.Resources.Limits[workload.ResourceMemory]; ok {
+		cfg.MemoryBytes = q.Value()
+	}
+	return cfg, nil
+}
+
+// env resolves a container's environment: envFrom first, then env, later
+// entries winning, as in Kubernetes.
+func (w *worker) env(ctx context.Context, s workload.Container) ([]string, error) {
+	var out []string
+	cm := func(name string, optional *bool) (*workload.ConfigMap, error) {
+		if w.a.cfg.Config == nil {
+			return nil, fmt.Errorf("configmap %q: config maps are not available to this node: %w", name, errdefs.ErrUnavailable)
+		}
+		m, err := w.a.cfg.Config.ConfigMap(ctx, w.pod.Metadata.Namespace, name)
+		if errors.Is(err, errdefs.ErrNotFound) && optional != nil && *optional {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("configmap %q not found", name)
+		}
+		return m, nil
+	}
+	for _, from := range s.EnvFrom {
+		switch {
+		case from.ConfigMapRef != nil:
+			m, err := cm(from.ConfigMapRef.Name, from.ConfigMapRef.Optional)
+			if err != nil {
+				return nil, err
+			}
+			if m != nil {
+				for _, k := range sortedKeys(m.Data) {
+					out = append(out, from.Prefix+k+"="+m.Data[k])
+				}
+			}
+		case from.SecretRef != nil:
+			return nil, fmt.Errorf("envFrom secretRef %q: secrets are not served by this build yet", from.SecretRef.Name)
+		}
+	}
+	for _, e := range s.Env {
+		if e.ValueFrom == nil {
+			out = append(out, e.Name+"="+e.Value)
+			continue
+		}
+		switch vf := e.ValueFrom; {
+		case vf.FieldRef != nil:
+			v, err := w.field(vf.FieldRef.FieldPath)
+			if err != nil {
+				return nil, fmt.Errorf("env %s: %w", e.Name, err)
+			}
+			out = append(out, e.Name+"="+v)
+		case vf.ConfigMapKeyRef != nil:
+			m, err := cm(vf.ConfigMapKeyRef.Name, vf.ConfigMapKeyRef.Optional)
+			if err != nil {
+				return nil, err
+			}
+			if m == nil {
+				continue
+			}
+			v, ok := m.Data[vf.ConfigMapKeyRef.Key]
+			if !ok {
+				if vf.ConfigMapKeyRef.Optional != nil && *vf.ConfigMapKeyRef.Optional {
+					continue
+				}
+				return nil, fmt.Errorf("couldn't find key %s in ConfigMap %s/%s", vf.ConfigMapKeyRef.Key, w.pod.Metadata.Namespace, vf.ConfigMapKeyRef.Name)
+			}
+			out = append(out, e.Name+"="+v)
+		case vf.SecretKeyRef != nil:
+			return nil, fmt.Errorf("env %s: secretKeyRef: secrets are not served by this build yet", e.Name)
+		}
+	}
+	return out, nil
+}
+
+func (w *worker) field(path string) (string, error) {
+	m := w.pod.Metadata
+	switch path {
+	case "metadata.name":
+		return m.Name, nil
+	case "metadata.namespace":
+		return m.Namespace, nil
+	case "metadata.uid":
+		return m.UID, nil
+	case "spec.nodeName":
+		return w.pod.Spec.NodeName, nil
+	case "status.podIP":
+		if w.sandbox != nil {
+			return w.sandbox.IP, nil
+		}
+		return "", nil
+	case "status.hostIP":
+		return w.a.cfg.HostIP, nil
+	}
+	if k, ok := strings.CutPrefix(path, "metadata.labels['"); ok {
+		return m.Labels[strings.TrimSuffix(k, "']")], nil
+	}
+	if k, ok := strings.CutPrefix(path, "metadata.annotations['"); ok {
+		return m.Annotations[strings.TrimSuffix(k, "']")], nil
+	}
+	return "", fmt.Errorf("fieldRef %q is not supported", path)
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	for i := 1; i < len(keys); i++ { // insertion sort: config maps are small
+		for j := i; j > 0 && keys[j] < keys[j-1]; j-- {
+			keys[j], keys[j-1] = keys[j-1], keys[j]
+		}
+	}
+	return keys
+}
+
+// probe runs the probes that are due for every running container. A
+// container with a startup probe is probed for liveness and readiness only
+// once the startup probe passed; a failed liveness (or startup) probe
+// stops the container, and the restart policy decides what follows.
+func (w *worker) probe(ctx context.Context) {
+	now := w.now()
+	for _, c := range w.ctrs {
+		s := c.view.spec
+		rt := c.view.rt
+		if rt == nil || rt.State != runtime.ContainerRunning {
+			c.view.ready, c.view.started = false, false
+			continue
+		}
+		if !rt.StartedAt.Equal(c.lastStarted) {
+			c.lastStarted = rt.StartedAt
+			c.liveness, c.readiness, c.startup = probeState{}, probeState{}, probeState{}
+		}
+		c.view.started = s.StartupProbe == nil || c.startup.passing
+		if !c.view.started {
+			if c.startup.due(s.StartupProbe, rt.StartedAt, now) {
+				ok, why := w.a.prober.run(ctx, s.StartupProbe.ProbeHandler, s, w.sandbox.IP, c.id, probeTimeout(s.StartupProbe))
+				c.view.started = c.startup.record(s.StartupProbe, ok, w.now())
+				if !ok && c.startup.failures >= max(s.StartupProbe.FailureThreshold, 1) {
+					w.kill(ctx, c, "Startup", why)
+				}
+			}
+			c.view.ready = false
+			continue
+		}
+		if p := s.LivenessProbe; p != nil && c.liveness.due(p, rt.StartedAt, now) {
+			ok, why := w.a.prober.run(ctx, p.ProbeHandler, s, w.sandbox.IP, c.id, probeTimeout(p))
+			c.liveness.record(p, ok, w.now())
+			if !ok {
+				w.event(ctx, eventWarning, "Unhealthy", "Liveness probe failed: %s", why)
+				if c.liveness.failures >= max(p.FailureThreshold, 1) {
+					w.kill(ctx, c, "Liveness", why)
+					continue
+				}
+			}
+		}
+		if p := s.ReadinessProbe; p == nil {
+			c.view.ready = true
+		} else if c.readiness.due(p, rt.StartedAt, now) {
+			ok, why := w.a.prober.run(ctx, p.ProbeHandler, s, w.sandbox.IP, c.id, probeTimeout(p))
+			c.view.ready = c.readiness.record(p, ok, w.now())
+			if !ok {
+				w.event(ctx, eventWarning, "Unhealthy", "Readiness probe failed: %s", why)
+			}
+		}
+	}
+}
+
+// kill stops a container whose probe failed, with the pod's grace period.
+func (w *worker) kill(ctx context.Context, c *ctr, probe, why string) {
+	w.event(ctx, eventNormal, "Killing", "Container %s failed %s probe (%s), will be restarted", c.view.spec.Name, strings.ToLower(probe), why)
+	_ = w.a.cfg.Runtime.StopContainer(ctx, c.id, w.grace())
+	if st, err := w.a.cfg.Runtime.ContainerStatus(ctx, c.id); err == nil {
+		c.view.rt = &st
+	}
+	c.view.ready = false
+}
+
+func (w *worker) grace() time.Duration {
+	if g := w.pod.Metadata.DeletionGracePeriodSeconds; g != nil {
+		return time.Duration(*g) * time.Second
+	}
+	if g := w.pod.Spec.TerminationGracePeriodSeconds; g != nil {
+		return time.Duration(*g) * time.Second
+	}
+	return time.Duration(workload.DefaultTerminationGracePeriodSeconds) * time.Second
+}
+
+// terminate stops the pod's containers gracefully, all at once (preStop,
+// then SIGTERM, then SIGKILL once the grace period is over), and removes
+// its sandbox.
+func (w *worker) terminate(ctx context.Context) {
+	if w.sandbox == nil {
+		sbs, err := w.a.cfg.Runtime.ListSandboxes(ctx)
+		if err == nil {
+			for _, sb := range sbs {
+				if sb.PodUID == w.pod.Metadata.UID {
+					_ = w.a.cfg.Runtime.RemoveSandbox(ctx, sb.ID)
+				}
+			}
+		}
+		return
+	}
+	grace := w.grace()
+	start := w.now()
+	var wg sync.WaitGroup
+	for _, c := range append(append([]*ctr(nil), w.inits...), w.ctrs...) {
+		if c.id == "" || c.view.rt == nil || c.view.rt.State != runtime.ContainerRunning {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w.event(ctx, eventNormal, "Killing", "Stopping container %s", c.view.spec.Name)
+			if h := c.view.spec.Lifecycle; h != nil && h.PreStop != nil {
+				hctx, cancel := context.WithTimeout(ctx, grace)
+				w.preStop(hctx, c, h.PreStop, grace)
+				cancel()
+			}
+			_ = w.a.cfg.Runtime.StopContainer(ctx, c.id, max(grace-w.now().Sub(start), 0))
+		}()
+	}
+	wg.Wait()
+	if err := w.a.cfg.Runtime.RemoveSandbox(ctx, w.sandbox.ID); err != nil {
+		w.a.log.Warn("remove sandbox", "pod", w.name(), "err", err)
+	}
+	w.sandbox = nil
+}
+
+// preStop runs a preStop hook within limit (the hook's ctx also ends then).
+func (w *worker) preStop(ctx context.Context, c *ctr, h *workload.LifecycleHandler, limit time.Duration) {
+	var ok bool
+	var why string
+	switch {
+	case h.Sleep != nil:
+		t := time.NewTimer(min(time.Duration(h.Sleep.Seconds)*time.Second, limit))
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+		}
+		t.Stop()
+		return
+	case h.Exec != nil:
+		ok, why = w.a.prober.run(ctx, workload.ProbeHandler{Exec: h.Exec}, c.view.spec, w.sandbox.IP, c.id, limit)
+	case h.HTTPGet != nil:
+		ok, why = w.a.prober.run(ctx, workload.ProbeHandler{HTTPGet: h.HTTPGet}, c.view.spec, w.sandbox.IP, c.id, limit)
+	default:
+		return
+	}
+	if !ok {
+		w.event(ctx, eventWarning, "FailedPreStopHook", "PreStopHook failed: %s", why)
+	}
+}
+
+// writeStatus stores the pod's status when it changed.
+func (w *worker) writeStatus(ctx context.Context, initDone, initFailed bool) {
+	views := func(cs []*ctr) []containerView {
+		out := make([]containerView, len(cs))
+		for i, c := range cs {
+			out[i] = c.view
+		}
+		return out
+	}
+	st := podStatus(w.written, w.sandbox, w.a.cfg.HostIP, w.pod.Spec.RestartPolicy, views(w.inits), initDone, initFailed, views(w.ctrs), w.now())
+	if reflect.DeepEqual(st, w.written) {
+		return
+	}
+	p := *w.pod
+	p.Status = st
+	stored, err := w.a.cfg.Pods.UpdateStatus(ctx, &p)
+	if err != nil {
+		if !errors.Is(err, errdefs.ErrConflict) && !errors.Is(err, errdefs.ErrNotFound) {
+			w.a.log.Warn("write pod status", "pod", w.name(), "err", err)
+		}
+		return // the next list brings the newer pod; try again then
+	}
+	w.pod, w.written = stored, stored.Status
+}

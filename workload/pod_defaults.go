@@ -1,0 +1,110 @@
+package workload
+
+import "strings"
+
+// defaultPod fills what a pod's manifest may leave out, as Kubernetes
+// does: the restart policy, the grace period, each container's pull policy,
+// port protocols, probe timings, requests from limits, the volume file mode
+// and, for a pod without a status, the Pending phase. Only unset fields
+// change, so defaulting twice is defaulting once.
+func defaultPod(p *Pod) {
+	s := &p.Spec
+	if s.RestartPolicy == "" {
+		s.RestartPolicy = RestartPolicyAlways
+	}
+	if s.TerminationGracePeriodSeconds == nil {
+		grace := DefaultTerminationGracePeriodSeconds
+		s.TerminationGracePeriodSeconds = &grace
+	}
+	for i := range s.InitContainers {
+		defaultContainer(&s.InitContainers[i])
+	}
+	for i := range s.Containers {
+		defaultContainer(&s.Containers[i])
+	}
+	for i := range s.Volumes {
+		v := &s.Volumes[i]
+		if v.ConfigMap != nil && v.ConfigMap.DefaultMode == nil {
+			mode := DefaultVolumeMode
+			v.ConfigMap.DefaultMode = &mode
+		}
+		if v.Secret != nil && v.Secret.DefaultMode == nil {
+			mode := DefaultVolumeMode
+			v.Secret.DefaultMode = &mode
+		}
+	}
+	if p.Status.Phase == "" {
+		p.Status.Phase = PodPending
+	}
+}
+
+func defaultContainer(c *Container) {
+	if c.ImagePullPolicy == "" {
+		c.ImagePullPolicy = defaultPullPolicy(c.Image)
+	}
+	for i := range c.Ports {
+		if c.Ports[i].Protocol == "" {
+			c.Ports[i].Protocol = ProtocolTCP
+		}
+	}
+	for i := range c.Env {
+		if vf := c.Env[i].ValueFrom; vf != nil && vf.FieldRef != nil && vf.FieldRef.APIVersion == "" {
+			vf.FieldRef.APIVersion = "v1"
+		}
+	}
+	// A request left out is its limit: the scheduler counts what the
+	// runtime will enforce.
+	for _, name := range sortedKeys(c.Resources.Limits) {
+		if _, ok := c.Resources.Requests[name]; !ok {
+			if c.Resources.Requests == nil {
+				c.Resources.Requests = ResourceList{}
+			}
+			c.Resources.Requests[name] = c.Resources.Limits[name]
+		}
+	}
+	for _, p := range []*Probe{c.LivenessProbe, c.ReadinessProbe, c.StartupProbe} {
+		if p == nil {
+			continue
+		}
+		setIfZero(&p.TimeoutSeconds, DefaultProbeTimeoutSeconds)
+		setIfZero(&p.PeriodSeconds, DefaultProbePeriodSeconds)
+		setIfZero(&p.SuccessThreshold, DefaultProbeSuccessThreshold)
+		setIfZero(&p.FailureThreshold, DefaultProbeFailureThreshold)
+		defaultHTTPGet(p.HTTPGet)
+	}
+	if c.Lifecycle != nil && c.Lifecycle.PreStop != nil {
+		defaultHTTPGet(c.Lifecycle.PreStop.HTTPGet)
+	}
+}
+
+func setIfZero(v *int32, def int32) {
+	if *v == 0 {
+		*v = def
+	}
+}
+
+func defaultHTTPGet(h *HTTPGetAction) {
+	if h == nil {
+		return
+	}
+	if h.Path == "" {
+		h.Path = "/"
+	}
+	if h.Scheme == "" {
+		h.Scheme = URISchemeHTTP
+	}
+}
+
+// defaultPullPolicy is Always for an image tagged :latest or not tagged
+// (and not pinned by digest), IfNotPresent otherwise, as Kubernetes decides.
+func defaultPullPolicy(image string) PullPolicy {
+	ref, _, pinned := strings.Cut(image, "@")
+	tag := ""
+	if i := strings.LastIndexByte(ref, ':'); i > strings.LastIndexByte(ref, '/') {
+		tag = ref[i+1:]
+	}
+	if tag == "latest" || (tag == "" && !pinned) {
+		return PullAlways
+	}
+	return PullIfNotPresent
+}

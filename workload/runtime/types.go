@@ -1,0 +1,187 @@
+package runtime
+
+import (
+	"io"
+	"time"
+)
+
+// SandboxConfig describes the pod a sandbox is for.
+type SandboxConfig struct {
+	// PodUID, Namespace and Name identify the pod. Required.
+	PodUID    string
+	Namespace string
+	Name      string
+	// Hostname is the pod's host name; empty means Name.
+	Hostname string
+	// Labels are kept with the sandbox and returned by ListSandboxes. Keys
+	// the runtime sets itself (see ReservedLabel) are refused.
+	Labels map[string]string
+	// DNS is written to the pod's /etc/resolv.conf; nil copies the host's.
+	DNS *DNSConfig
+}
+
+// DNSConfig is the content of a pod's /etc/resolv.conf.
+type DNSConfig struct {
+	Servers  []string // nameserver addresses
+	Searches []string // search domains
+	Options  []string // resolver options, e.g. "ndots:5"
+}
+
+// SandboxState says whether a sandbox can run containers.
+type SandboxState string
+
+const (
+	// SandboxReady: the network is up and containers can be created.
+	SandboxReady SandboxState = "ready"
+	// SandboxNotReady: stopped, or its network is gone (e.g. after a
+	// reboot); it only awaits RemoveSandbox.
+	SandboxNotReady SandboxState = "notready"
+)
+
+// Sandbox is a pod's sandbox as the runtime knows it.
+type Sandbox struct {
+	ID        string
+	PodUID    string
+	Namespace string
+	Name      string
+	Hostname  string
+	// IP is the pod's address on the peer's pod network ("10.32.5.7"),
+	// empty once stopped.
+	IP string
+	// NetNSPath is the network namespace file a container joins
+	// ("/var/run/netns/shoal-p1-<id>"); empty for runtimes without one.
+	NetNSPath string
+	State     SandboxState
+	CreatedAt time.Time
+	// Labels are the caller's labels from SandboxConfig.
+	Labels map[string]string
+}
+
+// ContainerConfig describes a container to create.
+type ContainerConfig struct {
+	// Name is unique within the sandbox. Required.
+	Name string
+	// Image is the image reference; the image must be present. Required.
+	Image string
+	// Command replaces the image's entrypoint and Args its command, as in
+	// Kubernetes: with Command set, Args follow it; with only Args set, they
+	// follow the image's entrypoint; with neither, the image's entrypoint and
+	// command run.
+	Command []string
+	Args    []string
+	// Env is added to the image's environment, "NAME=value" each; a later
+	// entry for a name wins.
+	Env []string
+	// WorkingDir replaces the image's working directory when set.
+	WorkingDir string
+	// CPUMillis is the CPU limit in thousandths of a core (500 = half a
+	// core); 0 means no limit.
+	CPUMillis int64
+	// MemoryBytes is the memory limit in bytes; 0 means no limit. A
+	// container that goes over it is killed and reports ReasonOOMKilled.
+	MemoryBytes int64
+	// Mounts are host paths bound into the container.
+	Mounts []Mount
+	// Labels are kept with the container. Keys the runtime sets itself
+	// (see ReservedLabel) are refused.
+	Labels map[string]string
+}
+
+// Mount binds a host path into a container.
+type Mount struct {
+	HostPath      string // absolute path on the host; must exist
+	ContainerPath string // absolute path in the container
+	ReadOnly      bool
+}
+
+// ContainerState is where a container is in its life.
+type ContainerState string
+
+const (
+	ContainerCreated ContainerState = "created" // never started
+	ContainerRunning ContainerState = "running"
+	ContainerExited  ContainerState = "exited" // its last start has ended
+)
+
+// Reasons a container exited, in ContainerStatus.Reason.
+const (
+	ReasonCompleted = "Completed" // exit code 0
+	ReasonError     = "Error"     // non-zero exit code, or killed by a signal
+	ReasonOOMKilled = "OOMKilled" // killed for going over its memory limit
+	// ReasonUnknown: the runtime lost the process (the machine rebooted, or
+	// its daemon's state was lost) and the exit code is unknown (255).
+	ReasonUnknown = "Unknown"
+)
+
+// ContainerStatus is a container's state and identity.
+type ContainerStatus struct {
+	ID        string
+	Name      string
+	SandboxID string
+	// Image is the reference the container was created from, normalized.
+	Image string
+	State ContainerState
+	// ExitCode and FinishedAt are set when State is exited; a process killed
+	// by a signal has 128+signal (137 for SIGKILL).
+	ExitCode   int
+	CreatedAt  time.Time
+	StartedAt  time.Time // of the last start; zero if never started
+	FinishedAt time.Time
+	// Reason says why an exited container exited (ReasonCompleted, ...).
+	Reason string
+	// Labels are the caller's labels from ContainerConfig.
+	Labels map[string]string
+}
+
+// ContainerFilter selects containers; the zero value selects all.
+type ContainerFilter struct {
+	SandboxID string // only this sandbox's containers
+}
+
+// ExecConfig is a command to run in a running container.
+type ExecConfig struct {
+	// Cmd is the program and its arguments. Required.
+	Cmd []string
+	// Stdin, Stdout and Stderr are the command's streams; nil ones are
+	// closed (stdin) or discarded (output).
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+	// TTY gives the command a terminal; its output then all goes to Stdout.
+	TTY bool
+}
+
+// AllLines is the LogOptions.TailLines that means the whole log.
+const AllLines = -1
+
+// LogOptions says which output Logs writes.
+type LogOptions struct {
+	// Follow keeps writing new output until the container exits.
+	Follow bool
+	// TailLines starts that many lines before the end: AllLines (-1) for the
+	// whole log, 0 for only what comes next (with Follow).
+	TailLines int
+	// Previous reads the log of the start before the last one.
+	Previous bool
+}
+
+// Image is an image present in the runtime.
+type Image struct {
+	// Name is the normalized reference ("shoal.local/webapp:v1").
+	Name string
+	// Digest is the digest of the image's manifest (or index), the same on
+	// every peer that has the same image ("sha256:...").
+	Digest string
+	// Size is the image's size in bytes as stored (compressed layers,
+	// config and manifest).
+	Size int64
+}
+
+// PullOptions say how to reach a registry.
+type PullOptions struct {
+	// PlainHTTP talks HTTP instead of HTTPS to the registry.
+	PlainHTTP bool
+	// Username and Password, when set, authenticate to the registry.
+	Username string
+	Password string
+}
