@@ -71,7 +71,13 @@ func (c *testCluster) config(name, join, token string) Config {
 	}
 	if c.withRuntime {
 		cfg.Runtime = func(ctx context.Context, podCIDR string) (runtime.Runtime, error) {
-			rt, err := fake.New(fake.Config{PodCIDR: podCIDR})
+			rt, err := fake.New(fake.Config{PodCIDR: podCIDR, Behave: func(sb runtime.Sandbox, _ runtime.ContainerConfig) fake.Behaviour {
+				return fake.Behaviour{Output: "hello from " + sb.Name + "\n", Exec: func(cmd []string, stdin io.Reader, stdout, _ io.Writer) int {
+					in, _ := io.ReadAll(stdin)
+					fmt.Fprintf(stdout, "ran %s with %q", strings.Join(cmd, " "), in)
+					return len(cmd)
+				}}
+			}})
 			if err != nil {
 				return nil, err
 			}

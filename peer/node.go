@@ -31,7 +31,7 @@ const (
 	// podCIDRClaim prefixes the ClusterSetting that claims a pod CIDR for
 	// a node: creating it is what makes the CIDR that node's, atomically
 	// with the Node, so two nodes never get the same one.
-	podCIDRClaim = "podcidr."
+	podCIDRClaim   = "podcidr."
 	maxPodsPerNode = 110
 )
 

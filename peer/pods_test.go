@@ -1,10 +1,13 @@
 package peer
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 
@@ -109,6 +112,29 @@ func TestPodBoundToAPeerRunsThereAndDeletesGracefully(t *testing.T) {
 		}
 		return false
 	})
+
+	// Logs and exec through peers that do not run the pod.
+	logs, err := cl1.Stream(ctx, "/api/v1/namespaces/default/pods/web/log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(logs)
+	logs.Close()
+	if string(b) != "hello from web\n" {
+		t.Fatalf("logs through p1: %q", b)
+	}
+	out, err := cl3.StreamBody(ctx, http.MethodPost, "/api/v1/namespaces/default/pods/web/exec?command=cat&command=-n&stdin=true", strings.NewReader("typed"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	frames, _ := io.ReadAll(out)
+	out.Close()
+	if !bytes.Contains(frames, []byte(`ran cat -n with "typed"`)) || !bytes.HasSuffix(frames, []byte{ExecExit, 0, 0, 0, 1, '2'}) {
+		t.Fatalf("exec through p3: %q", frames)
+	}
+	if _, err := cl1.Stream(ctx, "/api/v1/namespaces/default/pods/web/log?container=nope"); !errors.Is(err, errdefs.ErrNotFound) {
+		t.Fatalf("logs of an unknown container: %v", err)
+	}
 
 	var deleting workload.Pod
 	if err := cl3.Do(ctx, http.MethodDelete, "/api/v1/namespaces/default/pods/web", nil, &deleting); err != nil {

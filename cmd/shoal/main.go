@@ -102,6 +102,8 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			applyCommand(),
 			deleteCommand(),
 			describeCommand(),
+			logsCommand(),
+			execCommand(),
 			tokenCommand(),
 			leaveCommand(),
 			versionCommand(),

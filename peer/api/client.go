@@ -222,9 +222,20 @@ func (c *Client) Shards(ctx context.Context) ([]ShardInfo, error) {
 // Stream opens a long-lived GET (a watch) and returns its body; the caller
 // reads it until it ends and closes it.
 func (c *Client) Stream(ctx context.Context, path string) (io.ReadCloser, error) {
+	return c.StreamBody(ctx, http.MethodGet, path, nil)
+}
+
+// StreamBody sends a request whose body (nil for none) streams while the
+// answer streams back (HTTP/2 carries both at once: exec's stdin and its
+// output). A body is sent to the first server only: it cannot be replayed.
+func (c *Client) StreamBody(ctx context.Context, method, path string, body io.Reader) (io.ReadCloser, error) {
 	var lastErr error
-	for _, server := range c.servers {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, server+path, nil)
+	servers := c.servers
+	if body != nil {
+		servers = servers[:1]
+	}
+	for _, server := range servers {
+		req, err := http.NewRequestWithContext(ctx, method, server+path, body)
 		if err != nil {
 			return nil, err
 		}
