@@ -1,9 +1,12 @@
 package peer
 
 import (
+	"archive/tar"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/netip"
@@ -12,6 +15,7 @@ import (
 	"time"
 
 	"github.com/shoalproject/shoal/internal/errdefs"
+	"github.com/shoalproject/shoal/peer/api"
 	"github.com/shoalproject/shoal/workload"
 )
 
@@ -162,5 +166,79 @@ func TestPodBoundToAPeerRunsThereAndDeletesGracefully(t *testing.T) {
 	}
 	if err := cl1.Do(ctx, http.MethodGet, "/api/v1/namespaces/default/pods/unbound", nil, nil); !errors.Is(err, errdefs.ErrNotFound) {
 		t.Fatalf("unbound pod after delete: %v", err)
+	}
+}
+
+// ociTar is an OCI layout archive holding only index.json, naming one
+// image: all the in-memory runtime reads.
+func ociTar(t *testing.T, name, digest string) []byte {
+	t.Helper()
+	index := fmt.Sprintf(`{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":%q,"size":100,"annotations":{"io.containerd.image.name":%q}}]}`, digest, name)
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for name, body := range map[string]string{"oci-layout": `{"imageLayoutVersion":"1.0.0"}`, "index.json": index} {
+		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(body))}); err != nil {
+			t.Fatal(err)
+		}
+		_, _ = tw.Write([]byte(body))
+	}
+	_ = tw.Close()
+	return buf.Bytes()
+}
+
+// An image imported into one peer runs on another: the second fetches it
+// from the first, and image ls shows both holding it.
+func TestImageImportedOnOnePeerRunsOnAnother(t *testing.T) {
+	c := newTestCluster(t)
+	c.withRuntime = true
+	c.start("p1", "")
+	c.start("p2", "p1")
+	c.start("p3", "p1")
+	ctx := context.Background()
+	cl2, cl1 := c.client("p2"), c.client("p1")
+	waitFor(t, 20*time.Second, "p2 and p3 runtimes", func() bool { return c.runtime("p2") != nil && c.runtime("p3") != nil })
+
+	const ref = "shoal.local/only-on-p2:v1"
+	digest := "sha256:" + strings.Repeat("ab", 32)
+	body, err := cl2.StreamBody(ctx, http.MethodPost, "/api/v1/images", bytes.NewReader(ociTar(t, ref, digest)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var imported api.ImageList
+	_ = json.NewDecoder(body).Decode(&imported)
+	body.Close()
+	if len(imported.Items) != 1 || imported.Items[0].Name != ref || imported.Items[0].Peers[0] != "p2" {
+		t.Fatalf("imported %+v", imported)
+	}
+	pod := map[string]any{
+		"apiVersion": "v1", "kind": "Pod",
+		"metadata": map[string]any{"name": "p2p", "namespace": "default"},
+		"spec":     map[string]any{"nodeName": "p3", "containers": []any{map[string]any{"name": "app", "image": ref}}},
+	}
+	if err := cl1.Do(ctx, http.MethodPost, "/api/v1/namespaces/default/pods", pod, nil); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 20*time.Second, "the pod to run on p3", func() bool {
+		var got workload.Pod
+		return cl1.Do(ctx, http.MethodGet, "/api/v1/namespaces/default/pods/p2p", nil, &got) == nil && got.Status.Phase == workload.PodRunning
+	})
+	if im, err := c.runtime("p3").ImageStatus(ctx, ref); err != nil || im.Digest != digest {
+		t.Fatalf("p3 holds %+v, %v; want digest %s", im, err, digest)
+	}
+	var all api.ImageList
+	if err := cl1.Do(ctx, http.MethodGet, "/api/v1/images", nil, &all); err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, im := range all.Items {
+		if im.Name == ref {
+			found = true
+			if strings.Join(im.Peers, ",") != "p2,p3" {
+				t.Errorf("%s is on %v, want p2 and p3", ref, im.Peers)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("image ls lacks %s: %+v", ref, all)
 	}
 }

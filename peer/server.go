@@ -48,6 +48,7 @@ func (p *Peer) serve() {
 	mux.Handle("POST "+api.PathLeave, p.handle(anyone, p.leave))
 	p.objectRoutes(mux)
 	p.podStreamRoutes(mux)
+	p.imageRoutes(mux)
 	mux.Handle("POST "+api.PathInternalTokens, p.handle(peersOnly, p.exchangeTokens))
 	mux.HandleFunc("POST /v1/internal/shards/{shard}/propose", p.shardPropose)
 	mux.Handle("POST /v1/internal/shards/{shard}/get", p.handle(peersOnly, p.shardGet))

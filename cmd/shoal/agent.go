@@ -1,9 +1,11 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -11,6 +13,8 @@ import (
 
 	"github.com/shoalproject/shoal/gossip"
 	"github.com/shoalproject/shoal/peer"
+	"github.com/shoalproject/shoal/workload/runtime"
+	"github.com/shoalproject/shoal/workload/runtime/containerd"
 )
 
 func agentCommand() *cli.Command {
@@ -46,6 +50,11 @@ Restarted on the same --data-dir, a peer keeps its identity and rejoins. SIGTERM
 			&cli.DurationFlag{Name: "raft-rtt", Usage: "round trip time raft plans around; elections take 10 (raise it on a WAN)", Value: 20 * time.Millisecond},
 			&cli.StringFlag{Name: "gossip-profile", Usage: "failure-detection timing: lan (a dead peer is noticed in about 1 s) or wan", Value: "lan"},
 			&cli.StringFlag{Name: "log-level", Usage: "debug, info, warn or error", Value: "info"},
+			&cli.StringFlag{Name: "runtime", Usage: "container runtime: containerd, none (this peer runs no pods), or auto (containerd when its socket exists)", Value: "auto"},
+			&cli.StringFlag{Name: "containerd-address", Usage: "containerd's socket", Value: containerd.DefaultAddress},
+			&cli.StringFlag{Name: "containerd-namespace", Usage: "containerd namespace for this peer's pods (default: shoal-NAME)"},
+			&cli.StringFlag{Name: "bridge", Usage: "Linux bridge this peer's pods attach to (peers on one machine need different ones)", Value: containerd.DefaultBridgeName},
+			&cli.StringFlag{Name: "cluster-cidr", Usage: "pod network of a new cluster, split into a /24 per node", Value: peer.DefaultClusterCIDR},
 		},
 		Action: runAgent,
 	}
@@ -104,10 +113,49 @@ func runAgent(c *cli.Context) error {
 		ObjectShards:       c.Int("object-shards"),
 		ReplicaRepairGrace: c.Duration("replica-repair-grace"),
 		RaftRTT:            c.Duration("raft-rtt"),
+		ClusterCIDR:        c.String("cluster-cidr"),
 		Logger:             logger,
 	}
+	rt, err := runtimeFactory(c, name, logger)
+	if err != nil {
+		return err
+	}
+	cfg.Runtime = rt
 	if err := peer.Run(c.Context, cfg); err != nil {
 		return fmt.Errorf("agent %s: %w", name, err)
 	}
 	return nil
+}
+
+// runtimeFactory picks the container runtime the agent's --runtime asks
+// for; nil means this peer runs no pods.
+func runtimeFactory(c *cli.Context, name string, logger *slog.Logger) (func(context.Context, string) (runtime.Runtime, error), error) {
+	addr := c.String("containerd-address")
+	switch c.String("runtime") {
+	case "none":
+		return nil, nil
+	case "auto":
+		if _, err := os.Stat(addr); err != nil {
+			logger.Warn("no containerd socket: this peer runs no pods (install containerd, or pass --runtime none to silence this)", "address", addr)
+			return nil, nil
+		}
+	case "containerd":
+	default:
+		return nil, usagef("--runtime: %q is not one of containerd, none, auto", c.String("runtime"))
+	}
+	ns := c.String("containerd-namespace")
+	if ns == "" {
+		ns = "shoal-" + name
+	}
+	dir, err := filepath.Abs(c.String("data-dir"))
+	if err != nil {
+		return nil, err
+	}
+	bridge := c.String("bridge")
+	return func(ctx context.Context, podCIDR string) (runtime.Runtime, error) {
+		return containerd.New(ctx, containerd.Config{
+			Address: addr, Namespace: ns, StateDir: filepath.Join(dir, "runtime"), PodCIDR: podCIDR,
+			BridgeName: bridge, Logger: logger,
+		})
+	}, nil
 }

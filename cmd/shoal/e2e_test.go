@@ -123,8 +123,9 @@ func (c *procCluster) spawn(n int, extra ...string) *agent {
 		a = &agent{name: name, dir: filepath.Join(c.base, name), ip: fmt.Sprintf("127.%d.%d.%d", netOctet, c.subnet, n)}
 		c.agents[name] = a
 	}
+	// No pods unless a test asks for a runtime (a later --runtime wins).
 	args := append([]string{"agent", "--name", name, "--data-dir", a.dir, "--bind", a.ip,
-		"--region", "r1", "--zone", fmt.Sprintf("z%d", n)}, extra...)
+		"--region", "r1", "--zone", fmt.Sprintf("z%d", n), "--runtime", "none"}, extra...)
 	a.log = &syncBuffer{}
 	a.cmd = exec.Command(shoalBin, args...)
 	a.cmd.Stdout, a.cmd.Stderr = a.log, a.log

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -341,6 +342,28 @@ func sortedItems(items []map[string]any) []map[string]any {
 	return items
 }
 
+// waitGone polls an object until it is gone: a pod bound to a node goes
+// once its node has stopped it.
+func waitGone(c *cli.Context, cl *api.Client, path string) error {
+	deadline := time.Now().Add(c.Duration("timeout"))
+	for {
+		err := cl.Do(c.Context, http.MethodGet, path, nil, nil)
+		switch {
+		case errors.Is(err, errdefs.ErrNotFound):
+			return nil
+		case err != nil:
+			return err
+		case time.Now().After(deadline):
+			return fmt.Errorf("timed out after %s waiting for %s to be gone", c.Duration("timeout"), path)
+		}
+		select {
+		case <-c.Context.Done():
+			return c.Context.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
 // objTable prints objects of one kind as kubectl's table for it.
 type objTable struct {
 	*table
@@ -386,7 +409,9 @@ func deleteCommand() *cli.Command {
 		Flags: withClientFlags(
 			&cli.StringSliceFlag{Name: "filename", Aliases: []string{"f"}, Usage: "delete the objects a manifest names"},
 			&cli.BoolFlag{Name: "ignore-not-found", Usage: "treat an object that is already gone as deleted"},
-			&cli.BoolFlag{Name: "wait", Usage: "return once the objects are gone (deletes are synchronous today, so always true)", Value: true},
+			&cli.BoolFlag{Name: "wait", Usage: "return once the objects are gone (a pod goes once its node has stopped it)", Value: true},
+			&cli.DurationFlag{Name: "timeout", Usage: "how long --wait waits", Value: 2 * time.Minute},
+			&cli.IntFlag{Name: "grace-period", Usage: "seconds a pod gets to stop; 0 removes it at once (its node then kills it)", Value: -1},
 			&cli.StringFlag{Name: "namespace", Aliases: []string{"n"}, Value: workload.DefaultNamespace},
 		),
 		Action: func(c *cli.Context) error {
@@ -420,8 +445,15 @@ func deleteCommand() *cli.Command {
 			}
 			defer cl.Close()
 			var errs []error
+			query := ""
+			if c.IsSet("grace-period") {
+				query = "?gracePeriodSeconds=" + strconv.Itoa(c.Int("grace-period"))
+			}
 			for _, r := range refs {
-				err := cl.Do(c.Context, http.MethodDelete, objectPath(r.info, r.ns, r.name), nil, nil)
+				err := cl.Do(c.Context, http.MethodDelete, objectPath(r.info, r.ns, r.name)+query, nil, nil)
+				if err == nil && c.Bool("wait") {
+					err = waitGone(c, cl, objectPath(r.info, r.ns, r.name))
+				}
 				switch {
 				case errors.Is(err, errdefs.ErrNotFound) && c.Bool("ignore-not-found"):
 				case err != nil:

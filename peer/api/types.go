@@ -124,3 +124,16 @@ type JoinResponse struct {
 	Tokens        []byte   `json:"tokens"`      // the token set, JSON
 	GossipPeers   []string `json:"gossipPeers"` // host:port of live members to join
 }
+
+// ImageInfo is one image and the peers that hold it.
+type ImageInfo struct {
+	Name   string   `json:"name"`
+	Digest string   `json:"digest"`
+	Size   int64    `json:"size"`
+	Peers  []string `json:"peers"`
+}
+
+// ImageList is what the image routes answer.
+type ImageList struct {
+	Items []ImageInfo `json:"items"`
+}
