@@ -42,3 +42,9 @@ demo-down:
 
 clean: demo-down
 	rm -rf bin
+
+# The example web service's images (shoal.local/webapp:v1 and :v2) in
+# bin/webapp.tar, built without a registry or a docker daemon.
+.PHONY: images
+images:
+	$(GO) run ./cmd/shoal-image-build -out bin -versions v1,v2

@@ -8,6 +8,12 @@ command -v ip >/dev/null 2>&1 || need_pkgs+=(iproute2)
 command -v curl >/dev/null 2>&1 || need_pkgs+=(curl)
 command -v git >/dev/null 2>&1 || need_pkgs+=(git)
 command -v make >/dev/null 2>&1 || need_pkgs+=(make)
+# The container runtime (workload/runtime/containerd): containerd, runc, the
+# CNI plugins (bridge, host-local, loopback in /usr/lib/cni) and iptables.
+command -v containerd >/dev/null 2>&1 || need_pkgs+=(containerd)
+command -v runc >/dev/null 2>&1 || need_pkgs+=(runc)
+test -x /usr/lib/cni/bridge || need_pkgs+=(containernetworking-plugins)
+command -v iptables >/dev/null 2>&1 || need_pkgs+=(iptables)
 
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

@@ -186,6 +186,16 @@ func (c *procCluster) cli(args ...string) (string, error) {
 	return out.String(), nil
 }
 
+// mustCLI runs the CLI and fails the test if it fails.
+func (c *procCluster) mustCLI(args ...string) string {
+	c.t.Helper()
+	out, err := c.cli(args...)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return out
+}
+
 // apiClient talks to one agent with the admin config.
 func (c *procCluster) apiClient(a *agent) *api.Client {
 	cfg, err := api.LoadConfig(c.config)

@@ -36,14 +36,7 @@ metadata:
 data:
   greeting: hello
 `)
-	run := func(args ...string) string {
-		t.Helper()
-		out, err := c.cli(args...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return out
-	}
+	run := c.mustCLI
 	c.waitFor(30*time.Second, "the store to answer", func() bool { _, err := c.cli("get", "ns"); return err == nil })
 	if out := run("apply", "-f", manifest); out != "namespace/shop created\nconfigmap/app created\n" {
 		t.Fatalf("first apply: %q", out)

@@ -12,7 +12,8 @@ import (
 // All methods are safe for concurrent use. Each blocks until its work is
 // done or ctx ends (then it returns an error wrapping ctx.Err(), and the
 // work may be half done: the idempotent Stop and Remove methods clean up
-// after it). No method keeps goroutines running after it returns.
+// after it). No method keeps goroutines running after it returns, except
+// that Exec may leave a read of ExecConfig.Stdin pending (see there).
 type Runtime interface {
 	SandboxService
 	ContainerService

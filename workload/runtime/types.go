@@ -143,7 +143,9 @@ type ExecConfig struct {
 	// Cmd is the program and its arguments. Required.
 	Cmd []string
 	// Stdin, Stdout and Stderr are the command's streams; nil ones are
-	// closed (stdin) or discarded (output).
+	// closed (stdin) or discarded (output). Exec may return while a Read
+	// of Stdin is still blocked (the command exited without reading it
+	// all): close Stdin after Exec to end that read.
 	Stdin  io.Reader
 	Stdout io.Writer
 	Stderr io.Writer

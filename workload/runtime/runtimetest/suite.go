@@ -498,7 +498,9 @@ func (s *suite) logsFollow(t *testing.T) {
 	start(t, rt, id)
 	waitLog(t, rt, id, "line 3\n")
 	fctx, cancel := context.WithCancel(ctx)
-	go func() { done <- rt.Logs(fctx, id, runtime.LogOptions{Follow: true, TailLines: runtime.AllLines}, io.Discard) }()
+	go func() {
+		done <- rt.Logs(fctx, id, runtime.LogOptions{Follow: true, TailLines: runtime.AllLines}, io.Discard)
+	}()
 	cancel()
 	select {
 	case err := <-done:

@@ -1,0 +1,42 @@
+// Package containerd is the real runtime.Runtime: pods on a containerd
+// daemon (1.6 or newer) with runc, networked by the CNI bridge plugin.
+//
+// One Runtime serves one peer. It works in its own containerd namespace
+// (Config.Namespace), so several peers can share one daemon, and labels
+// everything it creates with the runtime package's labels, the owner
+// label being the namespace. Nothing is kept in memory: sandboxes are
+// containerd container records without a task, containers are containerd
+// containers, and an agent that restarts finds everything by listing.
+//
+// # Sandboxes and the network
+//
+// A sandbox is a network namespace bind-mounted at
+// NetNSDir/NetNSPrefix+ID, attached through go-cni to a bridge
+// (Config.BridgeName, the gateway at the first address of Config.PodCIDR,
+// no masquerading) with host-local IPAM over PodCIDR, plus loopback. The
+// pod's /etc/hosts, /etc/hostname and /etc/resolv.conf are files under
+// StateDir/sandboxes/ID, bound read-only into each container, which joins
+// the sandbox's network namespace and takes its host name.
+//
+// # Containers
+//
+// A container gets the image's configuration, the Kubernetes rules for
+// Command and Args, CFS quota and memory limits, and a log file per start
+// (StateDir/containers/ID/current.log, the one before kept as
+// previous.log) written by containerd's shim. When a container's process
+// has ended, the runtime records its exit (code, time, and whether the
+// kernel's OOM killer struck, read from its memory cgroup, v1 or v2) in
+// the container's labels and deletes the task, so no shim lingers; this
+// happens on the first StopContainer, ContainerStatus, ListContainers or
+// StartContainer call that sees the exit.
+//
+// # Images
+//
+// Images are imported from docker-archive or OCI layout tars, pulled with
+// containerd's resolver, unpacked into the default snapshotter when they
+// arrive, and exported as OCI layout tars.
+//
+// Everything needs root. This package must not import peer, consensus,
+// gossip or cmd. Tests start a private daemon with the containerdtest
+// package.
+package containerd

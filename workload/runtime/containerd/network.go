@@ -1,0 +1,180 @@
+package containerd
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	goruntime "runtime"
+	"strings"
+
+	gocni "github.com/containerd/go-cni"
+	"golang.org/x/sys/unix"
+
+	"github.com/shoalproject/shoal/workload/runtime"
+)
+
+// newCNI loads the pod network: the bridge plugin with host-local IPAM on
+// the pod CIDR as eth0, and loopback.
+func newCNI(cfg Config) (gocni.CNI, error) {
+	conf, err := json.Marshal(map[string]any{
+		"cniVersion": "1.0.0",
+		"name":       "shoal-" + cfg.Namespace,
+		"plugins": []any{map[string]any{
+			"type":        "bridge",
+			"bridge":      cfg.BridgeName,
+			"isGateway":   true,
+			"ipMasq":      false,
+			"hairpinMode": true,
+			"ipam": map[string]any{
+				"type":    "host-local",
+				"ranges":  [][]map[string]string{{{"subnet": cfg.PodCIDR}}},
+				"routes":  []map[string]string{{"dst": "0.0.0.0/0"}},
+				"dataDir": filepath.Join(cfg.StateDir, "ipam"),
+			},
+		}},
+	})
+	if err != nil {
+		return nil, err
+	}
+	cni, err := gocni.New(
+		gocni.WithPluginDir([]string{cfg.CNIBinDir}),
+		gocni.WithInterfacePrefix("eth"),
+		gocni.WithMinNetworkCount(2),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("cni: %w", err)
+	}
+	// The bridge network first, so it is eth0.
+	if err := cni.Load(gocni.WithConfListBytes(conf), gocni.WithLoNetwork); err != nil {
+		return nil, fmt.Errorf("cni: %w", err)
+	}
+	return cni, nil
+}
+
+func (r *Runtime) netnsPath(sandboxID string) string {
+	return filepath.Join(r.cfg.NetNSDir, r.cfg.NetNSPrefix+sandboxID)
+}
+
+func (r *Runtime) sandboxDir(sandboxID string) string {
+	return filepath.Join(r.cfg.StateDir, "sandboxes", sandboxID)
+}
+
+// createNetNS makes a new network namespace and bind-mounts it at path,
+// as `ip netns add` does.
+func createNetNS(path string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE|os.O_EXCL, 0o444)
+	if err != nil {
+		return fmt.Errorf("netns %s: %w", path, err)
+	}
+	f.Close()
+	errc := make(chan error, 1)
+	go func() {
+		// The thread moves to the new namespace and is never unlocked, so
+		// Go ends it with this goroutine instead of reusing it.
+		goruntime.LockOSThread()
+		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
+			errc <- fmt.Errorf("unshare: %w", err)
+			return
+		}
+		self := fmt.Sprintf("/proc/self/task/%d/ns/net", unix.Gettid())
+		if err := unix.Mount(self, path, "none", unix.MS_BIND, ""); err != nil {
+			errc <- fmt.Errorf("bind mount: %w", err)
+			return
+		}
+		errc <- nil
+	}()
+	if err := <-errc; err != nil {
+		os.Remove(path)
+		return fmt.Errorf("netns %s: %w", path, err)
+	}
+	return nil
+}
+
+// removeNetNS unmounts and deletes a network namespace; a missing one is
+// fine.
+func removeNetNS(path string) error {
+	if err := unix.Unmount(path, unix.MNT_DETACH); err != nil && !errors.Is(err, unix.EINVAL) && !errors.Is(err, unix.ENOENT) {
+		return fmt.Errorf("netns %s: unmount: %w", path, err)
+	}
+	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("netns %s: %w", path, err)
+	}
+	return nil
+}
+
+// attach runs CNI ADD for the sandbox and returns the pod's IPv4 address.
+func (r *Runtime) attach(ctx context.Context, sandboxID, nsPath string) (string, error) {
+	res, err := r.cni.Setup(ctx, sandboxID, nsPath)
+	if err != nil {
+		return "", fmt.Errorf("cni add: %w", err)
+	}
+	if iface := res.Interfaces["eth0"]; iface != nil {
+		for _, ipc := range iface.IPConfigs {
+			if ip4 := ipc.IP.To4(); ip4 != nil {
+				return ip4.String(), nil
+			}
+		}
+	}
+	return "", fmt.Errorf("cni add: no IPv4 address on eth0 in %+v", res.Interfaces)
+}
+
+// detach runs CNI DEL for the sandbox, releasing its address. It is
+// idempotent, and works when the namespace is already gone.
+func (r *Runtime) detach(ctx context.Context, sandboxID, nsPath string) error {
+	if _, err := os.Stat(nsPath); err != nil {
+		nsPath = "" // plugins skip the namespace's interfaces but release the IP
+	}
+	if err := r.cni.Remove(ctx, sandboxID, nsPath); err != nil {
+		return fmt.Errorf("cni del: %w", err)
+	}
+	return nil
+}
+
+// writePodFiles writes the pod's /etc/hosts, /etc/hostname and
+// /etc/resolv.conf into the sandbox's directory.
+func (r *Runtime) writePodFiles(sandboxID, hostname, ip string, dns *runtime.DNSConfig) error {
+	dir := r.sandboxDir(sandboxID)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	hosts := "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+	if ip != "" {
+		hosts += ip + "\t" + hostname + "\n"
+	}
+	var resolv []byte
+	if dns == nil {
+		b, err := os.ReadFile("/etc/resolv.conf")
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+		resolv = b
+	} else {
+		var sb strings.Builder
+		for _, s := range dns.Servers {
+			fmt.Fprintf(&sb, "nameserver %s\n", s)
+		}
+		if len(dns.Searches) > 0 {
+			fmt.Fprintf(&sb, "search %s\n", strings.Join(dns.Searches, " "))
+		}
+		if len(dns.Options) > 0 {
+			fmt.Fprintf(&sb, "options %s\n", strings.Join(dns.Options, " "))
+		}
+		resolv = []byte(sb.String())
+	}
+	for name, data := range map[string][]byte{
+		"hosts":       []byte(hosts),
+		"hostname":    []byte(hostname + "\n"),
+		"resolv.conf": resolv,
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
