@@ -243,8 +243,9 @@ func (p *Peer) runNode(ctx context.Context) {
 				p.nodeMu.Lock()
 				p.agent, p.runtime = agent, rt
 				p.nodeMu.Unlock()
-				p.bg.Add(1)
+				p.bg.Add(2)
 				go func() { defer p.bg.Done(); _ = agent.Run(ctx) }()
+				go func() { defer p.bg.Done(); p.notifyOnPodChanges(ctx, agent) }()
 			}
 		}
 	}
@@ -253,6 +254,33 @@ func (p *Peer) runNode(ctx context.Context) {
 			p.log.Debug("node heartbeat", "err", err)
 		}
 		if !sleepCtx(ctx, nodeHeartbeat) {
+			return
+		}
+	}
+}
+
+// notifyOnPodChanges wakes the node agent on every pod change anywhere,
+// so a pod bound here starts without waiting for the agent's next look.
+func (p *Peer) notifyOnPodChanges(ctx context.Context, agent *nodeagent.Agent) {
+	info, err := workload.LookupKind("Pod")
+	if err != nil {
+		return
+	}
+	from := consensus.Version{}
+	for ctx.Err() == nil {
+		events, err := consensus.WatchShards(ctx, p.store, p.shardsFor(info), from, consensus.Filter{Kind: "Pod"})
+		if err != nil {
+			from = consensus.Version{} // too old, or the store is not ready: from now
+			if !sleepCtx(ctx, time.Second) {
+				return
+			}
+			continue
+		}
+		for e := range events {
+			from = e.Version
+			agent.Notify()
+		}
+		if !sleepCtx(ctx, 100*time.Millisecond) {
 			return
 		}
 	}

@@ -1,0 +1,104 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/shoalproject/shoal/internal/errdefs"
+	"github.com/shoalproject/shoal/internal/testimage"
+	"github.com/shoalproject/shoal/workload"
+	"github.com/shoalproject/shoal/workload/runtime/containerd/containerdtest"
+)
+
+// BenchmarkPodApplyToRunning measures, on one agent process with real
+// containerd and the image already present, the time from a pod's create
+// call to its status reading Running (20 pods, one after another), and the
+// agent's resident memory with SHOAL_BENCH_PODS (default 50) pods running.
+//
+//	SHOAL_BIN=bin/shoal go test -run '^$' -bench PodApplyToRunning -benchtime 1x ./cmd/shoal/
+func BenchmarkPodApplyToRunning(b *testing.B) {
+	containerdtest.Require(b)
+	many := 50
+	if s := os.Getenv("SHOAL_BENCH_PODS"); s != "" {
+		many, _ = strconv.Atoi(s)
+	}
+	for i := 0; i < b.N; i++ {
+		d := containerdtest.Start(b)
+		image := filepath.Join(b.TempDir(), "webapp.tar")
+		if err := os.WriteFile(image, testimage.Cached(b, testimage.Webapp("v1")), 0o600); err != nil {
+			b.Fatal(err)
+		}
+		c := newProcCluster(b)
+		bridge := fmt.Sprintf("shb%d-b", c.subnet%1000)
+		b.Cleanup(func() { containerdtest.DeleteLink(b, bridge) })
+		a := c.start(1, 0, "--runtime", "containerd", "--containerd-address", d.Address, "--bridge", bridge,
+			"--cluster-cidr", fmt.Sprintf("10.%d.0.0/16", 100+c.subnet%100))
+		c.mustCLI("image", "import", image)
+		cl := c.apiClient(a)
+		ctx := context.Background()
+		create := func(name string) time.Duration {
+			pod := map[string]any{"apiVersion": "v1", "kind": "Pod", "metadata": map[string]any{"name": name},
+				"spec": map[string]any{"nodeName": "p1", "containers": []any{map[string]any{"name": "web", "image": "shoal.local/webapp:v1"}}}}
+			start := time.Now()
+			if err := cl.Do(ctx, http.MethodPost, "/api/v1/namespaces/default/pods", pod, nil); err != nil {
+				b.Fatal(err)
+			}
+			return time.Since(start)
+		}
+		running := func(name string) bool {
+			var p workload.Pod
+			return cl.Do(ctx, http.MethodGet, "/api/v1/namespaces/default/pods/"+name, nil, &p) == nil && p.Status.Phase == workload.PodRunning
+		}
+		var lat []time.Duration
+		for k := range 20 {
+			name := fmt.Sprintf("lat-%d", k)
+			start := time.Now()
+			create(name)
+			deadline := start.Add(60 * time.Second)
+			for !running(name) {
+				if time.Now().After(deadline) {
+					b.Fatalf("%s not Running after 60 s", name)
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+			lat = append(lat, time.Since(start))
+			if err := cl.Do(ctx, http.MethodDelete, "/api/v1/namespaces/default/pods/"+name+"?gracePeriodSeconds=0", nil, nil); err != nil {
+				b.Fatal(err)
+			}
+		}
+		sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+		b.ReportMetric(float64(lat[len(lat)/2].Milliseconds()), "p50-ms")
+		b.ReportMetric(float64(lat[len(lat)*99/100].Milliseconds()), "p99-ms")
+
+		for k := range many {
+			create(fmt.Sprintf("many-%d", k))
+		}
+		c.waitFor(5*time.Minute, fmt.Sprintf("%d pods Running", many), func() bool {
+			for k := range many {
+				if !running(fmt.Sprintf("many-%d", k)) {
+					return false
+				}
+			}
+			return true
+		})
+		b.ReportMetric(float64(rssKB(b, a.cmd.Process.Pid))/1024, "agent-MB-with-pods")
+		for k := range many {
+			err := cl.Do(ctx, http.MethodDelete, fmt.Sprintf("/api/v1/namespaces/default/pods/many-%d?gracePeriodSeconds=0", k), nil, nil)
+			if err != nil && !errors.Is(err, errdefs.ErrNotFound) {
+				b.Fatal(err)
+			}
+		}
+		c.waitFor(2*time.Minute, "every pod gone", func() bool {
+			out, err := c.cli("get", "pods", "-o", "name")
+			return err == nil && out == ""
+		})
+	}
+}
