@@ -37,10 +37,7 @@ func BenchmarkPodApplyToRunning(b *testing.B) {
 			b.Fatal(err)
 		}
 		c := newProcCluster(b)
-		bridge := fmt.Sprintf("shb%d-b", c.subnet%1000)
-		b.Cleanup(func() { containerdtest.DeleteLink(b, bridge) })
-		a := c.start(1, 0, "--runtime", "containerd", "--containerd-address", d.Address, "--bridge", bridge,
-			"--cluster-cidr", fmt.Sprintf("10.%d.0.0/16", 100+c.subnet%100))
+		a := c.start(1, 0, containerdFlags(b, c, d, 1)...)
 		c.mustCLI("image", "import", image)
 		cl := c.apiClient(a)
 		ctx := context.Background()

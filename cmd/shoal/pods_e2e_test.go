@@ -29,12 +29,7 @@ func TestPodsRunOnContainerdAcrossPeers(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := newProcCluster(t)
-	cidr := fmt.Sprintf("10.%d.0.0/16", 100+c.subnet%100)
-	runtimeFlags := func(n int) []string {
-		bridge := fmt.Sprintf("shb%d-%d", c.subnet%1000, n)
-		t.Cleanup(func() { containerdtest.DeleteLink(t, bridge) })
-		return []string{"--runtime", "containerd", "--containerd-address", d.Address, "--bridge", bridge, "--cluster-cidr", cidr}
-	}
+	runtimeFlags := func(n int) []string { return containerdFlags(t, c, d, n) }
 	c.start(1, 0, runtimeFlags(1)...)
 	p2 := c.start(2, 1, runtimeFlags(2)...)
 	c.start(3, 1, runtimeFlags(3)...)
@@ -112,4 +107,19 @@ spec:
 	if _, err := c.cli("get", "pod", "web-2"); err == nil {
 		t.Fatal("web-2 is still there after delete --wait")
 	}
+}
+
+// containerdFlags are agent n's flags to run pods on d: a bridge, a
+// containerd namespace and a cluster CIDR of this test's own, named after
+// this process (so containerdtest sweeps them if it dies) and removed at the
+// end with the network namespaces the agent leaves behind.
+func containerdFlags(t testing.TB, c *procCluster, d *containerdtest.Daemon, n int) []string {
+	bridge := fmt.Sprintf("shb%d-%d%d", os.Getpid(), c.subnet%100, n)
+	ns := fmt.Sprintf("t%d-%d-p%d", os.Getpid(), c.subnet, n)
+	t.Cleanup(func() {
+		containerdtest.DeleteLink(t, bridge)
+		containerdtest.RemoveNetNS(t, "shoal-"+ns+"-")
+	})
+	return []string{"--runtime", "containerd", "--containerd-address", d.Address, "--containerd-namespace", ns,
+		"--bridge", bridge, "--cluster-cidr", fmt.Sprintf("10.%d.0.0/16", 100+c.subnet%100)}
 }

@@ -127,6 +127,7 @@ disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.b
 			_ = cmd.Process.Kill()
 			<-exited
 		}
+		killShims(d.Address)
 		logFile.Close()
 		if t.Failed() {
 			t.Logf("containerd log (%s):\n%s", d.Log, tail(d.Log, 40))
@@ -318,6 +319,24 @@ func DeleteLink(t testing.TB, name string) {
 	}
 }
 
+// RemoveNetNS removes the network namespaces whose names start with
+// prefix (with libcni's cached results for them): what an agent killed at
+// the end of a test leaves behind.
+func RemoveNetNS(t testing.TB, prefix string) {
+	nss, _ := filepath.Glob("/var/run/netns/" + prefix + "*")
+	for _, ns := range nss {
+		_ = unix.Unmount(ns, unix.MNT_DETACH)
+		if err := os.Remove(ns); err != nil {
+			t.Logf("containerdtest: remove %s: %v", ns, err)
+		}
+		id := ns[strings.LastIndex(ns, "-")+1:]
+		cached, _ := filepath.Glob(filepath.Join("/var/lib/cni/results", "*-"+id+"-*"))
+		for _, f := range cached {
+			os.Remove(f)
+		}
+	}
+}
+
 // NetNSPrefix is a Config.NetNSPrefix for this test process: a later run
 // removes the network namespaces it left if it crashed.
 func NetNSPrefix() string {
@@ -384,4 +403,28 @@ func sweepStale(t testing.TB) {
 func isContainerd(pid int, dir string) bool {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
 	return err == nil && strings.Contains(string(b), filepath.Join(dir, "config.toml"))
+}
+
+// killShims kills the runc shims that still serve a daemon's socket once
+// the daemon is gone: a shim whose task was killed but never deleted (the
+// daemon stopped first) otherwise lives on, an orphan of the test.
+func killShims(address string) {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+		if err != nil {
+			continue
+		}
+		args := strings.Split(string(b), "\x00")
+		if len(args) > 0 && strings.HasSuffix(args[0], "containerd-shim-runc-v2") && strings.Contains(string(b), address) {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+	}
 }
