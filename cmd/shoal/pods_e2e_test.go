@@ -1,16 +1,19 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/shoalproject/shoal/internal/testimage"
+	"github.com/shoalproject/shoal/workload"
 	"github.com/shoalproject/shoal/workload/runtime/containerd/containerdtest"
 )
 
@@ -123,3 +126,156 @@ func containerdFlags(t testing.TB, c *procCluster, d *containerdtest.Daemon, n i
 	return []string{"--runtime", "containerd", "--containerd-address", d.Address, "--containerd-namespace", ns,
 		"--bridge", bridge, "--cluster-cidr", fmt.Sprintf("10.%d.0.0/16", 100+c.subnet%100)}
 }
+
+// One agent on real containerd: restarts with back-off, probes, restart
+// policy Never, a missing image, preStop before SIGTERM, bad manifests, and
+// a kill -9 of the agent that leaves no orphans once it is back.
+func TestPodLifecycleOnContainerd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts containerd and agent processes; skipped with -short")
+	}
+	containerdtest.Require(t)
+	d := containerdtest.Start(t)
+	image := filepath.Join(t.TempDir(), "webapp.tar")
+	if err := os.WriteFile(image, testimage.Cached(t, testimage.Webapp("v1")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c := newProcCluster(t)
+	flags := containerdFlags(t, c, d, 1)
+	a := c.start(1, 0, flags...)
+	p2 := c.start(2, 1) // no runtime: they keep the store up while p1 is down
+	c.start(3, 1)
+	c.mustCLI("image", "import", image, "--server", "https://"+a.api())
+	dir := t.TempDir()
+	apply := func(name, yaml string) {
+		t.Helper()
+		f := filepath.Join(dir, name+".yaml")
+		if err := os.WriteFile(f, []byte(yaml), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		c.mustCLI("apply", "-f", f)
+	}
+	pod := func(name, extra string) string {
+		return fmt.Sprintf(`apiVersion: v1
+kind: Pod
+metadata: {name: %s}
+spec:
+  nodeName: p1
+  terminationGracePeriodSeconds: 5
+%s`, name, extra)
+	}
+	webapp := func(containerExtra string) string {
+		return "  containers:\n  - name: web\n    image: shoal.local/webapp:v1\n" + containerExtra
+	}
+	apply("pods", strings.Join([]string{
+		pod("crash", webapp("    env: [{name: EXIT_AFTER, value: 300ms}]\n")),
+		pod("job", "  restartPolicy: Never\n"+webapp("    env: [{name: EXIT_AFTER, value: 300ms}]\n")),
+		pod("live", webapp("    livenessProbe: {httpGet: {path: /healthz, port: 8080}, periodSeconds: 1, failureThreshold: 1}\n")),
+		pod("ready", webapp("    readinessProbe: {httpGet: {path: /healthz, port: 8080}, periodSeconds: 1}\n")),
+		pod("badimg", "  containers:\n  - name: web\n    image: 127.0.0.1:1/nope:v1\n"),
+		pod("stopper", webapp("    lifecycle: {preStop: {httpGet: {path: /prestop-hook, port: 8080}}}\n")),
+	}, "---\n"))
+	cl := c.apiClient(a)
+	get := func(name string) workload.Pod {
+		var p workload.Pod
+		_ = cl.Do(context.Background(), http.MethodGet, "/api/v1/namespaces/default/pods/"+name, nil, &p)
+		return p
+	}
+	status := func(name string) string { return workload.PodDisplayStatus(ptr(get(name))).Status }
+	post := func(name, path string) {
+		t.Helper()
+		resp, err := http.Post("http://"+get(name).Status.PodIP+":8080"+path, "text/plain", nil)
+		if err != nil {
+			t.Fatalf("%s %s: %v", name, path, err)
+		}
+		resp.Body.Close()
+	}
+
+	// A container that keeps exiting is restarted, then backs off.
+	c.waitFor(60*time.Second, "crash in CrashLoopBackOff", func() bool { return status("crash") == workload.ReasonCrashLoopBackOff })
+	if cs := get("crash").Status.ContainerStatuses[0]; cs.RestartCount < 1 || cs.LastTerminationState.Terminated == nil || cs.LastTerminationState.Terminated.ExitCode != 3 {
+		t.Fatalf("crash: %+v", cs)
+	}
+	// restartPolicy Never: the pod fails and stays failed.
+	c.waitFor(30*time.Second, "job Failed", func() bool { return get("job").Status.Phase == workload.PodFailed })
+	if cs := get("job").Status.ContainerStatuses[0]; cs.RestartCount != 0 || cs.State.Terminated == nil || cs.State.Terminated.ExitCode != 3 {
+		t.Fatalf("job: %+v", cs)
+	}
+	// A failing liveness probe restarts the container.
+	c.waitFor(30*time.Second, "live Running", func() bool { return status("live") == "Running" })
+	post("live", "/fail")
+	c.waitFor(30*time.Second, "live restarted", func() bool {
+		cs := get("live").Status.ContainerStatuses
+		return len(cs) == 1 && cs[0].RestartCount >= 1
+	})
+	// A failing readiness probe clears Ready, and nothing restarts.
+	c.waitFor(30*time.Second, "ready Ready", func() bool { return workload.IsPodReady(ptr(get("ready"))) })
+	post("ready", "/fail")
+	c.waitFor(30*time.Second, "ready not Ready", func() bool { return !workload.IsPodReady(ptr(get("ready"))) })
+	if cs := get("ready").Status.ContainerStatuses[0]; cs.RestartCount != 0 || cs.State.Running == nil {
+		t.Fatalf("readiness failures restarted the container: %+v", cs)
+	}
+	// An image no registry has: ErrImagePull, then ImagePullBackOff, with events.
+	c.waitFor(30*time.Second, "badimg ErrImagePull", func() bool { return status("badimg") == workload.ReasonErrImagePull })
+	c.waitFor(40*time.Second, "badimg ImagePullBackOff", func() bool { return status("badimg") == workload.ReasonImagePullBackOff })
+	if out := c.mustCLI("describe", "pod", "badimg"); !strings.Contains(out, "Failed to pull image") {
+		t.Fatalf("describe badimg has no pull failure event:\n%s", out)
+	}
+
+	// Deleting runs preStop, then SIGTERM: the log shows the hook's request
+	// before the shutdown.
+	var logs syncBuffer
+	follow := exec.Command(shoalBin, "logs", "-f", "stopper", "--config", c.config)
+	follow.Stdout = &logs
+	if err := follow.Start(); err != nil {
+		t.Fatal(err)
+	}
+	c.waitFor(10*time.Second, "the log stream", func() bool { return strings.Contains(logs.String(), "listening") || logs.String() != "" })
+	c.mustCLI("delete", "pod", "stopper")
+	_ = follow.Wait()
+	out := logs.String()
+	hook, bye := strings.Index(out, "/prestop-hook"), strings.Index(out, "shutting down")
+	if hook < 0 || bye < 0 || hook > bye {
+		t.Fatalf("want the preStop request before \"shutting down\" in the log:\n%s", out)
+	}
+
+	// Bad manifests are refused with the field named; nothing is stored.
+	for _, bad := range []struct{ yaml, want string }{
+		{pod("badport", webapp("    ports: [{containerPort: 70000}]\n")), "spec.containers[0].ports[0].containerPort"},
+		{pod("tinymem", webapp("    resources: {limits: {memory: 1Mi}}\n")), "must be at least 4Mi"},
+		{pod("dupname", webapp("")+"  - name: web\n    image: shoal.local/webapp:v1\n"), "Duplicate value"},
+	} {
+		f := filepath.Join(dir, "bad.yaml")
+		_ = os.WriteFile(f, []byte(bad.yaml), 0o600)
+		if _, err := c.cli("apply", "-f", f); err == nil || !strings.Contains(err.Error(), bad.want) {
+			t.Errorf("bad manifest: %v, want an error naming %q", err, bad.want)
+		}
+	}
+	if out := c.mustCLI("get", "pods", "-o", "name"); strings.Contains(out, "badport") || strings.Contains(out, "tinymem") || strings.Contains(out, "dupname") {
+		t.Fatalf("a refused pod was stored:\n%s", out)
+	}
+
+	// kill -9 the agent; remove a pod while it is down; bring it back: the
+	// removed pod's sandbox is gone, the others are adopted, not restarted.
+	readyIP := get("ready").Status.PodIP
+	netns := func() []string {
+		m, _ := filepath.Glob("/var/run/netns/shoal-" + flags[5] + "-*")
+		return m
+	}
+	before := len(netns())
+	a.kill()
+	// The store re-elects the leaders p1 held first; a delete that timed out
+	// meanwhile may still have happened.
+	c.waitFor(30*time.Second, "the delete through p2", func() bool {
+		_, err := c.cli("delete", "pod", "live", "--grace-period", "0", "--server", "https://"+p2.api())
+		return err == nil || strings.Contains(err.Error(), "NotFound")
+	})
+	a = c.start(1, 0, flags...)
+	cl = c.apiClient(a)
+	c.waitFor(30*time.Second, "live's sandbox removed", func() bool { return len(netns()) == before-1 })
+	if p := get("ready"); p.Status.PodIP != readyIP || p.Status.ContainerStatuses[0].RestartCount != 0 {
+		t.Fatalf("ready was not adopted as it was: IP %s (was %s), %+v", p.Status.PodIP, readyIP, p.Status.ContainerStatuses)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
