@@ -14,6 +14,8 @@ command -v containerd >/dev/null 2>&1 || need_pkgs+=(containerd)
 command -v runc >/dev/null 2>&1 || need_pkgs+=(runc)
 test -x /usr/lib/cni/bridge || need_pkgs+=(containernetworking-plugins)
 command -v iptables >/dev/null 2>&1 || need_pkgs+=(iptables)
+# Pull tests serve images from Debian's registry (distribution 2.8) on 127.0.0.1.
+command -v docker-registry >/dev/null 2>&1 || need_pkgs+=(docker-registry)
 
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

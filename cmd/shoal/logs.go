@@ -67,7 +67,9 @@ func logsCommand() *cli.Command {
 // exitCodeError carries a command's exit code out of `shoal exec`.
 type exitCodeError struct{ code int }
 
-func (e exitCodeError) Error() string  { return fmt.Sprintf("command terminated with exit code %d", e.code) }
+func (e exitCodeError) Error() string {
+	return fmt.Sprintf("command terminated with exit code %d", e.code)
+}
 func (e exitCodeError) ExitCode() int { return e.code }
 
 func execCommand() *cli.Command {

@@ -4,13 +4,19 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
 
 	"github.com/shoalproject/shoal/internal/testimage"
 	"github.com/shoalproject/shoal/workload"
@@ -239,6 +245,15 @@ spec:
 		t.Fatalf("want the preStop request before \"shutting down\" in the log:\n%s", out)
 	}
 
+	// An image pulled from a registry on loopback (Debian's docker-registry)
+	// runs.
+	ref := startRegistry(t, image)
+	apply("pulled", pod("pulled", "  containers:\n  - name: web\n    image: "+ref+"\n"))
+	c.waitFor(60*time.Second, "the pulled image's pod Running", func() bool { return status("pulled") == "Running" })
+	if out := c.mustCLI("describe", "pod", "pulled"); !strings.Contains(out, "Successfully pulled image") {
+		t.Fatalf("describe pulled has no Pulled event:\n%s", out)
+	}
+
 	// Bad manifests are refused with the field named; nothing is stored.
 	for _, bad := range []struct{ yaml, want string }{
 		{pod("badport", webapp("    ports: [{containerPort: 70000}]\n")), "spec.containers[0].ports[0].containerPort"},
@@ -279,3 +294,67 @@ spec:
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// startRegistry serves Debian's docker-registry on a free loopback port for
+// the test, pushes the image archive's image into it as webapp:v1, and
+// returns the reference to pull.
+func startRegistry(t *testing.T, archive string) string {
+	t.Helper()
+	if _, err := exec.LookPath("docker-registry"); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("docker-registry is not installed (scripts/install-deps.sh installs it)")
+		}
+		t.Skip("docker-registry is not installed (scripts/install-deps.sh installs it)")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "config.yml")
+	conf := fmt.Sprintf("version: 0.1\nlog: {level: warn}\nstorage:\n  filesystem: {rootdirectory: %s}\nhttp:\n  addr: %s\n", filepath.Join(dir, "data"), addr)
+	if err := os.WriteFile(cfg, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	reg := exec.Command("docker-registry", "serve", cfg)
+	var out syncBuffer
+	reg.Stdout, reg.Stderr = &out, &out
+	reg.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := reg.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = reg.Process.Kill(); _ = reg.Wait() })
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		resp, err := http.Get("http://" + addr + "/v2/")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("docker-registry did not answer at %s: %v\n%s", addr, err, out.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	src, err := name.NewTag(testimage.WebappRepo + ":v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := tarball.ImageFromPath(archive, &src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := addr + "/webapp:v1"
+	dst, err := name.NewTag(ref, name.Insecure)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.Write(dst, img); err != nil {
+		t.Fatalf("push to the test registry: %v", err)
+	}
+	return ref
+}
