@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -75,6 +76,36 @@ func BenchmarkPodApplyToRunning(b *testing.B) {
 		b.ReportMetric(float64(lat[len(lat)/2].Milliseconds()), "p50-ms")
 		b.ReportMetric(float64(lat[len(lat)*99/100].Milliseconds()), "p99-ms")
 
+		// Peer to peer: p2 lacks the image and fetches it from p1 (one
+		// sample per image version, each imported into p1 only).
+		p2 := c.start(2, 1, containerdFlags(b, c, d, 2)...)
+		cl2 := c.apiClient(p2)
+		var p2p []time.Duration
+		var size int
+		for _, v := range []string{"v2", "v3", "v4"} {
+			spec := testimage.Webapp(v)
+			spec.PadBytes = 2500 << 10 // a 5 MB image
+			tar := testimage.Cached(b, spec)
+			size = len(tar)
+			f := filepath.Join(b.TempDir(), v+".tar")
+			if err := os.WriteFile(f, tar, 0o600); err != nil {
+				b.Fatal(err)
+			}
+			c.mustCLI("image", "import", f, "--server", "https://"+a.api())
+			name := "p2p-" + v
+			pod := map[string]any{"apiVersion": "v1", "kind": "Pod", "metadata": map[string]any{"name": name},
+				"spec": map[string]any{"nodeName": "p2", "containers": []any{map[string]any{"name": "web", "image": "shoal.local/webapp:" + v}}}}
+			start := time.Now()
+			if err := cl2.Do(ctx, http.MethodPost, "/api/v1/namespaces/default/pods", pod, nil); err != nil {
+				b.Fatal(err)
+			}
+			c.waitFor(60*time.Second, name+" Running", func() bool { return running(name) })
+			p2p = append(p2p, time.Since(start))
+		}
+		sort.Slice(p2p, func(i, j int) bool { return p2p[i] < p2p[j] })
+		b.ReportMetric(float64(p2p[len(p2p)/2].Milliseconds()), "p2p-fetch-to-running-ms")
+		b.ReportMetric(float64(size)/1e6, "image-MB")
+
 		for k := range many {
 			create(fmt.Sprintf("many-%d", k))
 		}
@@ -93,9 +124,9 @@ func BenchmarkPodApplyToRunning(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
-		c.waitFor(2*time.Minute, "every pod gone", func() bool {
+		c.waitFor(2*time.Minute, "every many- pod gone", func() bool {
 			out, err := c.cli("get", "pods", "-o", "name")
-			return err == nil && out == ""
+			return err == nil && !strings.Contains(out, "many-")
 		})
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	mathrand "math/rand/v2"
 	"os"
 	"os/exec"
 	"path"
@@ -47,6 +48,9 @@ type Spec struct {
 	ExposedPorts []string
 	// Cmd is the image's default arguments (after the entrypoint).
 	Cmd []string
+	// PadBytes adds /padding, that many bytes that do not compress (the
+	// same for equal specs), to make an image of a given size.
+	PadBytes int
 }
 
 func (s Spec) binary() string {
@@ -138,6 +142,16 @@ func imageOf(spec Spec, bin string) (v1.Image, error) {
 	}
 	if _, err := tw.Write(exe); err != nil {
 		return nil, err
+	}
+	if spec.PadBytes > 0 {
+		pad := make([]byte, spec.PadBytes)
+		_, _ = mathrand.NewChaCha8([32]byte{byte(spec.PadBytes), byte(spec.PadBytes >> 8), byte(spec.PadBytes >> 16)}).Read(pad)
+		if err := tw.WriteHeader(&tar.Header{Name: "padding", Typeflag: tar.TypeReg, Mode: 0o644, Size: int64(len(pad)), ModTime: mtime}); err != nil {
+			return nil, err
+		}
+		if _, err := tw.Write(pad); err != nil {
+			return nil, err
+		}
 	}
 	if err := tw.Close(); err != nil {
 		return nil, err
