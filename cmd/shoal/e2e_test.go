@@ -77,6 +77,9 @@ type procCluster struct {
 	subnet int32
 	agents map[string]*agent
 	config string // admin.conf of the first peer
+	// hosts, when set by useHosts, gives each agent a network namespace of
+	// its own on a bridge, like a machine on a LAN.
+	hosts bool
 }
 
 func newProcCluster(t testing.TB) *procCluster {
@@ -115,12 +118,78 @@ func (a *agent) kill() {
 	}
 }
 
+// useHosts makes every agent started afterwards run in a network namespace
+// of its own, joined by a veth to a bridge of the test's
+// (10.199.SUBNET.0/24, the host at .254), as machines on one LAN.
+func (c *procCluster) useHosts() {
+	c.t.Helper()
+	c.hosts = true
+	bridge := c.hostName("shh", 0)
+	sh(c.t, "ip", "link", "add", bridge, "type", "bridge")
+	sh(c.t, "ip", "addr", "add", fmt.Sprintf("10.199.%d.254/24", c.subnet%250), "dev", bridge)
+	sh(c.t, "ip", "link", "set", bridge, "up")
+	c.t.Cleanup(func() {
+		for _, a := range c.agents {
+			a.kill()
+		}
+		for n := range c.agents {
+			_ = exec.Command("ip", "netns", "del", c.netns(n)).Run()
+		}
+		_ = exec.Command("ip", "link", "del", bridge).Run()
+	})
+}
+
+// hostName is a link name of this test's (at most 15 bytes).
+func (c *procCluster) hostName(prefix string, n int) string {
+	return fmt.Sprintf("%s%d-%d-%d", prefix, os.Getpid()%100000, c.subnet%100, n)
+}
+
+func (c *procCluster) netns(agent string) string {
+	return fmt.Sprintf("shn%d-%d-%s", os.Getpid(), c.subnet, agent)
+}
+
+// hostFor makes agent n's network namespace, with address 10.199.SUBNET.n.
+func (c *procCluster) hostFor(n int, name string) string {
+	ns := c.netns(name)
+	if exec.Command("ip", "netns", "exec", ns, "true").Run() == nil {
+		return fmt.Sprintf("10.199.%d.%d", c.subnet%250, n) // a restart: it is there
+	}
+	outer, inner := c.hostName("shv", n), c.hostName("shp", n)
+	ip := fmt.Sprintf("10.199.%d.%d", c.subnet%250, n)
+	sh(c.t, "ip", "netns", "add", ns)
+	sh(c.t, "ip", "link", "add", outer, "type", "veth", "peer", "name", inner)
+	sh(c.t, "ip", "link", "set", inner, "netns", ns)
+	sh(c.t, "ip", "link", "set", outer, "master", c.hostName("shh", 0), "up")
+	sh(c.t, "ip", "-n", ns, "link", "set", inner, "name", "eth0")
+	sh(c.t, "ip", "-n", ns, "addr", "add", ip+"/24", "dev", "eth0")
+	sh(c.t, "ip", "-n", ns, "link", "set", "eth0", "up")
+	sh(c.t, "ip", "-n", ns, "link", "set", "lo", "up")
+	sh(c.t, "ip", "-n", ns, "route", "add", "default", "via", fmt.Sprintf("10.199.%d.254", c.subnet%250))
+	return ip
+}
+
+// inHost runs a command in agent name's network namespace.
+func (c *procCluster) inHost(name string, args ...string) (string, error) {
+	out, err := exec.Command("ip", append([]string{"netns", "exec", c.netns(name)}, args...)...).CombinedOutput()
+	return string(out), err
+}
+
+func sh(t testing.TB, args ...string) {
+	t.Helper()
+	if out, err := exec.Command(args[0], args[1:]...).CombinedOutput(); err != nil {
+		t.Fatalf("%s: %v: %s", strings.Join(args, " "), err, out)
+	}
+}
+
 // spawn starts `shoal agent` for peer n; extra are further flags.
 func (c *procCluster) spawn(n int, extra ...string) *agent {
 	name := fmt.Sprintf("p%d", n)
 	a, ok := c.agents[name]
 	if !ok {
 		a = &agent{name: name, dir: filepath.Join(c.base, name), ip: fmt.Sprintf("127.%d.%d.%d", netOctet, c.subnet, n)}
+		if c.hosts {
+			a.ip = c.hostFor(n, name)
+		}
 		c.agents[name] = a
 	}
 	// No pods unless a test asks for a runtime (a later --runtime wins).
@@ -128,6 +197,12 @@ func (c *procCluster) spawn(n int, extra ...string) *agent {
 		"--region", "r1", "--zone", fmt.Sprintf("z%d", n), "--runtime", "none"}, extra...)
 	a.log = &syncBuffer{}
 	a.cmd = exec.Command(shoalBin, args...)
+	if c.hosts {
+		// nsenter enters the network namespace only: `ip netns exec` would
+		// also give the agent a mount namespace of its own, and the pod
+		// network namespaces it bind-mounts would be invisible to containerd.
+		a.cmd = exec.Command("nsenter", append([]string{"--net=/var/run/netns/" + c.netns(name), shoalBin}, args...)...)
+	}
 	a.cmd.Stdout, a.cmd.Stderr = a.log, a.log
 	// The agent dies with the test binary, even when a timeout kills it.
 	a.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
@@ -38,6 +37,7 @@ func TestPodsRunOnContainerdAcrossPeers(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := newProcCluster(t)
+	c.useHosts() // each peer in a network namespace of its own, as on machines
 	runtimeFlags := func(n int) []string { return containerdFlags(t, c, d, n) }
 	c.start(1, 0, runtimeFlags(1)...)
 	p2 := c.start(2, 1, runtimeFlags(2)...)
@@ -72,8 +72,16 @@ spec:
 		t.Fatal(err)
 	}
 	run("apply", "-f", mf)
+	var last string
+	t.Cleanup(func() {
+		if t.Failed() {
+			ev, _ := c.cli("get", "events")
+			t.Logf("last pods:\n%s\nevents:\n%s", last, ev)
+		}
+	})
 	c.waitFor(90*time.Second, "three pods Running and ready", func() bool {
 		out, err := c.cli("get", "pods", "-o", "wide")
+		last = out
 		return err == nil && strings.Count(out, "1/1     Running") == 3
 	})
 	out := run("get", "pods", "-o", "wide")
@@ -86,15 +94,9 @@ spec:
 		}
 		ips[ip] = true
 		// The pod answers HTTP at its address, from the machine its peer runs on.
-		client := &http.Client{Timeout: 5 * time.Second}
-		resp, err := client.Get("http://" + ip + ":8080/")
-		if err != nil {
-			t.Fatalf("%s at %s: %v", name, ip, err)
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if !strings.Contains(string(body), "hello from "+name) {
-			t.Fatalf("%s answered %q", name, body)
+		body, err := c.inHost(node, "curl", "-sS", "--max-time", "5", "http://"+ip+":8080/")
+		if err != nil || !strings.Contains(body, "hello from "+name) {
+			t.Fatalf("%s at %s, from %s: %v: %q", name, ip, node, err, body)
 		}
 	}
 	if len(ips) != 3 {

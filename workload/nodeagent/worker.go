@@ -216,6 +216,9 @@ func (w *worker) syncContainer(ctx context.Context, c *ctr) {
 	st := c.view.rt
 	switch st.State {
 	case runtime.ContainerCreated:
+		if now.Before(c.nextTry) {
+			return // a start failed: back off
+		}
 		w.start(ctx, c, false)
 	case runtime.ContainerRunning:
 		c.view.waiting = nil
@@ -296,6 +299,7 @@ func (w *worker) start(ctx context.Context, c *ctr, restart bool) {
 	if err := w.a.cfg.Runtime.StartContainer(ctx, c.id); err != nil {
 		c.view.waiting = &workload.ContainerStateWaiting{Reason: "RunContainerError", Message: err.Error()}
 		c.nextTry = w.now().Add(backoff(c.level))
+		c.level++
 		w.event(ctx, eventWarning, "Failed", "Error: %v", err)
 		return
 	}
