@@ -234,8 +234,8 @@ func (p *Peer) runNode(ctx context.Context) {
 			ps := podStore{p}
 			agent, err := nodeagent.New(nodeagent.Config{
 				Node: p.cfg.Name, HostIP: p.cfg.AdvertiseAddr, Runtime: rt, Pods: ps, Events: ps, Config: ps,
-				Images: imageFetcher{p: p, rt: rt},
-				Now:    p.cfg.Now, Logger: p.log,
+				Images: imageFetcher{p: p, rt: rt}, InsecureRegistries: p.cfg.InsecureRegistries,
+				Now: p.cfg.Now, Logger: p.log,
 			})
 			if err != nil {
 				runtimeErr = err

@@ -74,6 +74,8 @@ type Config struct {
 	// ClusterCIDR is split into a /24 pod CIDR per node; default
 	// 10.32.0.0/12.
 	ClusterCIDR string
+	// InsecureRegistries ("HOST:PORT") are pulled from over plain HTTP.
+	InsecureRegistries []string
 
 	GossipProfile gossip.Profile
 	// TokenSyncInterval is how often a peer exchanges its token set with a

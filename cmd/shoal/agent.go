@@ -54,6 +54,7 @@ Restarted on the same --data-dir, a peer keeps its identity and rejoins. SIGTERM
 			&cli.StringFlag{Name: "containerd-address", Usage: "containerd's socket", Value: containerd.DefaultAddress},
 			&cli.StringFlag{Name: "containerd-namespace", Usage: "containerd namespace for this peer's pods (default: shoal-NAME)"},
 			&cli.StringFlag{Name: "bridge", Usage: "Linux bridge this peer's pods attach to (peers on one machine need different ones)", Value: containerd.DefaultBridgeName},
+			&cli.StringSliceFlag{Name: "insecure-registry", Usage: "registry HOST:PORT to pull from over plain HTTP (repeatable; loopback registries always are)"},
 			&cli.StringFlag{Name: "cluster-cidr", Usage: "pod network of a new cluster, split into a /24 per node", Value: peer.DefaultClusterCIDR},
 		},
 		Action: runAgent,
@@ -114,6 +115,7 @@ func runAgent(c *cli.Context) error {
 		ReplicaRepairGrace: c.Duration("replica-repair-grace"),
 		RaftRTT:            c.Duration("raft-rtt"),
 		ClusterCIDR:        c.String("cluster-cidr"),
+		InsecureRegistries: c.StringSlice("insecure-registry"),
 		Logger:             logger,
 	}
 	rt, err := runtimeFactory(c, name, logger)

@@ -149,7 +149,11 @@ func TestPodLifecycleOnContainerd(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := newProcCluster(t)
-	flags := containerdFlags(t, c, d, 1)
+	c.useHosts()
+	// A registry on the test's bridge, which the peers reach as machines would.
+	ref := startRegistry(t, image, fmt.Sprintf("10.199.%d.254", c.subnet%250))
+	registry, _, _ := strings.Cut(ref, "/")
+	flags := append(containerdFlags(t, c, d, 1), "--insecure-registry", registry)
 	a := c.start(1, 0, flags...)
 	p2 := c.start(2, 1) // no runtime: they keep the store up while p1 is down
 	c.start(3, 1)
@@ -190,13 +194,11 @@ spec:
 		return p
 	}
 	status := func(name string) string { return workload.PodDisplayStatus(ptr(get(name))).Status }
-	post := func(name, path string) {
+	post := func(name, path string) { // from the pod's peer, where its network is
 		t.Helper()
-		resp, err := http.Post("http://"+get(name).Status.PodIP+":8080"+path, "text/plain", nil)
-		if err != nil {
-			t.Fatalf("%s %s: %v", name, path, err)
+		if out, err := c.inHost("p1", "curl", "-sS", "--max-time", "5", "-X", "POST", "http://"+get(name).Status.PodIP+":8080"+path); err != nil {
+			t.Fatalf("%s %s: %v: %s", name, path, err, out)
 		}
-		resp.Body.Close()
 	}
 
 	// A container that keeps exiting is restarted, then backs off.
@@ -247,9 +249,8 @@ spec:
 		t.Fatalf("want the preStop request before \"shutting down\" in the log:\n%s", out)
 	}
 
-	// An image pulled from a registry on loopback (Debian's docker-registry)
+	// An image pulled from a registry (Debian's docker-registry, plain HTTP)
 	// runs.
-	ref := startRegistry(t, image)
 	apply("pulled", pod("pulled", "  containers:\n  - name: web\n    image: "+ref+"\n"))
 	c.waitFor(60*time.Second, "the pulled image's pod Running", func() bool { return status("pulled") == "Running" })
 	if out := c.mustCLI("describe", "pod", "pulled"); !strings.Contains(out, "Successfully pulled image") {
@@ -297,10 +298,10 @@ spec:
 
 func ptr[T any](v T) *T { return &v }
 
-// startRegistry serves Debian's docker-registry on a free loopback port for
-// the test, pushes the image archive's image into it as webapp:v1, and
-// returns the reference to pull.
-func startRegistry(t *testing.T, archive string) string {
+// startRegistry serves Debian's docker-registry on a free port of ip (an
+// address of the test's), pushes the image archive's image into it as
+// webapp:v1, and returns the reference to pull.
+func startRegistry(t *testing.T, archive, ip string) string {
 	t.Helper()
 	if _, err := exec.LookPath("docker-registry"); err != nil {
 		if os.Getenv("CI") == "true" {
@@ -308,7 +309,7 @@ func startRegistry(t *testing.T, archive string) string {
 		}
 		t.Skip("docker-registry is not installed (scripts/install-deps.sh installs it)")
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := net.Listen("tcp", ip+":0")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -53,6 +53,9 @@ type Config struct {
 	Events  Recorder     // nil: events are only logged
 	Config  ConfigMaps   // nil: configMapKeyRef env vars fail
 	Images  ImageFetcher // nil: images come from registries only
+	// InsecureRegistries are registries ("HOST:PORT") reached over plain
+	// HTTP, besides those on loopback.
+	InsecureRegistries []string
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 	// SyncPeriod is how often every pod is looked at even when nothing

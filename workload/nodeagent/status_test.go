@@ -112,8 +112,9 @@ func TestPlainHTTPRegistry(t *testing.T) {
 	for ref, want := range map[string]bool{
 		"127.0.0.1:5000/webapp:v1": true, "localhost:5000/x": true, "localhost/x": true,
 		"registry.example/x": false, "webapp:v1": false, "docker.io/library/busybox": false,
+		"10.1.2.3:5000/webapp:v1": true, "10.1.2.3:5001/webapp:v1": false,
 	} {
-		if got := plainHTTPRegistry(ref); got != want {
+		if got := plainHTTPRegistry(ref, []string{"10.1.2.3:5000"}); got != want {
 			t.Errorf("plainHTTPRegistry(%q) = %v, want %v", ref, got, want)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -344,7 +345,7 @@ func (w *worker) ensureImage(ctx context.Context, c *ctr) bool {
 		err = w.a.cfg.Images.Fetch(ctx, spec.Image)
 	}
 	if err != nil {
-		_, err = rt.PullImage(ctx, spec.Image, runtime.PullOptions{PlainHTTP: plainHTTPRegistry(spec.Image)})
+		_, err = rt.PullImage(ctx, spec.Image, runtime.PullOptions{PlainHTTP: plainHTTPRegistry(spec.Image, w.a.cfg.InsecureRegistries)})
 	}
 	if err == nil {
 		img, err = rt.ImageStatus(ctx, spec.Image)
@@ -366,10 +367,14 @@ func (w *worker) ensureImage(ctx context.Context, c *ctr) bool {
 	return true
 }
 
-// plainHTTPRegistry says whether an image's registry is on loopback, which
-// is served over plain HTTP (Docker and containerd treat it so too).
-func plainHTTPRegistry(ref string) bool {
+// plainHTTPRegistry says whether an image's registry is served over plain
+// HTTP: one on loopback (Docker and containerd treat those so too), or one
+// the operator listed as insecure.
+func plainHTTPRegistry(ref string, insecure []string) bool {
 	host, _, _ := strings.Cut(ref, "/")
+	if slices.Contains(insecure, host) {
+		return true
+	}
 	h, _, err := net.SplitHostPort(host)
 	if err != nil {
 		h = host
