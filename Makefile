@@ -11,7 +11,7 @@ DEMO_DIR ?= $(CURDIR)/.demo
 # Whole suite, in one go test run; CI's budget is 25 minutes.
 TEST_TIMEOUT ?= 20m
 
-.PHONY: all build build-bench deps test test-short bench demo demo-down clean
+.PHONY: all build build-bench deps test test-short bench demo demo-down clean images
 
 all: build
 
@@ -34,7 +34,7 @@ bench: build
 build-bench:
 	$(GO) build -o bin/shoal-bench ./cmd/shoal-bench
 
-demo: deps build
+demo: deps build images
 	DEMO_DIR=$(DEMO_DIR) SHOAL_BIN=$(CURDIR)/$(BIN) examples/local-cluster.sh up
 
 demo-down:

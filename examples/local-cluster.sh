@@ -4,6 +4,8 @@
 #   examples/local-cluster.sh down   stop it and remove everything it created
 # Peer N listens on gossip 7946+100(N-1), raft +1, api +2, tunnel +3.
 # SHOAL_AGENT_FLAGS adds flags to every agent (e.g. "--object-shards 2").
+# As root with containerd installed, the peers run pods on a private
+# containerd under $DEMO_DIR/ctd (SHOAL_DEMO_PODS=0 turns that off).
 set -euo pipefail
 
 DEMO_DIR=${DEMO_DIR:-$PWD/.demo}
@@ -14,7 +16,46 @@ ZONES=(zone-a zone-b zone-c)
 port() { echo $((7946 + 100 * ($1 - 1) + $2)); }   # port PEER OFFSET
 say() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 
+CTD_DIR=${DEMO_DIR}/ctd
+CTD_SOCK=$CTD_DIR/c.sock
+pods_wanted() { [ "${SHOAL_DEMO_PODS:-1}" = 1 ] && [ "$(id -u)" = 0 ] && command -v containerd >/dev/null && [ -x /usr/lib/cni/bridge ]; }
+
+start_containerd() {
+  mkdir -p "$CTD_DIR"
+  printf 'version = 2\ndisabled_plugins = ["io.containerd.grpc.v1.cri"]\n' >"$CTD_DIR/config.toml"
+  containerd --config "$CTD_DIR/config.toml" --root "$CTD_DIR/root" --state "$CTD_DIR/state" \
+    --address "$CTD_SOCK" >"$CTD_DIR/containerd.log" 2>&1 &
+  echo $! >"$CTD_DIR/containerd.pid"
+  wait_for 30 "containerd" ctr --address "$CTD_SOCK" version
+}
+
+stop_containerd() {
+  [ -S "$CTD_SOCK" ] || [ -f "$CTD_DIR/containerd.pid" ] || return 0
+  for ns in $(ctr --address "$CTD_SOCK" namespaces ls -q 2>/dev/null); do
+    for t in $(ctr --address "$CTD_SOCK" -n "$ns" tasks ls -q 2>/dev/null); do
+      ctr --address "$CTD_SOCK" -n "$ns" tasks kill -a -s SIGKILL "$t" >/dev/null 2>&1 || true
+      ctr --address "$CTD_SOCK" -n "$ns" tasks rm -f "$t" >/dev/null 2>&1 || true
+    done
+    for c in $(ctr --address "$CTD_SOCK" -n "$ns" containers ls -q 2>/dev/null); do
+      ctr --address "$CTD_SOCK" -n "$ns" containers rm "$c" >/dev/null 2>&1 || true
+    done
+  done
+  if [ -f "$CTD_DIR/containerd.pid" ]; then kill "$(cat "$CTD_DIR/containerd.pid")" 2>/dev/null || true; fi
+  pkill -9 -f "containerd-shim-runc-v2 .*-address $CTD_SOCK" 2>/dev/null || true
+  for ns in /var/run/netns/shoal-shoal-demo-*; do
+    if [ -e "$ns" ]; then ip netns delete "$(basename "$ns")" 2>/dev/null || true; fi
+  done
+  for n in $(seq 1 "$PEERS"); do ip link del "shoal-demo$n" 2>/dev/null || true; done
+  { grep -o " $CTD_DIR[^ ]*" /proc/mounts || true; } | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
+}
+
 down() {
+  stop_agents
+  stop_containerd
+  rm -rf "$DEMO_DIR"
+}
+
+stop_agents() {
   if [ -d "$DEMO_DIR" ]; then
     for pidf in "$DEMO_DIR"/peer*/agent.pid; do
       [ -f "$pidf" ] || continue
@@ -23,7 +64,6 @@ down() {
       for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
       kill -9 "$pid" 2>/dev/null || true
     done
-    rm -rf "$DEMO_DIR"
   fi
 }
 
@@ -34,9 +74,17 @@ start_peer() { # start_peer N [join-args...]
   "$SHOAL_BIN" agent --name "peer$n" --data-dir "$dir/data" --bind 127.0.0.1 \
     --gossip-port "$(port "$n" 0)" --raft-port "$(port "$n" 1)" \
     --api-port "$(port "$n" 2)" --tunnel-port "$(port "$n" 3)" \
-    --region local --zone "${ZONES[$(( (n - 1) % 3 ))]}" ${SHOAL_AGENT_FLAGS:-} "$@" \
+    --region local --zone "${ZONES[$(( (n - 1) % 3 ))]}" $(runtime_flags "$n") ${SHOAL_AGENT_FLAGS:-} "$@" \
     >"$dir/agent.log" 2>&1 &
   echo $! >"$dir/agent.pid"
+}
+
+runtime_flags() { # runtime_flags N
+  if pods_wanted; then
+    echo "--runtime containerd --containerd-address $CTD_SOCK --containerd-namespace shoal-demo-peer$1 --bridge shoal-demo$1"
+  else
+    echo "--runtime none"
+  fi
 }
 
 wait_for() { # wait_for SECONDS DESCRIPTION COMMAND...
@@ -61,9 +109,37 @@ all_alive() {
   [ "$("$SHOAL_BIN" members --config "$CONF" -o json | grep -c '"status": "alive"')" -eq "$PEERS" ]
 }
 
+IMAGE=${IMAGE:-$PWD/bin/webapp.tar}
+
+all_ready() {
+  [ "$("$SHOAL_BIN" get pods -l app=hello --config "$CONF" | grep -c ' 1/1 .*Running')" -eq "$PEERS" ]
+}
+
+show_pods() {
+  say "shoal image import bin/webapp.tar (into peer1 only)"
+  "$SHOAL_BIN" image import "$IMAGE" --config "$CONF" --server "https://127.0.0.1:$(port 1 2)"
+  say "shoal apply -f examples/hello-pods.yaml: one pod bound to each peer"
+  "$SHOAL_BIN" apply --config "$CONF" -f "$(dirname "$0")/hello-pods.yaml"
+  wait_for 120 "the pods to run (peer2 and peer3 fetch the image from peer1)" all_ready
+  say "shoal get pods -o wide"
+  "$SHOAL_BIN" get pods -o wide --config "$CONF"
+  say "each pod answers at its address"
+  for ip in $("$SHOAL_BIN" get pods -l app=hello -o json --config "$CONF" | grep '"podIP"' | cut -d'"' -f4); do
+    printf "%s -> " "$ip"; curl -s --max-time 5 "http://$ip:8080/"
+  done
+  say "shoal image ls"
+  "$SHOAL_BIN" image ls --config "$CONF"
+  say "shoal logs hello-2 (through peer3; the pod runs on peer2)"
+  "$SHOAL_BIN" logs hello-2 --tail 3 --config "$CONF" --server "https://127.0.0.1:$(port 3 2)"
+}
+
 up() {
   down
   mkdir -p "$DEMO_DIR"
+  if pods_wanted; then
+    say "starting a private containerd for the peers' pods ($CTD_DIR)"
+    start_containerd
+  fi
   say "starting peer1: it bootstraps a new cluster"
   start_peer 1
   CONF="$DEMO_DIR/peer1/data/admin.conf"
@@ -89,12 +165,17 @@ up() {
   "$SHOAL_BIN" get cm hello -o yaml --config "$CONF" --server "https://127.0.0.1:$(port "$PEERS" 2)"
   say "shoal get shards"
   "$SHOAL_BIN" get shards --config "$CONF"
+  if pods_wanted && [ -f "$IMAGE" ]; then
+    show_pods
+  fi
   cat <<EOT
 
 The cluster is running: $PEERS peers on 127.0.0.1, logs in $DEMO_DIR/peer*/agent.log.
 What next:
   shoal members                 every peer, its status, zone and raft shards
   shoal get cm -A               ConfigMaps in every namespace (apply, get, delete work for ns and cm)
+  shoal get pods -o wide        the pods (when the demo runs them), their IPs and peers
+  shoal describe pod hello-1    a pod's containers, conditions and events
   shoal token create --ttl 1h   a token to join another peer with
   shoal leave --server URL      make a peer leave gracefully
   make demo-down                stop and remove the cluster
