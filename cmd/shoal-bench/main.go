@@ -122,6 +122,7 @@ func storeBench(args []string) error {
 	dur := fs.Duration("duration", 10*time.Second, "how long to write")
 	size := fs.Int("size", 256, "object size in bytes")
 	shards := fs.Int("object-shards", 4, "the cluster's object shards")
+	toLeaders := fs.Bool("to-leaders", false, "send each write to its shard leader's peer (as a leader-aware client would)")
 	_ = fs.Parse(args)
 	if *dataDir == "" || *servers == "" {
 		return fmt.Errorf("--data-dir and --server are required: %w", errdefs.ErrInvalid)
@@ -142,6 +143,26 @@ func storeBench(args []string) error {
 		cls = append(cls, api.NewClientTLS([]string{s}, tc, ""))
 	}
 	router := consensus.Router{ObjectShards: *shards}
+	leaderOf := map[uint64]*api.Client{}
+	if *toLeaders {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		infos, err := cls[0].Shards(ctx)
+		if err != nil {
+			return err
+		}
+		ml, err := cls[0].Members(ctx)
+		if err != nil {
+			return err
+		}
+		apiOf := map[string]string{}
+		for _, m := range ml.Members {
+			apiOf[m.Name] = m.API
+		}
+		for _, in := range infos {
+			leaderOf[in.ID] = api.NewClientTLS([]string{apiOf[in.Leader]}, tc, "")
+		}
+	}
 	var firstErr atomic.Pointer[error]
 	payload := []byte(`{"v":"` + strings.Repeat("x", max(0, *size-8)) + `"}`)
 	runID := fmt.Sprintf("r%06d", rand.IntN(1000000)) // names never collide with an earlier run's
@@ -153,7 +174,11 @@ func storeBench(args []string) error {
 			return err
 		}
 		var raw api.Raw
-		err = cls[c%len(cls)].Do(ctx, http.MethodPost, fmt.Sprintf("/v1/internal/shards/%d/propose", shard),
+		cl := cls[c%len(cls)]
+		if l, ok := leaderOf[shard]; ok {
+			cl = l
+		}
+		err = cl.Do(ctx, http.MethodPost, fmt.Sprintf("/v1/internal/shards/%d/propose", shard),
 			api.Raw{ContentType: api.ContentTypeBinary, Data: body}, &raw)
 		if err == nil {
 			var r consensus.Result
