@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/netip"
 	"os"
 	goruntime "runtime"
@@ -197,6 +198,7 @@ func (p *Peer) heartbeat(ctx context.Context, cidr string, runtimeErr error) err
 	}
 	n := p.nodeObject(cidr, runtimeErr)
 	n.Metadata.UID, n.Metadata.CreationTimestamp = cur.Metadata.UID, cur.Metadata.CreationTimestamp
+	n.Spec.Unschedulable = cur.Spec.Unschedulable // cordon is the operator's
 	for _, c := range cur.Status.Conditions {
 		if c.Type == workload.NodeReady && c.Status == n.Status.Conditions[0].Status {
 			n.Status.Conditions[0].LastTransitionTime = c.LastTransitionTime
@@ -208,6 +210,38 @@ func (p *Peer) heartbeat(ctx context.Context, cidr string, runtimeErr error) err
 	}
 	_, err = p.store.Propose(ctx, consensus.MetaShard, consensus.Batch{Commands: []consensus.Command{{Op: consensus.OpUpdate, Object: nso, Precondition: so.ResourceVersion}}})
 	return err
+}
+
+// cordon sets or clears a node's spec.unschedulable:
+// POST /api/v1/nodes/{name}/cordon and /uncordon.
+func (p *Peer) cordon(unschedulable bool) func(*http.Request, principal) (any, error) {
+	return func(r *http.Request, _ principal) (any, error) {
+		key := consensus.Key{Kind: "Node", Name: r.PathValue("name")}
+		for range 5 {
+			so, err := p.store.Get(r.Context(), consensus.MetaShard, key, true)
+			if errors.Is(err, errdefs.ErrNotFound) {
+				return nil, errdefs.Newf(errdefs.ErrNotFound, "nodes %q not found", key.Name)
+			}
+			if err != nil {
+				return nil, err
+			}
+			var n workload.Node
+			if err := json.Unmarshal(so.Data, &n); err != nil {
+				return nil, err
+			}
+			n.Spec.Unschedulable = unschedulable
+			nso, err := stored(&n)
+			if err != nil {
+				return nil, err
+			}
+			_, err = p.store.Propose(r.Context(), consensus.MetaShard, consensus.Batch{Commands: []consensus.Command{{Op: consensus.OpUpdate, Object: nso, Precondition: so.ResourceVersion}}})
+			if errors.Is(err, errdefs.ErrConflict) {
+				continue // a heartbeat came between: again
+			}
+			return nil, err
+		}
+		return nil, fmt.Errorf("node %s keeps changing: %w", key.Name, errdefs.ErrConflict)
+	}
 }
 
 // runNode registers this peer's Node, starts the node agent when the peer
@@ -243,9 +277,8 @@ func (p *Peer) runNode(ctx context.Context) {
 				p.nodeMu.Lock()
 				p.agent, p.runtime = agent, rt
 				p.nodeMu.Unlock()
-				p.bg.Add(2)
+				p.bg.Add(1)
 				go func() { defer p.bg.Done(); _ = agent.Run(ctx) }()
-				go func() { defer p.bg.Done(); p.notifyOnPodChanges(ctx, agent) }()
 			}
 		}
 	}
@@ -253,15 +286,19 @@ func (p *Peer) runNode(ctx context.Context) {
 		if err := p.heartbeat(ctx, cidr, runtimeErr); err != nil && ctx.Err() == nil {
 			p.log.Debug("node heartbeat", "err", err)
 		}
+		if err := p.pruneOwnLedger(ctx); err != nil && ctx.Err() == nil {
+			p.log.Debug("prune capacity claims", "err", err)
+		}
 		if !sleepCtx(ctx, nodeHeartbeat) {
 			return
 		}
 	}
 }
 
-// notifyOnPodChanges wakes the node agent on every pod change anywhere,
-// so a pod bound here starts without waiting for the agent's next look.
-func (p *Peer) notifyOnPodChanges(ctx context.Context, agent *nodeagent.Agent) {
+// watchPods wakes this peer's scheduler and node agent on every pod change
+// anywhere, so a new pod is placed, and a pod bound here started, without
+// waiting for their next look.
+func (p *Peer) watchPods(ctx context.Context) {
 	info, err := workload.LookupKind("Pod")
 	if err != nil {
 		return
@@ -278,7 +315,14 @@ func (p *Peer) notifyOnPodChanges(ctx context.Context, agent *nodeagent.Agent) {
 		}
 		for e := range events {
 			from = e.Version
-			agent.Notify()
+			p.wakeScheduler()
+			p.wakeControllers()
+			p.nodeMu.Lock()
+			agent := p.agent
+			p.nodeMu.Unlock()
+			if agent != nil {
+				agent.Notify()
+			}
 		}
 		if !sleepCtx(ctx, 100*time.Millisecond) {
 			return

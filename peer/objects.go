@@ -22,16 +22,20 @@ import (
 // kinds workload.Kinds lists (Namespace, ConfigMap).
 
 func (p *Peer) objectRoutes(mux *http.ServeMux) {
-	mux.Handle("GET /api/v1/{resource}", p.listOrWatch())
-	mux.Handle("POST /api/v1/{resource}", p.handle(anyone, p.createObject))
-	mux.Handle("GET /api/v1/{resource}/{name}", p.handle(anyone, p.getObject))
-	mux.Handle("PUT /api/v1/{resource}/{name}", p.handle(anyone, p.updateObject))
-	mux.Handle("DELETE /api/v1/{resource}/{name}", p.handle(anyone, p.deleteObject))
-	mux.Handle("GET /api/v1/namespaces/{ns}/{resource}", p.listOrWatch())
-	mux.Handle("POST /api/v1/namespaces/{ns}/{resource}", p.handle(anyone, p.createObject))
-	mux.Handle("GET /api/v1/namespaces/{ns}/{resource}/{name}", p.handle(anyone, p.getObject))
-	mux.Handle("PUT /api/v1/namespaces/{ns}/{resource}/{name}", p.handle(anyone, p.updateObject))
-	mux.Handle("DELETE /api/v1/namespaces/{ns}/{resource}/{name}", p.handle(anyone, p.deleteObject))
+	mux.Handle("POST /api/v1/nodes/{name}/cordon", p.handle(anyone, p.cordon(true)))
+	mux.Handle("POST /api/v1/nodes/{name}/uncordon", p.handle(anyone, p.cordon(false)))
+	for _, prefix := range []string{"/api/v1", "/apis/{group}/{version}"} {
+		mux.Handle("GET "+prefix+"/{resource}", p.listOrWatch())
+		mux.Handle("POST "+prefix+"/{resource}", p.handle(anyone, p.createObject))
+		mux.Handle("GET "+prefix+"/{resource}/{name}", p.handle(anyone, p.getObject))
+		mux.Handle("PUT "+prefix+"/{resource}/{name}", p.handle(anyone, p.updateObject))
+		mux.Handle("DELETE "+prefix+"/{resource}/{name}", p.handle(anyone, p.deleteObject))
+		mux.Handle("GET "+prefix+"/namespaces/{ns}/{resource}", p.listOrWatch())
+		mux.Handle("POST "+prefix+"/namespaces/{ns}/{resource}", p.handle(anyone, p.createObject))
+		mux.Handle("GET "+prefix+"/namespaces/{ns}/{resource}/{name}", p.handle(anyone, p.getObject))
+		mux.Handle("PUT "+prefix+"/namespaces/{ns}/{resource}/{name}", p.handle(anyone, p.updateObject))
+		mux.Handle("DELETE "+prefix+"/namespaces/{ns}/{resource}/{name}", p.handle(anyone, p.deleteObject))
+	}
 }
 
 // target is what a request's path names.
@@ -48,6 +52,13 @@ func (p *Peer) target(r *http.Request) (target, error) {
 	}
 	if info.Plural != r.PathValue("resource") {
 		return target{}, fmt.Errorf("path: use the plural %q, not %q: %w", info.Plural, r.PathValue("resource"), errdefs.ErrNotFound)
+	}
+	served := "/api/v1"
+	if g := r.PathValue("group"); g != "" {
+		served = "/apis/" + g + "/" + r.PathValue("version")
+	}
+	if served != info.PathPrefix() {
+		return target{}, fmt.Errorf("%s are served under %s, not %s: %w", info.Plural, info.PathPrefix(), served, errdefs.ErrNotFound)
 	}
 	t := target{info: info, ns: r.PathValue("ns"), name: r.PathValue("name")}
 	if info.Namespaced && t.ns == "" && (t.name != "" || r.Method != http.MethodGet) {
@@ -78,6 +89,33 @@ func (t target) key() consensus.Key {
 }
 
 func (p *Peer) shardOf(k consensus.Key) uint64 { return p.router.ShardFor(k, "") }
+
+// shardOfObject is the shard an object lives in: its Deployment's, for a
+// ReplicaSet or Pod that one owns (see consensus.Router).
+func (p *Peer) shardOfObject(kind string, meta *workload.ObjectMeta) uint64 {
+	return p.router.ShardFor(consensus.Key{Kind: kind, Namespace: meta.Namespace, Name: meta.Name}, meta.Annotations[workload.AnnotationDeployment])
+}
+
+// locate reads a named object and says which shard holds it. A name alone
+// does not tell the shard of a Deployment's ReplicaSet or Pod (it lives in
+// its Deployment's), so those are looked for in every object shard after
+// their own name's.
+func (p *Peer) locate(ctx context.Context, t target, linearizable bool) (uint64, consensus.Object, error) {
+	first := p.shardOf(t.key())
+	so, err := p.store.Get(ctx, first, t.key(), linearizable)
+	if err == nil || !errors.Is(err, errdefs.ErrNotFound) || (t.info.Kind != "Pod" && t.info.Kind != "ReplicaSet") {
+		return first, so, err
+	}
+	for _, s := range p.router.Shards()[1:] {
+		if s == first {
+			continue
+		}
+		if o, gerr := p.store.Get(ctx, s, t.key(), linearizable); gerr == nil {
+			return s, o, nil
+		}
+	}
+	return first, so, err
+}
 
 // decodeObject reads one object from a request body, validated and
 // defaulted for the path's namespace.
@@ -170,7 +208,7 @@ func (p *Peer) createObject(r *http.Request, _ principal) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	res, err := p.store.Propose(r.Context(), p.shardOf(t.key()), consensus.Batch{Commands: []consensus.Command{{Op: consensus.OpCreate, Object: so}}})
+	res, err := p.store.Propose(r.Context(), p.shardOfObject(t.info.Kind, meta), consensus.Batch{Commands: []consensus.Command{{Op: consensus.OpCreate, Object: so}}})
 	if err != nil {
 		return nil, t.worded(err)
 	}
@@ -189,7 +227,7 @@ func (p *Peer) updateObject(r *http.Request, _ principal) (any, error) {
 			return nil, fmt.Errorf("metadata.resourceVersion: Invalid value: %q: %w", meta.ResourceVersion, errdefs.ErrInvalid)
 		}
 	}
-	cur, err := p.store.Get(r.Context(), p.shardOf(t.key()), t.key(), true)
+	shard, cur, err := p.locate(r.Context(), t, true)
 	if err != nil {
 		return nil, t.worded(err)
 	}
@@ -211,7 +249,7 @@ func (p *Peer) updateObject(r *http.Request, _ principal) (any, error) {
 	if so.Data, err = keepStatus(so.Data, cur.Data); err != nil {
 		return nil, err
 	}
-	res, err := p.store.Propose(r.Context(), p.shardOf(t.key()), consensus.Batch{Commands: []consensus.Command{{Op: consensus.OpUpdate, Object: so, Precondition: pre}}})
+	res, err := p.store.Propose(r.Context(), shard, consensus.Batch{Commands: []consensus.Command{{Op: consensus.OpUpdate, Object: so, Precondition: pre}}})
 	if err != nil {
 		return nil, t.worded(err)
 	}
@@ -240,7 +278,7 @@ func (p *Peer) getObject(r *http.Request, _ principal) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	so, err := p.store.Get(r.Context(), p.shardOf(t.key()), t.key(), r.URL.Query().Get("consistency") != "local")
+	_, so, err := p.locate(r.Context(), t, r.URL.Query().Get("consistency") != "local")
 	if err != nil {
 		return nil, t.worded(err)
 	}
@@ -265,7 +303,11 @@ func (p *Peer) deleteObject(r *http.Request, _ principal) (any, error) {
 			return out, err
 		}
 	}
-	res, err := p.store.Propose(r.Context(), p.shardOf(t.key()), consensus.Batch{Commands: []consensus.Command{{Op: consensus.OpDelete, Object: consensus.Object{Kind: t.info.Kind, Namespace: t.ns, Name: t.name}}}})
+	shard, _, err := p.locate(r.Context(), t, true)
+	if err != nil {
+		return nil, t.worded(err)
+	}
+	res, err := p.store.Propose(r.Context(), shard, consensus.Batch{Commands: []consensus.Command{{Op: consensus.OpDelete, Object: consensus.Object{Kind: t.info.Kind, Namespace: t.ns, Name: t.name}}}})
 	if err != nil {
 		return nil, t.worded(err)
 	}
@@ -277,8 +319,7 @@ func (p *Peer) deleteObject(r *http.Request, _ principal) (any, error) {
 // removes it. A pod bound nowhere is not handled here (done is false) and
 // goes at once.
 func (p *Peer) deletePodGracefully(ctx context.Context, t target) (out any, done bool, err error) {
-	shard := p.shardOf(t.key())
-	so, err := p.store.Get(ctx, shard, t.key(), true)
+	shard, so, err := p.locate(ctx, t, true)
 	if err != nil {
 		return nil, true, t.worded(err)
 	}

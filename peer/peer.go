@@ -74,6 +74,9 @@ type Config struct {
 	// ClusterCIDR is split into a /24 pod CIDR per node; default
 	// 10.32.0.0/12.
 	ClusterCIDR string
+	// PodFailover is how long gossip must see a peer failed before the
+	// pods it ran are replaced elsewhere. Default 1 s.
+	PodFailover time.Duration
 	// InsecureRegistries ("HOST:PORT") are pulled from over plain HTTP.
 	InsecureRegistries []string
 
@@ -143,6 +146,9 @@ func (c *Config) setDefaults() error {
 	if c.GossipProfile == "" {
 		c.GossipProfile = gossip.ProfileLAN
 	}
+	if c.PodFailover == 0 {
+		c.PodFailover = DefaultPodFailover
+	}
 	if c.ClusterCIDR == "" {
 		c.ClusterCIDR = DefaultClusterCIDR
 	}
@@ -189,6 +195,9 @@ type Peer struct {
 	router       consensus.Router
 	streamClient *http.Client
 
+	scheduleWake chan struct{} // capacity 1: a pod changed
+	controlWake  chan struct{} // capacity 1: a pod changed
+
 	nodeMu  sync.Mutex
 	agent   *nodeagent.Agent // nil until the node runs pods
 	runtime runtime.Runtime
@@ -208,11 +217,13 @@ func Start(ctx context.Context, cfg Config) (*Peer, error) {
 		return nil, err
 	}
 	p := &Peer{
-		cfg:      cfg,
-		log:      cfg.Logger.With("component", "peer", "peer", cfg.Name),
-		dir:      dataDir(cfg.DataDir),
-		leaveReq: make(chan struct{}, 1),
-		done:     make(chan struct{}),
+		cfg:          cfg,
+		log:          cfg.Logger.With("component", "peer", "peer", cfg.Name),
+		dir:          dataDir(cfg.DataDir),
+		leaveReq:     make(chan struct{}, 1),
+		scheduleWake: make(chan struct{}, 1),
+		controlWake:  make(chan struct{}, 1),
+		done:         make(chan struct{}),
 	}
 	var gossipPeers []string
 	fresh, bootstrapped := false, false
@@ -289,11 +300,14 @@ func Start(ctx context.Context, cfg Config) (*Peer, error) {
 		p.Kill()
 		return nil, err
 	}
-	p.bg.Add(4)
+	p.bg.Add(7)
 	go p.syncTokensLoop(bgCtx)
 	go p.rememberPeersLoop(bgCtx)
 	go func() { defer p.bg.Done(); p.ctl.Run(bgCtx) }()
 	go func() { defer p.bg.Done(); p.runNode(bgCtx) }()
+	go func() { defer p.bg.Done(); p.runScheduler(bgCtx) }()
+	go func() { defer p.bg.Done(); p.watchPods(bgCtx) }()
+	go func() { defer p.bg.Done(); p.runControllers(bgCtx) }()
 	return p, nil
 }
 

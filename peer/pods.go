@@ -23,10 +23,10 @@ var (
 	_ nodeagent.ConfigMaps = podStore{}
 )
 
-// podShard is the shard a pod lives in. Bare pods hash by their own name,
-// as the object API does; pods of Deployments arrive with issue 6.
+// podShard is the shard a pod lives in: its Deployment's, or its own
+// name's for a bare pod.
 func (p *Peer) podShard(pod *workload.Pod) uint64 {
-	return p.shardOf(consensus.Key{Kind: "Pod", Namespace: pod.Metadata.Namespace, Name: pod.Metadata.Name})
+	return p.shardOfObject("Pod", &pod.Metadata)
 }
 
 func decodePod(so consensus.Object) (workload.Pod, error) {

@@ -11,7 +11,6 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/shoalproject/shoal/consensus"
 	"github.com/shoalproject/shoal/gossip"
 	"github.com/shoalproject/shoal/internal/errdefs"
 	"github.com/shoalproject/shoal/workload"
@@ -50,8 +49,8 @@ func (p *Peer) podStreamRoutes(mux *http.ServeMux) {
 // podContainer finds the pod and the runtime ID of one of its containers
 // (the only one when name is empty).
 func (p *Peer) podContainer(ctx context.Context, ns, podName, name string) (workload.Pod, string, error) {
-	k := consensus.Key{Kind: "Pod", Namespace: ns, Name: podName}
-	so, err := p.store.Get(ctx, p.shardOf(k), k, true)
+	info, _ := workload.LookupKind("Pod")
+	_, so, err := p.locate(ctx, target{info: info, ns: ns, name: podName}, true)
 	if err != nil {
 		if errors.Is(err, errdefs.ErrNotFound) {
 			return workload.Pod{}, "", errdefs.Newf(errdefs.ErrNotFound, "pods %q not found", podName)

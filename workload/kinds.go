@@ -31,6 +31,11 @@ var served = []KindInfo{
 		New: func() Object { return &ConfigMap{} },
 	},
 	{
+		Kind: "Deployment", APIVersion: "apps/v1", Plural: "deployments", Singular: "deployment",
+		ShortNames: []string{"deploy"}, Namespaced: true,
+		New: func() Object { return &Deployment{} },
+	},
+	{
 		Kind: "Event", APIVersion: "v1", Plural: "events", Singular: "event",
 		ShortNames: []string{"ev"}, Namespaced: true,
 		New: func() Object { return &Event{} },
@@ -50,18 +55,30 @@ var served = []KindInfo{
 		ShortNames: []string{"po"}, Namespaced: true,
 		New: func() Object { return &Pod{} },
 	},
+	{
+		Kind: "ReplicaSet", APIVersion: "apps/v1", Plural: "replicasets", Singular: "replicaset",
+		ShortNames: []string{"rs"}, Namespaced: true,
+		New: func() Object { return &ReplicaSet{} },
+	},
 }
 
 // notServed lists kinds Shoal knows about but this build does not serve
 // yet, so that naming one gives a clearer error than "unknown kind".
 var notServed = []struct{ kind, plural, short string }{
-	{"Deployment", "deployments", "deploy"},
-	{"ReplicaSet", "replicasets", "rs"},
 	{"Service", "services", "svc"},
 	{"Endpoints", "endpoints", "ep"},
 	{"PersistentVolume", "persistentvolumes", "pv"},
 	{"PersistentVolumeClaim", "persistentvolumeclaims", "pvc"},
 	{"Secret", "secrets", "secret"},
+}
+
+// PathPrefix is where the API serves the kind: "/api/v1" for the core
+// group, "/apis/GROUP/VERSION" for the others ("/apis/apps/v1").
+func (k KindInfo) PathPrefix() string {
+	if k.APIVersion == "v1" {
+		return "/api/v1"
+	}
+	return "/apis/" + k.APIVersion
 }
 
 // Kinds returns the kinds this build serves.

@@ -62,6 +62,10 @@ func Defaults(o Object, info KindInfo, namespace string) {
 		}
 	case *Pod:
 		defaultPod(o)
+	case *ReplicaSet:
+		defaultReplicaSet(o)
+	case *Deployment:
+		defaultDeployment(o)
 	}
 }
 
@@ -80,6 +84,10 @@ func Validate(o Object, info KindInfo) []error {
 		errs = append(errs, validateNode(o)...)
 	case *Event:
 		errs = append(errs, validateEvent(o)...)
+	case *ReplicaSet:
+		errs = append(errs, validateReplicaSet(o)...)
+	case *Deployment:
+		errs = append(errs, validateDeployment(o)...)
 	}
 	if len(errs) == 0 {
 		return nil

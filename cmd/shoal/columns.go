@@ -29,6 +29,16 @@ func kindColumns(kind string, wide bool) []string {
 		return []string{"STATUS", "ROLES", "AGE", "VERSION"}
 	case "Event":
 		return []string{"LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"}
+	case "Deployment":
+		if wide {
+			return []string{"READY", "UP-TO-DATE", "AVAILABLE", "AGE", "CONTAINERS", "IMAGES", "SELECTOR"}
+		}
+		return []string{"READY", "UP-TO-DATE", "AVAILABLE", "AGE"}
+	case "ReplicaSet":
+		if wide {
+			return []string{"DESIRED", "CURRENT", "READY", "AGE", "CONTAINERS", "IMAGES", "SELECTOR"}
+		}
+		return []string{"DESIRED", "CURRENT", "READY", "AGE"}
 	}
 	return []string{"AGE"}
 }
@@ -89,6 +99,26 @@ func kindCells(kind string, o map[string]any, wide bool, now time.Time) []string
 		}
 		obj := strings.ToLower(e.InvolvedObject.Kind) + "/" + e.InvolvedObject.Name
 		return []string{seen, string(e.Type), e.Reason, obj, e.Message}
+	case "Deployment":
+		var d workload.Deployment
+		if !typed(o, &d) {
+			return []string{"?", "?", "?", age}
+		}
+		cells := []string{fmt.Sprintf("%d/%d", d.Status.ReadyReplicas, replicasOf(d.Spec.Replicas)), fmt.Sprint(d.Status.UpdatedReplicas), fmt.Sprint(d.Status.AvailableReplicas), age}
+		if wide {
+			cells = append(cells, templateColumns(d.Spec.Template, d.Spec.Selector)...)
+		}
+		return cells
+	case "ReplicaSet":
+		var r workload.ReplicaSet
+		if !typed(o, &r) {
+			return []string{"?", "?", "?", age}
+		}
+		cells := []string{fmt.Sprint(replicasOf(r.Spec.Replicas)), fmt.Sprint(r.Status.Replicas), fmt.Sprint(r.Status.ReadyReplicas), age}
+		if wide {
+			cells = append(cells, templateColumns(r.Spec.Template, r.Spec.Selector)...)
+		}
+		return cells
 	}
 	return []string{age}
 }
@@ -113,4 +143,21 @@ func orNone(s string) string {
 		return "<none>"
 	}
 	return s
+}
+
+func replicasOf(r *int32) int32 {
+	if r == nil {
+		return 1
+	}
+	return *r
+}
+
+// templateColumns are -o wide's CONTAINERS, IMAGES and SELECTOR.
+func templateColumns(t workload.PodTemplateSpec, sel *workload.LabelSelector) []string {
+	var names, images []string
+	for _, c := range t.Spec.Containers {
+		names = append(names, c.Name)
+		images = append(images, c.Image)
+	}
+	return []string{strings.Join(names, ","), strings.Join(images, ","), sel.String()}
 }

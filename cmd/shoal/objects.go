@@ -26,9 +26,9 @@ import (
 
 // objectPath is the API path of a kind's collection (name "") or object.
 func objectPath(info workload.KindInfo, ns, name string) string {
-	p := "/api/v1/" + info.Plural
+	p := info.PathPrefix() + "/" + info.Plural
 	if info.Namespaced {
-		p = "/api/v1/namespaces/" + url.PathEscape(ns) + "/" + info.Plural
+		p = info.PathPrefix() + "/namespaces/" + url.PathEscape(ns) + "/" + info.Plural
 	}
 	if name != "" {
 		p += "/" + url.PathEscape(name)
@@ -254,7 +254,7 @@ func getObjects(c *cli.Context, kinds string) error {
 		}
 		path := objectPath(info, ns, "")
 		if info.Namespaced && ns == "" {
-			path = "/api/v1/" + info.Plural
+			path = info.PathPrefix() + "/" + info.Plural
 		}
 		if sel := c.String("selector"); sel != "" {
 			path += "?labelSelector=" + url.QueryEscape(sel)

@@ -1,0 +1,230 @@
+package peer
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/shoalproject/shoal/consensus"
+	"github.com/shoalproject/shoal/gossip"
+	"github.com/shoalproject/shoal/internal/errdefs"
+	"github.com/shoalproject/shoal/workload"
+	"github.com/shoalproject/shoal/workload/controller"
+)
+
+// The Deployment and ReplicaSet controllers run, like the scheduler, in
+// the leader of each object shard, for the Deployments of that shard; a
+// Deployment's ReplicaSets and Pods live in the same shard (they carry
+// workload.AnnotationDeployment). Each pass lists the shard, asks
+// workload/controller for a plan per object, and carries it out with
+// compare-and-swap writes; a conflict just means the next pass decides
+// again.
+
+const (
+	controlPeriod = 500 * time.Millisecond
+	// DefaultPodFailover is how long a peer must be failed (per gossip)
+	// before the pods it ran are replaced elsewhere.
+	DefaultPodFailover = time.Second
+)
+
+func (p *Peer) runControllers(ctx context.Context) {
+	p.asLeader(ctx, "controller", controlPeriod, p.controlWake, p.controlPass)
+}
+
+func (p *Peer) wakeControllers() {
+	select {
+	case p.controlWake <- struct{}{}:
+	default:
+	}
+}
+
+// lostNodes says which nodes' peers gossip has seen failed (or gone) for
+// longer than the pod failover grace.
+func (p *Peer) lostNodes() func(string) bool {
+	now := p.cfg.Now()
+	lost := map[string]bool{}
+	for _, m := range p.gossip.Members() {
+		if (m.Status == gossip.StatusFailed || m.Status == gossip.StatusLeft) && now.Sub(m.Since) >= p.cfg.PodFailover {
+			lost[m.Name] = true
+		}
+	}
+	return func(n string) bool { return lost[n] }
+}
+
+func (p *Peer) controlPass(ctx context.Context, shard uint64) error {
+	lr, err := p.store.List(ctx, shard, consensus.Filter{}, true)
+	if err != nil {
+		return err
+	}
+	var deps []*workload.Deployment
+	var rss []*workload.ReplicaSet
+	var pods []*workload.Pod
+	for _, so := range lr.Objects {
+		switch so.Kind {
+		case "Deployment":
+			var d workload.Deployment
+			if decodeInto(so, &d) == nil {
+				deps = append(deps, &d)
+			}
+		case "ReplicaSet":
+			var r workload.ReplicaSet
+			if decodeInto(so, &r) == nil {
+				rss = append(rss, &r)
+			}
+		case "Pod":
+			if pod, err := decodePod(so); err == nil {
+				pods = append(pods, &pod)
+			}
+		}
+	}
+	if len(deps) == 0 && len(rss) == 0 && !ownedPods(pods) {
+		return nil
+	}
+	now := p.cfg.Now()
+	var errs []error
+	// Garbage collection: what a deleted owner controlled goes with it.
+	owners := map[string]bool{}
+	for _, d := range deps {
+		owners[d.Metadata.UID] = true
+	}
+	for _, r := range rss {
+		owners[r.Metadata.UID] = true
+	}
+	for _, r := range rss {
+		if uid, ok := controllerUID(&r.Metadata); ok && !owners[uid] {
+			errs = append(errs, p.deleteIn(ctx, shard, "ReplicaSet", &r.Metadata))
+		}
+	}
+	for _, pod := range pods {
+		if uid, ok := controllerUID(&pod.Metadata); ok && !owners[uid] {
+			errs = append(errs, p.deleteIn(ctx, shard, "Pod", &pod.Metadata))
+		}
+	}
+	for _, d := range deps {
+		plan := controller.PlanDeployment(d, sameNamespace(rss, d.Metadata.Namespace), now)
+		if plan.Create != nil {
+			plan.Create.Metadata.UID = newUID()
+			errs = append(errs, p.createIn(ctx, shard, plan.Create))
+		}
+		for _, rs := range plan.Scale {
+			errs = append(errs, p.updateIn(ctx, shard, rs))
+		}
+		for _, rs := range plan.Delete {
+			errs = append(errs, p.deleteIn(ctx, shard, "ReplicaSet", &rs.Metadata))
+		}
+		if !statusEqual(d.Status, plan.Status) {
+			d.Status = plan.Status
+			errs = append(errs, p.updateIn(ctx, shard, d))
+		}
+	}
+	lost := p.lostNodes()
+	for _, rs := range rss {
+		plan := controller.PlanReplicaSet(rs, pods, lost, func() string { return rs.Metadata.Name + "-" + randomSuffix() }, now)
+		for _, pod := range plan.Delete {
+			errs = append(errs, p.deleteIn(ctx, shard, "Pod", &pod.Metadata))
+		}
+		for _, pod := range plan.Create {
+			pod.Metadata.UID = newUID()
+			errs = append(errs, p.createIn(ctx, shard, pod))
+		}
+		if !statusEqual(rs.Status, plan.Status) {
+			rs.Status = plan.Status
+			errs = append(errs, p.updateIn(ctx, shard, rs))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// controllerUID is the UID of the object's controller, if it has one.
+func controllerUID(meta *workload.ObjectMeta) (string, bool) {
+	for _, r := range meta.OwnerReferences {
+		if r.Controller != nil && *r.Controller {
+			return r.UID, true
+		}
+	}
+	return "", false
+}
+
+func sameNamespace(rss []*workload.ReplicaSet, ns string) []*workload.ReplicaSet {
+	var out []*workload.ReplicaSet
+	for _, r := range rss {
+		if r.Metadata.Namespace == ns {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func statusEqual(a, b any) bool {
+	x, _ := json.Marshal(a)
+	y, _ := json.Marshal(b)
+	return string(x) == string(y)
+}
+
+func decodeInto(so consensus.Object, o workload.Object) error {
+	if err := json.Unmarshal(so.Data, o); err != nil {
+		return err
+	}
+	o.GetMeta().ResourceVersion = stringRV(so.ResourceVersion)
+	return nil
+}
+
+func (p *Peer) createIn(ctx context.Context, shard uint64, o workload.Object) error {
+	so, err := stored(o)
+	if err != nil {
+		return err
+	}
+	_, err = p.store.Propose(ctx, shard, consensus.Batch{Commands: []consensus.Command{{Op: consensus.OpCreate, Object: so}}})
+	return err
+}
+
+func (p *Peer) updateIn(ctx context.Context, shard uint64, o workload.Object) error {
+	rv, err := parseRV(o.GetMeta().ResourceVersion)
+	if err != nil {
+		return err
+	}
+	so, err := stored(o)
+	if err != nil {
+		return err
+	}
+	_, err = p.store.Propose(ctx, shard, consensus.Batch{Commands: []consensus.Command{{Op: consensus.OpUpdate, Object: so, Precondition: rv}}})
+	return err
+}
+
+// deleteIn removes an object at the version the controller saw.
+func (p *Peer) deleteIn(ctx context.Context, shard uint64, kind string, meta *workload.ObjectMeta) error {
+	rv, err := parseRV(meta.ResourceVersion)
+	if err != nil {
+		return err
+	}
+	_, err = p.store.Propose(ctx, shard, consensus.Batch{Commands: []consensus.Command{{Op: consensus.OpDelete,
+		Object: consensus.Object{Kind: kind, Namespace: meta.Namespace, Name: meta.Name}, Precondition: rv}}})
+	if errors.Is(err, errdefs.ErrNotFound) {
+		return nil
+	}
+	return err
+}
+
+func randomSuffix() string {
+	const alphabet = "bcdfghjklmnpqrstvwxz2456789"
+	id := newUID()
+	var b strings.Builder
+	for i := range 5 {
+		b.WriteByte(alphabet[int(id[i])%len(alphabet)])
+	}
+	return b.String()
+}
+
+func ownedPods(pods []*workload.Pod) bool {
+	for _, p := range pods {
+		if _, ok := controllerUID(&p.Metadata); ok {
+			return true
+		}
+	}
+	return false
+}
+
+func stringRV(rv uint64) string { return strconv.FormatUint(rv, 10) }

@@ -1,0 +1,139 @@
+package peer
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/shoalproject/shoal/internal/errdefs"
+	"github.com/shoalproject/shoal/workload"
+)
+
+func deploymentBody(replicas int, selector string) map[string]any {
+	return map[string]any{"apiVersion": "apps/v1", "kind": "Deployment", "metadata": map[string]any{"name": "web"},
+		"spec": map[string]any{"replicas": replicas, "selector": map[string]any{"matchLabels": map[string]any{"app": selector}},
+			"template": map[string]any{"metadata": map[string]any{"labels": map[string]any{"app": "web"}},
+				"spec": map[string]any{"containers": []any{map[string]any{"name": "web", "image": "shoal.local/webapp:v1"}}}}}}
+}
+
+// A Deployment through the object API: its pods spread over the three
+// nodes, follow scaling up and down, a deleted pod is replaced, and the
+// pods of a killed peer are replaced on the others.
+func TestDeploymentKeepsItsReplicasAcrossScalingAndAPeerKill(t *testing.T) {
+	c := newRuntimeCluster(t)
+	ctx := context.Background()
+	cl := c.client("p1")
+
+	if err := cl.Do(ctx, http.MethodPost, "/apis/apps/v1/namespaces/default/deployments", deploymentBody(3, "other"), nil); !errors.Is(err, errdefs.ErrInvalid) ||
+		!strings.Contains(err.Error(), "spec.template.metadata.labels") {
+		t.Fatalf("a selector that misses the template: %v", err)
+	}
+	if err := cl.Do(ctx, http.MethodPost, "/apis/apps/v1/namespaces/default/deployments", deploymentBody(3, "web"), nil); err != nil {
+		t.Fatal(err)
+	}
+	running := func(via string) map[string]string { // pod -> node, for running pods
+		var pods struct{ Items []workload.Pod }
+		out := map[string]string{}
+		if c.client(via).Do(ctx, http.MethodGet, "/api/v1/namespaces/default/pods", nil, &pods) != nil {
+			return nil
+		}
+		for _, p := range pods.Items {
+			if p.Status.Phase == workload.PodRunning && p.Metadata.DeletionTimestamp == nil {
+				out[p.Metadata.Name] = p.Spec.NodeName
+			}
+		}
+		return out
+	}
+	waitRunning := func(via string, n int) map[string]string {
+		t.Helper()
+		var got map[string]string
+		waitFor(t, 30*time.Second, "running pods", func() bool { got = running(via); return len(got) == n })
+		return got
+	}
+	pods := waitRunning("p1", 3)
+	nodes := map[string]bool{}
+	for _, n := range pods {
+		nodes[n] = true
+	}
+	if len(nodes) != 3 {
+		t.Fatalf("3 replicas on %d nodes, want one per node: %v", len(nodes), pods)
+	}
+	var d workload.Deployment
+	waitFor(t, 10*time.Second, "the deployment's status", func() bool {
+		return cl.Do(ctx, http.MethodGet, "/apis/apps/v1/namespaces/default/deployments/web", nil, &d) == nil && d.Status.ReadyReplicas == 3
+	})
+
+	scale := func(n int) {
+		t.Helper()
+		for {
+			var cur map[string]any
+			if err := cl.Do(ctx, http.MethodGet, "/apis/apps/v1/namespaces/default/deployments/web", nil, &cur); err != nil {
+				t.Fatal(err)
+			}
+			cur["spec"].(map[string]any)["replicas"] = n
+			err := cl.Do(ctx, http.MethodPut, "/apis/apps/v1/namespaces/default/deployments/web", cur, nil)
+			if errors.Is(err, errdefs.ErrConflict) {
+				continue
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			return
+		}
+	}
+	scale(5)
+	waitRunning("p2", 5)
+	scale(1)
+	pods = waitRunning("p3", 1)
+	scale(3)
+	pods = waitRunning("p1", 3)
+
+	// A deleted pod is replaced.
+	for name := range pods {
+		if err := cl.Do(ctx, http.MethodDelete, "/api/v1/namespaces/default/pods/"+name+"?gracePeriodSeconds=0", nil, nil); err != nil {
+			t.Fatal(err)
+		}
+		break
+	}
+	waitFor(t, 30*time.Second, "a replacement", func() bool {
+		now := running("p1")
+		if len(now) != 3 {
+			return false
+		}
+		for name := range now {
+			if _, old := pods[name]; !old {
+				return true
+			}
+		}
+		return false
+	})
+
+	// A killed peer's pods come back on the others.
+	pods = running("p1")
+	victim := ""
+	for _, n := range pods {
+		if n != "p1" {
+			victim = n
+			break
+		}
+	}
+	c.peers[victim].Kill()
+	start := time.Now()
+	via := "p1"
+	waitFor(t, 30*time.Second, "the victim's pods replaced", func() bool {
+		now := running(via)
+		if len(now) != 3 {
+			return false
+		}
+		for _, n := range now {
+			if n == victim {
+				return false
+			}
+		}
+		return true
+	})
+	t.Logf("pods of a killed peer running elsewhere after %s", time.Since(start).Round(10*time.Millisecond))
+}

@@ -1,0 +1,281 @@
+package peer
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/shoalproject/shoal/consensus"
+	"github.com/shoalproject/shoal/gossip"
+	"github.com/shoalproject/shoal/internal/errdefs"
+	"github.com/shoalproject/shoal/workload"
+)
+
+// Scheduling runs in each object shard's leader, for the pods of that
+// shard: there is no scheduler anywhere else. A pass lists the shard's
+// unbound pods, decides with workload/scheduler over a snapshot of nodes,
+// bound pods and capacity claims, writes the claims (capacity.go), then
+// binds each pod (a compare-and-swap on the pod). A pod that fits nowhere
+// gets PodScheduled=False with the reason, and a FailedScheduling event.
+
+const schedulePeriod = 250 * time.Millisecond
+
+func (p *Peer) runScheduler(ctx context.Context) {
+	p.asLeader(ctx, "schedule", schedulePeriod, p.scheduleWake, p.schedulePass)
+}
+
+// asLeader runs pass for every object shard this peer leads, every period
+// and whenever wake fires, until ctx ends. A conflict is not an error: the
+// next pass decides again.
+func (p *Peer) asLeader(ctx context.Context, what string, period time.Duration, wake <-chan struct{}, pass func(context.Context, uint64) error) {
+	t := time.NewTicker(period)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-wake:
+		}
+		for _, shard := range p.router.Shards()[1:] {
+			if !p.host.IsLeader(shard) {
+				continue
+			}
+			if err := pass(ctx, shard); err != nil && ctx.Err() == nil && !errors.Is(err, errdefs.ErrConflict) {
+				p.log.Debug(what+" pass", "shard", shard, "err", err)
+			}
+		}
+	}
+}
+
+// wakeScheduler asks for a pass soon; it never blocks.
+func (p *Peer) wakeScheduler() {
+	select {
+	case p.scheduleWake <- struct{}{}:
+	default:
+	}
+}
+
+func decodePods(objs []consensus.Object) []*workload.Pod {
+	out := make([]*workload.Pod, 0, len(objs))
+	for _, so := range objs {
+		if pod, err := decodePod(so); err == nil {
+			out = append(out, &pod)
+		}
+	}
+	return out
+}
+
+// schedulePass places the unbound pods of one shard this peer leads.
+func (p *Peer) schedulePass(ctx context.Context, shard uint64) error {
+	lr, err := p.store.List(ctx, shard, consensus.Filter{Kind: "Pod"}, false)
+	if err != nil {
+		return err
+	}
+	var pending []*workload.Pod
+	for _, pod := range decodePods(lr.Objects) {
+		if pod.Spec.NodeName == "" && pod.Metadata.DeletionTimestamp == nil &&
+			pod.Status.Phase != workload.PodSucceeded && pod.Status.Phase != workload.PodFailed {
+			pending = append(pending, pod)
+		}
+	}
+	if len(pending) == 0 {
+		return nil
+	}
+	sort.SliceStable(pending, func(i, j int) bool {
+		a, b := pending[i].Metadata.CreationTimestamp, pending[j].Metadata.CreationTimestamp
+		return a != nil && b != nil && a.Before(*b)
+	})
+	meta, err := p.store.List(ctx, consensus.MetaShard, consensus.Filter{}, true)
+	if err != nil {
+		return err
+	}
+	info, _ := workload.LookupKind("Pod")
+	all, _, err := consensus.ListShards(ctx, p.store, p.shardsFor(info), consensus.Filter{Kind: "Pod"}, false)
+	if err != nil {
+		return err
+	}
+	snap, ls := p.snapshot(meta.Objects, decodePods(all))
+	var placed []placement
+	var unschedulable []*workload.Pod
+	reasons := map[*workload.Pod]string{}
+	for _, pod := range pending {
+		node, err := snap.Place(pod)
+		if err != nil {
+			unschedulable = append(unschedulable, pod)
+			reasons[pod] = err.Error()
+			continue
+		}
+		snap.Assume(pod, node)
+		placed = append(placed, placement{pod: pod, node: node})
+	}
+	if len(placed) > 0 {
+		cmds, err := claimCommands(ls, placed, p.cfg.Now())
+		if err != nil {
+			return err
+		}
+		if _, err := p.store.Propose(ctx, consensus.MetaShard, consensus.Batch{Commands: cmds}); err != nil {
+			// Another leader claimed on one of these nodes first (or the
+			// meta shard is busy): decide again from fresh ledgers.
+			p.wakeScheduler()
+			return err
+		}
+		p.bind(ctx, shard, placed)
+	}
+	for _, pod := range unschedulable {
+		p.markUnschedulable(ctx, shard, pod, reasons[pod])
+	}
+	return nil
+}
+
+// snapshot builds the scheduler's view: nodes (alive per gossip), bound
+// pods, and for claims whose pods are not bound yet, stand-in pods that
+// hold their capacity.
+func (p *Peer) snapshot(meta []consensus.Object, pods []*workload.Pod) (*placer, map[string]*ledger) {
+	alive := map[string]bool{}
+	for _, m := range p.gossip.Members() {
+		alive[m.Name] = m.Status == gossip.StatusAlive
+	}
+	var nodes []placerNode
+	for _, o := range meta {
+		if o.Kind != "Node" {
+			continue
+		}
+		var n workload.Node
+		if err := json.Unmarshal(o.Data, &n); err != nil {
+			continue
+		}
+		nodes = append(nodes, placerNode{Node: &n, Alive: alive[n.Metadata.Name]})
+	}
+	ls := ledgers(meta)
+	var bound []*workload.Pod
+	boundUIDs := map[string]bool{}
+	for _, pod := range pods {
+		if pod.Spec.NodeName != "" {
+			bound = append(bound, pod)
+			boundUIDs[pod.Metadata.UID] = true
+		}
+	}
+	for node, l := range ls {
+		for uid, c := range l.Claims {
+			if boundUIDs[uid] {
+				continue
+			}
+			bound = append(bound, standIn(node, uid, c))
+		}
+	}
+	return newPlacer(nodes, bound), ls
+}
+
+// standIn is a pod that holds a claim's capacity on a node.
+func standIn(node, uid string, c claim) *workload.Pod {
+	ns, name, _ := strings.Cut(c.Pod, "/")
+	return &workload.Pod{
+		Metadata: workload.ObjectMeta{Namespace: ns, Name: name, UID: uid},
+		Spec: workload.PodSpec{NodeName: node, Containers: []workload.Container{{Name: "claim", Resources: workload.ResourceRequirements{
+			Requests: workload.ResourceList{
+				workload.ResourceCPU:    workload.NewMilliQuantity(c.MilliCPU, workload.DecimalSI),
+				workload.ResourceMemory: workload.NewQuantity(c.Memory, workload.BinarySI),
+			},
+		}}}},
+	}
+}
+
+// bind sets each placed pod's node, a compare-and-swap on the pod.
+func (p *Peer) bind(ctx context.Context, shard uint64, placed []placement) {
+	var wg sync.WaitGroup
+	for _, pl := range placed {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			pod := *pl.pod
+			pod.Spec.NodeName = pl.node
+			now := p.cfg.Now().UTC().Truncate(time.Second)
+			workload.SetPodCondition(&pod.Status, workload.PodCondition{Type: workload.PodScheduled, Status: workload.ConditionTrue, LastTransitionTime: now})
+			if err := p.updatePod(ctx, shard, &pod); err != nil {
+				p.log.Debug("bind", "pod", pod.Metadata.Namespace+"/"+pod.Metadata.Name, "node", pl.node, "err", err)
+				return // its claim is pruned once the grace is over
+			}
+			podStore{p}.Event(ctx, &pod, "Normal", "Scheduled", fmt.Sprintf("Successfully assigned %s/%s to %s", pod.Metadata.Namespace, pod.Metadata.Name, pl.node))
+		}()
+	}
+	wg.Wait()
+}
+
+// markUnschedulable records why a pod fits nowhere, once per new reason.
+func (p *Peer) markUnschedulable(ctx context.Context, shard uint64, pod *workload.Pod, reason string) {
+	if c := workload.GetPodCondition(&pod.Status, workload.PodScheduled); c != nil && c.Status == workload.ConditionFalse && c.Message == reason {
+		return
+	}
+	up := *pod
+	now := p.cfg.Now().UTC().Truncate(time.Second)
+	workload.SetPodCondition(&up.Status, workload.PodCondition{Type: workload.PodScheduled, Status: workload.ConditionFalse,
+		Reason: "Unschedulable", Message: reason, LastTransitionTime: now})
+	up.Status.Phase = workload.PodPending
+	if err := p.updatePod(ctx, shard, &up); err != nil {
+		return
+	}
+	podStore{p}.Event(ctx, &up, "Warning", "FailedScheduling", reason)
+}
+
+// updatePod stores a pod, a compare-and-swap on its resourceVersion.
+func (p *Peer) updatePod(ctx context.Context, shard uint64, pod *workload.Pod) error {
+	rv, err := parseRV(pod.Metadata.ResourceVersion)
+	if err != nil {
+		return err
+	}
+	so, err := stored(pod)
+	if err != nil {
+		return err
+	}
+	_, err = p.store.Propose(ctx, shard, consensus.Batch{Commands: []consensus.Command{{Op: consensus.OpUpdate, Object: so, Precondition: rv}}})
+	return err
+}
+
+// pruneOwnLedger drops this node's claims that no pod needs any more.
+func (p *Peer) pruneOwnLedger(ctx context.Context) error {
+	so, err := p.store.Get(ctx, consensus.MetaShard, consensus.Key{Kind: "ClusterSetting", Name: ledgerName(p.cfg.Name)}, true)
+	if errors.Is(err, errdefs.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	l, err := decodeLedger(so)
+	if err != nil {
+		return err
+	}
+	info, _ := workload.LookupKind("Pod")
+	all, _, err := consensus.ListShards(ctx, p.store, p.shardsFor(info), consensus.Filter{Kind: "Pod"}, true)
+	if err != nil {
+		return err
+	}
+	byUID := map[string]*workload.Pod{}
+	for _, pod := range decodePods(all) {
+		byUID[pod.Metadata.UID] = pod
+	}
+	if !pruneLedger(l, byUID, p.cfg.Now()) {
+		return nil
+	}
+	b, err := json.Marshal(l)
+	if err != nil {
+		return err
+	}
+	_, err = p.store.Propose(ctx, consensus.MetaShard, consensus.Batch{Commands: []consensus.Command{{Op: consensus.OpUpdate,
+		Object: consensus.Object{Kind: "ClusterSetting", Name: ledgerName(p.cfg.Name), Data: b}, Precondition: so.ResourceVersion}}})
+	return err
+}
+
+func parseRV(s string) (uint64, error) {
+	rv, err := strconv.ParseUint(s, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("resourceVersion %q: %w", s, errdefs.ErrInvalid)
+	}
+	return rv, nil
+}

@@ -1,0 +1,110 @@
+package peer
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/shoalproject/shoal/workload"
+)
+
+// Pods created at once land in every object shard, so the leaders of four
+// shards, on different peers, schedule them concurrently against the same
+// three nodes: the capacity claims keep every node within its allocatable,
+// and what does not fit waits, Pending, with the reason.
+func TestConcurrentLeadersNeverOvercommitANode(t *testing.T) {
+	c := newRuntimeCluster(t)
+	ctx := context.Background()
+	cl := c.client("p1")
+	var nodes struct{ Items []workload.Node }
+	waitFor(t, 30*time.Second, "three Ready nodes", func() bool {
+		if cl.Do(ctx, http.MethodGet, "/api/v1/nodes", nil, &nodes) != nil || len(nodes.Items) != 3 {
+			return false
+		}
+		for _, n := range nodes.Items {
+			if !workload.IsNodeReady(&n) {
+				return false
+			}
+		}
+		return true
+	})
+	alloc := nodes.Items[0].Status.Allocatable[workload.ResourceCPU]
+	per := alloc.MilliValue() / 4 // four pods fill a node
+	const total = 20
+	var wg sync.WaitGroup
+	for i := range total {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			pod := map[string]any{"apiVersion": "v1", "kind": "Pod", "metadata": map[string]any{"name": fmt.Sprintf("fill-%02d", i)},
+				"spec": map[string]any{"containers": []any{map[string]any{"name": "c", "image": "shoal.local/webapp:v1",
+					"resources": map[string]any{"requests": map[string]any{"cpu": fmt.Sprintf("%dm", per)}}}}}}
+			if err := c.client(fmt.Sprintf("p%d", 1+i%3)).Do(ctx, http.MethodPost, "/api/v1/namespaces/default/pods", pod, nil); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	var pods struct{ Items []workload.Pod }
+	waitFor(t, 30*time.Second, "12 pods bound and 8 unschedulable", func() bool {
+		if cl.Do(ctx, http.MethodGet, "/api/v1/namespaces/default/pods", nil, &pods) != nil {
+			return false
+		}
+		bound, refused := 0, 0
+		for _, p := range pods.Items {
+			if p.Spec.NodeName != "" {
+				bound++
+			} else if cnd := workload.GetPodCondition(&p.Status, workload.PodScheduled); cnd != nil && cnd.Status == workload.ConditionFalse {
+				refused++
+			}
+		}
+		return bound == 12 && refused == 8
+	})
+	used := map[string]int64{}
+	for _, p := range pods.Items {
+		if p.Spec.NodeName != "" {
+			used[p.Spec.NodeName] += workload.PodRequests(&p).MilliCPU
+		}
+		if p.Spec.NodeName == "" {
+			cnd := workload.GetPodCondition(&p.Status, workload.PodScheduled)
+			if !strings.Contains(cnd.Message, "Insufficient cpu") {
+				t.Errorf("%s: PodScheduled message %q, want Insufficient cpu", p.Metadata.Name, cnd.Message)
+			}
+		}
+	}
+	for node, m := range used {
+		if m > alloc.MilliValue() {
+			t.Errorf("node %s holds %dm of %dm: over-committed", node, m, alloc.MilliValue())
+		}
+	}
+	var events struct{ Items []workload.Event }
+	_ = cl.Do(ctx, http.MethodGet, "/api/v1/namespaces/default/events", nil, &events)
+	scheduled, failed := 0, 0
+	for _, e := range events.Items {
+		switch e.Reason {
+		case "Scheduled":
+			scheduled++
+		case "FailedScheduling":
+			failed++
+		}
+	}
+	if scheduled != 12 || failed < 8 {
+		t.Errorf("%d Scheduled and %d FailedScheduling events, want 12 and at least 8", scheduled, failed)
+	}
+}
+
+// newRuntimeCluster is three peers with in-memory runtimes and the store's
+// replicas settled.
+func newRuntimeCluster(t *testing.T) *testCluster {
+	c := newTestCluster(t)
+	c.withRuntime = true
+	c.start("p1", "")
+	c.start("p2", "p1")
+	c.start("p3", "p1")
+	c.waitReplicas(3)
+	return c
+}

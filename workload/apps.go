@@ -1,0 +1,291 @@
+package workload
+
+import (
+	"fmt"
+	"slices"
+
+	"k8s.io/apimachinery/pkg/util/validation/field"
+)
+
+// AnnotationDeployment names, on a ReplicaSet or Pod a Deployment owns,
+// that Deployment: the object lives in its Deployment's shard.
+const AnnotationDeployment = "shoal.io/deployment"
+
+// PodTemplateSpec is the pod a controller makes copies of.
+type PodTemplateSpec struct {
+	Metadata ObjectMeta `json:"metadata,omitempty"`
+	Spec     PodSpec    `json:"spec"`
+}
+
+// ReplicaSet (apps/v1) keeps a number of copies of its template running.
+type ReplicaSet struct {
+	TypeMeta `json:",inline"`
+	Metadata ObjectMeta       `json:"metadata"`
+	Spec     ReplicaSetSpec   `json:"spec"`
+	Status   ReplicaSetStatus `json:"status,omitempty"`
+}
+
+// GetMeta returns the replica set's metadata.
+func (r *ReplicaSet) GetMeta() *ObjectMeta { return &r.Metadata }
+
+// ReplicaSetSpec is what a ReplicaSet wants.
+type ReplicaSetSpec struct {
+	Replicas        *int32          `json:"replicas,omitempty"` // 1 by default
+	MinReadySeconds int32           `json:"minReadySeconds,omitempty"`
+	Selector        *LabelSelector  `json:"selector"`
+	Template        PodTemplateSpec `json:"template"`
+}
+
+// ReplicaSetStatus is what a ReplicaSet has.
+type ReplicaSetStatus struct {
+	Replicas             int32 `json:"replicas"`
+	FullyLabeledReplicas int32 `json:"fullyLabeledReplicas,omitempty"`
+	ReadyReplicas        int32 `json:"readyReplicas,omitempty"`
+	AvailableReplicas    int32 `json:"availableReplicas,omitempty"`
+	ObservedGeneration   int64 `json:"observedGeneration,omitempty"`
+}
+
+// Deployment (apps/v1) manages ReplicaSets: one per version of its
+// template, named and labelled with the template's hash.
+type Deployment struct {
+	TypeMeta `json:",inline"`
+	Metadata ObjectMeta       `json:"metadata"`
+	Spec     DeploymentSpec   `json:"spec"`
+	Status   DeploymentStatus `json:"status,omitempty"`
+}
+
+// GetMeta returns the deployment's metadata.
+func (d *Deployment) GetMeta() *ObjectMeta { return &d.Metadata }
+
+// DeploymentSpec is what a Deployment wants.
+type DeploymentSpec struct {
+	Replicas                *int32             `json:"replicas,omitempty"` // 1 by default
+	Selector                *LabelSelector     `json:"selector"`
+	Template                PodTemplateSpec    `json:"template"`
+	Strategy                DeploymentStrategy `json:"strategy,omitempty"`
+	MinReadySeconds         int32              `json:"minReadySeconds,omitempty"`
+	RevisionHistoryLimit    *int32             `json:"revisionHistoryLimit,omitempty"` // 10 by default
+	Paused                  bool               `json:"paused,omitempty"`
+	ProgressDeadlineSeconds *int32             `json:"progressDeadlineSeconds,omitempty"` // 600 by default
+}
+
+// DeploymentStrategyType is how a Deployment replaces its pods.
+type DeploymentStrategyType string
+
+// The strategies.
+const (
+	RecreateDeploymentStrategyType      DeploymentStrategyType = "Recreate"
+	RollingUpdateDeploymentStrategyType DeploymentStrategyType = "RollingUpdate"
+)
+
+// DeploymentStrategy is stored now and used by the rollout issue.
+type DeploymentStrategy struct {
+	Type          DeploymentStrategyType   `json:"type,omitempty"`
+	RollingUpdate *RollingUpdateDeployment `json:"rollingUpdate,omitempty"`
+}
+
+// RollingUpdateDeployment bounds a rolling update: 25% each by default.
+type RollingUpdateDeployment struct {
+	MaxUnavailable *IntOrString `json:"maxUnavailable,omitempty"`
+	MaxSurge       *IntOrString `json:"maxSurge,omitempty"`
+}
+
+// DeploymentStatus is what a Deployment has.
+type DeploymentStatus struct {
+	ObservedGeneration  int64                 `json:"observedGeneration,omitempty"`
+	Replicas            int32                 `json:"replicas,omitempty"`
+	UpdatedReplicas     int32                 `json:"updatedReplicas,omitempty"`
+	ReadyReplicas       int32                 `json:"readyReplicas,omitempty"`
+	AvailableReplicas   int32                 `json:"availableReplicas,omitempty"`
+	UnavailableReplicas int32                 `json:"unavailableReplicas,omitempty"`
+	Conditions          []DeploymentCondition `json:"conditions,omitempty"`
+}
+
+// DeploymentCondition is one observed condition of a Deployment
+// (Available, Progressing).
+type DeploymentCondition struct {
+	Type    string          `json:"type"`
+	Status  ConditionStatus `json:"status"`
+	Reason  string          `json:"reason,omitempty"`
+	Message string          `json:"message,omitempty"`
+}
+
+var (
+	_ Object = (*ReplicaSet)(nil)
+	_ Object = (*Deployment)(nil)
+)
+
+func int32Ptr(v int32) *int32 { return &v }
+
+func defaultTemplate(t *PodTemplateSpec) {
+	p := Pod{Spec: t.Spec}
+	defaultPod(&p)
+	t.Spec = p.Spec
+}
+
+func defaultReplicaSet(r *ReplicaSet) {
+	if r.Spec.Replicas == nil {
+		r.Spec.Replicas = int32Ptr(1)
+	}
+	defaultTemplate(&r.Spec.Template)
+}
+
+func defaultDeployment(d *Deployment) {
+	s := &d.Spec
+	if s.Replicas == nil {
+		s.Replicas = int32Ptr(1)
+	}
+	if s.Strategy.Type == "" {
+		s.Strategy.Type = RollingUpdateDeploymentStrategyType
+	}
+	if s.Strategy.Type == RollingUpdateDeploymentStrategyType {
+		if s.Strategy.RollingUpdate == nil {
+			s.Strategy.RollingUpdate = &RollingUpdateDeployment{}
+		}
+		ru := s.Strategy.RollingUpdate
+		if ru.MaxUnavailable == nil {
+			v := IntOrStringFromString("25%")
+			ru.MaxUnavailable = &v
+		}
+		if ru.MaxSurge == nil {
+			v := IntOrStringFromString("25%")
+			ru.MaxSurge = &v
+		}
+	}
+	if s.RevisionHistoryLimit == nil {
+		s.RevisionHistoryLimit = int32Ptr(10)
+	}
+	if s.ProgressDeadlineSeconds == nil {
+		s.ProgressDeadlineSeconds = int32Ptr(600)
+	}
+	defaultTemplate(&s.Template)
+}
+
+// validateWorkload checks what ReplicaSets and Deployments share: a
+// selector that matches the template's labels, replicas, the template's
+// pod spec.
+func validateWorkload(replicas *int32, sel *LabelSelector, t *PodTemplateSpec, minReady int32, p *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	if replicas != nil && *replicas < 0 {
+		errs = append(errs, field.Invalid(p.Child("replicas"), *replicas, "must be greater than or equal to 0"))
+	}
+	if minReady < 0 {
+		errs = append(errs, field.Invalid(p.Child("minReadySeconds"), minReady, "must be greater than or equal to 0"))
+	}
+	switch {
+	case sel == nil:
+		errs = append(errs, field.Required(p.Child("selector"), ""))
+	case len(sel.MatchLabels) == 0 && len(sel.MatchExpressions) == 0:
+		errs = append(errs, field.Invalid(p.Child("selector"), "{}", "empty selector is invalid for deployment"))
+	default:
+		errs = append(errs, validateLabelSelector(sel, p.Child("selector"))...)
+		if !sel.Matches(t.Metadata.Labels) {
+			errs = append(errs, field.Invalid(p.Child("template", "metadata", "labels"), t.Metadata.Labels, "`selector` does not match template `labels`"))
+		}
+	}
+	errs = append(errs, validatePodSpec(&t.Spec, p.Child("template", "spec"))...)
+	if t.Spec.RestartPolicy != "" && t.Spec.RestartPolicy != RestartPolicyAlways {
+		errs = append(errs, field.NotSupported(p.Child("template", "spec", "restartPolicy"), t.Spec.RestartPolicy, []string{string(RestartPolicyAlways)}))
+	}
+	return errs
+}
+
+func validateReplicaSet(r *ReplicaSet) field.ErrorList {
+	return validateWorkload(r.Spec.Replicas, r.Spec.Selector, &r.Spec.Template, r.Spec.MinReadySeconds, field.NewPath("spec"))
+}
+
+func validateDeployment(d *Deployment) field.ErrorList {
+	s := &d.Spec
+	errs := validateWorkload(s.Replicas, s.Selector, &s.Template, s.MinReadySeconds, field.NewPath("spec"))
+	sp := field.NewPath("spec", "strategy")
+	switch s.Strategy.Type {
+	case "", RollingUpdateDeploymentStrategyType:
+	case RecreateDeploymentStrategyType:
+		if s.Strategy.RollingUpdate != nil {
+			errs = append(errs, field.Forbidden(sp.Child("rollingUpdate"), "may not be specified when strategy `type` is 'Recreate'"))
+		}
+	default:
+		errs = append(errs, field.NotSupported(sp.Child("type"), s.Strategy.Type, []string{string(RecreateDeploymentStrategyType), string(RollingUpdateDeploymentStrategyType)}))
+	}
+	if s.RevisionHistoryLimit != nil && *s.RevisionHistoryLimit < 0 {
+		errs = append(errs, field.Invalid(field.NewPath("spec", "revisionHistoryLimit"), *s.RevisionHistoryLimit, "must be greater than or equal to 0"))
+	}
+	return errs
+}
+
+// Matches says whether labels satisfy the selector, as Kubernetes: every
+// matchLabels pair and every expression. A nil selector matches nothing;
+// an empty one matches everything.
+func (s *LabelSelector) Matches(labels map[string]string) bool {
+	if s == nil {
+		return false
+	}
+	for k, v := range s.MatchLabels {
+		if got, ok := labels[k]; !ok || got != v {
+			return false
+		}
+	}
+	for _, e := range s.MatchExpressions {
+		v, ok := labels[e.Key]
+		switch e.Operator {
+		case LabelSelectorOpIn:
+			if !ok || !slices.Contains(e.Values, v) {
+				return false
+			}
+		case LabelSelectorOpNotIn:
+			if ok && slices.Contains(e.Values, v) {
+				return false
+			}
+		case LabelSelectorOpExists:
+			if !ok {
+				return false
+			}
+		case LabelSelectorOpDoesNotExist:
+			if ok {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// String renders a selector as kubectl does ("app=web,tier in (a,b)").
+func (s *LabelSelector) String() string {
+	if s == nil {
+		return "<none>"
+	}
+	out := ""
+	add := func(x string) {
+		if out != "" {
+			out += ","
+		}
+		out += x
+	}
+	for _, k := range sortedKeys(s.MatchLabels) {
+		add(k + "=" + s.MatchLabels[k])
+	}
+	for _, e := range s.MatchExpressions {
+		switch e.Operator {
+		case LabelSelectorOpExists:
+			add(e.Key)
+		case LabelSelectorOpDoesNotExist:
+			add("!" + e.Key)
+		default:
+			add(fmt.Sprintf("%s %s (%s)", e.Key, map[LabelSelectorOperator]string{LabelSelectorOpIn: "in", LabelSelectorOpNotIn: "notin"}[e.Operator], joinComma(e.Values)))
+		}
+	}
+	return out
+}
+
+func joinComma(v []string) string {
+	out := ""
+	for i, s := range v {
+		if i > 0 {
+			out += ","
+		}
+		out += s
+	}
+	return out
+}

@@ -1,0 +1,283 @@
+// Package controller holds the decisions of Shoal's workload controllers:
+// what a ReplicaSet or a Deployment must create, delete or scale to match
+// its spec, given what exists. Each is a pure function of (object, owned
+// objects, node liveness, now) that returns a plan; the caller (package
+// peer, in the leader of the shard that holds the Deployment, its
+// ReplicaSets and its Pods) carries the plan out with compare-and-swap
+// writes and runs the function again on the next change.
+//
+// This package must not import peer, consensus, gossip or cmd.
+package controller
+
+import (
+	"encoding/json"
+	"fmt"
+	"hash/fnv"
+	"sort"
+	"time"
+
+	"github.com/shoalproject/shoal/workload"
+)
+
+// LabelTemplateHash is the label a Deployment's ReplicaSets and their pods
+// carry: the hash of the pod template they run, as in Kubernetes.
+const LabelTemplateHash = "pod-template-hash"
+
+// ReplicaSetPlan is what a ReplicaSet's controller does in one pass.
+type ReplicaSetPlan struct {
+	Create []*workload.Pod // new pods, named, with owner and labels
+	Delete []*workload.Pod // extra pods, or pods on lost nodes
+	Status workload.ReplicaSetStatus
+}
+
+// controlledBy says whether o's controller reference is the object with uid.
+func controlledBy(meta *workload.ObjectMeta, uid string) bool {
+	for _, r := range meta.OwnerReferences {
+		if r.Controller != nil && *r.Controller && r.UID == uid {
+			return true
+		}
+	}
+	return false
+}
+
+// active says whether a pod counts toward its ReplicaSet: not finished,
+// not being deleted.
+func active(p *workload.Pod) bool {
+	return p.Metadata.DeletionTimestamp == nil && p.Status.Phase != workload.PodSucceeded && p.Status.Phase != workload.PodFailed
+}
+
+// PlanReplicaSet decides, for one ReplicaSet, the pods to create and
+// delete. pods may hold any pods of the namespace; only those the
+// ReplicaSet controls count. lost says whether a node is gone (its peer
+// failed for longer than the pod failover grace): pods there are deleted
+// and replaced. newName gives a fresh pod name for the ReplicaSet.
+func PlanReplicaSet(rs *workload.ReplicaSet, pods []*workload.Pod, lost func(node string) bool, newName func() string, now time.Time) ReplicaSetPlan {
+	var plan ReplicaSetPlan
+	var mine []*workload.Pod
+	for _, p := range pods {
+		if !controlledBy(&p.Metadata, rs.Metadata.UID) {
+			continue
+		}
+		switch {
+		case p.Spec.NodeName != "" && lost(p.Spec.NodeName) && p.Metadata.DeletionTimestamp == nil:
+			plan.Delete = append(plan.Delete, p) // on a dead peer: replace it
+		case p.Status.Phase == workload.PodFailed:
+			plan.Delete = append(plan.Delete, p) // failed for good: replace it
+		case active(p):
+			mine = append(mine, p)
+		}
+	}
+	want := 1
+	if rs.Spec.Replicas != nil {
+		want = int(*rs.Spec.Replicas)
+	}
+	switch {
+	case len(mine) < want:
+		for range want - len(mine) {
+			plan.Create = append(plan.Create, newPod(rs, newName(), now))
+		}
+	case len(mine) > want:
+		// Delete the least advanced first: unscheduled, then pending, then
+		// not ready, then the newest, as Kubernetes does.
+		sort.SliceStable(mine, func(i, j int) bool { return deletionRank(mine[i]) < deletionRank(mine[j]) })
+		plan.Delete = append(plan.Delete, mine[:len(mine)-want]...)
+		mine = mine[len(mine)-want:]
+	}
+	for _, p := range mine {
+		plan.Status.Replicas++
+		plan.Status.FullyLabeledReplicas++
+		if workload.IsPodReady(p) {
+			plan.Status.ReadyReplicas++
+			if available(p, rs.Spec.MinReadySeconds, now) {
+				plan.Status.AvailableReplicas++
+			}
+		}
+	}
+	plan.Status.Replicas += int32(len(plan.Create))
+	plan.Status.ObservedGeneration = rs.Metadata.Generation
+	return plan
+}
+
+func deletionRank(p *workload.Pod) int {
+	switch {
+	case p.Spec.NodeName == "":
+		return 0
+	case p.Status.Phase == workload.PodPending:
+		return 1
+	case !workload.IsPodReady(p):
+		return 2
+	}
+	return 3
+}
+
+// available says whether a ready pod has been ready for minReady seconds.
+func available(p *workload.Pod, minReady int32, now time.Time) bool {
+	if minReady <= 0 {
+		return true
+	}
+	c := workload.GetPodCondition(&p.Status, workload.PodReady)
+	return c != nil && !c.LastTransitionTime.IsZero() && now.Sub(c.LastTransitionTime) >= time.Duration(minReady)*time.Second
+}
+
+func newPod(rs *workload.ReplicaSet, name string, now time.Time) *workload.Pod {
+	t := rs.Spec.Template
+	labels := map[string]string{}
+	for k, v := range t.Metadata.Labels {
+		labels[k] = v
+	}
+	annotations := map[string]string{}
+	for k, v := range t.Metadata.Annotations {
+		annotations[k] = v
+	}
+	if d := rs.Metadata.Annotations[workload.AnnotationDeployment]; d != "" {
+		annotations[workload.AnnotationDeployment] = d
+	}
+	yes := true
+	created := now.UTC().Truncate(time.Second)
+	var spec workload.PodSpec
+	b, _ := json.Marshal(t.Spec) // a deep copy: the plan's pods share nothing with rs
+	_ = json.Unmarshal(b, &spec)
+	return &workload.Pod{
+		TypeMeta: workload.TypeMeta{APIVersion: "v1", Kind: "Pod"},
+		Metadata: workload.ObjectMeta{
+			Name: name, Namespace: rs.Metadata.Namespace, Labels: labels, Annotations: annotations,
+			GenerateName:      rs.Metadata.Name + "-",
+			CreationTimestamp: &created,
+			OwnerReferences: []workload.OwnerReference{{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: rs.Metadata.Name,
+				UID: rs.Metadata.UID, Controller: &yes, BlockOwnerDeletion: &yes}},
+		},
+		Spec:   spec,
+		Status: workload.PodStatus{Phase: workload.PodPending},
+	}
+}
+
+// TemplateHash is a short, stable hash of a pod template: a Deployment's
+// ReplicaSet for that template is named DEPLOYMENT-HASH.
+func TemplateHash(t workload.PodTemplateSpec) string {
+	b, _ := json.Marshal(t)
+	h := fnv.New32a()
+	_, _ = h.Write(b)
+	const alphabet = "bcdfghjklmnpqrstvwxz2456789" // Kubernetes' safe alphabet
+	v := h.Sum32()
+	out := make([]byte, 0, 10)
+	for range 10 {
+		out = append(out, alphabet[v%uint32(len(alphabet))])
+		v /= uint32(len(alphabet))
+	}
+	return string(out)
+}
+
+// DeploymentPlan is what a Deployment's controller does in one pass.
+type DeploymentPlan struct {
+	Create *workload.ReplicaSet   // the ReplicaSet of the current template, when missing
+	Scale  []*workload.ReplicaSet // ReplicaSets whose spec.replicas must change (set already)
+	Delete []*workload.ReplicaSet // old ReplicaSets beyond revisionHistoryLimit, scaled to zero
+	Status workload.DeploymentStatus
+}
+
+// PlanDeployment decides, for one Deployment, its ReplicaSets: the one of
+// the current template gets spec.replicas, every older one zero (the
+// rolling update that moves pods over gradually comes with the rollout
+// issue). rss may hold any ReplicaSets of the namespace; pods count toward
+// the status.
+func PlanDeployment(d *workload.Deployment, rss []*workload.ReplicaSet, now time.Time) DeploymentPlan {
+	var plan DeploymentPlan
+	hash := TemplateHash(d.Spec.Template)
+	want := int32(1)
+	if d.Spec.Replicas != nil {
+		want = *d.Spec.Replicas
+	}
+	var current *workload.ReplicaSet
+	var old []*workload.ReplicaSet
+	for _, rs := range rss {
+		if !controlledBy(&rs.Metadata, d.Metadata.UID) {
+			continue
+		}
+		if rs.Metadata.Labels[LabelTemplateHash] == hash {
+			current = rs
+		} else {
+			old = append(old, rs)
+		}
+	}
+	if current == nil {
+		plan.Create = newReplicaSet(d, hash, want, now)
+	} else if current.Spec.Replicas == nil || *current.Spec.Replicas != want {
+		c := *current
+		c.Spec.Replicas = &want
+		plan.Scale = append(plan.Scale, &c)
+	}
+	sort.Slice(old, func(i, j int) bool {
+		a, b := old[i].Metadata.CreationTimestamp, old[j].Metadata.CreationTimestamp
+		return a != nil && b != nil && a.After(*b)
+	})
+	keep := 10
+	if d.Spec.RevisionHistoryLimit != nil {
+		keep = int(*d.Spec.RevisionHistoryLimit)
+	}
+	for i, rs := range old {
+		if rs.Spec.Replicas == nil || *rs.Spec.Replicas != 0 {
+			c := *rs
+			zero := int32(0)
+			c.Spec.Replicas = &zero
+			plan.Scale = append(plan.Scale, &c)
+		} else if i >= keep && rs.Status.Replicas == 0 {
+			plan.Delete = append(plan.Delete, rs)
+		}
+	}
+	st := &plan.Status
+	st.ObservedGeneration = d.Metadata.Generation
+	for _, rs := range append(old, current) {
+		if rs == nil {
+			continue
+		}
+		st.Replicas += rs.Status.Replicas
+		st.ReadyReplicas += rs.Status.ReadyReplicas
+		st.AvailableReplicas += rs.Status.AvailableReplicas
+	}
+	if current != nil {
+		st.UpdatedReplicas = current.Status.Replicas
+	}
+	st.UnavailableReplicas = max(want-st.AvailableReplicas, 0)
+	avail := workload.DeploymentCondition{Type: "Available", Status: workload.ConditionFalse, Reason: "MinimumReplicasUnavailable",
+		Message: "Deployment does not have minimum availability."}
+	if st.AvailableReplicas >= want {
+		avail = workload.DeploymentCondition{Type: "Available", Status: workload.ConditionTrue, Reason: "MinimumReplicasAvailable",
+			Message: "Deployment has minimum availability."}
+	}
+	st.Conditions = []workload.DeploymentCondition{avail}
+	return plan
+}
+
+func newReplicaSet(d *workload.Deployment, hash string, replicas int32, now time.Time) *workload.ReplicaSet {
+	yes := true
+	created := now.UTC().Truncate(time.Second)
+	var t workload.PodTemplateSpec
+	b, _ := json.Marshal(d.Spec.Template)
+	_ = json.Unmarshal(b, &t)
+	if t.Metadata.Labels == nil {
+		t.Metadata.Labels = map[string]string{}
+	}
+	t.Metadata.Labels[LabelTemplateHash] = hash
+	labels := map[string]string{}
+	for k, v := range t.Metadata.Labels {
+		labels[k] = v
+	}
+	sel := workload.LabelSelector{MatchLabels: map[string]string{LabelTemplateHash: hash}}
+	if d.Spec.Selector != nil {
+		for k, v := range d.Spec.Selector.MatchLabels {
+			sel.MatchLabels[k] = v
+		}
+		sel.MatchExpressions = d.Spec.Selector.MatchExpressions
+	}
+	return &workload.ReplicaSet{
+		TypeMeta: workload.TypeMeta{APIVersion: "apps/v1", Kind: "ReplicaSet"},
+		Metadata: workload.ObjectMeta{
+			Name: fmt.Sprintf("%s-%s", d.Metadata.Name, hash), Namespace: d.Metadata.Namespace, Labels: labels,
+			Annotations:       map[string]string{workload.AnnotationDeployment: d.Metadata.Name},
+			CreationTimestamp: &created,
+			OwnerReferences: []workload.OwnerReference{{APIVersion: "apps/v1", Kind: "Deployment", Name: d.Metadata.Name,
+				UID: d.Metadata.UID, Controller: &yes, BlockOwnerDeletion: &yes}},
+		},
+		Spec: workload.ReplicaSetSpec{Replicas: &replicas, Selector: &sel, Template: t, MinReadySeconds: d.Spec.MinReadySeconds},
+	}
+}

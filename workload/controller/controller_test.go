@@ -1,0 +1,122 @@
+package controller
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/shoalproject/shoal/workload"
+)
+
+var t0 = time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC)
+
+func rs(replicas int32) *workload.ReplicaSet {
+	return &workload.ReplicaSet{
+		Metadata: workload.ObjectMeta{Name: "web-abc", Namespace: "default", UID: "rs-uid", Annotations: map[string]string{workload.AnnotationDeployment: "web"}},
+		Spec: workload.ReplicaSetSpec{Replicas: &replicas, Selector: &workload.LabelSelector{MatchLabels: map[string]string{"app": "web"}},
+			Template: workload.PodTemplateSpec{Metadata: workload.ObjectMeta{Labels: map[string]string{"app": "web"}},
+				Spec: workload.PodSpec{Containers: []workload.Container{{Name: "web", Image: "img"}}}}},
+	}
+}
+
+func owned(name, node string, mut func(*workload.Pod)) *workload.Pod {
+	yes := true
+	p := &workload.Pod{Metadata: workload.ObjectMeta{Name: name, Namespace: "default",
+		OwnerReferences: []workload.OwnerReference{{Kind: "ReplicaSet", UID: "rs-uid", Controller: &yes}}},
+		Spec: workload.PodSpec{NodeName: node}, Status: workload.PodStatus{Phase: workload.PodRunning,
+			Conditions: []workload.PodCondition{{Type: workload.PodReady, Status: workload.ConditionTrue}}}}
+	if mut != nil {
+		mut(p)
+	}
+	return p
+}
+
+func names() func() string {
+	n := 0
+	return func() string { n++; return fmt.Sprintf("web-abc-%d", n) }
+}
+
+func never(string) bool { return false }
+
+func TestReplicaSetCreatesMissingPods(t *testing.T) {
+	plan := PlanReplicaSet(rs(3), []*workload.Pod{owned("a", "n1", nil), owned("stranger", "n1", func(p *workload.Pod) { p.Metadata.OwnerReferences = nil })}, never, names(), t0)
+	if len(plan.Create) != 2 || len(plan.Delete) != 0 {
+		t.Fatalf("create %d delete %d, want 2 and 0", len(plan.Create), len(plan.Delete))
+	}
+	p := plan.Create[0]
+	if p.Metadata.Name != "web-abc-1" || p.Metadata.Labels["app"] != "web" || p.Metadata.Annotations[workload.AnnotationDeployment] != "web" ||
+		!controlledBy(&p.Metadata, "rs-uid") || p.Spec.NodeName != "" {
+		t.Fatalf("new pod %+v", p.Metadata)
+	}
+	if plan.Status.Replicas != 3 || plan.Status.ReadyReplicas != 1 {
+		t.Fatalf("status %+v", plan.Status)
+	}
+}
+
+func TestReplicaSetDeletesExtraPodsLeastAdvancedFirst(t *testing.T) {
+	pods := []*workload.Pod{
+		owned("ready", "n1", nil),
+		owned("unscheduled", "", func(p *workload.Pod) { p.Status = workload.PodStatus{Phase: workload.PodPending} }),
+		owned("notready", "n2", func(p *workload.Pod) { p.Status.Conditions = nil }),
+	}
+	plan := PlanReplicaSet(rs(1), pods, never, names(), t0)
+	if len(plan.Delete) != 2 || plan.Delete[0].Metadata.Name != "unscheduled" || plan.Delete[1].Metadata.Name != "notready" {
+		t.Fatalf("delete %v", podNames(plan.Delete))
+	}
+}
+
+func TestReplicaSetReplacesPodsOnLostNodesAndFailedPods(t *testing.T) {
+	pods := []*workload.Pod{
+		owned("alive", "n1", nil),
+		owned("dead", "n2", nil),
+		owned("failed", "n1", func(p *workload.Pod) { p.Status.Phase = workload.PodFailed }),
+		owned("leaving", "n1", func(p *workload.Pod) { now := t0; p.Metadata.DeletionTimestamp = &now }),
+	}
+	plan := PlanReplicaSet(rs(3), pods, func(n string) bool { return n == "n2" }, names(), t0)
+	if len(plan.Delete) != 2 || len(plan.Create) != 2 {
+		t.Fatalf("delete %v create %d, want dead and failed deleted and 2 created", podNames(plan.Delete), len(plan.Create))
+	}
+}
+
+func podNames(ps []*workload.Pod) []string {
+	var out []string
+	for _, p := range ps {
+		out = append(out, p.Metadata.Name)
+	}
+	return out
+}
+
+func deployment(replicas int32, image string) *workload.Deployment {
+	return &workload.Deployment{
+		Metadata: workload.ObjectMeta{Name: "web", Namespace: "default", UID: "d-uid"},
+		Spec: workload.DeploymentSpec{Replicas: &replicas, Selector: &workload.LabelSelector{MatchLabels: map[string]string{"app": "web"}},
+			Template: workload.PodTemplateSpec{Metadata: workload.ObjectMeta{Labels: map[string]string{"app": "web"}},
+				Spec: workload.PodSpec{Containers: []workload.Container{{Name: "web", Image: image}}}}},
+	}
+}
+
+func TestDeploymentCreatesAReplicaSetPerTemplate(t *testing.T) {
+	d := deployment(3, "img:v1")
+	plan := PlanDeployment(d, nil, t0)
+	created := plan.Create
+	if created == nil || *created.Spec.Replicas != 3 || created.Metadata.Name != "web-"+TemplateHash(d.Spec.Template) ||
+		created.Metadata.Labels[LabelTemplateHash] == "" || !created.Spec.Selector.Matches(created.Spec.Template.Metadata.Labels) ||
+		created.Metadata.Annotations[workload.AnnotationDeployment] != "web" || !controlledBy(&created.Metadata, "d-uid") {
+		t.Fatalf("created %+v", created)
+	}
+	// Scaled: the same ReplicaSet gets the new count.
+	d5 := deployment(5, "img:v1")
+	plan = PlanDeployment(d5, []*workload.ReplicaSet{created}, t0)
+	if plan.Create != nil || len(plan.Scale) != 1 || *plan.Scale[0].Spec.Replicas != 5 {
+		t.Fatalf("scale: %+v", plan)
+	}
+	// A new template: a new ReplicaSet, and the old one to zero.
+	d2 := deployment(3, "img:v2")
+	plan = PlanDeployment(d2, []*workload.ReplicaSet{created}, t0)
+	if plan.Create == nil || plan.Create.Metadata.Name == created.Metadata.Name || len(plan.Scale) != 1 || *plan.Scale[0].Spec.Replicas != 0 {
+		t.Fatalf("new template: %+v", plan)
+	}
+	if TemplateHash(d.Spec.Template) != TemplateHash(deployment(9, "img:v1").Spec.Template) {
+		t.Fatal("the hash depends on more than the template")
+	}
+}
