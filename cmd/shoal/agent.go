@@ -46,6 +46,7 @@ Restarted on the same --data-dir, a peer keeps its identity and rejoins. SIGTERM
 			&cli.StringFlag{Name: "token", Usage: "join token (K10...), from DIR/join-token or 'shoal token create'", EnvVars: []string{"SHOAL_TOKEN"}},
 			&cli.StringFlag{Name: "cluster-name", Usage: "name of a new cluster", Value: "shoal"},
 			&cli.IntFlag{Name: "object-shards", Usage: "object shards of a new cluster (fixed once created)", Value: 4},
+			&cli.DurationFlag{Name: "pod-failover", Usage: "how long a peer may be failed (per gossip) before its pods are replaced elsewhere", Value: peer.DefaultPodFailover},
 			&cli.DurationFlag{Name: "replica-repair-grace", Usage: "how long a peer may be failed before its raft replicas are rebuilt elsewhere", Value: 30 * time.Second},
 			&cli.DurationFlag{Name: "raft-rtt", Usage: "round trip time raft plans around; elections take 10 (raise it on a WAN)", Value: 20 * time.Millisecond},
 			&cli.StringFlag{Name: "gossip-profile", Usage: "failure-detection timing: lan (a dead peer is noticed in about 1 s) or wan", Value: "lan"},
@@ -113,6 +114,7 @@ func runAgent(c *cli.Context) error {
 
 		ObjectShards:       c.Int("object-shards"),
 		ReplicaRepairGrace: c.Duration("replica-repair-grace"),
+		PodFailover:        c.Duration("pod-failover"),
 		RaftRTT:            c.Duration("raft-rtt"),
 		ClusterCIDR:        c.String("cluster-cidr"),
 		InsecureRegistries: c.StringSlice("insecure-registry"),
