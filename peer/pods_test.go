@@ -155,9 +155,11 @@ func TestPodBoundToAPeerRunsThereAndDeletesGracefully(t *testing.T) {
 		t.Fatalf("p2 still runs the deleted pod's sandbox")
 	}
 
-	// An unbound pod is deleted at once.
+	// An unbound pod is deleted at once (its nodeSelector keeps the
+	// scheduler from binding it meanwhile).
 	pod["metadata"] = map[string]any{"name": "unbound", "namespace": "default"}
 	pod["spec"].(map[string]any)["nodeName"] = ""
+	pod["spec"].(map[string]any)["nodeSelector"] = map[string]any{"disk": "none-has-this"}
 	if err := cl1.Do(ctx, http.MethodPost, "/api/v1/namespaces/default/pods", pod, nil); err != nil {
 		t.Fatal(err)
 	}
