@@ -137,3 +137,36 @@ func TestDeploymentKeepsItsReplicasAcrossScalingAndAPeerKill(t *testing.T) {
 	})
 	t.Logf("pods of a killed peer running elsewhere after %s", time.Since(start).Round(10*time.Millisecond))
 }
+
+// A peer that leaves evicts the pods controllers will place elsewhere
+// first, and its node takes no new ones.
+func TestLeaveDrainsThePeersPodsFirst(t *testing.T) {
+	c := newRuntimeCluster(t)
+	ctx := context.Background()
+	cl := c.client("p1")
+	if err := cl.Do(ctx, http.MethodPost, "/apis/apps/v1/namespaces/default/deployments", deploymentBody(3, "web"), nil); err != nil {
+		t.Fatal(err)
+	}
+	onNodes := func() map[string]int {
+		var pods struct{ Items []workload.Pod }
+		out := map[string]int{}
+		if cl.Do(ctx, http.MethodGet, "/api/v1/namespaces/default/pods", nil, &pods) != nil {
+			return nil
+		}
+		for _, p := range pods.Items {
+			if p.Status.Phase == workload.PodRunning && p.Metadata.DeletionTimestamp == nil {
+				out[p.Spec.NodeName]++
+			}
+		}
+		return out
+	}
+	waitFor(t, 30*time.Second, "one pod per node", func() bool { n := onNodes(); return n["p1"] == 1 && n["p2"] == 1 && n["p3"] == 1 })
+	rep, err := c.client("p3").Leave(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Drained) != 1 {
+		t.Fatalf("leave report %+v, want one pod drained", rep)
+	}
+	waitFor(t, 30*time.Second, "three pods on p1 and p2", func() bool { n := onNodes(); return n["p1"]+n["p2"] == 3 && n["p3"] == 0 })
+}

@@ -2,11 +2,14 @@ package peer
 
 import (
 	"context"
+	"net/http"
+	"strings"
 	"time"
 
 	"github.com/shoalproject/shoal/consensus"
 	"github.com/shoalproject/shoal/gossip"
 	"github.com/shoalproject/shoal/peer/api"
+	"github.com/shoalproject/shoal/workload"
 )
 
 // handOver moves this peer's raft replicas to other peers before it leaves:
@@ -16,12 +19,13 @@ import (
 // drops its replicas anyway; the report says which shards now run short.
 func (p *Peer) handOver(ctx context.Context) api.LeaveReport {
 	start := time.Now()
+	drained := p.drainSelf(ctx)
 	tags := p.tags()
 	tags.State = gossip.StateLeaving
 	if err := p.gossip.SetTags(tags); err != nil {
 		p.log.Warn("could not announce the leave", "err", err)
 	}
-	var report api.LeaveReport
+	report := api.LeaveReport{Drained: drained}
 	others := 0
 	for _, m := range p.gossip.Members() {
 		if m.Name != p.cfg.Name && m.Status == gossip.StatusAlive {
@@ -76,4 +80,63 @@ func shortShards(recs []consensus.ShardRecord, leaving string, remaining int) []
 		}
 	}
 	return out
+}
+
+// drainSelf cordons this peer's node and evicts the pods on it that a
+// controller will place elsewhere (gracefully: the node agent stops them),
+// waiting until they are gone or ctx ends. Pods no controller manages are
+// left as they are. It returns the evicted pods.
+func (p *Peer) drainSelf(ctx context.Context) []string {
+	if _, err := p.cordon(true)(requestFor(ctx, p.cfg.Name), principal{}); err != nil {
+		p.log.Warn("leave: could not cordon this node", "err", err)
+	}
+	info, err := workload.LookupKind("Pod")
+	if err != nil {
+		return nil
+	}
+	all, _, err := consensus.ListShards(ctx, p.store, p.shardsFor(info), consensus.Filter{Kind: "Pod"}, true)
+	if err != nil {
+		p.log.Warn("leave: could not list this node's pods", "err", err)
+		return nil
+	}
+	var evicted []string
+	for _, pod := range decodePods(all) {
+		if pod.Spec.NodeName != p.cfg.Name || len(pod.Metadata.OwnerReferences) == 0 {
+			continue
+		}
+		t := target{info: info, ns: pod.Metadata.Namespace, name: pod.Metadata.Name}
+		if _, _, err := p.deletePodGracefully(ctx, t); err == nil {
+			evicted = append(evicted, pod.Metadata.Namespace+"/"+pod.Metadata.Name)
+		}
+	}
+	for len(evicted) > 0 {
+		left := 0
+		for _, name := range evicted {
+			ns, n, _ := strings.Cut(name, "/")
+			if _, _, err := p.locate(ctx, target{info: info, ns: ns, name: n}, true); err == nil {
+				left++
+			}
+		}
+		if left == 0 {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			p.log.Warn("leave: pods still stopping", "pods", left)
+			return evicted
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	if len(evicted) > 0 {
+		p.log.Info("leave: drained this node", "pods", len(evicted))
+	}
+	return evicted
+}
+
+// requestFor is a request carrying the node name, for handlers called
+// from inside the peer.
+func requestFor(ctx context.Context, node string) *http.Request {
+	r, _ := http.NewRequestWithContext(ctx, http.MethodPost, "/", nil)
+	r.SetPathValue("name", node)
+	return r
 }

@@ -106,10 +106,13 @@ func leaveCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(c.App.Writer, "peer/%s handing its replicas over...\n", v.Peer)
+			fmt.Fprintf(c.App.Writer, "peer/%s draining its pods and handing its replicas over...\n", v.Peer)
 			rep, err := cl.Leave(c.Context)
 			if err != nil {
 				return err
+			}
+			if len(rep.Drained) > 0 {
+				fmt.Fprintf(c.App.Writer, "peer/%s evicted %d pods for their controllers to place elsewhere\n", v.Peer, len(rep.Drained))
 			}
 			switch {
 			case rep.TimedOut:

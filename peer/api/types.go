@@ -78,6 +78,7 @@ type LeaveReport struct {
 	Held     []uint64 `json:"held,omitempty"`  // shards it still held when it left
 	Short    []uint64 `json:"short,omitempty"` // shards now short of replicas
 	TimedOut bool     `json:"timedOut,omitempty"`
+	Drained  []string `json:"drained,omitempty"` // pods evicted (NS/NAME) for their controllers to place elsewhere
 }
 
 // TokenInfo describes a token without its secret.
