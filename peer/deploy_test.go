@@ -170,3 +170,53 @@ func TestLeaveDrainsThePeersPodsFirst(t *testing.T) {
 	}
 	waitFor(t, 30*time.Second, "three pods on p1 and p2", func() bool { n := onNodes(); return n["p1"]+n["p2"] == 3 && n["p3"] == 0 })
 }
+
+// A cordoned node takes no new pods; uncordoned, it does again.
+func TestCordonKeepsNewPodsOff(t *testing.T) {
+	c := newRuntimeCluster(t)
+	ctx := context.Background()
+	cl := c.client("p2")
+	if err := cl.Do(ctx, http.MethodPost, "/api/v1/nodes/p3/cordon", nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	var n workload.Node
+	if err := cl.Do(ctx, http.MethodGet, "/api/v1/nodes/p3", nil, &n); err != nil || !n.Spec.Unschedulable {
+		t.Fatalf("p3 after cordon: %+v, %v", n.Spec, err)
+	}
+	if err := cl.Do(ctx, http.MethodPost, "/apis/apps/v1/namespaces/default/deployments", deploymentBody(4, "web"), nil); err != nil {
+		t.Fatal(err)
+	}
+	var pods struct{ Items []workload.Pod }
+	waitFor(t, 30*time.Second, "four pods bound", func() bool {
+		if cl.Do(ctx, http.MethodGet, "/api/v1/namespaces/default/pods", nil, &pods) != nil {
+			return false
+		}
+		bound := 0
+		for _, p := range pods.Items {
+			if p.Spec.NodeName != "" {
+				bound++
+			}
+		}
+		return bound == 4
+	})
+	for _, p := range pods.Items {
+		if p.Spec.NodeName == "p3" {
+			t.Fatalf("%s was placed on the cordoned p3", p.Metadata.Name)
+		}
+	}
+	// The heartbeat keeps the cordon.
+	waitFor(t, 15*time.Second, "a heartbeat after the cordon", func() bool {
+		var now workload.Node
+		if cl.Do(ctx, http.MethodGet, "/api/v1/nodes/p3", nil, &now) != nil {
+			return false
+		}
+		return now.Metadata.ResourceVersion != n.Metadata.ResourceVersion && now.Spec.Unschedulable
+	})
+	if err := cl.Do(ctx, http.MethodPost, "/api/v1/nodes/p3/uncordon", nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	var after workload.Node
+	if err := cl.Do(ctx, http.MethodGet, "/api/v1/nodes/p3", nil, &after); err != nil || after.Spec.Unschedulable {
+		t.Fatalf("p3 after uncordon: %+v, %v", after.Spec, err)
+	}
+}
