@@ -75,8 +75,8 @@ func TestDeploymentKeepsItsReplicasAcrossScalingAndAPeerKill(t *testing.T) {
 			}
 			cur["spec"].(map[string]any)["replicas"] = n
 			err := cl.Do(ctx, http.MethodPut, "/apis/apps/v1/namespaces/default/deployments/web", cur, nil)
-			if errors.Is(err, errdefs.ErrConflict) {
-				continue
+			if errors.Is(err, errdefs.ErrConflict) || errors.Is(err, errdefs.ErrUnavailable) {
+				continue // as shoal scale does: read again and set it again
 			}
 			if err != nil {
 				t.Fatal(err)

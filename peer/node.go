@@ -229,14 +229,17 @@ func (p *Peer) cordon(unschedulable bool) func(*http.Request, principal) (any, e
 			if err := json.Unmarshal(so.Data, &n); err != nil {
 				return nil, err
 			}
+			if n.Spec.Unschedulable == unschedulable {
+				return nil, nil // already so (perhaps by an attempt that timed out)
+			}
 			n.Spec.Unschedulable = unschedulable
 			nso, err := stored(&n)
 			if err != nil {
 				return nil, err
 			}
 			_, err = p.store.Propose(r.Context(), consensus.MetaShard, consensus.Batch{Commands: []consensus.Command{{Op: consensus.OpUpdate, Object: nso, Precondition: so.ResourceVersion}}})
-			if errors.Is(err, errdefs.ErrConflict) {
-				continue // a heartbeat came between: again
+			if errors.Is(err, errdefs.ErrConflict) || (errors.Is(err, errdefs.ErrUnavailable) && r.Context().Err() == nil) {
+				continue // a heartbeat came between, or a leader moved: look again
 			}
 			return nil, err
 		}

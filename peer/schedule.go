@@ -15,11 +15,14 @@ import (
 	"github.com/shoalproject/shoal/gossip"
 	"github.com/shoalproject/shoal/internal/errdefs"
 	"github.com/shoalproject/shoal/workload"
+	"github.com/shoalproject/shoal/workload/scheduler"
 )
 
 // Scheduling runs in each object shard's leader, for the pods of that
 // shard: there is no scheduler anywhere else. A pass lists the shard's
-// unbound pods, decides with workload/scheduler over a snapshot of nodes,
+// unbound pods, decides with workload/scheduler (filters: alive and Ready
+// and not cordoned, nodeSelector, node affinity, pod affinity and
+// anti-affinity, topology spread, resources; then scores) over a snapshot of nodes,
 // bound pods and capacity claims, writes the claims (capacity.go), then
 // binds each pod (a compare-and-swap on the pod). A pod that fits nowhere
 // gets PodScheduled=False with the reason, and a FailedScheduling event.
@@ -112,7 +115,9 @@ func (p *Peer) schedulePass(ctx context.Context, shard uint64) error {
 			reasons[pod] = err.Error()
 			continue
 		}
-		snap.Assume(pod, node)
+		if err := snap.Assume(pod, node); err != nil {
+			continue // cannot happen for a node Place chose; decide again next pass
+		}
 		placed = append(placed, placement{pod: pod, node: node})
 	}
 	if len(placed) > 0 {
@@ -137,12 +142,12 @@ func (p *Peer) schedulePass(ctx context.Context, shard uint64) error {
 // snapshot builds the scheduler's view: nodes (alive per gossip), bound
 // pods, and for claims whose pods are not bound yet, stand-in pods that
 // hold their capacity.
-func (p *Peer) snapshot(meta []consensus.Object, pods []*workload.Pod) (*placer, map[string]*ledger) {
+func (p *Peer) snapshot(meta []consensus.Object, pods []*workload.Pod) (*scheduler.Snapshot, map[string]*ledger) {
 	alive := map[string]bool{}
 	for _, m := range p.gossip.Members() {
 		alive[m.Name] = m.Status == gossip.StatusAlive
 	}
-	var nodes []placerNode
+	var nodes []scheduler.Node
 	for _, o := range meta {
 		if o.Kind != "Node" {
 			continue
@@ -151,7 +156,7 @@ func (p *Peer) snapshot(meta []consensus.Object, pods []*workload.Pod) (*placer,
 		if err := json.Unmarshal(o.Data, &n); err != nil {
 			continue
 		}
-		nodes = append(nodes, placerNode{Node: &n, Alive: alive[n.Metadata.Name]})
+		nodes = append(nodes, scheduler.Node{Node: &n, Alive: alive[n.Metadata.Name]})
 	}
 	ls := ledgers(meta)
 	var bound []*workload.Pod
@@ -170,7 +175,7 @@ func (p *Peer) snapshot(meta []consensus.Object, pods []*workload.Pod) (*placer,
 			bound = append(bound, standIn(node, uid, c))
 		}
 	}
-	return newPlacer(nodes, bound), ls
+	return scheduler.NewSnapshot(nodes, bound), ls
 }
 
 // standIn is a pod that holds a claim's capacity on a node.

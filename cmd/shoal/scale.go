@@ -54,8 +54,8 @@ func scaleCommand() *cli.Command {
 				}
 				spec["replicas"] = c.Int("replicas")
 				err := cl.Do(c.Context, http.MethodPut, path, o, nil)
-				if errors.Is(err, errdefs.ErrConflict) {
-					continue
+				if errors.Is(err, errdefs.ErrConflict) || errors.Is(err, errdefs.ErrUnavailable) {
+					continue // changed meanwhile, or a leader moved: read it again (setting replicas twice is harmless)
 				}
 				if err != nil {
 					return err

@@ -16,9 +16,9 @@
 //
 // # How a node is chosen
 //
-// Place runs every filter on every node; a node that passes them all is
-// feasible. Filters, in order (the first one that fails names the node's
-// reason):
+// Place runs every filter on the nodes (see Cost for how many); a node that
+// passes them all is feasible. Filters, in order (the first one that fails
+// names the node's reason):
 //
 //   - NodeReadyAlive: the peer is alive, its Ready condition is True and it is
 //     not cordoned (spec.unschedulable).
@@ -78,17 +78,27 @@
 //
 // # Cost
 //
-// Every decision looks at every node, and at no existing pod. NewSnapshot
-// indexes the pods per node, per owner and per (anti-)affinity term of
-// theirs; the first decision that asks about a label selector (an affinity
-// term, a spread constraint, an owner) counts the matching pods of the
-// namespace per node once, and Assume and Forget keep those counts up to
-// date. So a decision costs O(nodes x (terms + constraints + 1)) plus
-// O(distinct affinity terms of placed pods in the namespace), and placing
-// 10,000 pods of 100 Deployments onto 1,000 nodes runs well above 50,000
-// pods per second on two cores (BenchmarkPlace10kPodsOn1kNodes). All nodes
-// are scored: no sampling (kube-scheduler's percentageOfNodesToScore) is
-// needed at this size, and scoring all of them keeps decisions reproducible.
+// A decision looks at nodes, never at the existing pods one by one.
+// NewSnapshot indexes the pods per node, per owner and per (anti-)affinity
+// term of theirs; the first decision that asks about a label selector (an
+// affinity term, a spread constraint, an owner) counts the matching pods of
+// the namespace per node once, and Assume and Forget keep those counts up
+// to date. A pod's affinity terms and spread constraints cost O(nodes) each
+// to sum per topology domain; the placed pods' terms cost O(distinct terms
+// in the namespace). LeastAllocated's score is cached per node until the
+// node's pods change.
+//
+// Like kube-scheduler, a decision stops filtering once it has found a share
+// of the nodes feasible (SetPercentageOfNodesToScore; by default 50% less 1%
+// per 125 nodes, at least 5% and at least 100 nodes, so every node of a
+// cluster of fewer than 100), and scores only those; the next decision
+// starts where it stopped, so every node gets its turn. When no node is
+// feasible every node has been filtered, so the Unschedulable message counts
+// them all. BenchmarkPlace10kPodsOn1kNodes places 10,000 pods of 100
+// Deployments onto 1,000 nodes in 3 zones on two cores at roughly 40,000 to
+// 65,000 pods per second by default (420 nodes filtered and scored per
+// decision) and 20,000 to 40,000 scoring every node (the spread is the
+// machine's load); both leave every node within one pod of even.
 //
 // This package must not import peer, consensus, gossip or cmd.
 package scheduler
