@@ -118,19 +118,27 @@ all_ready() {
 show_pods() {
   say "shoal image import bin/webapp.tar (into peer1 only)"
   "$SHOAL_BIN" image import "$IMAGE" --config "$CONF" --server "https://127.0.0.1:$(port 1 2)"
-  say "shoal apply -f examples/hello-pods.yaml: one pod bound to each peer"
-  "$SHOAL_BIN" apply --config "$CONF" -f "$(dirname "$0")/hello-pods.yaml"
-  wait_for 120 "the pods to run (peer2 and peer3 fetch the image from peer1)" all_ready
-  say "shoal get pods -o wide"
+  say "shoal apply -f examples/hello-deploy.yaml: a Deployment of 3 replicas"
+  "$SHOAL_BIN" apply --config "$CONF" -f "$(dirname "$0")/hello-deploy.yaml"
+  wait_for 120 "the replicas to run (peer2 and peer3 fetch the image from peer1)" all_ready
+  say "shoal get deploy,rs and pods -o wide: one replica per peer"
+  "$SHOAL_BIN" get deploy --config "$CONF"
+  "$SHOAL_BIN" get rs --config "$CONF"
   "$SHOAL_BIN" get pods -o wide --config "$CONF"
   say "each pod answers at its address"
   for ip in $("$SHOAL_BIN" get pods -l app=hello -o json --config "$CONF" | grep '"podIP"' | cut -d'"' -f4); do
     printf "%s -> " "$ip"; curl -s --max-time 5 "http://$ip:8080/"
   done
+  victim=$("$SHOAL_BIN" get pods -l app=hello -o name --config "$CONF" | head -1)
+  say "shoal delete $victim: the ReplicaSet replaces it"
+  "$SHOAL_BIN" delete "${victim%%/*}" "${victim#*/}" --config "$CONF"
+  wait_for 60 "a replacement" all_ready
+  "$SHOAL_BIN" get pods -o wide --config "$CONF"
   say "shoal image ls"
   "$SHOAL_BIN" image ls --config "$CONF"
-  say "shoal logs hello-2 (through peer3; the pod runs on peer2)"
-  "$SHOAL_BIN" logs hello-2 --tail 3 --config "$CONF" --server "https://127.0.0.1:$(port 3 2)"
+  first=$("$SHOAL_BIN" get pods -l app=hello -o name --config "$CONF" | head -1)
+  say "shoal logs ${first#*/} (through peer3)"
+  "$SHOAL_BIN" logs "${first#*/}" --tail 3 --config "$CONF" --server "https://127.0.0.1:$(port 3 2)"
 }
 
 up() {
@@ -175,7 +183,8 @@ What next:
   shoal members                 every peer, its status, zone and raft shards
   shoal get cm -A               ConfigMaps in every namespace (apply, get, delete work for ns and cm)
   shoal get pods -o wide        the pods (when the demo runs them), their IPs and peers
-  shoal describe pod hello-1    a pod's containers, conditions and events
+  shoal scale deploy/hello --replicas 5   more replicas, placed by the shard leaders
+  shoal describe deploy hello   a Deployment (and describe pod NAME: containers, conditions, events)
   shoal token create --ttl 1h   a token to join another peer with
   shoal leave --server URL      make a peer leave gracefully
   make demo-down                stop and remove the cluster
