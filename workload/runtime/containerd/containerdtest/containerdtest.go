@@ -258,8 +258,9 @@ var networks struct {
 	taken map[netip.Prefix]bool
 }
 
-// Network returns a bridge name and a /24 pod CIDR in 10.0.0.0/8 that no
-// interface of this machine uses (nor any earlier call of this process),
+// Network returns a bridge name and a /24 pod CIDR in 10.150.0.0-10.189.255.255
+// (clear of the CLI end-to-end tests' 10.199.0.0/16 LAN) that no interface
+// of this machine uses (nor any earlier call of this process),
 // for one runtime of t, and deletes the bridge at t's cleanup. Register it
 // before anything that must be cleaned up while the bridge still exists.
 func Network(t testing.TB) (bridge, podCIDR string) {
@@ -273,8 +274,9 @@ func Network(t testing.TB) (bridge, podCIDR string) {
 	pid := os.Getpid()
 	bridge = fmt.Sprintf("shb%d-%d", pid, networks.n) // at most 15 bytes for pids up to 2^22
 	used := addressesInUse()
-	for k := 0; k < 256*100; k++ {
-		c := (pid*37 + networks.n*101 + k) % (256 * 100)
+	const slots = 256 * 40
+	for k := 0; k < slots; k++ {
+		c := (pid*37 + networks.n*101 + k) % slots
 		p := netip.PrefixFrom(netip.AddrFrom4([4]byte{10, byte(150 + c/256), byte(c % 256), 0}), 24)
 		if networks.taken[p] || overlaps(p, used) {
 			continue
@@ -283,7 +285,7 @@ func Network(t testing.TB) (bridge, podCIDR string) {
 		t.Cleanup(func() { DeleteLink(t, bridge) })
 		return bridge, p.String()
 	}
-	t.Fatal("containerdtest: no free /24 in 10.150.0.0/9")
+	t.Fatal("containerdtest: no free /24 in 10.150.0.0-10.189.255.255")
 	return "", ""
 }
 
