@@ -52,6 +52,8 @@ type Controller struct {
 	// changes counts shard-map writes and membership changes this
 	// controller made; Run goes round again at once while they happen.
 	changes int
+	// unreadable counts the rounds in a row that could not read the map.
+	unreadable int
 }
 
 // NewController builds a controller; Run drives it.
@@ -146,9 +148,17 @@ func (c *Controller) Records(ctx context.Context) ([]ShardRecord, error) {
 func (c *Controller) Step(ctx context.Context) {
 	records, err := c.Records(ctx)
 	if err != nil {
-		c.log.Debug("shard map unreadable this round", "err", err)
+		c.unreadable++
+		// A round or two without the map is a leader moving; more is a
+		// peer cut off from the meta shard, which the operator should see.
+		if c.unreadable == 4 || c.unreadable%20 == 0 {
+			c.log.Warn("shard map unreadable", "rounds", c.unreadable, "err", err)
+		} else {
+			c.log.Debug("shard map unreadable this round", "err", err)
+		}
 		return
 	}
+	c.unreadable = 0
 	if c.cfg.Observe != nil {
 		c.cfg.Observe(records)
 	}

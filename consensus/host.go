@@ -566,7 +566,11 @@ func raftError(err error) error {
 		errors.Is(err, dragonboat.ErrShardNotReady), errors.Is(err, dragonboat.ErrShardClosed),
 		errors.Is(err, dragonboat.ErrShardNotFound), errors.Is(err, dragonboat.ErrClosed),
 		errors.Is(err, dragonboat.ErrSystemBusy), errors.Is(err, dragonboat.ErrAborted),
-		errors.Is(err, dragonboat.ErrRejected), errors.Is(err, dragonboat.ErrShardNotBootstrapped):
+		errors.Is(err, dragonboat.ErrRejected), errors.Is(err, dragonboat.ErrShardNotBootstrapped),
+		// SyncRead retries while the shard has no leader and, once too little
+		// of the caller's time is left to try again, says so this way.
+		errors.Is(err, dragonboat.ErrTimeoutTooSmall), errors.Is(err, dragonboat.ErrShardNotInitialized),
+		errors.Is(err, dragonboat.ErrCanceled):
 		return fmt.Errorf("%v: %w", err, errdefs.ErrUnavailable)
 	default:
 		return err

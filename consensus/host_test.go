@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lni/dragonboat/v4"
+
 	"github.com/shoalproject/shoal/internal/errdefs"
 	"github.com/shoalproject/shoal/internal/pki"
 )
@@ -334,5 +336,17 @@ func TestAcknowledgedWritesSurviveLosingTheLeader(t *testing.T) {
 		if !stored[name] {
 			t.Fatalf("acknowledged write %s is lost", name)
 		}
+	}
+}
+
+func TestRaftErrorCallsPassingFailuresUnavailable(t *testing.T) {
+	for _, err := range []error{dragonboat.ErrTimeout, dragonboat.ErrTimeoutTooSmall, dragonboat.ErrShardNotReady,
+		dragonboat.ErrSystemBusy, dragonboat.ErrCanceled, dragonboat.ErrShardNotInitialized, context.DeadlineExceeded} {
+		if got := raftError(err); !errors.Is(got, errdefs.ErrUnavailable) {
+			t.Errorf("raftError(%v) = %v, want it unavailable", err, got)
+		}
+	}
+	if got := raftError(dragonboat.ErrPayloadTooBig); errors.Is(got, errdefs.ErrUnavailable) {
+		t.Errorf("raftError(ErrPayloadTooBig) = %v: a too-big payload is no passing failure", got)
 	}
 }

@@ -105,6 +105,9 @@ spec:
 	if onP3 == "" {
 		t.Fatalf("no replica on p3: %v", pods)
 	}
+	// A peer lost while the shards still grow to 3 voters can take a
+	// shard's quorum with it; a machine dies in a settled cluster.
+	c.waitFor(30*time.Second, "3 voting replicas of every shard", func() bool { return c.shardsSettled(3, "") })
 	p3.kill()
 	link := c.hostName("shv", 3)
 	sh(t, "ip", "link", "set", link, "down")

@@ -88,6 +88,12 @@ func newProcCluster(t testing.TB) *procCluster {
 	}
 	c := &procCluster{t: t, base: t.TempDir(), subnet: testNet.Add(1), agents: map[string]*agent{}}
 	t.Cleanup(func() {
+		if t.Failed() {
+			// A goroutine dump of every live agent, for the log below.
+			for _, a := range c.agents {
+				a.quit(5 * time.Second)
+			}
+		}
 		for _, a := range c.agents {
 			a.kill()
 		}
@@ -108,6 +114,19 @@ func (a *agent) running() bool {
 		return false
 	default:
 		return a.cmd != nil
+	}
+}
+
+// quit sends SIGQUIT, which makes a Go program print every goroutine's
+// stack and exit, and waits up to d for it to exit.
+func (a *agent) quit(d time.Duration) {
+	if !a.running() {
+		return
+	}
+	_ = a.cmd.Process.Signal(syscall.SIGQUIT)
+	select {
+	case <-a.exited:
+	case <-time.After(d):
 	}
 }
 
