@@ -264,8 +264,15 @@ func TestSnapshotRejoinsWithoutJoin(t *testing.T) {
 				h.join(b, seed.LocalAddr())
 				waitAllSee(t, []*Membership{seed, b}, []*Membership{seed, b}, StatusAlive)
 				// b's snapshot records the seed from the same event stream
-				// that delivers b's EventJoined for it.
+				// that delivers b's EventJoined for it, though serf's
+				// snapshotter takes it off its queue a moment later, and a
+				// leave that comes first stops the recording (serf picks
+				// between the two at random). A third member's join, seen
+				// by b after the seed's, puts the leave well behind it.
 				recB.waitEvent(t, EventJoined, "seed")
+				third := h.start(h.config("c"))
+				h.join(third, seed.LocalAddr())
+				recB.waitEvent(t, EventJoined, "c")
 
 				if how == "after a crash" {
 					_ = b.Shutdown()
