@@ -284,9 +284,11 @@ type Membership struct {
 
 // Membership reads a shard's membership (linearizably).
 func (h *Host) Membership(ctx context.Context, shardID uint64) (Membership, error) {
-	ctx, cancel := withDefaultTimeout(ctx)
-	defer cancel()
-	m, err := h.nh.SyncGetShardMembership(ctx, shardID)
+	var m *dragonboat.Membership
+	err := h.readIndex(ctx, func(ctx context.Context) (err error) {
+		m, err = h.nh.SyncGetShardMembership(ctx, shardID)
+		return err
+	})
 	if err != nil {
 		return Membership{}, fmt.Errorf("shard %d: membership: %w", shardID, raftError(err))
 	}
@@ -422,20 +424,46 @@ func (h *Host) read(ctx context.Context, shardID uint64, q any, linearizable boo
 		}
 		return v, err
 	}
+	var v any
+	err := h.readIndex(ctx, func(ctx context.Context) (err error) {
+		v, err = h.nh.SyncRead(ctx, shardID, q)
+		return err
+	})
+	if err != nil && !isDomainError(err) {
+		return nil, fmt.Errorf("shard %d: read: %w", shardID, raftError(err))
+	}
+	return v, err
+}
+
+// readIndex runs a linearizable read until it succeeds, fails for a reason
+// of the state machine's, or ctx (by default 10 s) ends.
+//
+// A ReadIndex whose message to the leader, or whose answer, is lost (a
+// leader that just changed, a connection being set up) waits out its whole
+// timeout: dragonboat does not send it again. Reads are safe to repeat, so
+// each attempt gets a few election timeouts and a lost one is asked again.
+func (h *Host) readIndex(ctx context.Context, read func(context.Context) error) error {
 	ctx, cancel := withDefaultTimeout(ctx)
 	defer cancel()
 	for {
-		v, err := h.nh.SyncRead(ctx, shardID, q)
+		actx, acancel := context.WithTimeout(ctx, h.readAttempt())
+		err := read(actx)
+		acancel()
 		if err == nil || isDomainError(err) {
-			return v, err
+			return err
 		}
-		if retryable(err) && ctx.Err() == nil {
-			if werr := pause(ctx); werr == nil {
-				continue
-			}
+		again := retryable(err) || errors.Is(err, dragonboat.ErrTimeout) || errors.Is(err, dragonboat.ErrTimeoutTooSmall) ||
+			errors.Is(err, dragonboat.ErrCanceled) || errors.Is(err, context.DeadlineExceeded)
+		if !again || ctx.Err() != nil || pause(ctx) != nil {
+			return err
 		}
-		return nil, fmt.Errorf("shard %d: read: %w", shardID, raftError(err))
 	}
+}
+
+// readAttempt bounds one ReadIndex round: four election timeouts, and at
+// least a second, so a busy machine's slow round is not cut short.
+func (h *Host) readAttempt() time.Duration {
+	return max(time.Second, 4*time.Duration(h.cfg.ElectionRTT)*h.cfg.RTT)
 }
 
 // Get reads one object.

@@ -77,10 +77,8 @@ func (p *Peer) peerImages(ctx context.Context) map[string][]api.ImageInfo {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c := api.NewClientTLS([]string{m.Tags.API}, p.peerTLS, "")
-			defer c.Close()
 			var l api.ImageList
-			if err := c.Do(ctx, http.MethodGet, "/v1/internal/images", nil, &l); err != nil {
+			if err := p.peers.get(m.Tags.API).Do(ctx, http.MethodGet, "/v1/internal/images", nil, &l); err != nil {
 				p.log.Debug("list a peer's images", "peer", m.Name, "err", err)
 				return
 			}

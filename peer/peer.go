@@ -185,7 +185,8 @@ type Peer struct {
 	gossip  *gossip.Membership
 	ln      net.Listener
 	srv     *http.Server
-	peerTLS *tls.Config // as a client of other peers
+	peerTLS *tls.Config  // as a client of other peers
+	peers   *peerClients // API clients of other peers, one each
 	reg     *prometheus.Registry
 	metrics *metrics
 
@@ -263,6 +264,7 @@ func Start(ctx context.Context, cfg Config) (*Peer, error) {
 		MinVersion:   tls.VersionTLS12,
 	}
 	p.streamClient = streamHTTPClient(p)
+	p.peers = newPeerClients(p.peerTLS)
 	if err := p.listen(); err != nil {
 		return nil, err
 	}
@@ -543,6 +545,7 @@ func (p *Peer) stop(ctx context.Context) {
 	_ = p.gossip.Shutdown()
 	p.bg.Wait()
 	p.host.Close()
+	p.peers.close()
 	close(p.done)
 }
 

@@ -88,9 +88,7 @@ func (s *routedStore) targets(shard uint64) []string {
 func (s *routedStore) forward(ctx context.Context, shard uint64, op string, in, out any) error {
 	var last error = fmt.Errorf("shard %d: no live peer holds it: %w", shard, errdefs.ErrUnavailable)
 	for _, addr := range s.targets(shard) {
-		c := api.NewClientTLS([]string{addr}, s.p.peerTLS, "")
-		err := c.Do(ctx, http.MethodPost, shardPath(shard, op), in, out)
-		c.Close()
+		err := s.p.peers.get(addr).Do(ctx, http.MethodPost, shardPath(shard, op), in, out)
 		if err == nil || !errors.Is(err, errdefs.ErrUnavailable) {
 			return err
 		}

@@ -120,10 +120,8 @@ func (p *Peer) exchangeTokensWith(ctx context.Context, apiAddr string) error {
 	p.mu.Lock()
 	mine := p.st.Tokens.Clone()
 	p.mu.Unlock()
-	c := api.NewClientTLS([]string{apiAddr}, p.peerTLS, "")
-	defer c.Close()
 	var theirs TokenSet
-	if err := c.Do(ctx, http.MethodPost, api.PathInternalTokens, mine, &theirs); err != nil {
+	if err := p.peers.get(apiAddr).Do(ctx, http.MethodPost, api.PathInternalTokens, mine, &theirs); err != nil {
 		return err
 	}
 	_, err := p.mergeTokens(theirs)
