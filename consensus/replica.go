@@ -3,6 +3,7 @@ package consensus
 import (
 	"fmt"
 	"io"
+	"slices"
 	"sync"
 
 	sm "github.com/lni/dragonboat/v4/statemachine"
@@ -121,7 +122,17 @@ func (r *replicaSM) Lookup(q any) (any, error) {
 		}
 		return o, nil
 	case listQuery:
-		return ListResult{Objects: r.state.List(q.filter.Kind, q.filter.Namespace, q.filter.selector()), Index: r.state.Index()}, nil
+		f := q.filter
+		if len(f.Kinds) == 0 {
+			return ListResult{Objects: r.state.List(f.Kind, f.Namespace, f.selector()), Index: r.state.Index()}, nil
+		}
+		kinds := slices.Clone(f.Kinds)
+		slices.Sort(kinds)
+		var objs []Object
+		for _, k := range slices.Compact(kinds) {
+			objs = append(objs, r.state.List(k, f.Namespace, f.selector())...)
+		}
+		return ListResult{Objects: objs, Index: r.state.Index()}, nil
 	case indexQuery:
 		return r.state.Index(), nil
 	case countQuery:
@@ -227,7 +238,11 @@ func (w *watcher) close() {
 
 // Filter selects objects by kind, namespace ("" for all) and label selector.
 type Filter struct {
-	Kind      string
+	Kind string
+	// Kinds, when set, selects any of these kinds instead of Kind: one
+	// consistent read of the few kinds a controller needs, without copying
+	// and sorting every other object of the shard.
+	Kinds     []string `json:",omitempty"`
 	Namespace string
 	Selector  string // Kubernetes label selector syntax; "" matches all
 }
@@ -241,5 +256,9 @@ func (f Filter) selector() Selector {
 }
 
 func (f Filter) matches(o Object, sel Selector) bool {
-	return (f.Kind == "" || o.Kind == f.Kind) && (f.Namespace == "" || o.Namespace == f.Namespace) && sel.Matches(o.Labels)
+	kind := f.Kind == "" || o.Kind == f.Kind
+	if len(f.Kinds) > 0 {
+		kind = slices.Contains(f.Kinds, o.Kind)
+	}
+	return kind && (f.Namespace == "" || o.Namespace == f.Namespace) && sel.Matches(o.Labels)
 }

@@ -827,3 +827,30 @@ func BenchmarkApply(b *testing.B) {
 		}
 	})
 }
+
+func TestListAndWatchSeveralKinds(t *testing.T) {
+	r := newReplicaSM(2, 0)
+	mustApply(t, r.state, 1,
+		create(obj("Pod", "prod", "web-1", nil, "")),
+		create(obj("ConfigMap", "prod", "cfg", nil, "")),
+		create(obj("ReplicaSet", "prod", "web", nil, "")),
+		create(obj("Deployment", "prod", "web", nil, "")),
+	)
+	f := Filter{Kinds: []string{"ReplicaSet", "Pod", "Deployment", "Pod"}, Namespace: "prod"}
+	v, err := r.Lookup(listQuery{filter: f})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, o := range v.(ListResult).Objects {
+		got = append(got, o.Key().String())
+	}
+	want := []string{"Deployment/prod/web", "Pod/prod/web-1", "ReplicaSet/prod/web"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("list of several kinds = %v; want %v (each once, by kind)", got, want)
+	}
+	sel := f.selector()
+	if !f.matches(obj("Pod", "prod", "x", nil, ""), sel) || f.matches(obj("ConfigMap", "prod", "x", nil, ""), sel) {
+		t.Error("a watch of several kinds matches by Kinds, not Kind")
+	}
+}

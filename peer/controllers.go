@@ -55,7 +55,7 @@ func (p *Peer) lostNodes() func(string) bool {
 }
 
 func (p *Peer) controlPass(ctx context.Context, shard uint64) error {
-	lr, err := p.store.List(ctx, shard, consensus.Filter{}, true)
+	lr, err := p.store.List(ctx, shard, consensus.Filter{Kinds: []string{"Deployment", "Pod", "ReplicaSet"}}, true)
 	if err != nil {
 		return err
 	}

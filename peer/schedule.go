@@ -95,7 +95,7 @@ func (p *Peer) schedulePass(ctx context.Context, shard uint64) error {
 		a, b := pending[i].Metadata.CreationTimestamp, pending[j].Metadata.CreationTimestamp
 		return a != nil && b != nil && a.Before(*b)
 	})
-	meta, err := p.store.List(ctx, consensus.MetaShard, consensus.Filter{}, true)
+	meta, err := p.store.List(ctx, consensus.MetaShard, consensus.Filter{Kinds: []string{"ClusterSetting", "Node"}}, true)
 	if err != nil {
 		return err
 	}

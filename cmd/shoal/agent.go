@@ -45,6 +45,7 @@ Restarted on the same --data-dir, a peer keeps its identity and rejoins. SIGTERM
 			&cli.StringFlag{Name: "join", Usage: "API address HOST:PORT of any peer of the cluster to join"},
 			&cli.StringFlag{Name: "token", Usage: "join token (K10...), from DIR/join-token or 'shoal token create'", EnvVars: []string{"SHOAL_TOKEN"}},
 			&cli.StringFlag{Name: "cluster-name", Usage: "name of a new cluster", Value: "shoal"},
+			&cli.StringFlag{Name: "debug-addr", Usage: "serve Go's profiler (net/http/pprof) on this HOST:PORT, for performance work; keep it on loopback (off by default)"},
 			&cli.IntFlag{Name: "object-shards", Usage: "object shards of a new cluster (fixed once created)", Value: 4},
 			&cli.DurationFlag{Name: "pod-failover", Usage: "how long a peer may be failed (per gossip) before its pods are replaced elsewhere", Value: peer.DefaultPodFailover},
 			&cli.DurationFlag{Name: "replica-repair-grace", Usage: "how long a peer may be failed before its raft replicas are rebuilt elsewhere", Value: 30 * time.Second},
@@ -125,6 +126,11 @@ func runAgent(c *cli.Context) error {
 		return err
 	}
 	cfg.Runtime = rt
+	if addr := c.String("debug-addr"); addr != "" {
+		if err := serveProfiler(c.Context, addr, logger); err != nil {
+			return err
+		}
+	}
 	if err := peer.Run(c.Context, cfg); err != nil {
 		return fmt.Errorf("agent %s: %w", name, err)
 	}
