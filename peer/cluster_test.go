@@ -22,7 +22,7 @@ import (
 // testCluster runs peers in this process on 127.0.0.1 with free ports and
 // real gossip sockets.
 type testCluster struct {
-	t     *testing.T
+	t     testing.TB
 	base  string
 	grace time.Duration // replica repair grace; default the peer's
 	dirs  map[string]string
@@ -35,7 +35,7 @@ type testCluster struct {
 	runtimes    map[string]*fake.Runtime
 }
 
-func newTestCluster(t *testing.T) *testCluster {
+func newTestCluster(t testing.TB) *testCluster {
 	// base is made before the cleanup below is registered, so peers stop
 	// before their directories are removed.
 	c := &testCluster{t: t, base: t.TempDir(), dirs: map[string]string{}, peers: map[string]*Peer{}, now: time.Now}
@@ -47,7 +47,7 @@ func newTestCluster(t *testing.T) *testCluster {
 	return c
 }
 
-func testLogger(t *testing.T) *slog.Logger {
+func testLogger(t testing.TB) *slog.Logger {
 	if testing.Verbose() {
 		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	}
@@ -259,7 +259,7 @@ func (c *testCluster) membershipIs(shard uint64, n int) bool {
 }
 
 // waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for !cond() {

@@ -22,6 +22,35 @@ func deploymentBody(replicas int, selector string) map[string]any {
 // A Deployment through the object API: its pods spread over the three
 // nodes, follow scaling up and down, a deleted pod is replaced, and the
 // pods of a killed peer are replaced on the others.
+// runningPods maps the default namespace's running pods that are not being
+// deleted to their nodes, as peer via sees them; nil when it cannot answer.
+func runningPods(ctx context.Context, c *testCluster, via string) map[string]string {
+	var pods struct{ Items []workload.Pod }
+	out := map[string]string{}
+	if c.client(via).Do(ctx, http.MethodGet, "/api/v1/namespaces/default/pods", nil, &pods) != nil {
+		return nil
+	}
+	for _, p := range pods.Items {
+		if p.Status.Phase == workload.PodRunning && p.Metadata.DeletionTimestamp == nil {
+			out[p.Metadata.Name] = p.Spec.NodeName
+		}
+	}
+	return out
+}
+
+// replacedOff says whether n pods run and none of them on node.
+func replacedOff(pods map[string]string, n int, node string) bool {
+	if len(pods) != n {
+		return false
+	}
+	for _, on := range pods {
+		if on == node {
+			return false
+		}
+	}
+	return true
+}
+
 func TestDeploymentKeepsItsReplicasAcrossScalingAndAPeerKill(t *testing.T) {
 	c := newRuntimeCluster(t)
 	ctx := context.Background()
@@ -34,19 +63,7 @@ func TestDeploymentKeepsItsReplicasAcrossScalingAndAPeerKill(t *testing.T) {
 	if err := cl.Do(ctx, http.MethodPost, "/apis/apps/v1/namespaces/default/deployments", deploymentBody(3, "web"), nil); err != nil {
 		t.Fatal(err)
 	}
-	running := func(via string) map[string]string { // pod -> node, for running pods
-		var pods struct{ Items []workload.Pod }
-		out := map[string]string{}
-		if c.client(via).Do(ctx, http.MethodGet, "/api/v1/namespaces/default/pods", nil, &pods) != nil {
-			return nil
-		}
-		for _, p := range pods.Items {
-			if p.Status.Phase == workload.PodRunning && p.Metadata.DeletionTimestamp == nil {
-				out[p.Metadata.Name] = p.Spec.NodeName
-			}
-		}
-		return out
-	}
+	running := func(via string) map[string]string { return runningPods(ctx, c, via) }
 	waitRunning := func(via string, n int) map[string]string {
 		t.Helper()
 		var got map[string]string
@@ -123,18 +140,7 @@ func TestDeploymentKeepsItsReplicasAcrossScalingAndAPeerKill(t *testing.T) {
 	c.peers[victim].Kill()
 	start := time.Now()
 	via := "p1"
-	waitFor(t, 30*time.Second, "the victim's pods replaced", func() bool {
-		now := running(via)
-		if len(now) != 3 {
-			return false
-		}
-		for _, n := range now {
-			if n == victim {
-				return false
-			}
-		}
-		return true
-	})
+	waitFor(t, 30*time.Second, "the victim's pods replaced", func() bool { return replacedOff(running(via), 3, victim) })
 	t.Logf("pods of a killed peer running elsewhere after %s", time.Since(start).Round(10*time.Millisecond))
 }
 

@@ -99,7 +99,7 @@ func TestConcurrentLeadersNeverOvercommitANode(t *testing.T) {
 
 // newRuntimeCluster is three peers with in-memory runtimes and the store's
 // replicas settled.
-func newRuntimeCluster(t *testing.T) *testCluster {
+func newRuntimeCluster(t testing.TB) *testCluster {
 	c := newTestCluster(t)
 	c.withRuntime = true
 	c.start("p1", "")
