@@ -331,24 +331,32 @@ func (p *Peer) deletePodGracefully(ctx context.Context, t target) (out any, done
 		return nil, false, nil
 	}
 	if pod.Metadata.DeletionTimestamp == nil {
-		now := p.cfg.Now().UTC().Truncate(time.Second)
-		grace := workload.DefaultTerminationGracePeriodSeconds
-		if g := pod.Spec.TerminationGracePeriodSeconds; g != nil {
-			grace = *g
-		}
-		pod.Metadata.DeletionTimestamp, pod.Metadata.DeletionGracePeriodSeconds = &now, &grace
-		nso, err := stored(&pod)
-		if err != nil {
-			return nil, true, err
-		}
-		res, err := p.store.Propose(ctx, shard, consensus.Batch{Commands: []consensus.Command{{Op: consensus.OpUpdate, Object: nso, Precondition: so.ResourceVersion}}})
-		if err != nil {
+		if so, err = p.markTerminating(ctx, shard, &pod, so.ResourceVersion); err != nil {
 			return nil, true, t.worded(err)
 		}
-		so = res.Objects[0]
 	}
 	b, err := loaded(so)
 	return b, true, err
+}
+
+// markTerminating sets a bound pod's deletionTimestamp and grace period
+// (its spec's, or Kubernetes' default), with a compare-and-swap on rv.
+func (p *Peer) markTerminating(ctx context.Context, shard uint64, pod *workload.Pod, rv uint64) (consensus.Object, error) {
+	now := p.cfg.Now().UTC().Truncate(time.Second)
+	grace := workload.DefaultTerminationGracePeriodSeconds
+	if g := pod.Spec.TerminationGracePeriodSeconds; g != nil {
+		grace = *g
+	}
+	pod.Metadata.DeletionTimestamp, pod.Metadata.DeletionGracePeriodSeconds = &now, &grace
+	nso, err := stored(pod)
+	if err != nil {
+		return consensus.Object{}, err
+	}
+	res, err := p.store.Propose(ctx, shard, consensus.Batch{Commands: []consensus.Command{{Op: consensus.OpUpdate, Object: nso, Precondition: rv}}})
+	if err != nil {
+		return consensus.Object{}, err
+	}
+	return res.Objects[0], nil
 }
 
 // deleteNamespaceContents deletes every namespaced object in a namespace,

@@ -302,8 +302,9 @@ func Start(ctx context.Context, cfg Config) (*Peer, error) {
 		p.Kill()
 		return nil, err
 	}
-	p.bg.Add(7)
+	p.bg.Add(8)
 	go p.syncTokensLoop(bgCtx)
+	go func() { defer p.bg.Done(); p.wakeOnMembership(bgCtx) }()
 	go p.rememberPeersLoop(bgCtx)
 	go func() { defer p.bg.Done(); p.ctl.Run(bgCtx) }()
 	go func() { defer p.bg.Done(); p.runNode(bgCtx) }()

@@ -100,7 +100,10 @@ func (p *Peer) schedulePass(ctx context.Context, shard uint64) error {
 		return err
 	}
 	info, _ := workload.LookupKind("Pod")
-	all, _, err := consensus.ListShards(ctx, p.store, p.shardsFor(info), consensus.Filter{Kind: "Pod"}, false)
+	// Linearizable: a pass that follows another (here, or on the peer that
+	// led the shard a moment ago) must see the pods that one bound, or it
+	// spreads and packs against an old picture.
+	all, _, err := consensus.ListShards(ctx, p.store, p.shardsFor(info), consensus.Filter{Kind: "Pod"}, true)
 	if err != nil {
 		return err
 	}

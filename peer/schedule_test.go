@@ -106,5 +106,25 @@ func newRuntimeCluster(t testing.TB) *testCluster {
 	c.start("p2", "p1")
 	c.start("p3", "p1")
 	c.waitReplicas(3)
+	c.waitNodesReady(3)
 	return c
+}
+
+// waitNodesReady waits until n nodes are Ready, as p1 sees them: pods
+// created before would be placed on the nodes that happen to be up.
+func (c *testCluster) waitNodesReady(n int) {
+	c.t.Helper()
+	waitFor(c.t, 30*time.Second, fmt.Sprintf("%d nodes Ready", n), func() bool {
+		var nodes struct{ Items []workload.Node }
+		if c.client("p1").Do(context.Background(), http.MethodGet, "/api/v1/nodes", nil, &nodes) != nil {
+			return false
+		}
+		ready := 0
+		for i := range nodes.Items {
+			if workload.IsNodeReady(&nodes.Items[i]) {
+				ready++
+			}
+		}
+		return ready == n
+	})
 }

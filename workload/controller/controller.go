@@ -59,8 +59,10 @@ func PlanReplicaSet(rs *workload.ReplicaSet, pods []*workload.Pod, lost func(nod
 			continue
 		}
 		switch {
-		case p.Spec.NodeName != "" && lost(p.Spec.NodeName) && p.Metadata.DeletionTimestamp == nil:
-			plan.Delete = append(plan.Delete, p) // on a dead peer: replace it
+		case p.Spec.NodeName != "" && lost(p.Spec.NodeName):
+			// On a dead peer: replace it, and remove it even when it was
+			// terminating, since no node agent will finish that.
+			plan.Delete = append(plan.Delete, p)
 		case p.Status.Phase == workload.PodFailed:
 			plan.Delete = append(plan.Delete, p) // failed for good: replace it
 		case active(p):

@@ -2,6 +2,7 @@ package controller
 
 import (
 	"fmt"
+	"reflect"
 	"testing"
 	"time"
 
@@ -71,10 +72,11 @@ func TestReplicaSetReplacesPodsOnLostNodesAndFailedPods(t *testing.T) {
 		owned("dead", "n2", nil),
 		owned("failed", "n1", func(p *workload.Pod) { p.Status.Phase = workload.PodFailed }),
 		owned("leaving", "n1", func(p *workload.Pod) { now := t0; p.Metadata.DeletionTimestamp = &now }),
+		owned("stuck", "n2", func(p *workload.Pod) { now := t0; p.Metadata.DeletionTimestamp = &now }),
 	}
 	plan := PlanReplicaSet(rs(3), pods, func(n string) bool { return n == "n2" }, names(), t0)
-	if len(plan.Delete) != 2 || len(plan.Create) != 2 {
-		t.Fatalf("delete %v create %d, want dead and failed deleted and 2 created", podNames(plan.Delete), len(plan.Create))
+	if got := podNames(plan.Delete); len(plan.Create) != 2 || !reflect.DeepEqual(got, []string{"dead", "failed", "stuck"}) {
+		t.Fatalf("delete %v create %d; want dead, failed and the terminating pod on the lost node deleted, and 2 created", got, len(plan.Create))
 	}
 }
 
