@@ -68,7 +68,7 @@ func (p *Peer) wakeOnMembership(ctx context.Context) {
 				// which is e.At; a millisecond more lands past it. A wake
 				// after the peer stopped is a no-op.
 				wait := p.cfg.PodFailover + time.Millisecond - p.cfg.Now().Sub(e.At)
-				time.AfterFunc(max(wait, 0), p.wakeControllers)
+				time.AfterFunc(max(wait, 0), func() { p.wakeControllers(); p.wakeNodeLifecycle() })
 			}
 		}
 	}

@@ -142,6 +142,16 @@ func TestDeploymentKeepsItsReplicasAcrossScalingAndAPeerKill(t *testing.T) {
 	via := "p1"
 	waitFor(t, 30*time.Second, "the victim's pods replaced", func() bool { return replacedOff(running(via), 3, victim) })
 	t.Logf("pods of a killed peer running elsewhere after %s", time.Since(start).Round(10*time.Millisecond))
+
+	// Its Node says so, as Kubernetes' does when a kubelet stops posting.
+	waitFor(t, 30*time.Second, "the killed peer's node Ready=Unknown", func() bool {
+		var n workload.Node
+		if cl.Do(ctx, http.MethodGet, "/api/v1/nodes/"+victim, nil, &n) != nil {
+			return false
+		}
+		c := workload.GetNodeCondition(&n.Status, workload.NodeReady)
+		return c != nil && c.Status == workload.ConditionUnknown && c.Reason == "NodeStatusUnknown"
+	})
 }
 
 // A peer that leaves evicts the pods controllers will place elsewhere

@@ -198,6 +198,7 @@ type Peer struct {
 
 	scheduleWake chan struct{} // capacity 1: a pod changed
 	controlWake  chan struct{} // capacity 1: a pod changed
+	nodeLifeWake chan struct{} // capacity 1: a failed peer's grace passed
 
 	nodeMu  sync.Mutex
 	agent   *nodeagent.Agent // nil until the node runs pods
@@ -224,6 +225,7 @@ func Start(ctx context.Context, cfg Config) (*Peer, error) {
 		leaveReq:     make(chan struct{}, 1),
 		scheduleWake: make(chan struct{}, 1),
 		controlWake:  make(chan struct{}, 1),
+		nodeLifeWake: make(chan struct{}, 1),
 		done:         make(chan struct{}),
 	}
 	var gossipPeers []string
@@ -302,7 +304,8 @@ func Start(ctx context.Context, cfg Config) (*Peer, error) {
 		p.Kill()
 		return nil, err
 	}
-	p.bg.Add(8)
+	p.bg.Add(9)
+	go func() { defer p.bg.Done(); p.runNodeLifecycle(bgCtx) }()
 	go p.syncTokensLoop(bgCtx)
 	go func() { defer p.bg.Done(); p.wakeOnMembership(bgCtx) }()
 	go p.rememberPeersLoop(bgCtx)

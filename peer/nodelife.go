@@ -1,0 +1,92 @@
+package peer
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/shoalproject/shoal/consensus"
+	"github.com/shoalproject/shoal/internal/errdefs"
+	"github.com/shoalproject/shoal/workload"
+)
+
+// nodeLifecyclePeriod is how often the meta shard's leader looks for the
+// Nodes of lost peers when nothing woke it sooner.
+const nodeLifecyclePeriod = 2 * time.Second
+
+// runNodeLifecycle does, in the meta shard's leader, what Kubernetes' node
+// lifecycle controller does when a kubelet stops posting status: the Node
+// of a peer that gossip has seen failed for longer than the pod failover
+// grace gets Ready=Unknown, so `shoal get nodes` says NotReady. The peer's
+// own heartbeat makes it Ready again when it comes back.
+func (p *Peer) runNodeLifecycle(ctx context.Context) {
+	t := time.NewTicker(nodeLifecyclePeriod)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-p.nodeLifeWake:
+		}
+		if !p.host.IsLeader(consensus.MetaShard) {
+			continue
+		}
+		if err := p.nodeLifecyclePass(ctx); err != nil && ctx.Err() == nil {
+			p.log.Debug("node lifecycle pass", "err", err)
+		}
+	}
+}
+
+func (p *Peer) wakeNodeLifecycle() {
+	select {
+	case p.nodeLifeWake <- struct{}{}:
+	default:
+	}
+}
+
+func (p *Peer) nodeLifecyclePass(ctx context.Context) error {
+	lr, err := p.store.List(ctx, consensus.MetaShard, consensus.Filter{Kind: "Node"}, true)
+	if err != nil {
+		return err
+	}
+	lost := p.lostNodes()
+	now := p.cfg.Now().UTC().Truncate(time.Second)
+	var errs []error
+	for _, so := range lr.Objects {
+		var n workload.Node
+		if decodeInto(so, &n) != nil || !lost(n.Metadata.Name) || !markNodeUnknown(&n, now) {
+			continue
+		}
+		nso, err := stored(&n)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		_, err = p.store.Propose(ctx, consensus.MetaShard, consensus.Batch{Commands: []consensus.Command{{Op: consensus.OpUpdate, Object: nso, Precondition: so.ResourceVersion}}})
+		if err != nil && !errors.Is(err, errdefs.ErrConflict) && !errors.Is(err, errdefs.ErrNotFound) {
+			errs = append(errs, err)
+			continue
+		}
+		if err == nil {
+			p.log.Info("node of a failed peer marked Ready=Unknown", "node", n.Metadata.Name)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// markNodeUnknown sets a lost node's Ready condition to Unknown, keeping its
+// last heartbeat, and says whether that changed the node.
+func markNodeUnknown(n *workload.Node, now time.Time) bool {
+	old := workload.GetNodeCondition(&n.Status, workload.NodeReady)
+	if old != nil && old.Status == workload.ConditionUnknown {
+		return false
+	}
+	heartbeat := now
+	if old != nil {
+		heartbeat = old.LastHeartbeatTime
+	}
+	return workload.SetNodeCondition(&n.Status, workload.NodeCondition{Type: workload.NodeReady, Status: workload.ConditionUnknown,
+		Reason: "NodeStatusUnknown", Message: "Peer failed (per gossip): it stopped posting node status.",
+		LastHeartbeatTime: heartbeat, LastTransitionTime: now})
+}
