@@ -36,7 +36,7 @@ const (
 )
 
 func (p *Peer) runControllers(ctx context.Context) {
-	p.asLeader(ctx, "controller", controlPeriod, p.controlWake, p.controlPass)
+	p.asLeader(ctx, "controller", controlPeriod, p.controlWake, p.router.Shards()[1:], p.controlPass)
 }
 
 func (p *Peer) wakeControllers() {

@@ -20,22 +20,8 @@ const nodeLifecyclePeriod = 2 * time.Second
 // grace gets Ready=Unknown, so `shoal get nodes` says NotReady. The peer's
 // own heartbeat makes it Ready again when it comes back.
 func (p *Peer) runNodeLifecycle(ctx context.Context) {
-	t := time.NewTicker(nodeLifecyclePeriod)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		case <-p.nodeLifeWake:
-		}
-		if !p.host.IsLeader(consensus.MetaShard) {
-			continue
-		}
-		if err := p.nodeLifecyclePass(ctx); err != nil && ctx.Err() == nil {
-			p.log.Debug("node lifecycle pass", "err", err)
-		}
-	}
+	p.asLeader(ctx, "node lifecycle", nodeLifecyclePeriod, p.nodeLifeWake, []uint64{consensus.MetaShard},
+		func(ctx context.Context, _ uint64) error { return p.nodeLifecyclePass(ctx) })
 }
 
 func (p *Peer) wakeNodeLifecycle() {

@@ -30,13 +30,13 @@ import (
 const schedulePeriod = 250 * time.Millisecond
 
 func (p *Peer) runScheduler(ctx context.Context) {
-	p.asLeader(ctx, "schedule", schedulePeriod, p.scheduleWake, p.schedulePass)
+	p.asLeader(ctx, "schedule", schedulePeriod, p.scheduleWake, p.router.Shards()[1:], p.schedulePass)
 }
 
-// asLeader runs pass for every object shard this peer leads, every period
+// asLeader runs pass for each of shards this peer leads, every period
 // and whenever wake fires, until ctx ends. A conflict is not an error: the
 // next pass decides again.
-func (p *Peer) asLeader(ctx context.Context, what string, period time.Duration, wake <-chan struct{}, pass func(context.Context, uint64) error) {
+func (p *Peer) asLeader(ctx context.Context, what string, period time.Duration, wake <-chan struct{}, shards []uint64, pass func(context.Context, uint64) error) {
 	t := time.NewTicker(period)
 	defer t.Stop()
 	for {
@@ -46,7 +46,7 @@ func (p *Peer) asLeader(ctx context.Context, what string, period time.Duration, 
 		case <-t.C:
 		case <-wake:
 		}
-		for _, shard := range p.router.Shards()[1:] {
+		for _, shard := range shards {
 			if !p.host.IsLeader(shard) {
 				continue
 			}
