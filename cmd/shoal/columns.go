@@ -24,9 +24,9 @@ func kindColumns(kind string, wide bool) []string {
 		return []string{"READY", "STATUS", "RESTARTS", "AGE"}
 	case "Node":
 		if wide {
-			return []string{"STATUS", "ROLES", "AGE", "VERSION", "INTERNAL-IP", "POD-CIDR", "ZONE"}
+			return []string{"STATUS", "REGION", "ZONE", "AGE", "VERSION", "INTERNAL-IP", "POD-CIDR"}
 		}
-		return []string{"STATUS", "ROLES", "AGE", "VERSION"}
+		return []string{"STATUS", "REGION", "ZONE", "AGE", "VERSION"}
 	case "Event":
 		return []string{"LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"}
 	case "Deployment":
@@ -68,7 +68,7 @@ func kindCells(kind string, o map[string]any, wide bool, now time.Time) []string
 	case "Node":
 		var n workload.Node
 		if !typed(o, &n) {
-			return []string{"?", "?", age, "?"}
+			return []string{"?", "?", "?", age, "?"}
 		}
 		status := "NotReady"
 		if workload.IsNodeReady(&n) {
@@ -77,7 +77,8 @@ func kindCells(kind string, o map[string]any, wide bool, now time.Time) []string
 		if n.Spec.Unschedulable {
 			status += ",SchedulingDisabled"
 		}
-		cells := []string{status, "<none>", age, n.Status.NodeInfo.KubeletVersion}
+		cells := []string{status, orNone(n.Metadata.Labels["topology.kubernetes.io/region"]), orNone(n.Metadata.Labels["topology.kubernetes.io/zone"]),
+			age, n.Status.NodeInfo.KubeletVersion}
 		if wide {
 			ip := "<none>"
 			for _, a := range n.Status.Addresses {
@@ -85,7 +86,7 @@ func kindCells(kind string, o map[string]any, wide bool, now time.Time) []string
 					ip = a.Address
 				}
 			}
-			cells = append(cells, ip, orNone(n.Spec.PodCIDR), orNone(n.Metadata.Labels["topology.kubernetes.io/zone"]))
+			cells = append(cells, ip, orNone(n.Spec.PodCIDR))
 		}
 		return cells
 	case "Event":

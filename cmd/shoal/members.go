@@ -54,10 +54,14 @@ func humanDuration(d time.Duration) string {
 		return "0s"
 	case d < 2*time.Minute:
 		return fmt.Sprintf("%ds", int(d.Seconds()))
+	case d < 10*time.Minute && int(d.Seconds())%60 == 0: // as kubectl: 2m, not 2m0s
+		return fmt.Sprintf("%dm", int(d.Minutes()))
 	case d < 10*time.Minute:
 		return fmt.Sprintf("%dm%ds", int(d.Minutes()), int(d.Seconds())%60)
 	case d < 3*time.Hour:
 		return fmt.Sprintf("%dm", int(d.Minutes()))
+	case d < 8*time.Hour && int(d.Minutes())%60 == 0:
+		return fmt.Sprintf("%dh", int(d.Hours()))
 	case d < 8*time.Hour:
 		return fmt.Sprintf("%dh%dm", int(d.Hours()), int(d.Minutes())%60)
 	case d < 48*time.Hour:

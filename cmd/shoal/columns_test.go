@@ -1,0 +1,43 @@
+package main
+
+import (
+	"encoding/json"
+	"reflect"
+	"testing"
+	"time"
+)
+
+func TestNodeTableShowsRegionAndZoneAndNotReadyForUnknown(t *testing.T) {
+	now := time.Date(2026, 11, 27, 5, 0, 0, 0, time.UTC)
+	node := func(ready string, cordoned bool) map[string]any {
+		var o map[string]any
+		if err := json.Unmarshal([]byte(`{"kind":"Node","metadata":{"name":"p1","creationTimestamp":"2026-11-27T04:58:00Z",
+			"labels":{"topology.kubernetes.io/region":"eu","topology.kubernetes.io/zone":"eu-1"}},
+			"spec":{"podCIDR":"10.32.0.0/24","unschedulable":`+map[bool]string{true: "true", false: "false"}[cordoned]+`},
+			"status":{"conditions":[{"type":"Ready","status":"`+ready+`"}],"nodeInfo":{"kubeletVersion":"v1"},
+			"addresses":[{"type":"InternalIP","address":"10.0.0.1"}]}}`), &o); err != nil {
+			t.Fatal(err)
+		}
+		return o
+	}
+	if got, want := kindColumns("Node", false), []string{"STATUS", "REGION", "ZONE", "AGE", "VERSION"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("columns %v, want %v", got, want)
+	}
+	for _, tt := range []struct {
+		ready    string
+		cordoned bool
+		wide     bool
+		want     []string
+	}{
+		{"True", false, false, []string{"Ready", "eu", "eu-1", "2m", "v1"}},
+		{"Unknown", false, false, []string{"NotReady", "eu", "eu-1", "2m", "v1"}},
+		{"True", true, true, []string{"Ready,SchedulingDisabled", "eu", "eu-1", "2m", "v1", "10.0.0.1", "10.32.0.0/24"}},
+	} {
+		if got := kindCells("Node", node(tt.ready, tt.cordoned), tt.wide, now); !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("Ready=%s cordoned=%v wide=%v: cells %v, want %v", tt.ready, tt.cordoned, tt.wide, got, tt.want)
+		}
+		if n := len(kindColumns("Node", tt.wide)); n != len(tt.want) {
+			t.Errorf("wide=%v: %d columns for %d cells", tt.wide, n, len(tt.want))
+		}
+	}
+}
