@@ -30,13 +30,24 @@
 // watch from a version older than the history gets errdefs.ErrGone, which
 // clients answer by relisting, as in Kubernetes.
 //
+// # Writes: group commit and retries
+//
+// A shard's proposals that wait while earlier entries are in flight share
+// one raft entry (proposer.go); each batch still applies, or fails, alone.
+// Each entry goes out under a dragonboat client session, so an attempt
+// that gets no answer (its leader died or moved) is proposed again after a
+// few election timeouts and applied at most once; reads retry the same way
+// (they are safe to repeat). A write that runs out of time unanswered
+// fails as unavailable, with "outcome unknown": it may have been applied.
+//
 // # The layers of this package
 //
 //   - object.go, codec.go, state.go, selector.go: the pure state that every
 //     replica applies identically (no I/O, no clocks).
 //   - replica.go: the dragonboat state-machine adapter and watch fan-out.
 //   - host.go: one dragonboat NodeHost per peer, mutual TLS from the
-//     cluster CA, a small LogDB (one shard, 1 MiB write buffers).
+//     cluster CA, a small LogDB (one shard, 8 MiB write buffers).
+//   - proposer.go: group commit and retried proposals.
 //
 // consensus imports nothing of Shoal's but internal/errdefs.
 package consensus

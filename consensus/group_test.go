@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/shoalproject/shoal/internal/errdefs"
 )
@@ -160,5 +162,60 @@ func TestGroupCommitGivesEveryChangeItsOwnVersion(t *testing.T) {
 	t.Logf("%d batches in %d entries", batches, entries)
 	if entries >= batches {
 		t.Errorf("no entry carried more than one batch (%d entries for %d batches)", entries, batches)
+	}
+}
+
+// Writers whose shard loses its leader mid-stream all succeed: a proposal
+// whose attempt went unanswered is proposed again under its client session,
+// and a create that had in fact been applied is answered with its first
+// result, not "already exists" (it is applied once).
+func TestWritesSurviveTheLeaderDyingUnderThem(t *testing.T) {
+	th := newTestHosts(t, 3, []uint64{2}, 0)
+	leader := th.leader(2)
+	var writers []int
+	for i := range th.hosts {
+		if i != leader {
+			writers = append(writers, i)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var wg sync.WaitGroup
+	errs := make(chan error, 1000)
+	var written atomic.Int64
+	for w := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			h := th.hosts[writers[w%len(writers)]]
+			for n := range 40 {
+				if n == 10 && w == 0 {
+					th.kill(leader)
+				}
+				wctx, wcancel := context.WithTimeout(ctx, 20*time.Second)
+				_, err := h.Propose(wctx, 2, createBatch(cm(fmt.Sprintf("w%d-%d", w, n), "x")))
+				wcancel()
+				if err != nil {
+					errs <- fmt.Errorf("writer %d write %d: %w", w, n, err)
+					return
+				}
+				written.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if th.hosts[leader] != nil {
+		t.Fatal("the leader was never killed")
+	}
+	l, err := th.hosts[writers[0]].List(ctx, 2, Filter{Kind: "ConfigMap"}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if int64(len(l.Objects)) != written.Load() || written.Load() != 8*40 {
+		t.Fatalf("%d objects stored, %d writes acknowledged, want %d of each", len(l.Objects), written.Load(), 8*40)
 	}
 }

@@ -404,7 +404,7 @@ func (h *Host) proposer(shardID uint64) *proposer {
 	defer h.mu.Unlock()
 	p, ok := h.proposers[shardID]
 	if !ok {
-		p = newProposer(h.nh, shardID, h.stop)
+		p = newProposer(h.nh, shardID, h.stop, h.readAttempt())
 		h.proposers[shardID] = p
 	}
 	return p

@@ -2,12 +2,14 @@ package consensus
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/lni/dragonboat/v4"
+	"github.com/lni/dragonboat/v4/client"
 )
 
 // Group commit. Every raft entry costs dragonboat the same bookkeeping
@@ -21,6 +23,13 @@ import (
 // Two batches that touch one key never share a group: each change to a key
 // must get its own version (a group's batches share the entry's index), or
 // a compare-and-swap against the first change could pass over the second.
+//
+// Retries. Each group entry is proposed through a dragonboat client session
+// (one per in-flight slot), so it can be proposed again when an attempt
+// gets no answer (its message went to a leader that died or moved): the
+// shard applies a session's proposal at most once and answers a repeat with
+// the first one's result. Attempts are bounded by a few election timeouts,
+// so a lost proposal costs that, not the caller's whole deadline.
 const (
 	// groupInFlight is how many entries of one shard may await their commit
 	// at once; further proposals wait and are grouped.
@@ -53,9 +62,14 @@ type outcome struct {
 // proposer groups one shard's proposals. Safe for concurrent use; its
 // goroutine runs from the first proposal until the host closes.
 type proposer struct {
-	nh    *dragonboat.NodeHost
-	shard uint64
-	stop  <-chan struct{}
+	nh      *dragonboat.NodeHost
+	shard   uint64
+	stop    <-chan struct{}
+	attempt time.Duration // how long one attempt waits for its answer
+
+	// sessions holds the idle client sessions, at most groupInFlight;
+	// made lazily, as a slot first needs one.
+	sessions chan *client.Session
 
 	mu       sync.Mutex
 	queue    []*proposal
@@ -65,8 +79,9 @@ type proposer struct {
 	entries, batches atomic.Uint64 // proposed, for ProposeStats
 }
 
-func newProposer(nh *dragonboat.NodeHost, shard uint64, stop <-chan struct{}) *proposer {
-	p := &proposer{nh: nh, shard: shard, stop: stop, wake: make(chan struct{}, 1)}
+func newProposer(nh *dragonboat.NodeHost, shard uint64, stop <-chan struct{}, attempt time.Duration) *proposer {
+	p := &proposer{nh: nh, shard: shard, stop: stop, attempt: attempt, wake: make(chan struct{}, 1),
+		sessions: make(chan *client.Session, groupInFlight)}
 	go p.run()
 	return p
 }
@@ -181,7 +196,9 @@ func pickGroup(queue []*proposal) (group, rest []*proposal) {
 	return group, rest
 }
 
-// commit proposes one group and delivers each proposal's outcome.
+// commit proposes one group and delivers each proposal's outcome, proposing
+// the same entry again, under the same session, while attempts go
+// unanswered and a caller still waits.
 func (p *proposer) commit(group []*proposal) {
 	defer func() {
 		p.mu.Lock()
@@ -203,27 +220,94 @@ func (p *proposer) commit(group []*proposal) {
 	}
 	p.entries.Add(1)
 	p.batches.Add(uint64(len(group)))
-	rs, err := p.nh.Propose(p.nh.GetNoOPSession(p.shard), cmd, timeoutOf(group))
-	if err == nil {
-		var r dragonboat.RequestResult
-		select {
-		case r = <-rs.AppliedC():
-		case <-p.stop:
-			p.fail(group, fmt.Errorf("shard %d: propose: %w", p.shard, raftError(dragonboat.ErrClosed)))
+	deadline := deadlineOf(group)
+	sess := p.session(deadline)
+	keep := true
+	defer func() { p.release(sess, keep) }()
+	for {
+		data, err := p.attemptOnce(sess, cmd, min(p.attempt, time.Until(deadline)))
+		if err == nil {
+			p.deliver(group, data)
 			return
 		}
-		rs.Release()
-		if r.Completed() {
-			p.deliver(group, r.GetResult().Data)
+		// A session the shard refuses (evicted from its table of sessions,
+		// say) is not used again.
+		keep = keep && !errors.Is(err, dragonboat.ErrRejected)
+		again := retryable(err) || (!sess.IsNoOPSession() && errors.Is(err, dragonboat.ErrTimeout))
+		if !again || time.Until(deadline) < retryPause || !p.sleep(retryPause) {
+			if errors.Is(err, dragonboat.ErrTimeout) {
+				err = fmt.Errorf("outcome unknown: %w", err)
+			}
+			p.fail(group, fmt.Errorf("shard %d: propose: %w", p.shard, raftError(err)))
 			return
 		}
-		err = requestError(r)
 	}
-	if retryable(err) {
-		p.retry(group)
+}
+
+// attemptOnce proposes cmd and waits up to timeout for its result.
+func (p *proposer) attemptOnce(sess *client.Session, cmd []byte, timeout time.Duration) ([]byte, error) {
+	rs, err := p.nh.Propose(sess, cmd, max(timeout, time.Millisecond))
+	if err != nil {
+		return nil, err
+	}
+	defer rs.Release()
+	select {
+	case r := <-rs.AppliedC():
+		if r.Completed() {
+			return r.GetResult().Data, nil
+		}
+		return nil, requestError(r)
+	case <-p.stop:
+		return nil, dragonboat.ErrClosed
+	}
+}
+
+// session takes an idle client session, or registers a new one; when that
+// fails (no leader yet, say) the group goes out without one, and is then
+// not proposed again after a timeout.
+func (p *proposer) session(deadline time.Time) *client.Session {
+	select {
+	case s := <-p.sessions:
+		return s
+	default:
+	}
+	until := time.Now().Add(p.attempt)
+	if deadline.Before(until) {
+		until = deadline
+	}
+	ctx, cancel := context.WithDeadline(context.Background(), until)
+	defer cancel()
+	s, err := p.nh.SyncGetSession(ctx, p.shard)
+	if err != nil {
+		return p.nh.GetNoOPSession(p.shard)
+	}
+	return s
+}
+
+// release moves a session on to its next proposal and, when keep, keeps it
+// for the next group. A proposal abandoned after its last attempt counts as
+// done too: the shard then ignores it if it still arrives.
+func (p *proposer) release(s *client.Session, keep bool) {
+	if s.IsNoOPSession() || !keep {
 		return
 	}
-	p.fail(group, fmt.Errorf("shard %d: propose: %w", p.shard, raftError(err)))
+	s.ProposalCompleted()
+	select {
+	case p.sessions <- s:
+	default: // more sessions than slots: let this one lapse
+	}
+}
+
+// sleep waits d, or returns false when the host closes first.
+func (p *proposer) sleep(d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-p.stop:
+		return false
+	}
 }
 
 // live drops (and answers) proposals whose callers gave up while queued.
@@ -239,19 +323,19 @@ func live(group []*proposal) []*proposal {
 	return out
 }
 
-// timeoutOf is the latest deadline among a group's callers, from now.
-func timeoutOf(group []*proposal) time.Duration {
-	var latest time.Time
-	for _, pr := range group {
+// deadlineOf is the latest deadline among a group's callers.
+func deadlineOf(group []*proposal) time.Time {
+	latest := time.Now().Add(defaultProposeTimeout)
+	for i, pr := range group {
 		d, ok := pr.ctx.Deadline()
 		if !ok {
-			return defaultProposeTimeout
+			d = time.Now().Add(defaultProposeTimeout)
 		}
-		if d.After(latest) {
+		if i == 0 || d.After(latest) {
 			latest = d
 		}
 	}
-	return max(time.Until(latest), time.Millisecond)
+	return latest
 }
 
 // requestError turns a finished request that did not complete into the
@@ -271,23 +355,6 @@ func requestError(r dragonboat.RequestResult) error {
 	default:
 		return dragonboat.ErrTimeout
 	}
-}
-
-// retry queues a group that raft refused before proposing it again, at the
-// front, after a short pause; callers whose ctx ends meanwhile are dropped
-// when it is next taken.
-func (p *proposer) retry(group []*proposal) {
-	t := time.NewTimer(retryPause)
-	defer t.Stop()
-	select {
-	case <-t.C:
-	case <-p.stop:
-		p.fail(group, fmt.Errorf("shard %d: propose: %w", p.shard, raftError(dragonboat.ErrClosed)))
-		return
-	}
-	p.mu.Lock()
-	p.queue = append(append([]*proposal(nil), group...), p.queue...)
-	p.mu.Unlock()
 }
 
 func (p *proposer) deliver(group []*proposal, data []byte) {
