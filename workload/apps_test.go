@@ -42,22 +42,31 @@ func TestDeploymentValidation(t *testing.T) {
 		{"bad container", "image: shoal.local/webapp:v1", "image: \"\"", "spec.template.spec.containers[0].image: Required value"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			docs, err := Decode("d.yaml", []byte(strings.Replace(deployYAML, c.from, c.to, 1)))
-			if err == nil {
-				Defaults(docs[0].Object, docs[0].Info, "")
-				errs := Validate(docs[0].Object, docs[0].Info)
-				if len(errs) > 0 {
-					err = errs[0]
-					for _, e := range errs[1:] {
-						err = joinErr(err, e)
-					}
-				}
-			}
+			err := decodeErrors("d.yaml", strings.Replace(deployYAML, c.from, c.to, 1))
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("error %v, want one containing %q", err, c.want)
 			}
 		})
 	}
+}
+
+// decodeErrors decodes a one-document manifest, defaults and validates it,
+// and returns its problems joined, or nil.
+func decodeErrors(file, text string) error {
+	docs, err := Decode(file, []byte(text))
+	if err != nil {
+		return err
+	}
+	Defaults(docs[0].Object, docs[0].Info, "")
+	errs := Validate(docs[0].Object, docs[0].Info)
+	if len(errs) == 0 {
+		return nil
+	}
+	err = errs[0]
+	for _, e := range errs[1:] {
+		err = joinErr(err, e)
+	}
+	return err
 }
 
 func joinErr(a, b error) error { return &problem{msg: a.Error() + "\n" + b.Error(), cause: a} }

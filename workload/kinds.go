@@ -60,12 +60,16 @@ var served = []KindInfo{
 		ShortNames: []string{"rs"}, Namespaced: true,
 		New: func() Object { return &ReplicaSet{} },
 	},
+	{
+		Kind: "Service", APIVersion: "v1", Plural: "services", Singular: "service",
+		ShortNames: []string{"svc"}, Namespaced: true,
+		New: func() Object { return &Service{} },
+	},
 }
 
 // notServed lists kinds Shoal knows about but this build does not serve
 // yet, so that naming one gives a clearer error than "unknown kind".
 var notServed = []struct{ kind, plural, short string }{
-	{"Service", "services", "svc"},
 	{"Endpoints", "endpoints", "ep"},
 	{"PersistentVolume", "persistentvolumes", "pv"},
 	{"PersistentVolumeClaim", "persistentvolumeclaims", "pvc"},

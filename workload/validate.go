@@ -66,6 +66,8 @@ func Defaults(o Object, info KindInfo, namespace string) {
 		defaultReplicaSet(o)
 	case *Deployment:
 		defaultDeployment(o)
+	case *Service:
+		defaultService(o)
 	}
 }
 
@@ -88,6 +90,8 @@ func Validate(o Object, info KindInfo) []error {
 		errs = append(errs, validateReplicaSet(o)...)
 	case *Deployment:
 		errs = append(errs, validateDeployment(o)...)
+	case *Service:
+		errs = append(errs, validateService(o)...)
 	}
 	if len(errs) == 0 {
 		return nil

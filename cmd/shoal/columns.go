@@ -29,6 +29,11 @@ func kindColumns(kind string, wide bool) []string {
 		return []string{"STATUS", "REGION", "ZONE", "AGE", "VERSION"}
 	case "Event":
 		return []string{"LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"}
+	case "Service":
+		if wide {
+			return []string{"TYPE", "CLUSTER-IP", "PORT(S)", "AGE", "SELECTOR"}
+		}
+		return []string{"TYPE", "CLUSTER-IP", "PORT(S)", "AGE"}
 	case "Deployment":
 		if wide {
 			return []string{"READY", "UP-TO-DATE", "AVAILABLE", "AGE", "CONTAINERS", "IMAGES", "SELECTOR"}
@@ -87,6 +92,24 @@ func kindCells(kind string, o map[string]any, wide bool, now time.Time) []string
 				}
 			}
 			cells = append(cells, ip, orNone(n.Spec.PodCIDR))
+		}
+		return cells
+	case "Service":
+		var s workload.Service
+		if !typed(o, &s) {
+			return []string{"?", "?", "?", age}
+		}
+		var ports []string
+		for _, p := range s.Spec.Ports {
+			if p.NodePort != 0 {
+				ports = append(ports, fmt.Sprintf("%d:%d/%s", p.Port, p.NodePort, p.Protocol))
+			} else {
+				ports = append(ports, fmt.Sprintf("%d/%s", p.Port, p.Protocol))
+			}
+		}
+		cells := []string{string(s.Spec.Type), orNone(s.Spec.ClusterIP), orNone(strings.Join(ports, ",")), age}
+		if wide {
+			cells = append(cells, orNone((&workload.LabelSelector{MatchLabels: s.Spec.Selector}).String()))
 		}
 		return cells
 	case "Event":

@@ -41,3 +41,20 @@ func TestNodeTableShowsRegionAndZoneAndNotReadyForUnknown(t *testing.T) {
 		}
 	}
 }
+
+func TestServiceTableShowsTypeClusterIPAndPorts(t *testing.T) {
+	now := time.Date(2026, 11, 27, 5, 0, 0, 0, time.UTC)
+	var o map[string]any
+	if err := json.Unmarshal([]byte(`{"kind":"Service","metadata":{"name":"web","creationTimestamp":"2026-11-27T04:00:00Z"},
+		"spec":{"type":"NodePort","clusterIP":"10.96.0.10","selector":{"app":"web"},
+		"ports":[{"name":"http","port":80,"protocol":"TCP","nodePort":30080},{"name":"admin","port":8080,"protocol":"TCP"}]}}`), &o); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"NodePort", "10.96.0.10", "80:30080/TCP,8080/TCP", "60m", "app=web"}
+	if got := kindCells("Service", o, true, now); !reflect.DeepEqual(got, want) {
+		t.Errorf("cells %v, want %v", got, want)
+	}
+	if got := kindColumns("Service", false); !reflect.DeepEqual(got, []string{"TYPE", "CLUSTER-IP", "PORT(S)", "AGE"}) {
+		t.Errorf("columns %v", got)
+	}
+}

@@ -51,6 +51,17 @@ data:
 		t.Fatalf("get -l: %q", out)
 	}
 
+	// A Service is stored with Kubernetes' defaults and shown as kubectl does
+	// (its cluster IP and proxy are issue 7's next slices).
+	svc := filepath.Join(dir, "svc.yaml")
+	write(svc, "apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: shop}\nspec:\n  selector: {app: web}\n  ports: [{port: 80, targetPort: 9000}]\n")
+	if out := run("apply", "-f", svc); out != "service/web created\n" {
+		t.Fatalf("apply service: %q", out)
+	}
+	if out := run("get", "svc", "-n", "shop", "--server", "https://"+p3.api()); !strings.Contains(out, "NAME   TYPE        CLUSTER-IP   PORT(S)   AGE") || !strings.Contains(out, "web    ClusterIP   <none>       80/TCP") {
+		t.Fatalf("get svc:\n%s", out)
+	}
+
 	// A bad second document: nothing from the apply is stored.
 	bad := filepath.Join(dir, "bad.yaml")
 	write(bad, "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: first\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  nmae: x\n")
