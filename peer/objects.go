@@ -204,12 +204,22 @@ func (p *Peer) createObject(r *http.Request, _ principal) (any, error) {
 	}
 	now := p.cfg.Now().UTC().Truncate(1e9)
 	meta.CreationTimestamp = &now
+	release := func() {}
+	if svc, ok := o.(*workload.Service); ok {
+		if release, err = p.allocateService(r.Context(), svc); err != nil {
+			return nil, err
+		}
+	}
 	so, err := stored(o)
 	if err != nil {
+		release()
 		return nil, err
 	}
 	res, err := p.store.Propose(r.Context(), p.shardOfObject(t.info.Kind, meta), consensus.Batch{Commands: []consensus.Command{{Op: consensus.OpCreate, Object: so}}})
 	if err != nil {
+		if !errors.Is(err, errdefs.ErrUnavailable) { // unavailable: it may yet be stored
+			release()
+		}
 		return nil, t.worded(err)
 	}
 	return loaded(res.Objects[0])
@@ -237,6 +247,11 @@ func (p *Peer) updateObject(r *http.Request, _ principal) (any, error) {
 	_ = json.Unmarshal(cur.Data, &old)
 	meta.UID, meta.CreationTimestamp = old.Metadata.UID, old.Metadata.CreationTimestamp // immutable
 	meta.DeletionTimestamp, meta.DeletionGracePeriodSeconds = old.Metadata.DeletionTimestamp, old.Metadata.DeletionGracePeriodSeconds
+	if svc, ok := o.(*workload.Service); ok {
+		if err := keepServiceAddrs(svc, cur); err != nil {
+			return nil, err
+		}
+	}
 	if pre == 0 {
 		pre = cur.ResourceVersion
 	}
@@ -303,7 +318,7 @@ func (p *Peer) deleteObject(r *http.Request, _ principal) (any, error) {
 			return out, err
 		}
 	}
-	shard, _, err := p.locate(r.Context(), t, true)
+	shard, cur, err := p.locate(r.Context(), t, true)
 	if err != nil {
 		return nil, t.worded(err)
 	}
@@ -311,6 +326,7 @@ func (p *Peer) deleteObject(r *http.Request, _ principal) (any, error) {
 	if err != nil {
 		return nil, t.worded(err)
 	}
+	p.released(r.Context(), cur)
 	return loaded(res.Objects[0])
 }
 
@@ -376,6 +392,7 @@ func (p *Peer) deleteNamespaceContents(ctx context.Context, ns string) error {
 			if err != nil && !errors.Is(err, errdefs.ErrNotFound) {
 				return fmt.Errorf("namespace %q: delete %s/%s: %w", ns, o.Kind, o.Name, err)
 			}
+			p.released(ctx, o)
 		}
 	}
 	return nil

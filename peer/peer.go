@@ -74,6 +74,9 @@ type Config struct {
 	// ClusterCIDR is split into a /24 pod CIDR per node; default
 	// 10.32.0.0/12.
 	ClusterCIDR string
+	// ServiceCIDR is where Services' cluster IPs come from; default
+	// DefaultServiceCIDR.
+	ServiceCIDR string
 	// PodFailover is how long gossip must see a peer failed before the
 	// pods it ran are replaced elsewhere. Default 1 s.
 	PodFailover time.Duration
@@ -151,6 +154,12 @@ func (c *Config) setDefaults() error {
 	}
 	if c.ClusterCIDR == "" {
 		c.ClusterCIDR = DefaultClusterCIDR
+	}
+	if c.ServiceCIDR == "" {
+		c.ServiceCIDR = DefaultServiceCIDR
+	}
+	if p, err := netip.ParsePrefix(c.ServiceCIDR); err != nil || !p.Addr().Is4() || p.Bits() > 28 {
+		return fmt.Errorf("service CIDR %q: want an IPv4 prefix of /28 or more addresses: %w", c.ServiceCIDR, errdefs.ErrInvalid)
 	}
 	if _, err := netip.ParsePrefix(c.ClusterCIDR); err != nil {
 		return fmt.Errorf("cluster CIDR %q: %v: %w", c.ClusterCIDR, err, errdefs.ErrInvalid)

@@ -46,6 +46,7 @@ Restarted on the same --data-dir, a peer keeps its identity and rejoins. SIGTERM
 			&cli.StringFlag{Name: "token", Usage: "join token (K10...), from DIR/join-token or 'shoal token create'", EnvVars: []string{"SHOAL_TOKEN"}},
 			&cli.StringFlag{Name: "cluster-name", Usage: "name of a new cluster", Value: "shoal"},
 			&cli.StringFlag{Name: "debug-addr", Usage: "serve Go's profiler (net/http/pprof) on this HOST:PORT, for performance work; keep it on loopback (off by default)"},
+			&cli.StringFlag{Name: "service-cidr", Usage: "where Services' cluster IPs come from", Value: peer.DefaultServiceCIDR},
 			&cli.IntFlag{Name: "object-shards", Usage: "object shards of a new cluster (fixed once created)", Value: 4},
 			&cli.DurationFlag{Name: "pod-failover", Usage: "how long a peer may be failed (per gossip) before its pods are replaced elsewhere", Value: peer.DefaultPodFailover},
 			&cli.DurationFlag{Name: "replica-repair-grace", Usage: "how long a peer may be failed before its raft replicas are rebuilt elsewhere", Value: 30 * time.Second},
@@ -118,6 +119,7 @@ func runAgent(c *cli.Context) error {
 		PodFailover:        c.Duration("pod-failover"),
 		RaftRTT:            c.Duration("raft-rtt"),
 		ClusterCIDR:        c.String("cluster-cidr"),
+		ServiceCIDR:        c.String("service-cidr"),
 		InsecureRegistries: c.StringSlice("insecure-registry"),
 		Logger:             logger,
 	}

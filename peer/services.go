@@ -1,0 +1,228 @@
+package peer
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"net/netip"
+	"strconv"
+
+	"github.com/shoalproject/shoal/consensus"
+	"github.com/shoalproject/shoal/internal/errdefs"
+	"github.com/shoalproject/shoal/workload"
+)
+
+// DefaultServiceCIDR is where cluster IPs come from, as Kubernetes' default.
+const DefaultServiceCIDR = "10.96.0.0/12"
+
+// A Service's cluster IP and NodePorts are claims in the meta shard: a
+// ClusterSetting per address ("serviceip.10.96.0.10", "nodeport.30080"),
+// created only if absent, so two services never share one whichever peers
+// create them at once. The claim names its service's UID.
+const (
+	serviceIPClaim = "serviceip."
+	nodePortClaim  = "nodeport."
+	// allocateTries bounds the probing for a free address.
+	allocateTries = 64
+)
+
+type addressClaim struct {
+	Service string `json:"service"` // namespace/name
+	UID     string `json:"uid"`
+}
+
+// allocateService gives a new Service its cluster IP and NodePorts: the
+// ones its spec names, or free ones. On failure nothing stays claimed;
+// on success the caller must call release if the Service is not stored.
+func (p *Peer) allocateService(ctx context.Context, s *workload.Service) (release func(), err error) {
+	var claimed []string
+	release = func() {
+		for _, name := range claimed {
+			p.releaseClaim(context.WithoutCancel(ctx), name, s.Metadata.UID)
+		}
+	}
+	defer func() {
+		if err != nil {
+			release()
+		}
+	}()
+	owner := addressClaim{Service: s.Metadata.Namespace + "/" + s.Metadata.Name, UID: s.Metadata.UID}
+	seed := hashOf(owner.Service)
+
+	cidr, err := netip.ParsePrefix(p.cfg.ServiceCIDR)
+	if err != nil {
+		return release, fmt.Errorf("service CIDR %q: %v: %w", p.cfg.ServiceCIDR, err, errdefs.ErrInvalid)
+	}
+	if ip := s.Spec.ClusterIP; ip != "" {
+		a, _ := netip.ParseAddr(ip) // validated
+		if !cidr.Contains(a) {
+			return release, errdefs.Newf(errdefs.ErrInvalid, "spec.clusterIP: Invalid value: %q: provided IP is not in the valid range. The range of valid IPs is %s", ip, cidr)
+		}
+		if err := p.claim(ctx, serviceIPClaim+ip, owner); err != nil {
+			return release, claimError(err, "spec.clusterIP", ip, "provided IP is already allocated")
+		}
+		claimed = append(claimed, serviceIPClaim+ip)
+	} else {
+		ip, err := p.claimFree(ctx, owner, seed, func(i uint64) string { return serviceIPClaim + nthAddr(cidr, i).String() }, cidrSize(cidr))
+		if err != nil {
+			return release, fmt.Errorf("spec.clusterIP: no free cluster IP in %s: %w", cidr, err)
+		}
+		claimed = append(claimed, ip)
+		s.Spec.ClusterIP = ip[len(serviceIPClaim):]
+	}
+	s.Spec.ClusterIPs = []string{s.Spec.ClusterIP}
+	if s.Spec.Type != workload.ServiceTypeNodePort {
+		return release, nil
+	}
+	for i := range s.Spec.Ports {
+		port := &s.Spec.Ports[i]
+		if port.NodePort != 0 {
+			name := nodePortClaim + strconv.Itoa(int(port.NodePort))
+			if err := p.claim(ctx, name, owner); err != nil {
+				return release, claimError(err, fmt.Sprintf("spec.ports[%d].nodePort", i), port.NodePort, "provided port is already allocated")
+			}
+			claimed = append(claimed, name)
+			continue
+		}
+		span := uint64(workload.NodePortMax - workload.NodePortMin + 1)
+		name, err := p.claimFree(ctx, owner, seed+uint64(i)*7919, func(j uint64) string {
+			return nodePortClaim + strconv.Itoa(workload.NodePortMin+int(j%span))
+		}, span)
+		if err != nil {
+			return release, fmt.Errorf("spec.ports[%d].nodePort: no free NodePort: %w", i, err)
+		}
+		claimed = append(claimed, name)
+		n, _ := strconv.Atoi(name[len(nodePortClaim):])
+		port.NodePort = int32(n)
+	}
+	return release, nil
+}
+
+// releaseService drops the claims of a deleted Service.
+func (p *Peer) releaseService(ctx context.Context, s *workload.Service) {
+	if s.Spec.ClusterIP != "" {
+		p.releaseClaim(ctx, serviceIPClaim+s.Spec.ClusterIP, s.Metadata.UID)
+	}
+	for _, port := range s.Spec.Ports {
+		if port.NodePort != 0 {
+			p.releaseClaim(ctx, nodePortClaim+strconv.Itoa(int(port.NodePort)), s.Metadata.UID)
+		}
+	}
+}
+
+// claimFree claims the first free name of a probe that starts at seed.
+func (p *Peer) claimFree(ctx context.Context, owner addressClaim, seed uint64, name func(uint64) string, size uint64) (string, error) {
+	for i := range uint64(min(allocateTries, size)) {
+		n := name((seed + i) % size)
+		err := p.claim(ctx, n, owner)
+		if err == nil {
+			return n, nil
+		}
+		if !errors.Is(err, errdefs.ErrAlreadyExists) {
+			return "", err
+		}
+	}
+	return "", errdefs.Newf(errdefs.ErrConflict, "the %d addresses tried are all taken", min(allocateTries, size))
+}
+
+func (p *Peer) claim(ctx context.Context, name string, owner addressClaim) error {
+	data, err := json.Marshal(owner)
+	if err != nil {
+		return err
+	}
+	_, err = p.store.Propose(ctx, consensus.MetaShard, consensus.Batch{Commands: []consensus.Command{{Op: consensus.OpCreate,
+		Object: consensus.Object{Kind: "ClusterSetting", Name: name, Data: data}}}})
+	return err
+}
+
+// releaseClaim deletes a claim if it is still uid's.
+func (p *Peer) releaseClaim(ctx context.Context, name, uid string) {
+	k := consensus.Key{Kind: "ClusterSetting", Name: name}
+	so, err := p.store.Get(ctx, consensus.MetaShard, k, true)
+	if err != nil {
+		return
+	}
+	var c addressClaim
+	if json.Unmarshal(so.Data, &c) != nil || c.UID != uid {
+		return
+	}
+	_, err = p.store.Propose(ctx, consensus.MetaShard, consensus.Batch{Commands: []consensus.Command{{Op: consensus.OpDelete,
+		Object: consensus.Object{Kind: "ClusterSetting", Name: name}, Precondition: so.ResourceVersion}}})
+	if err != nil && !errors.Is(err, errdefs.ErrNotFound) && !errors.Is(err, errdefs.ErrConflict) {
+		p.log.Warn("could not release a service address", "claim", name, "err", err)
+	}
+}
+
+func claimError(err error, field string, value any, taken string) error {
+	if errors.Is(err, errdefs.ErrAlreadyExists) {
+		return errdefs.Newf(errdefs.ErrInvalid, "%s: Invalid value: %v: %s", field, value, taken)
+	}
+	return err
+}
+
+// cidrSize is how many addresses of a prefix can be handed out: all but the
+// network address, the first host (Kubernetes keeps it for its API
+// service) and the broadcast address, capped at 2^20.
+func cidrSize(c netip.Prefix) uint64 {
+	bits := min(32-c.Bits(), 20)
+	return max(uint64(1)<<bits, 4) - 3
+}
+
+// nthAddr is the i-th address cidrSize counts: the prefix's third onwards.
+func nthAddr(c netip.Prefix, i uint64) netip.Addr {
+	b := c.Masked().Addr().As4()
+	n := uint64(b[0])<<24 | uint64(b[1])<<16 | uint64(b[2])<<8 | uint64(b[3])
+	n += 2 + i
+	return netip.AddrFrom4([4]byte{byte(n >> 24), byte(n >> 16), byte(n >> 8), byte(n)})
+}
+
+func hashOf(s string) uint64 {
+	h := fnv.New64a()
+	_, _ = h.Write([]byte(s))
+	return h.Sum64()
+}
+
+// released gives back what a deleted object held: a Service's addresses.
+func (p *Peer) released(ctx context.Context, so consensus.Object) {
+	if so.Kind != "Service" {
+		return
+	}
+	var s workload.Service
+	if decodeInto(so, &s) == nil {
+		p.releaseService(ctx, &s)
+	}
+}
+
+// keepServiceAddrs carries a stored Service's cluster IP and NodePorts
+// into its update: they are the service's for life. Naming another one is
+// refused, as Kubernetes refuses a changed clusterIP.
+func keepServiceAddrs(next *workload.Service, cur consensus.Object) error {
+	var old workload.Service
+	if err := decodeInto(cur, &old); err != nil {
+		return err
+	}
+	if next.Spec.Type != old.Spec.Type {
+		return errdefs.Newf(errdefs.ErrInvalid, "spec.type: Invalid value: %q: changing a service's type is not supported yet; delete and create the service", next.Spec.Type)
+	}
+	if ip := next.Spec.ClusterIP; ip != "" && ip != old.Spec.ClusterIP {
+		return errdefs.Newf(errdefs.ErrInvalid, "spec.clusterIP: Invalid value: %q: field is immutable", ip)
+	}
+	next.Spec.ClusterIP, next.Spec.ClusterIPs = old.Spec.ClusterIP, old.Spec.ClusterIPs
+	held := map[int32]int32{} // port -> node port
+	for _, p := range old.Spec.Ports {
+		held[p.Port] = p.NodePort
+	}
+	for i := range next.Spec.Ports {
+		np := &next.Spec.Ports[i]
+		was := held[np.Port]
+		switch {
+		case np.NodePort == 0:
+			np.NodePort = was
+		case np.NodePort != was:
+			return errdefs.Newf(errdefs.ErrInvalid, "spec.ports[%d].nodePort: Invalid value: %d: changing a NodePort is not supported; delete and create the service", i, np.NodePort)
+		}
+	}
+	return nil
+}

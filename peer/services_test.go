@@ -1,0 +1,121 @@
+package peer
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/netip"
+	"strings"
+	"testing"
+
+	"github.com/shoalproject/shoal/internal/errdefs"
+	"github.com/shoalproject/shoal/workload"
+)
+
+func serviceBody(name, typ, clusterIP string, nodePort int32) map[string]any {
+	port := map[string]any{"port": 80, "targetPort": 9000}
+	if nodePort != 0 {
+		port["nodePort"] = nodePort
+	}
+	spec := map[string]any{"selector": map[string]any{"app": name}, "ports": []any{port}}
+	if typ != "" {
+		spec["type"] = typ
+	}
+	if clusterIP != "" {
+		spec["clusterIP"] = clusterIP
+	}
+	return map[string]any{"apiVersion": "v1", "kind": "Service", "metadata": map[string]any{"name": name}, "spec": spec}
+}
+
+func TestServicesGetUniqueClusterIPsAndNodePortsForLife(t *testing.T) {
+	c := newTestCluster(t)
+	c.start("p1", "")
+	c.waitReplicas(1)
+	ctx := context.Background()
+	cl := c.client("p1")
+	const path = "/api/v1/namespaces/default/services"
+	create := func(body map[string]any) (workload.Service, error) {
+		var s workload.Service
+		err := cl.Do(ctx, http.MethodPost, path, body, &s)
+		return s, err
+	}
+	cidr := netip.MustParsePrefix(DefaultServiceCIDR)
+	a, err := create(serviceBody("a", "", "", 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := create(serviceBody("b", "", "", 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []workload.Service{a, b} {
+		ip, err := netip.ParseAddr(s.Spec.ClusterIP)
+		if err != nil || !cidr.Contains(ip) || len(s.Spec.ClusterIPs) != 1 || s.Spec.ClusterIPs[0] != s.Spec.ClusterIP {
+			t.Fatalf("service %s: cluster IP %q (%v), want one in %s", s.Metadata.Name, s.Spec.ClusterIP, s.Spec.ClusterIPs, cidr)
+		}
+	}
+	if a.Spec.ClusterIP == b.Spec.ClusterIP {
+		t.Fatalf("two services share %s", a.Spec.ClusterIP)
+	}
+	if _, err := create(serviceBody("c", "", a.Spec.ClusterIP, 0)); !errors.Is(err, errdefs.ErrInvalid) || !strings.Contains(err.Error(), "spec.clusterIP: Invalid value: "+a.Spec.ClusterIP+": provided IP is already allocated") {
+		t.Fatalf("a taken cluster IP: %v", err)
+	}
+	if _, err := create(serviceBody("c", "", "10.200.0.5", 0)); !errors.Is(err, errdefs.ErrInvalid) || !strings.Contains(err.Error(), "not in the valid range") {
+		t.Fatalf("a cluster IP outside the service CIDR: %v", err)
+	}
+
+	// NodePorts: allocated in range, or claimed as named.
+	np, err := create(serviceBody("np", "NodePort", "", 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := np.Spec.Ports[0].NodePort
+	if port < workload.NodePortMin || port > workload.NodePortMax {
+		t.Fatalf("node port %d", port)
+	}
+	if _, err := create(serviceBody("np2", "NodePort", "", port)); !errors.Is(err, errdefs.ErrInvalid) || !strings.Contains(err.Error(), "provided port is already allocated") {
+		t.Fatalf("a taken node port: %v", err)
+	}
+
+	// An update keeps the addresses; naming another cluster IP is refused.
+	var cur map[string]any
+	if err := cl.Do(ctx, http.MethodGet, path+"/a", nil, &cur); err != nil {
+		t.Fatal(err)
+	}
+	delete(cur["spec"].(map[string]any), "clusterIP")
+	delete(cur["spec"].(map[string]any), "clusterIPs")
+	var updated workload.Service
+	if err := cl.Do(ctx, http.MethodPut, path+"/a", cur, &updated); err != nil || updated.Spec.ClusterIP != a.Spec.ClusterIP {
+		t.Fatalf("update without clusterIP: %v, %q, want %q kept", err, updated.Spec.ClusterIP, a.Spec.ClusterIP)
+	}
+	cur = serviceBody("a", "", b.Spec.ClusterIP, 0)
+	if err := cl.Do(ctx, http.MethodPut, path+"/a", cur, nil); !errors.Is(err, errdefs.ErrInvalid) || !strings.Contains(err.Error(), "field is immutable") {
+		t.Fatalf("update to another cluster IP: %v", err)
+	}
+
+	// Deleting a service frees its addresses for others.
+	for _, name := range []string{"a", "np"} {
+		if err := cl.Do(ctx, http.MethodDelete, path+"/"+name, nil, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if s, err := create(serviceBody("c", "", a.Spec.ClusterIP, 0)); err != nil || s.Spec.ClusterIP != a.Spec.ClusterIP {
+		t.Fatalf("a freed cluster IP: %v %q", err, s.Spec.ClusterIP)
+	}
+	if _, err := create(serviceBody("np2", "NodePort", "", port)); err != nil {
+		t.Fatalf("a freed node port: %v", err)
+	}
+}
+
+func TestServiceAddressSpace(t *testing.T) {
+	c := netip.MustParsePrefix("10.96.0.0/28")
+	if n := cidrSize(c); n != 13 {
+		t.Fatalf("a /28 hands out %d addresses, want 13 (not .0, .1 or .15)", n)
+	}
+	if first, last := nthAddr(c, 0), nthAddr(c, cidrSize(c)-1); first.String() != "10.96.0.2" || last.String() != "10.96.0.14" {
+		t.Fatalf("first %s last %s", first, last)
+	}
+	if n := cidrSize(netip.MustParsePrefix(DefaultServiceCIDR)); n != 1<<20-3 {
+		t.Fatalf("the default /12 hands out %d", n)
+	}
+}
