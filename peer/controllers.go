@@ -88,9 +88,20 @@ func (p *Peer) lostNodes() func(string) bool {
 }
 
 func (p *Peer) controlPass(ctx context.Context, shard uint64) error {
-	lr, err := p.store.List(ctx, shard, consensus.Filter{Kinds: []string{"Deployment", "Pod", "ReplicaSet"}}, true)
+	lr, err := p.store.List(ctx, shard, consensus.Filter{Kinds: []string{"Deployment", "Pod", "ReplicaSet", "Service"}}, true)
 	if err != nil {
 		return err
+	}
+	var errs []error
+	var services []*workload.Service
+	for _, so := range lr.Objects {
+		var s workload.Service
+		if so.Kind == "Service" && decodeInto(so, &s) == nil {
+			services = append(services, &s)
+		}
+	}
+	if len(services) > 0 {
+		errs = append(errs, p.endpointsPass(ctx, services))
 	}
 	var deps []*workload.Deployment
 	var rss []*workload.ReplicaSet
@@ -114,10 +125,9 @@ func (p *Peer) controlPass(ctx context.Context, shard uint64) error {
 		}
 	}
 	if len(deps) == 0 && len(rss) == 0 && !ownedPods(pods) {
-		return nil
+		return errors.Join(errs...)
 	}
 	now := p.cfg.Now()
-	var errs []error
 	// Garbage collection: what a deleted owner controlled goes with it.
 	owners := map[string]bool{}
 	for _, d := range deps {

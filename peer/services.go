@@ -8,10 +8,12 @@ import (
 	"hash/fnv"
 	"net/netip"
 	"strconv"
+	"time"
 
 	"github.com/shoalproject/shoal/consensus"
 	"github.com/shoalproject/shoal/internal/errdefs"
 	"github.com/shoalproject/shoal/workload"
+	"github.com/shoalproject/shoal/workload/controller"
 )
 
 // DefaultServiceCIDR is where cluster IPs come from, as Kubernetes' default.
@@ -184,7 +186,8 @@ func hashOf(s string) uint64 {
 	return h.Sum64()
 }
 
-// released gives back what a deleted object held: a Service's addresses.
+// released gives back what a deleted object held: a Service's addresses,
+// and its Endpoints go with it.
 func (p *Peer) released(ctx context.Context, so consensus.Object) {
 	if so.Kind != "Service" {
 		return
@@ -192,6 +195,11 @@ func (p *Peer) released(ctx context.Context, so consensus.Object) {
 	var s workload.Service
 	if decodeInto(so, &s) == nil {
 		p.releaseService(ctx, &s)
+	}
+	k := consensus.Key{Kind: "Endpoints", Namespace: so.Namespace, Name: so.Name}
+	_, err := p.store.Propose(ctx, p.shardOf(k), consensus.Batch{Commands: []consensus.Command{{Op: consensus.OpDelete, Object: consensus.Object{Kind: k.Kind, Namespace: k.Namespace, Name: k.Name}}}})
+	if err != nil && !errors.Is(err, errdefs.ErrNotFound) {
+		p.log.Warn("could not delete a deleted service's endpoints", "service", so.Namespace+"/"+so.Name, "err", err)
 	}
 }
 
@@ -225,4 +233,63 @@ func keepServiceAddrs(next *workload.Service, cur consensus.Object) error {
 		}
 	}
 	return nil
+}
+
+// endpointsPass keeps the Endpoints of a shard's Services: the pods their
+// selectors pick, from every object shard, ready or not (the shard's leader
+// runs it with the other controllers, woken by every pod change).
+func (p *Peer) endpointsPass(ctx context.Context, services []*workload.Service) error {
+	info, err := workload.LookupKind("Pod")
+	if err != nil {
+		return err
+	}
+	podsOf := map[string][]*workload.Pod{} // by namespace
+	var errs []error
+	for _, s := range services {
+		ns := s.Metadata.Namespace
+		if _, ok := podsOf[ns]; !ok {
+			objs, _, err := consensus.ListShards(ctx, p.store, p.shardsFor(info), consensus.Filter{Kind: "Pod", Namespace: ns}, true)
+			if err != nil {
+				return err
+			}
+			podsOf[ns] = decodePods(objs)
+		}
+		want := controller.PlanEndpoints(s, podsOf[ns])
+		if want == nil {
+			continue
+		}
+		errs = append(errs, p.putEndpoints(ctx, want))
+	}
+	return errors.Join(errs...)
+}
+
+// putEndpoints stores e unless the stored Endpoints already say the same.
+func (p *Peer) putEndpoints(ctx context.Context, e *workload.Endpoints) error {
+	k := consensus.Key{Kind: "Endpoints", Namespace: e.Metadata.Namespace, Name: e.Metadata.Name}
+	shard := p.shardOf(k)
+	cur, err := p.store.Get(ctx, shard, k, true)
+	op, pre := consensus.OpCreate, uint64(0)
+	switch {
+	case err == nil:
+		var old workload.Endpoints
+		if decodeInto(cur, &old) == nil && statusEqual(old.Subsets, e.Subsets) && statusEqual(old.Metadata.Labels, e.Metadata.Labels) {
+			return nil
+		}
+		e.Metadata.UID, e.Metadata.CreationTimestamp = old.Metadata.UID, old.Metadata.CreationTimestamp
+		op, pre = consensus.OpUpdate, cur.ResourceVersion
+	case errors.Is(err, errdefs.ErrNotFound):
+		now := p.cfg.Now().UTC().Truncate(time.Second)
+		e.Metadata.UID, e.Metadata.CreationTimestamp = newUID(), &now
+	default:
+		return err
+	}
+	so, err := stored(e)
+	if err != nil {
+		return err
+	}
+	_, err = p.store.Propose(ctx, shard, consensus.Batch{Commands: []consensus.Command{{Op: op, Object: so, Precondition: pre}}})
+	if errors.Is(err, errdefs.ErrConflict) || errors.Is(err, errdefs.ErrAlreadyExists) {
+		return nil // another pass wrote first; the next one looks again
+	}
+	return err
 }

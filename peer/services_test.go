@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/shoalproject/shoal/internal/errdefs"
 	"github.com/shoalproject/shoal/workload"
@@ -117,5 +118,76 @@ func TestServiceAddressSpace(t *testing.T) {
 	}
 	if n := cidrSize(netip.MustParsePrefix(DefaultServiceCIDR)); n != 1<<20-3 {
 		t.Fatalf("the default /12 hands out %d", n)
+	}
+}
+
+func TestEndpointsFollowTheServicesPods(t *testing.T) {
+	c := newRuntimeCluster(t)
+	ctx := context.Background()
+	cl := c.client("p1")
+	if err := cl.Do(ctx, http.MethodPost, "/apis/apps/v1/namespaces/default/deployments", deploymentBody(3, "web"), nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := cl.Do(ctx, http.MethodPost, "/api/v1/namespaces/default/services", serviceBody("web", "", "", 0), nil); err != nil {
+		t.Fatal(err)
+	}
+	endpoints := func() (ready, notReady map[string]string) { // pod -> ip
+		var ep workload.Endpoints
+		if c.client("p2").Do(ctx, http.MethodGet, "/api/v1/namespaces/default/endpoints/web", nil, &ep) != nil {
+			return nil, nil
+		}
+		ready, notReady = map[string]string{}, map[string]string{}
+		for _, s := range ep.Subsets {
+			if len(s.Ports) != 1 || s.Ports[0].Port != 9000 {
+				return nil, nil
+			}
+			for _, a := range s.Addresses {
+				ready[a.TargetRef.Name] = a.IP
+			}
+			for _, a := range s.NotReadyAddresses {
+				notReady[a.TargetRef.Name] = a.IP
+			}
+		}
+		return ready, notReady
+	}
+	var pods map[string]string
+	waitFor(t, 30*time.Second, "3 ready endpoints, the deployment's pods", func() bool {
+		ready, _ := endpoints()
+		pods = runningPods(ctx, c, "p1")
+		if len(ready) != 3 || len(pods) != 3 {
+			return false
+		}
+		for name := range pods {
+			if _, ok := ready[name]; !ok {
+				return false
+			}
+		}
+		return true
+	})
+	// A deleted pod leaves the endpoints at once (it is terminating), and
+	// its replacement joins them.
+	var gone string
+	for name := range pods {
+		gone = name
+		break
+	}
+	if err := cl.Do(ctx, http.MethodDelete, "/api/v1/namespaces/default/pods/"+gone, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 30*time.Second, "the deleted pod out of the endpoints, its replacement in", func() bool {
+		ready, notReady := endpoints()
+		_, in := ready[gone]
+		_, alsoIn := notReady[gone]
+		return len(ready) == 3 && !in && !alsoIn
+	})
+	// Users do not write endpoints; deleting the service deletes them.
+	if err := cl.Do(ctx, http.MethodDelete, "/api/v1/namespaces/default/endpoints/web", nil, nil); !errors.Is(err, errdefs.ErrForbidden) {
+		t.Fatalf("a user's delete of endpoints: %v", err)
+	}
+	if err := cl.Do(ctx, http.MethodDelete, "/api/v1/namespaces/default/services/web", nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := cl.Do(ctx, http.MethodGet, "/api/v1/namespaces/default/endpoints/web", nil, nil); !errors.Is(err, errdefs.ErrNotFound) {
+		t.Fatalf("endpoints of a deleted service: %v", err)
 	}
 }

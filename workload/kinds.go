@@ -36,6 +36,11 @@ var served = []KindInfo{
 		New: func() Object { return &Deployment{} },
 	},
 	{
+		Kind: "Endpoints", APIVersion: "v1", Plural: "endpoints", Singular: "endpoints",
+		ShortNames: []string{"ep"}, Namespaced: true, SystemOwned: true,
+		New: func() Object { return &Endpoints{} },
+	},
+	{
 		Kind: "Event", APIVersion: "v1", Plural: "events", Singular: "event",
 		ShortNames: []string{"ev"}, Namespaced: true,
 		New: func() Object { return &Event{} },
@@ -70,7 +75,6 @@ var served = []KindInfo{
 // notServed lists kinds Shoal knows about but this build does not serve
 // yet, so that naming one gives a clearer error than "unknown kind".
 var notServed = []struct{ kind, plural, short string }{
-	{"Endpoints", "endpoints", "ep"},
 	{"PersistentVolume", "persistentvolumes", "pv"},
 	{"PersistentVolumeClaim", "persistentvolumeclaims", "pvc"},
 	{"Secret", "secrets", "secret"},

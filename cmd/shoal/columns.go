@@ -29,6 +29,8 @@ func kindColumns(kind string, wide bool) []string {
 		return []string{"STATUS", "REGION", "ZONE", "AGE", "VERSION"}
 	case "Event":
 		return []string{"LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"}
+	case "Endpoints":
+		return []string{"ENDPOINTS", "AGE"}
 	case "Service":
 		if wide {
 			return []string{"TYPE", "CLUSTER-IP", "PORT(S)", "AGE", "SELECTOR"}
@@ -94,6 +96,12 @@ func kindCells(kind string, o map[string]any, wide bool, now time.Time) []string
 			cells = append(cells, ip, orNone(n.Spec.PodCIDR))
 		}
 		return cells
+	case "Endpoints":
+		var e workload.Endpoints
+		if !typed(o, &e) {
+			return []string{"?", age}
+		}
+		return []string{endpointsColumn(e), age}
 	case "Service":
 		var s workload.Service
 		if !typed(o, &s) {
@@ -184,4 +192,24 @@ func templateColumns(t workload.PodTemplateSpec, sel *workload.LabelSelector) []
 		images = append(images, c.Image)
 	}
 	return []string{strings.Join(names, ","), strings.Join(images, ","), sel.String()}
+}
+
+// endpointsColumn is kubectl's ENDPOINTS: the ready IP:port pairs, the
+// first three and "+ N more...".
+func endpointsColumn(e workload.Endpoints) string {
+	var all []string
+	for _, s := range e.Subsets {
+		for _, a := range s.Addresses {
+			for _, p := range s.Ports {
+				all = append(all, fmt.Sprintf("%s:%d", a.IP, p.Port))
+			}
+		}
+	}
+	switch {
+	case len(all) == 0:
+		return "<none>"
+	case len(all) > 3:
+		return strings.Join(all[:3], ",") + fmt.Sprintf(" + %d more...", len(all)-3)
+	}
+	return strings.Join(all, ",")
 }

@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"testing"
 	"time"
+
+	"github.com/shoalproject/shoal/workload"
 )
 
 func TestNodeTableShowsRegionAndZoneAndNotReadyForUnknown(t *testing.T) {
@@ -56,5 +58,18 @@ func TestServiceTableShowsTypeClusterIPAndPorts(t *testing.T) {
 	}
 	if got := kindColumns("Service", false); !reflect.DeepEqual(got, []string{"TYPE", "CLUSTER-IP", "PORT(S)", "AGE"}) {
 		t.Errorf("columns %v", got)
+	}
+}
+
+func TestEndpointsColumnListsThreeAndCountsTheRest(t *testing.T) {
+	e := workload.Endpoints{Subsets: []workload.EndpointSubset{{
+		Addresses: []workload.EndpointAddress{{IP: "10.32.0.2"}, {IP: "10.32.1.2"}, {IP: "10.32.2.2"}, {IP: "10.32.3.2"}},
+		Ports:     []workload.EndpointPort{{Port: 9000}},
+	}}}
+	if got, want := endpointsColumn(e), "10.32.0.2:9000,10.32.1.2:9000,10.32.2.2:9000 + 1 more..."; got != want {
+		t.Errorf("ENDPOINTS %q, want %q", got, want)
+	}
+	if got := endpointsColumn(workload.Endpoints{}); got != "<none>" {
+		t.Errorf("no endpoints: %q", got)
 	}
 }

@@ -1,0 +1,69 @@
+package controller
+
+import (
+	"reflect"
+	"testing"
+
+	"github.com/shoalproject/shoal/workload"
+)
+
+func TestPlanEndpoints(t *testing.T) {
+	svc := &workload.Service{Metadata: workload.ObjectMeta{Namespace: "shop", Name: "web"},
+		Spec: workload.ServiceSpec{Selector: map[string]string{"app": "web"}, Ports: []workload.ServicePort{
+			{Name: "http", Port: 80, TargetPort: workload.IntOrStringFromString("web"), Protocol: workload.ProtocolTCP},
+			{Name: "admin", Port: 81, TargetPort: workload.IntOrStringFromInt32(9001), Protocol: workload.ProtocolTCP},
+		}}}
+	pod := func(name, ip, node string, ready bool, edit func(*workload.Pod)) *workload.Pod {
+		p := &workload.Pod{Metadata: workload.ObjectMeta{Namespace: "shop", Name: name, UID: name + "-uid", Labels: map[string]string{"app": "web"}},
+			Spec: workload.PodSpec{NodeName: node, Containers: []workload.Container{{Name: "c", Ports: []workload.ContainerPort{{Name: "web", ContainerPort: 9000}}}}},
+			Status: workload.PodStatus{Phase: workload.PodRunning, PodIP: ip}}
+		st := workload.ConditionFalse
+		if ready {
+			st = workload.ConditionTrue
+		}
+		p.Status.Conditions = []workload.PodCondition{{Type: workload.PodReady, Status: st}}
+		if edit != nil {
+			edit(p)
+		}
+		return p
+	}
+	pods := []*workload.Pod{
+		pod("b", "10.32.1.5", "p2", true, nil),
+		pod("a", "10.32.0.7", "p1", true, nil),
+		pod("starting", "10.32.2.3", "p3", false, nil),
+		pod("no-ip", "", "p3", true, nil),
+		pod("going", "10.32.0.9", "p1", true, func(p *workload.Pod) { now := t0; p.Metadata.DeletionTimestamp = &now }),
+		pod("other", "10.32.0.8", "p1", true, func(p *workload.Pod) { p.Metadata.Labels = map[string]string{"app": "db"} }),
+		pod("elsewhere", "10.32.0.6", "p1", true, func(p *workload.Pod) { p.Metadata.Namespace = "dev" }),
+		pod("unnamed-port", "10.32.1.9", "p2", true, func(p *workload.Pod) { p.Spec.Containers[0].Ports = nil }),
+	}
+	ep := PlanEndpoints(svc, pods)
+	if len(ep.Subsets) != 2 {
+		t.Fatalf("subsets %+v: want one for the pods with a port named web, one for the pod without", ep.Subsets)
+	}
+	// The pod without the named port serves only the numeric one.
+	want := workload.EndpointSubset{
+		Addresses: []workload.EndpointAddress{
+			{IP: "10.32.0.7", NodeName: ptr("p1"), TargetRef: &workload.ObjectReference{Kind: "Pod", Namespace: "shop", Name: "a", UID: "a-uid"}},
+			{IP: "10.32.1.5", NodeName: ptr("p2"), TargetRef: &workload.ObjectReference{Kind: "Pod", Namespace: "shop", Name: "b", UID: "b-uid"}},
+		},
+		NotReadyAddresses: []workload.EndpointAddress{
+			{IP: "10.32.2.3", NodeName: ptr("p3"), TargetRef: &workload.ObjectReference{Kind: "Pod", Namespace: "shop", Name: "starting", UID: "starting-uid"}},
+		},
+		Ports: []workload.EndpointPort{{Name: "http", Port: 9000, Protocol: workload.ProtocolTCP}, {Name: "admin", Port: 9001, Protocol: workload.ProtocolTCP}},
+	}
+	if !reflect.DeepEqual(ep.Subsets[0], want) {
+		t.Errorf("first subset %+v\nwant %+v", ep.Subsets[0], want)
+	}
+	if s := ep.Subsets[1]; len(s.Addresses) != 1 || s.Addresses[0].IP != "10.32.1.9" || len(s.Ports) != 1 || s.Ports[0].Port != 9001 {
+		t.Errorf("second subset %+v: want the pod without a port named web, on 9001 only", s)
+	}
+	if !reflect.DeepEqual(PlanEndpoints(svc, []*workload.Pod{pods[1], pods[0], pods[2]}), PlanEndpoints(svc, []*workload.Pod{pods[2], pods[0], pods[1]})) {
+		t.Error("the same pods in another order give other endpoints")
+	}
+	if PlanEndpoints(&workload.Service{Spec: workload.ServiceSpec{Ports: svc.Spec.Ports}}, pods) != nil {
+		t.Error("a service without a selector got endpoints")
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
