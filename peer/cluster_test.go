@@ -71,8 +71,14 @@ func (c *testCluster) config(name, join, token string) Config {
 	}
 	if c.withRuntime {
 		cfg.Runtime = func(ctx context.Context, podCIDR string) (runtime.Runtime, error) {
-			rt, err := fake.New(fake.Config{PodCIDR: podCIDR, Behave: func(sb runtime.Sandbox, _ runtime.ContainerConfig) fake.Behaviour {
-				return fake.Behaviour{Output: "hello from " + sb.Name + "\n", Exec: func(cmd []string, stdin io.Reader, stdout, _ io.Writer) int {
+			rt, err := fake.New(fake.Config{PodCIDR: podCIDR, Behave: func(sb runtime.Sandbox, cc runtime.ContainerConfig) fake.Behaviour {
+				out := "hello from " + sb.Name + "\n"
+				for _, e := range cc.Env { // what service variables a container got
+					if strings.Contains(e, "_SERVICE_HOST=") {
+						out += e + "\n"
+					}
+				}
+				return fake.Behaviour{Output: out, Exec: func(cmd []string, stdin io.Reader, stdout, _ io.Writer) int {
 					in, _ := io.ReadAll(stdin)
 					fmt.Fprintf(stdout, "ran %s with %q", strings.Join(cmd, " "), in)
 					return len(cmd)

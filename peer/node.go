@@ -270,7 +270,7 @@ func (p *Peer) runNode(ctx context.Context) {
 		} else {
 			ps := podStore{p}
 			agent, err := nodeagent.New(nodeagent.Config{
-				Node: p.cfg.Name, HostIP: p.cfg.AdvertiseAddr, Runtime: rt, Pods: ps, Events: ps, Config: ps,
+				Node: p.cfg.Name, HostIP: p.cfg.AdvertiseAddr, Runtime: rt, Pods: ps, Events: ps, Config: ps, Services: ps,
 				Images: imageFetcher{p: p, rt: rt}, InsecureRegistries: p.cfg.InsecureRegistries,
 				Now: p.cfg.Now, Logger: p.log,
 			})

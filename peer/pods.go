@@ -127,6 +127,27 @@ func (p *Peer) createEvent(ctx context.Context, ev *workload.Event) error {
 }
 
 // ConfigMap reads a config map for a pod's environment.
+// Services lists a namespace's services (a local read: the environment of
+// a container being started need not wait for a round with the leader).
+func (s podStore) Services(ctx context.Context, namespace string) ([]*workload.Service, error) {
+	info, err := workload.LookupKind("Service")
+	if err != nil {
+		return nil, err
+	}
+	objs, _, err := consensus.ListShards(ctx, s.p.store, s.p.shardsFor(info), consensus.Filter{Kind: "Service", Namespace: namespace}, false)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*workload.Service, 0, len(objs))
+	for _, so := range objs {
+		var svc workload.Service
+		if json.Unmarshal(so.Data, &svc) == nil {
+			out = append(out, &svc)
+		}
+	}
+	return out, nil
+}
+
 func (s podStore) ConfigMap(ctx context.Context, namespace, name string) (*workload.ConfigMap, error) {
 	k := consensus.Key{Kind: "ConfigMap", Namespace: namespace, Name: name}
 	so, err := s.p.store.Get(ctx, s.p.shardOf(k), k, true)

@@ -3,6 +3,7 @@ package peer
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/netip"
 	"strings"
@@ -180,6 +181,26 @@ func TestEndpointsFollowTheServicesPods(t *testing.T) {
 		_, alsoIn := notReady[gone]
 		return len(ready) == 3 && !in && !alsoIn
 	})
+	// The replacement started after the service existed: it has the
+	// service's variables, as Kubernetes gives them.
+	var svc workload.Service
+	if err := cl.Do(ctx, http.MethodGet, "/api/v1/namespaces/default/services/web", nil, &svc); err != nil {
+		t.Fatal(err)
+	}
+	for name := range runningPods(ctx, c, "p1") {
+		if _, old := pods[name]; old {
+			continue
+		}
+		waitFor(t, 10*time.Second, "the replacement's log", func() bool {
+			logs, err := cl.Stream(ctx, "/api/v1/namespaces/default/pods/"+name+"/log")
+			if err != nil {
+				return false
+			}
+			defer logs.Close()
+			b, _ := io.ReadAll(logs)
+			return strings.Contains(string(b), "WEB_SERVICE_HOST="+svc.Spec.ClusterIP+"\n")
+		})
+	}
 	// Users do not write endpoints; deleting the service deletes them.
 	if err := cl.Do(ctx, http.MethodDelete, "/api/v1/namespaces/default/endpoints/web", nil, nil); !errors.Is(err, errdefs.ErrForbidden) {
 		t.Fatalf("a user's delete of endpoints: %v", err)

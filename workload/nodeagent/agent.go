@@ -38,6 +38,12 @@ type ConfigMaps interface {
 	ConfigMap(ctx context.Context, namespace, name string) (*workload.ConfigMap, error)
 }
 
+// Services lists a namespace's services, for the environment variables a
+// container gets for each (WEB_SERVICE_HOST, ...).
+type Services interface {
+	Services(ctx context.Context, namespace string) ([]*workload.Service, error)
+}
+
 // ImageFetcher gets an image this peer lacks from another peer that has
 // it, into the runtime; ErrNotFound when no peer has it.
 type ImageFetcher interface {
@@ -50,9 +56,11 @@ type Config struct {
 	HostIP  string // reported as status.hostIP
 	Runtime runtime.Runtime
 	Pods    Pods
-	Events  Recorder     // nil: events are only logged
-	Config  ConfigMaps   // nil: configMapKeyRef env vars fail
-	Images  ImageFetcher // nil: images come from registries only
+	Events  Recorder   // nil: events are only logged
+	Config  ConfigMaps // nil: configMapKeyRef env vars fail
+	// Services gives containers their service variables; nil: none.
+	Services Services
+	Images   ImageFetcher // nil: images come from registries only
 	// InsecureRegistries are registries ("HOST:PORT") reached over plain
 	// HTTP, besides those on loopback.
 	InsecureRegistries []string

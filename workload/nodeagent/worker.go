@@ -398,10 +398,18 @@ func (w *worker) containerConfig(ctx context.Context, s workload.Container) (run
 	return cfg, nil
 }
 
-// env resolves a container's environment: envFrom first, then env, later
-// entries winning, as in Kubernetes.
+// env resolves a container's environment: the variables of the services
+// that exist now, then envFrom, then env, later entries winning, as in
+// Kubernetes.
 func (w *worker) env(ctx context.Context, s workload.Container) ([]string, error) {
 	var out []string
+	if w.a.cfg.Services != nil {
+		svcs, err := w.a.cfg.Services.Services(ctx, w.pod.Metadata.Namespace)
+		if err != nil {
+			return nil, fmt.Errorf("services of namespace %q: %w", w.pod.Metadata.Namespace, err)
+		}
+		out = append(out, workload.ServiceEnv(svcs)...)
+	}
 	cm := func(name string, optional *bool) (*workload.ConfigMap, error) {
 		if w.a.cfg.Config == nil {
 			return nil, fmt.Errorf("configmap %q: config maps are not available to this node: %w", name, errdefs.ErrUnavailable)
