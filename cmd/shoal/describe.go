@@ -40,6 +40,14 @@ func describeCommand() *cli.Command {
 				return err
 			}
 			describe(c.App.Writer, info, o)
+			if info.Kind == "Service" { // its Endpoints, as kubectl shows them
+				var ep workload.Endpoints
+				epInfo, _ := workload.LookupKind("Endpoints")
+				if cl.Do(c.Context, http.MethodGet, objectPath(epInfo, c.String("namespace"), c.Args().Get(1)), nil, &ep) != nil {
+					ep = workload.Endpoints{}
+				}
+				fmt.Fprintf(c.App.Writer, "%-14s%s\n", "Endpoints:", endpointsColumn(ep))
+			}
 			describeEvents(c, cl, info, o)
 			return nil
 		},
@@ -88,6 +96,28 @@ func describe(w io.Writer, info workload.KindInfo, o map[string]any) {
 		if typed(o, &n) {
 			describeNode(w, field, &n)
 		}
+	case "Service":
+		var s workload.Service
+		if typed(o, &s) {
+			describeService(field, &s)
+		}
+	}
+}
+
+func describeService(field func(string, any), s *workload.Service) {
+	field("Selector", orNone((&workload.LabelSelector{MatchLabels: s.Spec.Selector}).String()))
+	field("Type", s.Spec.Type)
+	field("IP", orNone(s.Spec.ClusterIP))
+	for _, p := range s.Spec.Ports {
+		field("Port", fmt.Sprintf("%s  %d/%s", orNone(p.Name), p.Port, p.Protocol))
+		field("TargetPort", fmt.Sprintf("%s/%s", p.TargetPort.String(), p.Protocol))
+		if p.NodePort != 0 {
+			field("NodePort", fmt.Sprintf("%s  %d/%s", orNone(p.Name), p.NodePort, p.Protocol))
+		}
+	}
+	field("Session Affinity", s.Spec.SessionAffinity)
+	if s.Spec.InternalTrafficPolicy != nil {
+		field("Internal Traffic Policy", *s.Spec.InternalTrafficPolicy)
 	}
 }
 

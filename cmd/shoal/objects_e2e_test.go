@@ -63,6 +63,10 @@ data:
 		len(strings.Fields(lines[1])) != 5 || strings.Fields(lines[1])[1] != "ClusterIP" || !strings.HasPrefix(strings.Fields(lines[1])[2], "10.") || strings.Fields(lines[1])[3] != "80/TCP" {
 		t.Fatalf("get svc:\n%s", out)
 	}
+	if out := run("describe", "svc", "web", "-n", "shop"); !strings.Contains(out, "Selector:     app=web") || !strings.Contains(out, "TargetPort:   9000/TCP") ||
+		!strings.Contains(out, "Endpoints:    <none>") {
+		t.Fatalf("describe svc:\n%s", out)
+	}
 
 	// A bad second document: nothing from the apply is stored.
 	bad := filepath.Join(dir, "bad.yaml")
