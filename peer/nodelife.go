@@ -14,14 +14,26 @@ import (
 // Nodes of lost peers when nothing woke it sooner.
 const nodeLifecyclePeriod = 2 * time.Second
 
+// claimSweepEvery: every this many node lifecycle passes (about 30 s), the
+// pass also sweeps the address claims of services that are gone.
+const claimSweepEvery = 15
+
 // runNodeLifecycle does, in the meta shard's leader, what Kubernetes' node
 // lifecycle controller does when a kubelet stops posting status: the Node
 // of a peer that gossip has seen failed for longer than the pod failover
 // grace gets Ready=Unknown, so `shoal get nodes` says NotReady. The peer's
 // own heartbeat makes it Ready again when it comes back.
 func (p *Peer) runNodeLifecycle(ctx context.Context) {
+	var passes int
 	p.asLeader(ctx, "node lifecycle", nodeLifecyclePeriod, p.nodeLifeWake, []uint64{consensus.MetaShard},
-		func(ctx context.Context, _ uint64) error { return p.nodeLifecyclePass(ctx) })
+		func(ctx context.Context, _ uint64) error {
+			passes++
+			var sweep error
+			if passes%claimSweepEvery == 0 {
+				sweep = p.sweepClaims(ctx)
+			}
+			return errors.Join(p.nodeLifecyclePass(ctx), sweep)
+		})
 }
 
 func (p *Peer) wakeNodeLifecycle() {

@@ -8,6 +8,7 @@ import (
 	"hash/fnv"
 	"net/netip"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/shoalproject/shoal/consensus"
@@ -31,9 +32,14 @@ const (
 )
 
 type addressClaim struct {
-	Service string `json:"service"` // namespace/name
-	UID     string `json:"uid"`
+	Service string    `json:"service"` // namespace/name
+	UID     string    `json:"uid"`
+	At      time.Time `json:"at"` // when it was claimed, for the sweep
 }
+
+// claimSweepAge is how old a claim must be before the sweep may drop it
+// for want of its service: older than any create still in flight.
+const claimSweepAge = time.Minute
 
 // allocateService gives a new Service its cluster IP and NodePorts: the
 // ones its spec names, or free ones. On failure nothing stays claimed;
@@ -50,7 +56,7 @@ func (p *Peer) allocateService(ctx context.Context, s *workload.Service) (releas
 			release()
 		}
 	}()
-	owner := addressClaim{Service: s.Metadata.Namespace + "/" + s.Metadata.Name, UID: s.Metadata.UID}
+	owner := addressClaim{Service: s.Metadata.Namespace + "/" + s.Metadata.Name, UID: s.Metadata.UID, At: p.cfg.Now().UTC()}
 	seed := hashOf(owner.Service)
 
 	cidr, err := netip.ParsePrefix(p.cfg.ServiceCIDR)
@@ -292,4 +298,56 @@ func (p *Peer) putEndpoints(ctx context.Context, e *workload.Endpoints) error {
 		return nil // another pass wrote first; the next one looks again
 	}
 	return err
+}
+
+// sweepClaims drops the address claims of services that are gone: a peer
+// that died between claiming and storing its service leaves one behind.
+// The meta shard's leader runs it with the node lifecycle pass.
+func (p *Peer) sweepClaims(ctx context.Context) error {
+	lr, err := p.store.List(ctx, consensus.MetaShard, consensus.Filter{Kind: "ClusterSetting"}, true)
+	if err != nil {
+		return err
+	}
+	now := p.cfg.Now()
+	var stale []consensus.Object
+	var claims []addressClaim
+	for _, so := range lr.Objects {
+		var c addressClaim
+		if !(strings.HasPrefix(so.Name, serviceIPClaim) || strings.HasPrefix(so.Name, nodePortClaim)) || json.Unmarshal(so.Data, &c) != nil || now.Sub(c.At) < claimSweepAge {
+			continue
+		}
+		stale, claims = append(stale, so), append(claims, c)
+	}
+	if len(stale) == 0 {
+		return nil
+	}
+	info, err := workload.LookupKind("Service")
+	if err != nil {
+		return err
+	}
+	objs, _, err := consensus.ListShards(ctx, p.store, p.shardsFor(info), consensus.Filter{Kind: "Service"}, true)
+	if err != nil {
+		return err
+	}
+	live := map[string]bool{}
+	for _, so := range objs {
+		var s workload.Service
+		if decodeInto(so, &s) == nil {
+			live[s.Metadata.UID] = true
+		}
+	}
+	var errs []error
+	for i, so := range stale {
+		if live[claims[i].UID] {
+			continue
+		}
+		_, err := p.store.Propose(ctx, consensus.MetaShard, consensus.Batch{Commands: []consensus.Command{{Op: consensus.OpDelete,
+			Object: consensus.Object{Kind: "ClusterSetting", Name: so.Name}, Precondition: so.ResourceVersion}}})
+		if err != nil && !errors.Is(err, errdefs.ErrNotFound) && !errors.Is(err, errdefs.ErrConflict) {
+			errs = append(errs, err)
+			continue
+		}
+		p.log.Info("dropped the address claim of a service that is gone", "claim", so.Name, "service", claims[i].Service)
+	}
+	return errors.Join(errs...)
 }

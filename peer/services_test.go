@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shoalproject/shoal/consensus"
 	"github.com/shoalproject/shoal/internal/errdefs"
 	"github.com/shoalproject/shoal/workload"
 )
@@ -210,5 +211,39 @@ func TestEndpointsFollowTheServicesPods(t *testing.T) {
 	}
 	if err := cl.Do(ctx, http.MethodGet, "/api/v1/namespaces/default/endpoints/web", nil, nil); !errors.Is(err, errdefs.ErrNotFound) {
 		t.Fatalf("endpoints of a deleted service: %v", err)
+	}
+}
+
+func TestSweepDropsTheClaimsOfServicesThatAreGone(t *testing.T) {
+	clock := &fakeClock{t: time.Now()}
+	c := newTestCluster(t)
+	c.now = clock.Now
+	p := c.start("p1", "")
+	c.waitReplicas(1)
+	ctx := context.Background()
+	var svc workload.Service
+	if err := c.client("p1").Do(ctx, http.MethodPost, "/api/v1/namespaces/default/services", serviceBody("kept", "", "", 0), &svc); err != nil {
+		t.Fatal(err)
+	}
+	// A peer died between claiming this address and storing its service.
+	if err := p.claim(ctx, serviceIPClaim+"10.96.5.5", addressClaim{Service: "default/ghost", UID: "ghost-uid", At: clock.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	claimed := func(name string) bool {
+		_, err := p.store.Get(ctx, consensus.MetaShard, consensus.Key{Kind: "ClusterSetting", Name: name}, true)
+		return err == nil
+	}
+	if err := p.sweepClaims(ctx); err != nil || !claimed(serviceIPClaim+"10.96.5.5") {
+		t.Fatalf("a fresh claim was swept (it may be a create in flight): %v", err)
+	}
+	clock.Advance(2 * claimSweepAge)
+	if err := p.sweepClaims(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if claimed(serviceIPClaim + "10.96.5.5") {
+		t.Error("the claim of a service that never was stored survived the sweep")
+	}
+	if !claimed(serviceIPClaim + svc.Spec.ClusterIP) {
+		t.Error("the sweep dropped a live service's claim")
 	}
 }
