@@ -46,7 +46,7 @@ func describeCommand() *cli.Command {
 				if cl.Do(c.Context, http.MethodGet, objectPath(epInfo, c.String("namespace"), c.Args().Get(1)), nil, &ep) != nil {
 					ep = workload.Endpoints{}
 				}
-				fmt.Fprintf(c.App.Writer, "%-14s%s\n", "Endpoints:", endpointsColumn(ep))
+				fmt.Fprintf(c.App.Writer, "%-25s%s\n", "Endpoints:", endpointsColumn(ep))
 			}
 			describeEvents(c, cl, info, o)
 			return nil
@@ -58,6 +58,9 @@ func describeCommand() *cli.Command {
 func describe(w io.Writer, info workload.KindInfo, o map[string]any) {
 	m := metaOf(o)
 	field := func(k string, v any) { fmt.Fprintf(w, "%-14s%v\n", k+":", v) }
+	if info.Kind == "Service" { // kubectl's wider column, for "Internal Traffic Policy:"
+		field = func(k string, v any) { fmt.Fprintf(w, "%-25s%v\n", k+":", v) }
+	}
 	field("Name", m["name"])
 	if info.Namespaced {
 		field("Namespace", m["namespace"])

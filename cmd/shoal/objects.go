@@ -290,13 +290,34 @@ func getObjects(c *cli.Context, kinds string) error {
 		fmt.Fprintf(c.App.ErrWriter, "No resources found\n")
 		return nil
 	}
-	info, _ := workload.LookupKind(strings.Split(kinds, ",")[0])
-	t := objectTable(c, info, ns == "" && info.Namespaced)
-	for _, o := range sortedItems(items) {
-		t.object(o)
-	}
-	if err := t.flush(); err != nil {
-		return err
+	// One table per kind, as kubectl prints them; with several kinds each
+	// name reads KIND/NAME and a blank line parts the tables.
+	var t *objTable
+	several := strings.Contains(kinds, ",")
+	for _, k := range strings.Split(kinds, ",") {
+		info, _ := workload.LookupKind(k)
+		var mine []map[string]any
+		for i, o := range items {
+			if infos[i].Kind == info.Kind {
+				mine = append(mine, o)
+			}
+		}
+		if len(mine) == 0 && (several || !c.Bool("watch")) {
+			continue
+		}
+		if t != nil {
+			fmt.Fprintln(c.App.Writer)
+		}
+		t = objectTable(c, info, ns == "" && info.Namespaced)
+		if several {
+			t.prefix = strings.ToLower(info.Kind) + "/"
+		}
+		for _, o := range sortedItems(mine) {
+			t.object(o)
+		}
+		if err := t.flush(); err != nil {
+			return err
+		}
 	}
 	if watchPath == "" {
 		return nil
@@ -370,6 +391,7 @@ type objTable struct {
 	info   workload.KindInfo
 	showNS bool
 	wide   bool
+	prefix string // "service/" when a get lists several kinds
 }
 
 func objectTable(c *cli.Context, info workload.KindInfo, showNS bool) *objTable {
@@ -386,7 +408,7 @@ func objectTable(c *cli.Context, info workload.KindInfo, showNS bool) *objTable 
 
 func (t *objTable) object(o map[string]any) {
 	m := metaOf(o)
-	row := []string{fmt.Sprint(m["name"])}
+	row := []string{t.prefix + fmt.Sprint(m["name"])}
 	if t.info.Kind == "Event" {
 		row = nil
 	}

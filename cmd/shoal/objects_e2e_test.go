@@ -63,9 +63,13 @@ data:
 		len(strings.Fields(lines[1])) != 5 || strings.Fields(lines[1])[1] != "ClusterIP" || !strings.HasPrefix(strings.Fields(lines[1])[2], "10.") || strings.Fields(lines[1])[3] != "80/TCP" {
 		t.Fatalf("get svc:\n%s", out)
 	}
-	if out := run("describe", "svc", "web", "-n", "shop"); !strings.Contains(out, "Selector:     app=web") || !strings.Contains(out, "TargetPort:   9000/TCP") ||
-		!strings.Contains(out, "Endpoints:    <none>") {
-		t.Fatalf("describe svc:\n%s", out)
+	if out := strings.Join(strings.Fields(run("describe", "svc", "web", "-n", "shop")), " "); !strings.Contains(out, "Selector: app=web Type: ClusterIP IP: 10.") ||
+		!strings.Contains(out, "TargetPort: 9000/TCP") || !strings.Contains(out, "Endpoints: <none>") {
+		t.Fatalf("describe svc: %s", out)
+	}
+	// Several kinds: a table each, names as KIND/NAME.
+	if out := run("get", "svc,cm", "-n", "shop"); !strings.Contains(out, "service/web") || !strings.Contains(out, "configmap/app") || !strings.Contains(out, "\n\nNAME ") {
+		t.Fatalf("get svc,cm:\n%s", out)
 	}
 
 	// A bad second document: nothing from the apply is stored.
