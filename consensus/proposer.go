@@ -38,9 +38,9 @@ const (
 	// batch larger than groupMaxBytes still goes out, alone.
 	groupMaxBatches = 256
 	groupMaxBytes   = 2 << 20
-	// retryPause is how long a group whose proposal raft refused for a
-	// passing reason (no leader yet, queue full) waits before it is queued
-	// again.
+	// retryPause is how long a group waits before it is proposed again,
+	// after raft refused it for a passing reason (no leader yet, queue full)
+	// or an attempt went unanswered.
 	retryPause = 20 * time.Millisecond
 	// defaultProposeTimeout bounds a proposal whose context has no deadline.
 	defaultProposeTimeout = 10 * time.Second
@@ -325,13 +325,13 @@ func live(group []*proposal) []*proposal {
 
 // deadlineOf is the latest deadline among a group's callers.
 func deadlineOf(group []*proposal) time.Time {
-	latest := time.Now().Add(defaultProposeTimeout)
-	for i, pr := range group {
+	var latest time.Time
+	for _, pr := range group {
 		d, ok := pr.ctx.Deadline()
 		if !ok {
 			d = time.Now().Add(defaultProposeTimeout)
 		}
-		if i == 0 || d.After(latest) {
+		if d.After(latest) {
 			latest = d
 		}
 	}

@@ -38,6 +38,17 @@ func runningPods(ctx context.Context, c *testCluster, via string) map[string]str
 	return out
 }
 
+// nodeOtherThan is a node that runs one of pods (pod -> node) and is not
+// not; "" when there is none.
+func nodeOtherThan(pods map[string]string, not string) string {
+	for _, n := range pods {
+		if n != not {
+			return n
+		}
+	}
+	return ""
+}
+
 // replacedOff says whether n pods run and none of them on node.
 func replacedOff(pods map[string]string, n int, node string) bool {
 	if len(pods) != n {
@@ -130,13 +141,7 @@ func TestDeploymentKeepsItsReplicasAcrossScalingAndAPeerKill(t *testing.T) {
 
 	// A killed peer's pods come back on the others.
 	pods = running("p1")
-	victim := ""
-	for _, n := range pods {
-		if n != "p1" {
-			victim = n
-			break
-		}
-	}
+	victim := nodeOtherThan(pods, "p1")
 	c.peers[victim].Kill()
 	start := time.Now()
 	via := "p1"

@@ -41,13 +41,7 @@ func BenchmarkPodFailover(b *testing.B) {
 	ctx := context.Background()
 	for range b.N {
 		c, pods := deployedCluster(ctx, b)
-		victim := ""
-		for _, n := range pods {
-			if n != "p1" {
-				victim = n
-				break
-			}
-		}
+		victim := nodeOtherThan(pods, "p1")
 		c.peers[victim].Kill()
 		start := time.Now()
 		waitFor(b, 30*time.Second, "the victim's pod replaced", func() bool { return replacedOff(runningPods(ctx, c, "p1"), 3, victim) })

@@ -15,7 +15,7 @@ func TestPlanEndpoints(t *testing.T) {
 		}}}
 	pod := func(name, ip, node string, ready bool, edit func(*workload.Pod)) *workload.Pod {
 		p := &workload.Pod{Metadata: workload.ObjectMeta{Namespace: "shop", Name: name, UID: name + "-uid", Labels: map[string]string{"app": "web"}},
-			Spec: workload.PodSpec{NodeName: node, Containers: []workload.Container{{Name: "c", Ports: []workload.ContainerPort{{Name: "web", ContainerPort: 9000}}}}},
+			Spec:   workload.PodSpec{NodeName: node, Containers: []workload.Container{{Name: "c", Ports: []workload.ContainerPort{{Name: "web", ContainerPort: 9000}}}}},
 			Status: workload.PodStatus{Phase: workload.PodRunning, PodIP: ip}}
 		st := workload.ConditionFalse
 		if ready {
