@@ -399,6 +399,16 @@ func (h *Host) ProposeStats() (entries, batches uint64) {
 	return entries, batches
 }
 
+// ShardProposeStats is ProposeStats for one shard.
+func (h *Host) ShardProposeStats(shardID uint64) (entries, batches uint64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if p, ok := h.proposers[shardID]; ok {
+		return p.entries.Load(), p.batches.Load()
+	}
+	return 0, 0
+}
+
 func (h *Host) proposer(shardID uint64) *proposer {
 	h.mu.Lock()
 	defer h.mu.Unlock()

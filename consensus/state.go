@@ -3,10 +3,13 @@ package consensus
 import (
 	"bufio"
 	"cmp"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"math"
 	"slices"
 	"sort"
 
@@ -388,11 +391,21 @@ func (r *eventRing) push(e Event) (Event, bool) {
 	return old, true
 }
 
-// The snapshot format: a format byte, then a stream of JSON values, one a
-// line: a snapshotHeader, header.Objects objects sorted by kind, namespace
-// and name, and header.Events events oldest first. Equal states write equal
-// bytes.
-const snapshotFormatJSONv1 byte = 1
+// The snapshot formats: a format byte, then a header (index, version of
+// the newest dropped event, object count, event count), header.Objects
+// objects sorted by kind, namespace and name, and header.Events events
+// oldest first. Equal states write equal bytes.
+//
+// snapshotFormatBinaryV2 (written): the header as four uvarints, then each
+// object and event as a uvarint length and its binary encoding (an event is
+// its type's string, then the object). JSON with base64 data cost a busy
+// replica a tenth of its CPU each time it snapshot a large shard.
+// snapshotFormatJSONv1 (read, for data dirs written before): one JSON value
+// a line.
+const (
+	snapshotFormatJSONv1   byte = 1
+	snapshotFormatBinaryV2 byte = 2
+)
 
 type snapshotHeader struct {
 	Index   uint64 `json:"index"`
@@ -404,24 +417,40 @@ type snapshotHeader struct {
 // WriteSnapshot writes the whole state: index, objects, history and the
 // version of the newest dropped event. Equal states write equal bytes.
 func (s *State) WriteSnapshot(w io.Writer) error {
-	bw := bufio.NewWriter(w)
-	if err := bw.WriteByte(snapshotFormatJSONv1); err != nil {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	objects := s.sortedObjects()
+	rec := make(wbuf, 0, 1024)
+	rec = append(rec, snapshotFormatBinaryV2)
+	rec.uvarint(s.index)
+	rec.uvarint(s.dropped)
+	rec.uvarint(uint64(len(objects)))
+	rec.uvarint(uint64(s.history.len()))
+	if _, err := bw.Write(rec); err != nil {
 		return fmt.Errorf("write snapshot: %w", err)
 	}
-	enc := json.NewEncoder(bw)
-	objects := s.sortedObjects()
-	h := snapshotHeader{Index: s.index, Dropped: s.dropped, Objects: len(objects), Events: s.history.len()}
-	if err := enc.Encode(h); err != nil {
-		return fmt.Errorf("write snapshot: %w", err)
+	var body wbuf
+	write := func() error {
+		rec = binary.AppendUvarint(rec[:0], uint64(len(body)))
+		if _, err := bw.Write(rec); err != nil {
+			return err
+		}
+		_, err := bw.Write(body)
+		return err
 	}
 	for _, o := range objects {
-		if err := enc.Encode(o); err != nil {
-			return fmt.Errorf("write snapshot: object %s: %w", o.Key(), err)
+		body = body[:0]
+		body.object(o)
+		if err := write(); err != nil {
+			return fmt.Errorf("write snapshot: %w", err)
 		}
 	}
 	for i := range s.history.len() {
-		if err := enc.Encode(s.history.at(i)); err != nil {
-			return fmt.Errorf("write snapshot: event: %w", err)
+		e := s.history.at(i)
+		body = body[:0]
+		body.str(string(e.Type))
+		body.object(&e.Object)
+		if err := write(); err != nil {
+			return fmt.Errorf("write snapshot: %w", err)
 		}
 	}
 	if err := bw.Flush(); err != nil {
@@ -431,15 +460,18 @@ func (s *State) WriteSnapshot(w io.Writer) error {
 }
 
 func (s *State) sortedObjects() []*Object {
+	// Level by level: sorting each map's keys costs a fraction of sorting
+	// all objects by a three-part comparison.
 	out := make([]*Object, 0, s.count)
-	for _, namespaces := range s.objects {
-		for _, names := range namespaces {
-			for _, o := range names {
-				out = append(out, o)
+	for _, kind := range slices.Sorted(maps.Keys(s.objects)) {
+		namespaces := s.objects[kind]
+		for _, ns := range slices.Sorted(maps.Keys(namespaces)) {
+			names := namespaces[ns]
+			for _, name := range slices.Sorted(maps.Keys(names)) {
+				out = append(out, names[name])
 			}
 		}
 	}
-	slices.SortFunc(out, compareObjects)
 	return out
 }
 
@@ -456,18 +488,30 @@ func (s *State) ReadSnapshot(r io.Reader) error {
 	return nil
 }
 
+// snapshotReader reads one format's header, objects and events.
+type snapshotReader interface {
+	header() (snapshotHeader, error)
+	object() (Object, error)
+	event() (Event, error)
+}
+
 func readSnapshot(r io.Reader, historyLimit int) (*State, error) {
-	br := bufio.NewReader(r)
+	br := bufio.NewReaderSize(r, 64<<10)
 	format, err := br.ReadByte()
 	if err != nil {
 		return nil, invalidSnapshot(err)
 	}
-	if format != snapshotFormatJSONv1 {
+	var sr snapshotReader
+	switch format {
+	case snapshotFormatJSONv1:
+		sr = jsonSnapshot{json.NewDecoder(br)}
+	case snapshotFormatBinaryV2:
+		sr = &binarySnapshot{r: br}
+	default:
 		return nil, fmt.Errorf("unknown format %d: %w", format, errdefs.ErrInvalid)
 	}
-	dec := json.NewDecoder(br)
-	var h snapshotHeader
-	if err := dec.Decode(&h); err != nil {
+	h, err := sr.header()
+	if err != nil {
 		return nil, invalidSnapshot(err)
 	}
 	if h.Objects < 0 || h.Events < 0 || h.Dropped > h.Index {
@@ -476,21 +520,21 @@ func readSnapshot(r io.Reader, historyLimit int) (*State, error) {
 	n := NewState(historyLimit)
 	n.index, n.dropped = h.Index, h.Dropped
 	for range h.Objects {
-		o := new(Object)
-		if err := dec.Decode(o); err != nil {
+		o, err := sr.object()
+		if err != nil {
 			return nil, invalidSnapshot(err)
 		}
 		k := o.Key()
 		if k.Kind == "" || k.Name == "" || o.ResourceVersion > h.Index || n.lookup(k) != nil {
 			return nil, fmt.Errorf("bad object %s at resourceVersion %d: %w", k, o.ResourceVersion, errdefs.ErrInvalid)
 		}
-		*o = o.clone() // normalize empty labels and data
-		n.set(k, o)
+		o = o.clone() // normalize empty labels and data
+		n.set(k, &o)
 	}
 	last := h.Dropped
 	for range h.Events {
-		var e Event
-		if err := dec.Decode(&e); err != nil {
+		e, err := sr.event()
+		if err != nil {
 			return nil, invalidSnapshot(err)
 		}
 		if rv := e.Object.ResourceVersion; rv < last || rv > h.Index {
@@ -501,6 +545,90 @@ func readSnapshot(r io.Reader, historyLimit int) (*State, error) {
 		n.record(e)
 	}
 	return n, nil
+}
+
+type jsonSnapshot struct{ dec *json.Decoder }
+
+func (j jsonSnapshot) header() (h snapshotHeader, err error) { return h, j.dec.Decode(&h) }
+func (j jsonSnapshot) object() (o Object, err error)         { return o, j.dec.Decode(&o) }
+func (j jsonSnapshot) event() (e Event, err error)           { return e, j.dec.Decode(&e) }
+
+// binarySnapshot reads snapshotFormatBinaryV2, one length-prefixed record
+// at a time into a reused buffer (decoding copies what it keeps).
+type binarySnapshot struct {
+	r   *bufio.Reader
+	buf []byte
+}
+
+// maxSnapshotRecord bounds one record, so a corrupt length cannot make the
+// reader allocate without bound.
+const maxSnapshotRecord = 64 << 20
+
+func (b *binarySnapshot) header() (snapshotHeader, error) {
+	var v [4]uint64
+	for i := range v {
+		x, err := binary.ReadUvarint(b.r)
+		if err != nil {
+			return snapshotHeader{}, err
+		}
+		v[i] = x
+	}
+	if v[2] > math.MaxInt32 || v[3] > math.MaxInt32 {
+		return snapshotHeader{}, fmt.Errorf("header counts %d objects, %d events: %w", v[2], v[3], errdefs.ErrInvalid)
+	}
+	return snapshotHeader{Index: v[0], Dropped: v[1], Objects: int(v[2]), Events: int(v[3])}, nil
+}
+
+func (b *binarySnapshot) record() (*rbuf, error) {
+	n, err := binary.ReadUvarint(b.r)
+	if err != nil {
+		return nil, err
+	}
+	if n > maxSnapshotRecord {
+		return nil, fmt.Errorf("record of %d bytes: %w", n, errdefs.ErrInvalid)
+	}
+	if uint64(cap(b.buf)) < n {
+		b.buf = make([]byte, n)
+	}
+	b.buf = b.buf[:n]
+	if _, err := io.ReadFull(b.r, b.buf); err != nil {
+		return nil, err
+	}
+	return &rbuf{p: b.buf}, nil
+}
+
+// done checks that a record was read whole and well formed.
+func (r *rbuf) done() error {
+	if r.err == nil && len(r.p) != 0 {
+		r.err = fmt.Errorf("%d trailing bytes: %w", len(r.p), errdefs.ErrInvalid)
+	}
+	return r.err
+}
+
+func (b *binarySnapshot) object() (Object, error) {
+	r, err := b.record()
+	if err != nil {
+		return Object{}, err
+	}
+	o := r.object()
+	return o, r.done()
+}
+
+func (b *binarySnapshot) event() (Event, error) {
+	r, err := b.record()
+	if err != nil {
+		return Event{}, err
+	}
+	e := Event{Type: EventType(r.str())}
+	e.Object = r.object()
+	if err := r.done(); err != nil {
+		return Event{}, err
+	}
+	switch e.Type {
+	case Added, Modified, Deleted:
+		return e, nil
+	}
+	return Event{}, fmt.Errorf("event type %q: %w", e.Type, errdefs.ErrInvalid)
 }
 
 func invalidSnapshot(err error) error {

@@ -656,7 +656,12 @@ func TestReadSnapshotRejectsGarbage(t *testing.T) {
 		{"empty", nil},
 		{"unknown format", append([]byte{9}, good[1:]...)},
 		{"truncated", good[:len(good)/2]},
-		{"header only", good[:bytes.IndexByte(good, '\n')+1]},
+		{"header only", good[:5]},
+		{"binary dropped after index", []byte{2, 1, 2, 0, 0}},
+		{"binary record too long", []byte{2, 1, 0, 1, 0, 0xff, 0xff, 0xff, 0xff, 0x0f}},
+		{"binary object with trailing bytes", binarySnap(t, 1, 1, 0, func(w *wbuf) { w.object(&Object{Kind: "Pod", Name: "a", ResourceVersion: 1}); *w = append(*w, 7) })},
+		{"binary object from the future", binarySnap(t, 1, 1, 0, func(w *wbuf) { w.object(&Object{Kind: "Pod", Name: "a", ResourceVersion: 2}) })},
+		{"binary event of no type", binarySnap(t, 1, 0, 1, func(w *wbuf) { w.str("BOGUS"); w.object(&Object{Kind: "Pod", Name: "a", ResourceVersion: 1}) })},
 		{"not json", []byte("\x01hello")},
 		{"dropped after index", []byte("\x01{\"index\":1,\"dropped\":2,\"objects\":0,\"events\":0}\n")},
 		{"object without name", []byte("\x01{\"index\":1,\"dropped\":0,\"objects\":1,\"events\":0}\n{\"kind\":\"Pod\"}\n")},
@@ -679,6 +684,38 @@ func TestReadSnapshotRejectsGarbage(t *testing.T) {
 	// And the valid one reads.
 	if err := NewState(0).ReadSnapshot(bytes.NewReader(good)); err != nil {
 		t.Fatalf("good snapshot: %v", err)
+	}
+}
+
+// binarySnap builds a snapshotFormatBinaryV2 snapshot with one record.
+func binarySnap(t *testing.T, index uint64, objects, events int, record func(*wbuf)) []byte {
+	t.Helper()
+	w := wbuf{snapshotFormatBinaryV2}
+	w.uvarint(index)
+	w.uvarint(0)
+	w.uvarint(uint64(objects))
+	w.uvarint(uint64(events))
+	var body wbuf
+	record(&body)
+	w.bytes(body)
+	return w
+}
+
+// Snapshots written before the binary format still read.
+func TestReadJSONSnapshot(t *testing.T) {
+	v1 := "\x01{\"index\":7,\"dropped\":0,\"objects\":1,\"events\":1}\n" +
+		"{\"kind\":\"ConfigMap\",\"namespace\":\"default\",\"name\":\"app\",\"labels\":{\"a\":\"b\"},\"resourceVersion\":7,\"createVersion\":7,\"data\":\"e30=\"}\n" +
+		"{\"type\":\"ADDED\",\"object\":{\"kind\":\"ConfigMap\",\"namespace\":\"default\",\"name\":\"app\",\"resourceVersion\":7,\"createVersion\":7,\"data\":\"e30=\"}}\n"
+	s := NewState(0)
+	if err := s.ReadSnapshot(strings.NewReader(v1)); err != nil {
+		t.Fatal(err)
+	}
+	got, ok := s.Get(Key{Kind: "ConfigMap", Namespace: "default", Name: "app"})
+	if !ok || string(got.Data) != "{}" || got.Labels["a"] != "b" || got.ResourceVersion != 7 || s.Index() != 7 {
+		t.Fatalf("Get = %+v, %v; index %d", got, ok, s.Index())
+	}
+	if ev, err := s.Since(6, "", "", nil); err != nil || len(ev) != 1 || ev[0].Type != Added {
+		t.Fatalf("Since(6) = %v, %v", ev, err)
 	}
 }
 
@@ -853,4 +890,34 @@ func TestListAndWatchSeveralKinds(t *testing.T) {
 	if !f.matches(obj("Pod", "prod", "x", nil, ""), sel) || f.matches(obj("ConfigMap", "prod", "x", nil, ""), sel) {
 		t.Error("a watch of several kinds matches by Kinds, not Kind")
 	}
+}
+
+// BenchmarkSnapshot writes and reads a snapshot of 100,000 256-byte
+// objects, the size of a busy shard after a store benchmark.
+func BenchmarkSnapshot(b *testing.B) {
+	s := NewState(0)
+	data := []byte(`{"v":"` + strings.Repeat("x", 248) + `"}`)
+	for i := range 100_000 {
+		o := Object{Kind: "ConfigMap", Namespace: "bench", Name: "c" + strconv.Itoa(i), Labels: map[string]string{"app": "bench"}, Data: data}
+		if res, _ := s.Apply(uint64(i+1), Batch{Commands: []Command{create(o)}}); res.Error() != nil {
+			b.Fatal(res.Error())
+		}
+	}
+	var buf bytes.Buffer
+	b.Run("write", func(b *testing.B) {
+		for b.Loop() {
+			buf.Reset()
+			if err := s.WriteSnapshot(&buf); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(buf.Len())/1e6, "MB")
+	})
+	b.Run("read", func(b *testing.B) {
+		for b.Loop() {
+			if err := NewState(0).ReadSnapshot(bytes.NewReader(buf.Bytes())); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -202,6 +203,15 @@ func (c *testCluster) names() []string {
 }
 
 // waitReplicas waits until every shard has n voting replicas in the map.
+// startPeers starts p1 and then p2..pn joining it.
+func (c *testCluster) startPeers(n int) {
+	c.t.Helper()
+	c.start("p1", "")
+	for i := 2; i <= n; i++ {
+		c.start("p"+strconv.Itoa(i), "p1")
+	}
+}
+
 func (c *testCluster) waitReplicas(n int) { c.t.Helper(); c.waitReplicasOn(n, "") }
 
 // waitReplicasOn waits until every shard has n voting replicas, none on

@@ -37,6 +37,7 @@ func newMetrics(p *Peer) (*prometheus.Registry, *metrics) {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.requests, m.joins, build,
 		&gossipCollector{p: p},
+		&storeCollector{p: p},
 	)
 	return reg, m
 }
@@ -57,6 +58,26 @@ func (c *gossipCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(membersDesc, prometheus.GaugeValue, float64(n), status)
 	}
 	ch <- prometheus.MustNewConstMetric(dropsDesc, prometheus.CounterValue, float64(st.EventsDropped))
+}
+
+// storeCollector reads the store's group-commit counters at scrape time:
+// batches per entry is how well concurrent writes share raft entries.
+type storeCollector struct{ p *Peer }
+
+var (
+	entriesDesc = prometheus.NewDesc("shoal_store_proposed_entries_total", "Raft entries this peer proposed, over all shards.", nil, nil)
+	batchesDesc = prometheus.NewDesc("shoal_store_proposed_batches_total", "Write batches those entries carried (group commit packs several into one entry).", nil, nil)
+)
+
+func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) { ch <- entriesDesc; ch <- batchesDesc }
+
+func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
+	if c.p.host == nil {
+		return
+	}
+	entries, batches := c.p.host.ProposeStats()
+	ch <- prometheus.MustNewConstMetric(entriesDesc, prometheus.CounterValue, float64(entries))
+	ch <- prometheus.MustNewConstMetric(batchesDesc, prometheus.CounterValue, float64(batches))
 }
 
 // instrument counts every request by method and status.

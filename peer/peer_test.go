@@ -42,9 +42,7 @@ func TestClustersOf1_3_5SeeEachOtherAlive(t *testing.T) {
 
 func TestKilledPeerIsFailedThenRestartsWithSameIdentity(t *testing.T) {
 	c := newTestCluster(t)
-	c.start("p1", "")
-	c.start("p2", "p1")
-	c.start("p3", "p1")
+	c.startPeers(3)
 	c.waitStatus("p3", "alive", "p1", "p2")
 	certBefore := c.peers["p2"].st.PeerCert
 

@@ -45,9 +45,7 @@ func TestNextPodCIDR(t *testing.T) {
 func TestPodBoundToAPeerRunsThereAndDeletesGracefully(t *testing.T) {
 	c := newTestCluster(t)
 	c.withRuntime = true
-	c.start("p1", "")
-	c.start("p2", "p1")
-	c.start("p3", "p1")
+	c.startPeers(3)
 	ctx := context.Background()
 	cl1, cl3 := c.client("p1"), c.client("p3")
 
@@ -193,9 +191,7 @@ func ociTar(t *testing.T, name, digest string) []byte {
 func TestImageImportedOnOnePeerRunsOnAnother(t *testing.T) {
 	c := newTestCluster(t)
 	c.withRuntime = true
-	c.start("p1", "")
-	c.start("p2", "p1")
-	c.start("p3", "p1")
+	c.startPeers(3)
 	ctx := context.Background()
 	cl2, cl1 := c.client("p2"), c.client("p1")
 	waitFor(t, 20*time.Second, "p2 and p3 runtimes", func() bool { return c.runtime("p2") != nil && c.runtime("p3") != nil })

@@ -102,9 +102,7 @@ func TestConcurrentLeadersNeverOvercommitANode(t *testing.T) {
 func newRuntimeCluster(t testing.TB) *testCluster {
 	c := newTestCluster(t)
 	c.withRuntime = true
-	c.start("p1", "")
-	c.start("p2", "p1")
-	c.start("p3", "p1")
+	c.startPeers(3)
 	c.waitReplicas(3)
 	c.waitNodesReady(3)
 	return c

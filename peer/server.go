@@ -51,6 +51,7 @@ func (p *Peer) serve() {
 	p.imageRoutes(mux)
 	mux.Handle("POST "+api.PathInternalTokens, p.handle(peersOnly, p.exchangeTokens))
 	mux.HandleFunc("POST /v1/internal/shards/{shard}/propose", p.shardPropose)
+	mux.HandleFunc("POST "+api.PipelinePath, p.proposeStream)
 	mux.Handle("POST /v1/internal/shards/{shard}/get", p.handle(peersOnly, p.shardGet))
 	mux.Handle("POST /v1/internal/shards/{shard}/list", p.handle(peersOnly, p.shardList))
 	mux.Handle("POST /v1/internal/shards/{shard}/status", p.handle(peersOnly, p.shardStatus))
@@ -67,6 +68,11 @@ func (p *Peer) serve() {
 		},
 		ErrorLog: slogErrorLog(p.log),
 	}
+	// Shutdown waits for handlers to end, and a pipeline's handler ends
+	// only when its stream does: it watches this to end its stream.
+	var stopping context.CancelFunc
+	p.srvStopping, stopping = context.WithCancel(context.Background())
+	p.srv.RegisterOnShutdown(stopping)
 	p.bg.Add(1)
 	go func() {
 		defer p.bg.Done()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -64,6 +65,78 @@ func TestWriteThroughAnyPeerIsReadThroughEvery(t *testing.T) {
 	}
 }
 
+// A write through a follower's peer is proposed by the leader's peer (on
+// the proposal pipeline), so one proposer packs a shard's writes; a write
+// through a peer without a replica gets there too.
+func TestWritesGoToTheShardLeadersPeer(t *testing.T) {
+	c := newTestCluster(t)
+	c.startPeers(3)
+	c.waitReplicas(3)
+	c.start("p4", "p1") // holds no replica until one is moved to it
+	o := cmObject("first", "1")
+	shard := c.peers["p1"].Router().ShardFor(o.Key(), "")
+	put(t, c.peers["p1"], o)
+
+	// Names whose objects live in that shard.
+	const n = 20
+	var names []string
+	for i := 0; len(names) < 4*n; i++ {
+		o := cmObject("via-"+strconv.Itoa(i), "")
+		if c.peers["p1"].Router().ShardFor(o.Key(), "") == shard {
+			names = append(names, o.Name)
+		}
+	}
+	var leader *Peer
+	// Leadership may still move to balance load; a round counts only if
+	// the leader stayed put through it.
+	var round int
+	for ; ; round++ {
+		var follower *Peer
+		waitFor(t, 10*time.Second, "a leader of shard "+strconv.FormatUint(shard, 10)+" and a follower that knows it", func() bool {
+			leader, follower = nil, nil
+			for _, name := range []string{"p1", "p2", "p3"} {
+				p := c.peers[name]
+				if p.host.IsLeader(shard) {
+					leader = p
+				} else if _, ok := p.store.leaderAPI(shard); ok {
+					follower = p
+				}
+			}
+			return leader != nil && follower != nil
+		})
+		leaderBefore, _ := leader.host.ShardProposeStats(shard)
+		followerBefore, _ := follower.host.ShardProposeStats(shard)
+		for i := range n {
+			via := follower
+			if i%2 == 1 && !c.peers["p4"].host.Has(shard) {
+				via = c.peers["p4"]
+			}
+			put(t, via, cmObject(names[round*n+i], strconv.Itoa(i)))
+		}
+		leaderAfter, _ := leader.host.ShardProposeStats(shard)
+		followerAfter, _ := follower.host.ShardProposeStats(shard)
+		if !leader.host.IsLeader(shard) && round < 3 {
+			continue
+		}
+		if followerAfter != followerBefore {
+			t.Errorf("the follower %s proposed %d entries itself; want its writes sent to the leader %s", follower.Name(), followerAfter-followerBefore, leader.Name())
+		}
+		if leaderAfter == leaderBefore {
+			t.Errorf("the leader %s proposed no entry for %d writes", leader.Name(), n)
+		}
+		break
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for i := range n {
+		o := cmObject(names[round*n+i], "")
+		k := o.Key()
+		if got, err := leader.Store().Get(ctx, shard, k, true); err != nil || string(got.Data) != `{"v":"`+strconv.Itoa(i)+`"}` {
+			t.Errorf("%s: %s, %v", k.Name, got.Data, err)
+		}
+	}
+}
+
 func TestWatchThroughAPeerWithoutReplicas(t *testing.T) {
 	c := newTestCluster(t)
 	c.start("p1", "")
@@ -102,9 +175,7 @@ func TestWatchThroughAPeerWithoutReplicas(t *testing.T) {
 
 func TestGracefulLeaveMovesReplicasFirst(t *testing.T) {
 	c := newTestCluster(t)
-	c.start("p1", "")
-	c.start("p2", "p1")
-	c.start("p3", "p1")
+	c.startPeers(3)
 	c.waitReplicas(3)
 	put(t, c.peers["p1"], cmObject("kept", "1"))
 	c.start("p4", "p1")
@@ -140,9 +211,7 @@ func TestGracefulLeaveMovesReplicasFirst(t *testing.T) {
 func TestKilledReplicaPeerIsRebuiltOnTheFourthWithoutLosingWrites(t *testing.T) {
 	c := newTestCluster(t)
 	c.grace = 2 * time.Second
-	c.start("p1", "")
-	c.start("p2", "p1")
-	c.start("p3", "p1")
+	c.startPeers(3)
 	c.waitReplicas(3)
 	c.start("p4", "p1")
 

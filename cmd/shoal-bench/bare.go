@@ -35,7 +35,7 @@ func bareBench(args []string) error {
 	dur := fs.Duration("duration", 10*time.Second, "how long to propose")
 	size := fs.Int("size", 256, "proposal size in bytes")
 	_ = fs.Parse(args)
-	for _, n := range []string{"dragonboat", "raft", "rsm", "transport", "logdb", "config"} {
+	for _, n := range []string{"dragonboat", "raft", "rsm", "transport", "logdb", "config", "raftpb"} {
 		dlog.GetLogger(n).SetLevel(dlog.CRITICAL)
 	}
 	dir, err := os.MkdirTemp("", "shoal-bare")

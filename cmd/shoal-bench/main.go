@@ -2,8 +2,9 @@
 //
 //	shoal-bench store --data-dir DIR --server HOST:PORT[,HOST:PORT...] [--clients 128] [--duration 10s] [--size 256]
 //
-// writes objects through running peers' store path (the same forwarded
-// propose a peer without a replica uses), as a peer: it borrows the peer
+// writes objects through running peers' store path (the proposal pipeline a
+// peer without a replica forwards writes on; --per-request for a request
+// per write), as a peer: it borrows the peer
 // certificate in DIR/pki. Each client is closed-loop: one write in flight.
 //
 //	shoal-bench bare [--clients 256] [--duration 10s] [--size 256]
@@ -122,6 +123,7 @@ func storeBench(args []string) error {
 	dur := fs.Duration("duration", 10*time.Second, "how long to write")
 	size := fs.Int("size", 256, "object size in bytes")
 	shards := fs.Int("object-shards", 4, "the cluster's object shards")
+	perRequest := fs.Bool("per-request", false, "one HTTP/2 request per write instead of the peers' proposal pipeline")
 	toLeaders := fs.Bool("to-leaders", false, "send each write to its shard leader's peer (as a leader-aware client would)")
 	_ = fs.Parse(args)
 	if *dataDir == "" || *servers == "" {
@@ -173,16 +175,22 @@ func storeBench(args []string) error {
 		if err != nil {
 			return err
 		}
-		var raw api.Raw
 		cl := cls[c%len(cls)]
 		if l, ok := leaderOf[shard]; ok {
 			cl = l
 		}
-		err = cl.Do(ctx, http.MethodPost, fmt.Sprintf("/v1/internal/shards/%d/propose", shard),
-			api.Raw{ContentType: api.ContentTypeBinary, Data: body}, &raw)
+		var raw []byte
+		if *perRequest {
+			var r api.Raw
+			err = cl.Do(ctx, http.MethodPost, fmt.Sprintf("/v1/internal/shards/%d/propose", shard),
+				api.Raw{ContentType: api.ContentTypeBinary, Data: body}, &r)
+			raw = r.Data
+		} else {
+			raw, err = cl.Propose(ctx, shard, body, false)
+		}
 		if err == nil {
 			var r consensus.Result
-			if r, err = consensus.DecodeResult(raw.Data); err == nil {
+			if r, err = consensus.DecodeResult(raw); err == nil {
 				err = r.Error()
 			}
 		}
@@ -191,6 +199,10 @@ func storeBench(args []string) error {
 		}
 		return err
 	})
-	res.print("shoal store (3 peer processes, forwarded propose over HTTPS, raft over mTLS)", *clients, elapsed)
+	how := "proposal pipeline"
+	if *perRequest {
+		how = "a request per write"
+	}
+	res.print("shoal store (3 peer processes, forwarded propose over HTTPS: "+how+", raft over mTLS)", *clients, elapsed)
 	return nil
 }

@@ -82,6 +82,17 @@ func FromHTTPStatus(status int) error {
 	return nil
 }
 
+// FromReason is the inverse of Reason: the sentinel a reason stands for, or
+// nil for InternalError and reasons outside the vocabulary.
+func FromReason(reason string) error {
+	for _, s := range statuses {
+		if s.reason == reason {
+			return s.err
+		}
+	}
+	return nil
+}
+
 // Newf is an error whose text is the formatted message alone and that
 // errors.Is matches to sentinel: for messages that already say what went
 // wrong in the words a user expects (`configmaps "app" not found`).

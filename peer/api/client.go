@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/shoalproject/shoal/internal/errdefs"
@@ -24,6 +25,9 @@ type Client struct {
 	servers []string
 	token   string
 	http    *http.Client
+
+	pipeMu sync.Mutex
+	pipe   *pipeline // Propose's stream to the first server, opened on first use
 }
 
 // NewClient builds a client from a configuration; server, when not empty,
@@ -43,6 +47,11 @@ func NewClient(cfg *Config, server string) (*Client, error) {
 // NewClientTLS builds a client from parts: peers calling peers use it with
 // their own certificate.
 func NewClientTLS(servers []string, tc *tls.Config, token string) *Client {
+	if tc != nil {
+		// A transport edits its TLS config (it adds "h2" to NextProtos on
+		// first use): clients that share one config must not share it.
+		tc = tc.Clone()
+	}
 	tr := &http.Transport{
 		TLSClientConfig:     tc,
 		DialContext:         (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
@@ -61,8 +70,16 @@ func NewClientTLS(servers []string, tc *tls.Config, token string) *Client {
 	return &Client{servers: norm, token: token, http: &http.Client{Transport: tr}}
 }
 
-// Close releases idle connections.
-func (c *Client) Close() { c.http.CloseIdleConnections() }
+// Close ends the proposal pipeline, if open, and releases idle connections.
+func (c *Client) Close() {
+	c.pipeMu.Lock()
+	if c.pipe != nil {
+		c.pipe.close()
+		c.pipe = nil
+	}
+	c.pipeMu.Unlock()
+	c.http.CloseIdleConnections()
+}
 
 // Do sends a JSON request and decodes a JSON answer into out (when not nil).
 //
