@@ -115,7 +115,7 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Profile == "" {
 		c.Profile = ProfileLAN
 	}
-	if _, err := ParseProfile(string(c.Profile)); err != nil {
+	if _, err := ParseProfile(string(c.Profile)); err != nil && c.Profile != ProfileQuiet {
 		return Config{}, fmt.Errorf("gossip config: %w", err)
 	}
 	if err := c.Tags.Validate(); err != nil {

@@ -21,6 +21,13 @@ const (
 	// ProfileWAN is memberlist's WAN configuration: seconds-scale probes
 	// for links with high and variable latency.
 	ProfileWAN Profile = "wan"
+	// ProfileQuiet is for hollow nodes (many members in one process that
+	// only need the real peers to see them alive): WAN probes, and news
+	// passed to one member at a time, once, so the real peers carry
+	// most of it. N members that all gossip at full strength do O(N²·log N)
+	// work to join, which a thousand in one process cannot afford. Not
+	// offered by ParseProfile.
+	ProfileQuiet Profile = "quiet"
 )
 
 // ParseProfile turns "lan" or "wan" into a Profile. Any other text is an
@@ -109,10 +116,13 @@ const awarenessMaxMultiplier = 8
 // memberlistConfig returns memberlist's configuration for the profile,
 // without name, addresses, keyring, transport or logger.
 func (p Profile) memberlistConfig() *memberlist.Config {
-	if p == ProfileWAN {
+	if p == ProfileWAN || p == ProfileQuiet {
 		c := memberlist.DefaultWANConfig()
 		c.AwarenessMaxMultiplier = awarenessMaxMultiplier
 		c.DeadNodeReclaimTime = deadNodeReclaimTime
+		if p == ProfileQuiet {
+			c.GossipNodes, c.RetransmitMult = 1, 1
+		}
 		return c
 	}
 	c := memberlist.DefaultLANConfig()
@@ -133,7 +143,7 @@ func (p Profile) memberlistConfig() *memberlist.Config {
 
 // reconnectInterval is how often serf retries one failed member.
 func (p Profile) reconnectInterval() time.Duration {
-	if p == ProfileWAN {
+	if p == ProfileWAN || p == ProfileQuiet {
 		return wanReconnectInterval
 	}
 	return lanReconnectInterval

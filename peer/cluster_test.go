@@ -34,6 +34,8 @@ type testCluster struct {
 	withRuntime bool
 	rtMu        sync.Mutex
 	runtimes    map[string]*fake.Runtime
+	// network, when set, carries every peer's gossip in memory.
+	network *gossip.MemNetwork
 }
 
 func newTestCluster(t testing.TB) *testCluster {
@@ -67,6 +69,7 @@ func (c *testCluster) config(name, join, token string) Config {
 		Join: join, Token: token,
 		TokenSyncInterval:  200 * time.Millisecond,
 		ReplicaRepairGrace: c.grace,
+		GossipNetwork:      c.network,
 		Logger:             testLogger(c.t),
 		Now:                c.now,
 	}

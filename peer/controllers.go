@@ -6,6 +6,7 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/shoalproject/shoal/consensus"
@@ -169,10 +170,7 @@ func (p *Peer) controlPass(ctx context.Context, shard uint64) error {
 		for _, pod := range plan.Delete {
 			errs = append(errs, p.removePod(ctx, shard, pod, lost))
 		}
-		for _, pod := range plan.Create {
-			pod.Metadata.UID = newUID()
-			errs = append(errs, p.createIn(ctx, shard, pod))
-		}
+		errs = append(errs, p.createPods(ctx, shard, plan.Create))
 		if !statusEqual(rs.Status, plan.Status) {
 			rs.Status = plan.Status
 			errs = append(errs, p.updateIn(ctx, shard, rs))
@@ -222,6 +220,44 @@ func (p *Peer) createIn(ctx context.Context, shard uint64, o workload.Object) er
 	}
 	_, err = p.store.Propose(ctx, shard, consensus.Batch{Commands: []consensus.Command{{Op: consensus.OpCreate, Object: so}}})
 	return err
+}
+
+// createPodsBatch is how many new pods share one proposal: a ReplicaSet
+// scaled to thousands would otherwise wait out one commit per pod.
+const createPodsBatch = 256
+
+// createPods creates a ReplicaSet's new pods, createPodsBatch to a
+// proposal and up to 4 proposals at once. A batch is atomic: one failed
+// create (a name taken meanwhile) fails its batch, and the next pass
+// plans those pods again.
+func (p *Peer) createPods(ctx context.Context, shard uint64, pods []*workload.Pod) error {
+	var batches []consensus.Batch
+	for i, pod := range pods {
+		pod.Metadata.UID = newUID()
+		so, err := stored(pod)
+		if err != nil {
+			return err
+		}
+		if i%createPodsBatch == 0 {
+			batches = append(batches, consensus.Batch{})
+		}
+		b := &batches[len(batches)-1]
+		b.Commands = append(b.Commands, consensus.Command{Op: consensus.OpCreate, Object: so})
+	}
+	sem := make(chan struct{}, 4)
+	errs := make([]error, len(batches))
+	var wg sync.WaitGroup
+	for i, b := range batches {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			_, errs[i] = p.store.Propose(ctx, shard, b)
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 func (p *Peer) updateIn(ctx context.Context, shard uint64, o workload.Object) error {

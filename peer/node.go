@@ -125,42 +125,60 @@ func (p *Peer) registerNode(ctx context.Context) (string, error) {
 // nodeObject is this peer's Node as it reports itself; runtimeErr, when
 // set, makes it NotReady with that message.
 func (p *Peer) nodeObject(cidr string, runtimeErr error) *workload.Node {
-	now := p.cfg.Now().UTC().Truncate(time.Second)
-	labels := map[string]string{
-		"kubernetes.io/hostname": p.cfg.Name,
-		"kubernetes.io/os":       goruntime.GOOS,
-		"kubernetes.io/arch":     goruntime.GOARCH,
-	}
-	if p.cfg.Region != "" {
-		labels["topology.kubernetes.io/region"] = p.cfg.Region
-	}
-	if p.cfg.Zone != "" {
-		labels["topology.kubernetes.io/zone"] = p.cfg.Zone
-	}
-	for k, v := range p.cfg.Labels {
-		labels[k] = v
-	}
-	cpu := workload.NewMilliQuantity(int64(goruntime.NumCPU())*1000, workload.DecimalSI)
-	mem := workload.NewQuantity(memTotal(), workload.BinarySI)
-	pods := workload.NewQuantity(maxPodsPerNode, workload.DecimalSI)
 	ready := workload.NodeCondition{Type: workload.NodeReady, Status: workload.ConditionTrue, Reason: "ShoalReady",
-		Message: "shoal agent is posting ready status", LastHeartbeatTime: now, LastTransitionTime: now}
+		Message: "shoal agent is posting ready status"}
 	if p.cfg.Runtime == nil {
 		ready.Status, ready.Reason, ready.Message = workload.ConditionFalse, "NoRuntime", "this peer runs no container runtime (start the agent with --runtime containerd)"
 	} else if runtimeErr != nil {
 		ready.Status, ready.Reason, ready.Message = workload.ConditionFalse, "RuntimeUnavailable", runtimeErr.Error()
 	}
+	return makeNode(nodeFacts{
+		name: p.cfg.Name, addr: p.cfg.AdvertiseAddr, region: p.cfg.Region, zone: p.cfg.Zone, labels: p.cfg.Labels,
+		milliCPU: int64(goruntime.NumCPU()) * 1000, memory: memTotal(), pods: maxPodsPerNode, ready: ready,
+	}, cidr, p.cfg.Now())
+}
+
+// nodeFacts is what a Node object says about its machine.
+type nodeFacts struct {
+	name, addr, region, zone string
+	labels                   map[string]string // beyond the well-known ones
+	milliCPU, memory, pods   int64
+	ready                    workload.NodeCondition // type, status, reason and message; makeNode sets the times
+}
+
+// makeNode builds a Node object; pure.
+func makeNode(f nodeFacts, cidr string, now time.Time) *workload.Node {
+	now = now.UTC().Truncate(time.Second)
+	labels := map[string]string{
+		"kubernetes.io/hostname": f.name,
+		"kubernetes.io/os":       goruntime.GOOS,
+		"kubernetes.io/arch":     goruntime.GOARCH,
+	}
+	if f.region != "" {
+		labels["topology.kubernetes.io/region"] = f.region
+	}
+	if f.zone != "" {
+		labels["topology.kubernetes.io/zone"] = f.zone
+	}
+	for k, v := range f.labels {
+		labels[k] = v
+	}
+	cpu := workload.NewMilliQuantity(f.milliCPU, workload.DecimalSI)
+	mem := workload.NewQuantity(f.memory, workload.BinarySI)
+	pods := workload.NewQuantity(f.pods, workload.DecimalSI)
+	ready := f.ready
+	ready.LastHeartbeatTime, ready.LastTransitionTime = now, now
 	return &workload.Node{
 		TypeMeta: workload.TypeMeta{APIVersion: "v1", Kind: "Node"},
-		Metadata: workload.ObjectMeta{Name: p.cfg.Name, Labels: labels, UID: newUID(), CreationTimestamp: &now},
+		Metadata: workload.ObjectMeta{Name: f.name, Labels: labels, UID: newUID(), CreationTimestamp: &now},
 		Spec:     workload.NodeSpec{PodCIDR: cidr, PodCIDRs: []string{cidr}},
 		Status: workload.NodeStatus{
 			Capacity:    workload.ResourceList{workload.ResourceCPU: cpu, workload.ResourceMemory: mem, workload.ResourcePods: pods},
 			Allocatable: workload.ResourceList{workload.ResourceCPU: cpu, workload.ResourceMemory: mem, workload.ResourcePods: pods},
 			Conditions:  []workload.NodeCondition{ready},
 			Addresses: []workload.NodeAddress{
-				{Type: workload.NodeInternalIP, Address: p.cfg.AdvertiseAddr},
-				{Type: workload.NodeHostName, Address: p.cfg.Name},
+				{Type: workload.NodeInternalIP, Address: f.addr},
+				{Type: workload.NodeHostName, Address: f.name},
 			},
 			NodeInfo: workload.NodeSystemInfo{KubeletVersion: Version, OperatingSystem: goruntime.GOOS, Architecture: goruntime.GOARCH},
 		},

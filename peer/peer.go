@@ -380,6 +380,9 @@ func (p *Peer) startRaft() error {
 func (p *Peer) placementPeers() []consensus.PeerInfo {
 	var out []consensus.PeerInfo
 	for _, m := range p.gossip.Members() {
+		if m.Tags.Raft == "" {
+			continue // a member with no raft transport (a hollow node) holds no replicas
+		}
 		pi := consensus.PeerInfo{Name: m.Name, RaftAddr: m.Tags.Raft, Region: m.Tags.Region, Zone: m.Tags.Zone}
 		switch m.Status {
 		case gossip.StatusAlive, gossip.StatusSuspect:
@@ -452,6 +455,8 @@ func (p *Peer) startGossip() error {
 	}
 	if gcfg.Network == nil {
 		gcfg.AdvertisePort = p.cfg.GossipPort
+	} else {
+		gcfg.BindAddr = "" // the in-memory network gives each member an address of its own
 	}
 	if err := os.MkdirAll(filepath.Dir(gcfg.SnapshotPath), 0o700); err != nil {
 		return err

@@ -31,6 +31,33 @@ type routedStore struct {
 	mu       sync.Mutex
 	holders  map[uint64][]string          // shard -> voting peers' names, from the last shard map read
 	replicas map[uint64]map[uint64]string // shard -> replica ID -> peer name, likewise
+	apis     map[string]string            // live peer name -> API address, from gossip at apisAt
+	apisAt   time.Time
+}
+
+// apisTTL is how long routing trusts its copy of gossip's live peers:
+// listing the members costs a thousand-member cluster more than the write
+// it routes. A peer that died meanwhile fails the call, which then goes on
+// to the next target.
+const apisTTL = 250 * time.Millisecond
+
+// liveAPIs maps the live peers other than this one (that serve an API) to
+// their API addresses. The caller must not modify it.
+func (s *routedStore) liveAPIs() map[string]string {
+	now := time.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.apis != nil && now.Sub(s.apisAt) < apisTTL {
+		return s.apis
+	}
+	apis := map[string]string{}
+	for _, m := range s.p.gossip.Members() {
+		if m.Name != s.p.cfg.Name && m.Status == gossip.StatusAlive && m.Tags.API != "" {
+			apis[m.Name] = m.Tags.API
+		}
+	}
+	s.apis, s.apisAt = apis, now
+	return apis
 }
 
 var _ consensus.Store = (*routedStore)(nil)
@@ -63,14 +90,8 @@ func (s *routedStore) targets(shard uint64) []string {
 	s.mu.Lock()
 	known := append([]string(nil), s.holders[shard]...)
 	s.mu.Unlock()
-	api := map[string]string{}
+	api := s.liveAPIs()
 	var rest []string
-	for _, m := range s.p.gossip.Members() {
-		if m.Name == s.p.cfg.Name || m.Status != gossip.StatusAlive || m.Tags.API == "" {
-			continue
-		}
-		api[m.Name] = m.Tags.API
-	}
 	var out []string
 	seen := map[string]bool{}
 	for _, n := range known {
@@ -190,12 +211,8 @@ func (s *routedStore) leaderAPI(shard uint64) (string, bool) {
 	if !ok {
 		return "", false
 	}
-	for _, m := range s.p.gossip.Members() {
-		if m.Name == name && m.Status == gossip.StatusAlive && m.Tags.API != "" {
-			return m.Tags.API, true
-		}
-	}
-	return "", false
+	addr, ok := s.liveAPIs()[name]
+	return addr, ok
 }
 
 // read serves a read from this peer's replica when it has one, and from

@@ -1,0 +1,243 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime/pprof"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/shoalproject/shoal/consensus"
+	"github.com/shoalproject/shoal/gossip"
+	"github.com/shoalproject/shoal/internal/errdefs"
+	"github.com/shoalproject/shoal/peer"
+	"github.com/shoalproject/shoal/peer/api"
+	"github.com/shoalproject/shoal/workload"
+)
+
+// hollowBench starts three peers in this process (raft on loopback, gossip
+// in memory, no container runtime), joins --nodes hollow nodes to them,
+// applies a Deployment of --pods replicas, and times the pods to bound
+// (every binding committed) and to Running on the hollow nodes.
+func hollowBench(args []string) error {
+	fs := flag.NewFlagSet("hollow", flag.ExitOnError)
+	nodes := fs.Int("nodes", 1000, "hollow nodes")
+	pods := fs.Int("pods", 10000, "the Deployment's replicas")
+	shards := fs.Int("object-shards", 4, "object shards")
+	zones := fs.Int("zones", 3, "zones the hollow nodes spread over")
+	timeout := fs.Duration("timeout", 10*time.Minute, "give up after this long")
+	verbose := fs.Bool("v", false, "log the peers' warnings")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of everything after the peers start here")
+	_ = fs.Parse(args)
+
+	dir, err := os.MkdirTemp("", "shoal-hollow")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	level := slog.LevelError
+	if *verbose {
+		level = slog.LevelWarn
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
+	defer cancel()
+	start := time.Now()
+
+	network := gossip.NewMemNetwork()
+	var peers []*peer.Peer
+	defer func() {
+		for _, p := range peers {
+			p.Kill()
+		}
+	}()
+	for i := 1; i <= 3; i++ {
+		cfg := peer.Config{Name: fmt.Sprintf("p%d", i), DataDir: filepath.Join(dir, fmt.Sprintf("p%d", i)), BindAddr: "127.0.0.1",
+			ObjectShards: *shards, GossipNetwork: network, Logger: log}
+		if i > 1 {
+			tok, err := os.ReadFile(filepath.Join(dir, "p1", peer.FileJoinToken))
+			if err != nil {
+				return err
+			}
+			cfg.Join, cfg.Token = peers[0].APIAddr(), strings.TrimSpace(string(tok))
+		}
+		p, err := peer.Start(ctx, cfg)
+		if err != nil {
+			return fmt.Errorf("start %s: %w", cfg.Name, err)
+		}
+		peers = append(peers, p)
+	}
+	acfg, err := peers[0].AdminConfig()
+	if err != nil {
+		return err
+	}
+	cl, err := api.NewClient(acfg, "")
+	if err != nil {
+		return err
+	}
+	if err := poll(ctx, "3 voters per shard", func() bool { return threeVoters(ctx, cl) }); err != nil {
+		return err
+	}
+	fmt.Printf("3 peers up, %d object shards with 3 voters each, in %s\n", *shards, time.Since(start).Round(time.Millisecond))
+
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	t := time.Now()
+	fleet, err := peer.StartHollowFleet(ctx, peer.HollowConfig{Via: peers, Nodes: *nodes, Zones: *zones, Logger: log})
+	if err != nil {
+		return err
+	}
+	defer fleet.Stop()
+	fmt.Printf("%d hollow nodes registered and joined in %s\n", *nodes, time.Since(t).Round(time.Millisecond))
+	t = time.Now()
+	if err := poll(ctx, "every peer to see every hollow node alive", func() bool {
+		for _, p := range peers {
+			alive := 0
+			for _, m := range p.Gossip().Members() {
+				if m.Status == gossip.StatusAlive {
+					alive++
+				}
+			}
+			if alive < *nodes+3 {
+				return false
+			}
+		}
+		return true
+	}); err != nil {
+		return err
+	}
+	fmt.Printf("every peer sees %d members alive after %s more\n", *nodes+3, time.Since(t).Round(time.Millisecond))
+
+	// Watch every pod change from now, then apply.
+	p1 := peers[0]
+	_, from, err := consensus.ListShards(ctx, p1.Store(), p1.Router().Shards()[1:], consensus.Filter{Kind: "Pod"}, true)
+	if err != nil {
+		return err
+	}
+	events, err := consensus.WatchShards(ctx, p1.Store(), p1.Router().Shards()[1:], from, consensus.Filter{Kind: "Pod"})
+	if err != nil {
+		return err
+	}
+	var cpu0 syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &cpu0)
+	applied := time.Now()
+	if err := cl.Do(ctx, http.MethodPost, "/apis/apps/v1/namespaces/default/deployments", benchDeployment(*pods), nil); err != nil {
+		return err
+	}
+	bound, running := map[string]bool{}, map[string]bool{}
+	count := func(so consensus.Object) {
+		var pod workload.Pod
+		if json.Unmarshal(so.Data, &pod) != nil {
+			return
+		}
+		if pod.Spec.NodeName != "" {
+			bound[pod.Metadata.UID] = true
+		}
+		if pod.Status.Phase == workload.PodRunning {
+			running[pod.Metadata.UID] = true
+		}
+	}
+	var allBound, allRunning time.Duration
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for allRunning == 0 {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("after %s: %d of %d pods bound, %d running: %w", time.Since(applied).Round(time.Millisecond), len(bound), *pods, len(running), errdefs.ErrUnavailable)
+		case <-tick.C:
+			fmt.Printf("  %5.1fs: %d bound, %d running\n", time.Since(applied).Seconds(), len(bound), len(running))
+		case e, ok := <-events:
+			if !ok { // a leader moved: resume from the last change seen, or relist
+				if events, err = consensus.WatchShards(ctx, p1.Store(), p1.Router().Shards()[1:], from, consensus.Filter{Kind: "Pod"}); err != nil {
+					var objs []consensus.Object
+					if objs, from, err = consensus.ListShards(ctx, p1.Store(), p1.Router().Shards()[1:], consensus.Filter{Kind: "Pod"}, true); err != nil {
+						return fmt.Errorf("the pod watch ended and cannot resume: %w", err)
+					}
+					for _, so := range objs {
+						count(so)
+					}
+					if events, err = consensus.WatchShards(ctx, p1.Store(), p1.Router().Shards()[1:], from, consensus.Filter{Kind: "Pod"}); err != nil {
+						return fmt.Errorf("the pod watch ended and cannot resume: %w", err)
+					}
+				}
+				continue
+			}
+			from = e.Version
+			if e.Event.Type != consensus.Deleted {
+				count(e.Event.Object)
+			}
+		}
+		if allBound == 0 && len(bound) >= *pods {
+			allBound = time.Since(applied)
+		}
+		if len(running) >= *pods {
+			allRunning = time.Since(applied)
+		}
+	}
+	var cpu1 syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &cpu1)
+	cpuSecs := func(r syscall.Rusage) float64 {
+		return float64(r.Utime.Sec+r.Stime.Sec) + float64(r.Utime.Usec+r.Stime.Usec)/1e6
+	}
+	fmt.Printf("scheduling: %d pods on %d hollow nodes bound %s after the apply: %.0f pods/s\n",
+		*pods, *nodes, allBound.Round(time.Millisecond), float64(*pods)/allBound.Seconds())
+	fmt.Printf("running: all %d Running %s after the apply: %.0f pods/s (CPU used by this process meanwhile: %.1f s; peak RSS %d MB)\n",
+		*pods, allRunning.Round(time.Millisecond), float64(*pods)/allRunning.Seconds(), cpuSecs(cpu1)-cpuSecs(cpu0), cpu1.Maxrss/1024)
+	return nil
+}
+
+func benchDeployment(replicas int) map[string]any {
+	return map[string]any{"apiVersion": "apps/v1", "kind": "Deployment", "metadata": map[string]any{"name": "bench"},
+		"spec": map[string]any{"replicas": replicas, "selector": map[string]any{"matchLabels": map[string]any{"app": "bench"}},
+			"template": map[string]any{"metadata": map[string]any{"labels": map[string]any{"app": "bench"}},
+				"spec": map[string]any{"containers": []any{map[string]any{"name": "app", "image": "shoal.local/bench:v1",
+					"resources": map[string]any{"requests": map[string]any{"cpu": "10m", "memory": "16Mi"}}}}}}}}
+}
+
+// threeVoters says whether every shard has a leader and three voters.
+func threeVoters(ctx context.Context, cl *api.Client) bool {
+	infos, err := cl.Shards(ctx)
+	if err != nil || len(infos) == 0 {
+		return false
+	}
+	for _, in := range infos {
+		voters := 0
+		for _, r := range in.Replicas {
+			if !r.NonVoting {
+				voters++
+			}
+		}
+		if in.Leader == "" || voters != 3 {
+			return false
+		}
+	}
+	return true
+}
+
+// poll checks cond every 200 ms until it holds or ctx ends.
+func poll(ctx context.Context, what string, cond func() bool) error {
+	for !cond() {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for %s: %w", what, ctx.Err())
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	return nil
+}
