@@ -165,8 +165,22 @@ func (p *Peer) controlPass(ctx context.Context, shard uint64) error {
 			errs = append(errs, p.updateIn(ctx, shard, d))
 		}
 	}
+	// New pod names must not collide: five random characters give 10,000
+	// pods of one ReplicaSet a few collisions, and one fails a whole batch.
+	taken := map[string]bool{}
+	for _, pod := range pods {
+		taken[pod.Metadata.Name] = true
+	}
 	for _, rs := range rss {
-		plan := controller.PlanReplicaSet(rs, pods, lost, func() string { return rs.Metadata.Name + "-" + randomSuffix() }, now)
+		newName := func() string {
+			for {
+				if n := rs.Metadata.Name + "-" + randomSuffix(); !taken[n] {
+					taken[n] = true
+					return n
+				}
+			}
+		}
+		plan := controller.PlanReplicaSet(rs, pods, lost, newName, now)
 		for _, pod := range plan.Delete {
 			errs = append(errs, p.removePod(ctx, shard, pod, lost))
 		}

@@ -34,7 +34,7 @@ func hollowBench(args []string) error {
 	zones := fs.Int("zones", 3, "zones the hollow nodes spread over")
 	timeout := fs.Duration("timeout", 10*time.Minute, "give up after this long")
 	verbose := fs.Bool("v", false, "log the peers' warnings")
-	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of everything after the peers start here")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the apply-to-Running phase here")
 	_ = fs.Parse(args)
 
 	dir, err := os.MkdirTemp("", "shoal-hollow")
@@ -45,6 +45,9 @@ func hollowBench(args []string) error {
 	level := slog.LevelError
 	if *verbose {
 		level = slog.LevelWarn
+	}
+	if os.Getenv("SHOAL_BENCH_DEBUG") != "" {
+		level = slog.LevelDebug
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
@@ -87,17 +90,6 @@ func hollowBench(args []string) error {
 	}
 	fmt.Printf("3 peers up, %d object shards with 3 voters each, in %s\n", *shards, time.Since(start).Round(time.Millisecond))
 
-	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
-	}
 	t := time.Now()
 	fleet, err := peer.StartHollowFleet(ctx, peer.HollowConfig{Via: peers, Nodes: *nodes, Zones: *zones, Logger: log})
 	if err != nil {
@@ -136,6 +128,17 @@ func hollowBench(args []string) error {
 	}
 	var cpu0 syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &cpu0)
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	applied := time.Now()
 	if err := cl.Do(ctx, http.MethodPost, "/apis/apps/v1/namespaces/default/deployments", benchDeployment(*pods), nil); err != nil {
 		return err

@@ -233,8 +233,11 @@ func (w *worker) syncContainer(ctx context.Context, c *ctr) {
 		}
 		if !c.exitHandled {
 			// A new exit: the first restart is at once, then back off.
+			// At once means now, not at FinishedAt: the runtime's clock
+			// may put that a moment ahead of ours, and the container
+			// then showed CrashLoopBackOff with no restart behind it.
 			c.exitHandled = true
-			c.nextTry = st.FinishedAt
+			c.nextTry = time.Time{}
 			if c.level > 0 {
 				c.nextTry = st.FinishedAt.Add(backoff(c.level - 1))
 			}
