@@ -129,14 +129,14 @@ show_pods() {
   for ip in $("$SHOAL_BIN" get pods -l app=hello -o json --config "$CONF" | grep '"podIP"' | cut -d'"' -f4); do
     printf "%s -> " "$ip"; curl -s --max-time 5 "http://$ip:8080/"
   done
-  victim=$("$SHOAL_BIN" get pods -l app=hello -o name --config "$CONF" | head -1)
+  victim=$("$SHOAL_BIN" get pods -l app=hello -o name --config "$CONF" | sed -n 1p)
   say "shoal delete $victim: the ReplicaSet replaces it"
   "$SHOAL_BIN" delete "${victim%%/*}" "${victim#*/}" --config "$CONF"
   wait_for 60 "a replacement" all_ready
   "$SHOAL_BIN" get pods -o wide --config "$CONF"
   say "shoal image ls"
   "$SHOAL_BIN" image ls --config "$CONF"
-  first=$("$SHOAL_BIN" get pods -l app=hello -o name --config "$CONF" | head -1)
+  first=$("$SHOAL_BIN" get pods -l app=hello -o name --config "$CONF" | sed -n 1p)
   say "shoal logs ${first#*/} (through peer3)"
   "$SHOAL_BIN" logs "${first#*/}" --tail 3 --config "$CONF" --server "https://127.0.0.1:$(port 3 2)"
 }
