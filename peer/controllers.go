@@ -106,7 +106,7 @@ func (p *Peer) controlPass(ctx context.Context, shard uint64) error {
 	}
 	var deps []*workload.Deployment
 	var rss []*workload.ReplicaSet
-	var pods []*workload.Pod
+	var podObjs []consensus.Object
 	for _, so := range lr.Objects {
 		switch so.Kind {
 		case "Deployment":
@@ -120,11 +120,10 @@ func (p *Peer) controlPass(ctx context.Context, shard uint64) error {
 				rss = append(rss, &r)
 			}
 		case "Pod":
-			if pod, err := decodePod(so); err == nil {
-				pods = append(pods, &pod)
-			}
+			podObjs = append(podObjs, so)
 		}
 	}
+	pods := p.pods.decode(podObjs) // shared: not to be modified
 	if len(deps) == 0 && len(rss) == 0 && !ownedPods(pods) {
 		return errors.Join(errs...)
 	}
@@ -318,7 +317,8 @@ func (p *Peer) removePod(ctx context.Context, shard uint64, pod *workload.Pod, l
 	if err != nil {
 		return err
 	}
-	_, err = p.markTerminating(ctx, shard, pod, rv)
+	cp := *pod // pod may be shared with the memo; markTerminating sets fields
+	_, err = p.markTerminating(ctx, shard, &cp, rv)
 	if errors.Is(err, errdefs.ErrNotFound) {
 		return nil
 	}

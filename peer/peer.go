@@ -201,6 +201,7 @@ type Peer struct {
 
 	host         *consensus.Host
 	store        *routedStore
+	pods         podMemo         // decoded pods for the leader's passes
 	srvStopping  context.Context // done once the API server shuts down
 	ctl          *consensus.Controller
 	router       consensus.Router

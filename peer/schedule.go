@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -82,7 +83,7 @@ func (p *Peer) schedulePass(ctx context.Context, shard uint64) error {
 		return err
 	}
 	var pending []*workload.Pod
-	for _, pod := range decodePods(lr.Objects) {
+	for _, pod := range p.pods.decode(lr.Objects) {
 		if pod.Spec.NodeName == "" && pod.Metadata.DeletionTimestamp == nil &&
 			pod.Status.Phase != workload.PodSucceeded && pod.Status.Phase != workload.PodFailed {
 			pending = append(pending, pod)
@@ -107,7 +108,7 @@ func (p *Peer) schedulePass(ctx context.Context, shard uint64) error {
 	if err != nil {
 		return err
 	}
-	snap, ls := p.snapshot(meta.Objects, decodePods(all))
+	snap, ls := p.snapshot(meta.Objects, p.pods.decode(all))
 	var placed []placement
 	var unschedulable []*workload.Pod
 	reasons := map[*workload.Pod]string{}
@@ -202,7 +203,8 @@ func (p *Peer) bind(ctx context.Context, shard uint64, placed []placement) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			pod := *pl.pod
+			pod := *pl.pod // shared with the memo: copy what changes
+			pod.Status.Conditions = slices.Clone(pod.Status.Conditions)
 			pod.Spec.NodeName = pl.node
 			now := p.cfg.Now().UTC().Truncate(time.Second)
 			workload.SetPodCondition(&pod.Status, workload.PodCondition{Type: workload.PodScheduled, Status: workload.ConditionTrue, LastTransitionTime: now})
@@ -221,7 +223,8 @@ func (p *Peer) markUnschedulable(ctx context.Context, shard uint64, pod *workloa
 	if c := workload.GetPodCondition(&pod.Status, workload.PodScheduled); c != nil && c.Status == workload.ConditionFalse && c.Message == reason {
 		return
 	}
-	up := *pod
+	up := *pod // shared with the memo: copy what changes
+	up.Status.Conditions = slices.Clone(up.Status.Conditions)
 	now := p.cfg.Now().UTC().Truncate(time.Second)
 	workload.SetPodCondition(&up.Status, workload.PodCondition{Type: workload.PodScheduled, Status: workload.ConditionFalse,
 		Reason: "Unschedulable", Message: reason, LastTransitionTime: now})
@@ -265,7 +268,7 @@ func (p *Peer) pruneOwnLedger(ctx context.Context) error {
 		return err
 	}
 	byUID := map[string]*workload.Pod{}
-	for _, pod := range decodePods(all) {
+	for _, pod := range p.pods.decode(all) {
 		byUID[pod.Metadata.UID] = pod
 	}
 	if !pruneLedger(l, byUID, p.cfg.Now()) {

@@ -258,7 +258,7 @@ func (p *Peer) endpointsPass(ctx context.Context, services []*workload.Service) 
 			if err != nil {
 				return err
 			}
-			podsOf[ns] = decodePods(objs)
+			podsOf[ns] = p.pods.decode(objs)
 		}
 		want := controller.PlanEndpoints(s, podsOf[ns])
 		if want == nil {
