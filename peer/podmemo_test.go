@@ -1,0 +1,35 @@
+package peer
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/shoalproject/shoal/consensus"
+)
+
+func podObject(name string, rv uint64, phase string) consensus.Object {
+	return consensus.Object{Kind: "Pod", Namespace: "default", Name: name, ResourceVersion: rv,
+		Data: []byte(fmt.Sprintf(`{"apiVersion":"v1","kind":"Pod","metadata":{"name":%q,"namespace":"default"},"status":{"phase":%q}}`, name, phase))}
+}
+
+func TestPodMemoDecodesOnlyWhatChanged(t *testing.T) {
+	var m podMemo
+	first := m.decode([]consensus.Object{podObject("a", 1, "Pending"), podObject("b", 2, "Pending"), {Kind: "Pod", Name: "bad", Data: []byte("{")}})
+	if len(first) != 2 || first[0].Metadata.Name != "a" || first[0].Metadata.ResourceVersion != "1" {
+		t.Fatalf("first decode: %d pods, %+v", len(first), first)
+	}
+	again := m.decode([]consensus.Object{podObject("a", 1, "Pending"), podObject("b", 3, "Running")})
+	if again[0] != first[0] {
+		t.Error("an unchanged pod was decoded again")
+	}
+	if again[1] == first[1] || again[1].Status.Phase != "Running" || again[1].Metadata.ResourceVersion != "3" {
+		t.Errorf("a changed pod: %+v; want its new version decoded", again[1])
+	}
+	// Pods no list returns any more are forgotten once the memo is large.
+	for i := range 3000 {
+		m.decode([]consensus.Object{podObject(fmt.Sprintf("p%d", i), 1, "Pending")})
+	}
+	if n := len(m.byKey); n > 2*m.most+1024 {
+		t.Errorf("the memo holds %d pods after lists of at most %d", n, m.most)
+	}
+}
