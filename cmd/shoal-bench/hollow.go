@@ -32,6 +32,7 @@ func hollowBench(args []string) error {
 	pods := fs.Int("pods", 10000, "the Deployment's replicas")
 	shards := fs.Int("object-shards", 4, "object shards")
 	zones := fs.Int("zones", 3, "zones the hollow nodes spread over")
+	failover := fs.Duration("pod-failover", 30*time.Second, "the peers' pod failover grace: long, so that a hollow member that a saturated process answers late is not failed over")
 	timeout := fs.Duration("timeout", 10*time.Minute, "give up after this long")
 	verbose := fs.Bool("v", false, "log the peers' warnings")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the apply-to-Running phase here")
@@ -63,7 +64,7 @@ func hollowBench(args []string) error {
 	}()
 	for i := 1; i <= 3; i++ {
 		cfg := peer.Config{Name: fmt.Sprintf("p%d", i), DataDir: filepath.Join(dir, fmt.Sprintf("p%d", i)), BindAddr: "127.0.0.1",
-			ObjectShards: *shards, GossipNetwork: network, Logger: log}
+			ObjectShards: *shards, GossipNetwork: network, PodFailover: *failover, Logger: log}
 		if i > 1 {
 			tok, err := os.ReadFile(filepath.Join(dir, "p1", peer.FileJoinToken))
 			if err != nil {
