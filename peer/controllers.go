@@ -124,6 +124,9 @@ func (p *Peer) controlPass(ctx context.Context, shard uint64) error {
 		}
 	}
 	pods := p.pods.decode(podObjs) // shared: not to be modified
+	if !p.host.IsLeader(shard) {
+		return errors.Join(errs...) // leadership moved while this pass listed: the new leader decides
+	}
 	if len(deps) == 0 && len(rss) == 0 && !ownedPods(pods) {
 		return errors.Join(errs...)
 	}

@@ -124,6 +124,13 @@ func (p *Peer) schedulePass(ctx context.Context, shard uint64) error {
 		}
 		placed = append(placed, placement{pod: pod, node: node})
 	}
+	// A pass over thousands of pods takes a while, and leadership may move
+	// meanwhile: claims from a peer that no longer leads would only
+	// conflict with the new leader's (the compare-and-swap keeps them
+	// safe, but both passes are then wasted).
+	if !p.host.IsLeader(shard) {
+		return nil
+	}
 	if len(placed) > 0 {
 		cmds, err := claimCommands(ls, placed, p.cfg.Now())
 		if err != nil {
