@@ -119,6 +119,14 @@ func (r *rbuf) raw() []byte {
 	return b
 }
 
+// done checks that a value was read whole and well formed.
+func (r *rbuf) done() error {
+	if r.err == nil && len(r.p) != 0 {
+		r.err = fmt.Errorf("%d trailing bytes: %w", len(r.p), errdefs.ErrInvalid)
+	}
+	return r.err
+}
+
 func (r *rbuf) str() string { return string(r.raw()) }
 
 // count reads a length that must not promise more items than bytes left
@@ -178,10 +186,7 @@ func decodeBatchBinary(p []byte) (Batch, error) {
 		}
 		b.Commands = append(b.Commands, c)
 	}
-	if r.err == nil && len(r.p) != 0 {
-		r.err = fmt.Errorf("%d trailing bytes: %w", len(r.p), errdefs.ErrInvalid)
-	}
-	if r.err != nil {
+	if r.done() != nil {
 		return Batch{}, fmt.Errorf("batch: %w", r.err)
 	}
 	return b, nil
@@ -198,10 +203,7 @@ func decodeResultBinary(p []byte) (Result, error) {
 	}
 	res.Err, res.Code = r.str(), r.str()
 	res.Failed = int(r.uvarint())
-	if r.err == nil && len(r.p) != 0 {
-		r.err = fmt.Errorf("%d trailing bytes: %w", len(r.p), errdefs.ErrInvalid)
-	}
-	if r.err != nil {
+	if r.done() != nil {
 		return Result{}, fmt.Errorf("result: %w", r.err)
 	}
 	return res, nil
@@ -241,10 +243,7 @@ func decodeGroup(p []byte) ([][]byte, error) {
 	for range n {
 		parts = append(parts, r.raw())
 	}
-	if r.err == nil && len(r.p) != 0 {
-		r.err = fmt.Errorf("%d trailing bytes: %w", len(r.p), errdefs.ErrInvalid)
-	}
-	if r.err != nil {
+	if r.done() != nil {
 		return nil, fmt.Errorf("group: %w", r.err)
 	}
 	return parts, nil

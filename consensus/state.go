@@ -597,14 +597,6 @@ func (b *binarySnapshot) record() (*rbuf, error) {
 	return &rbuf{p: b.buf}, nil
 }
 
-// done checks that a record was read whole and well formed.
-func (r *rbuf) done() error {
-	if r.err == nil && len(r.p) != 0 {
-		r.err = fmt.Errorf("%d trailing bytes: %w", len(r.p), errdefs.ErrInvalid)
-	}
-	return r.err
-}
-
 func (b *binarySnapshot) object() (Object, error) {
 	r, err := b.record()
 	if err != nil {

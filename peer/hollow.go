@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/netip"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -135,15 +134,9 @@ func (f *HollowFleet) register(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("cluster CIDR %q: %v: %w", via.cfg.ClusterCIDR, err, errdefs.ErrInvalid)
 	}
-	claims, err := via.store.List(ctx, consensus.MetaShard, consensus.Filter{Kind: "ClusterSetting"}, true)
+	used, err := via.usedPodCIDRs(ctx)
 	if err != nil {
 		return err
-	}
-	used := map[string]bool{}
-	for _, c := range claims.Objects {
-		if strings.HasPrefix(c.Name, podCIDRClaim) {
-			used[string(c.Data)] = true
-		}
 	}
 	const perBatch = 50
 	var cmds []consensus.Command
@@ -195,10 +188,10 @@ func (f *HollowFleet) startAgent(ctx context.Context, n *hollowNode) error {
 	if err != nil {
 		return err
 	}
-	ps := podStore{n.via}
+	ps := podStore{p: n.via, node: n.name}
 	agent, err := nodeagent.New(nodeagent.Config{
 		Node: n.name, HostIP: "127.0.0.1", Runtime: rt,
-		Pods: hollowPods{f: f, podStore: ps}, Events: hollowEvents{p: n.via, node: n.name}, Config: ps, Services: ps,
+		Pods: hollowPods{f: f, podStore: ps}, Events: ps, Config: ps, Services: ps,
 		Now: n.via.cfg.Now, SyncPeriod: f.cfg.SyncPeriod, Logger: f.log,
 	})
 	if err != nil {
@@ -414,17 +407,4 @@ func (h hollowPods) Bound(_ context.Context, node string) ([]workload.Pod, error
 		out = append(out, *pod)
 	}
 	return out, nil
-}
-
-// hollowEvents records a hollow node's pod events under its own name.
-type hollowEvents struct {
-	p    *Peer
-	node string
-}
-
-func (h hollowEvents) Event(ctx context.Context, pod *workload.Pod, eventType, reason, message string) {
-	ev := workload.NewEvent(pod, workload.EventType(eventType), reason, message, h.p.cfg.Now().UTC(), workload.EventSource{Component: "kubelet", Host: h.node})
-	if err := h.p.createEvent(ctx, ev); err != nil {
-		h.p.log.Debug("record event", "reason", reason, "err", err)
-	}
 }

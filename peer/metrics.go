@@ -72,9 +72,6 @@ var (
 func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) { ch <- entriesDesc; ch <- batchesDesc }
 
 func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
-	if c.p.host == nil {
-		return
-	}
 	entries, batches := c.p.host.ProposeStats()
 	ch <- prometheus.MustNewConstMetric(entriesDesc, prometheus.CounterValue, float64(entries))
 	ch <- prometheus.MustNewConstMetric(batchesDesc, prometheus.CounterValue, float64(batches))

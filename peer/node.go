@@ -80,15 +80,9 @@ func (p *Peer) registerNode(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("cluster CIDR %q: %v: %w", p.cfg.ClusterCIDR, err, errdefs.ErrInvalid)
 	}
 	for range 20 {
-		claims, err := p.store.List(ctx, consensus.MetaShard, consensus.Filter{Kind: "ClusterSetting"}, true)
+		used, err := p.usedPodCIDRs(ctx)
 		if err != nil {
 			return "", err
-		}
-		used := map[string]bool{}
-		for _, c := range claims.Objects {
-			if strings.HasPrefix(c.Name, podCIDRClaim) {
-				used[string(c.Data)] = true
-			}
 		}
 		cidr, err := nextPodCIDR(cluster, used)
 		if err != nil {
@@ -120,6 +114,21 @@ func (p *Peer) registerNode(ctx context.Context) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("no pod CIDR after 20 tries: %w", errdefs.ErrConflict)
+}
+
+// usedPodCIDRs lists the pod CIDRs nodes have claimed.
+func (p *Peer) usedPodCIDRs(ctx context.Context) (map[string]bool, error) {
+	claims, err := p.store.List(ctx, consensus.MetaShard, consensus.Filter{Kind: "ClusterSetting"}, true)
+	if err != nil {
+		return nil, err
+	}
+	used := map[string]bool{}
+	for _, c := range claims.Objects {
+		if strings.HasPrefix(c.Name, podCIDRClaim) {
+			used[string(c.Data)] = true
+		}
+	}
+	return used, nil
 }
 
 // nodeObject is this peer's Node as it reports itself; runtimeErr, when
@@ -286,7 +295,7 @@ func (p *Peer) runNode(ctx context.Context) {
 			runtimeErr = err
 			p.log.Error("container runtime unavailable: this node runs no pods", "err", err)
 		} else {
-			ps := podStore{p}
+			ps := podStore{p: p}
 			agent, err := nodeagent.New(nodeagent.Config{
 				Node: p.cfg.Name, HostIP: p.cfg.AdvertiseAddr, Runtime: rt, Pods: ps, Events: ps, Config: ps, Services: ps,
 				Images: imageFetcher{p: p, rt: rt}, InsecureRegistries: p.cfg.InsecureRegistries,

@@ -15,7 +15,10 @@ import (
 
 // podStore gives the node agent its pods, events and config maps from the
 // replicated store: the agent's nodeagent.Pods, Recorder and ConfigMaps.
-type podStore struct{ p *Peer }
+type podStore struct {
+	p    *Peer
+	node string // the node whose agent it serves, for events; "" is the peer's own
+}
 
 var (
 	_ nodeagent.Pods       = podStore{}
@@ -110,7 +113,11 @@ func (s podStore) Remove(ctx context.Context, pod *workload.Pod) error {
 // Event records an event about a pod. Failures are logged, never returned:
 // an event is worth less than the work it reports.
 func (s podStore) Event(ctx context.Context, pod *workload.Pod, eventType, reason, message string) {
-	ev := workload.NewEvent(pod, workload.EventType(eventType), reason, message, s.p.cfg.Now().UTC(), workload.EventSource{Component: "kubelet", Host: s.p.cfg.Name})
+	host := s.node
+	if host == "" {
+		host = s.p.cfg.Name
+	}
+	ev := workload.NewEvent(pod, workload.EventType(eventType), reason, message, s.p.cfg.Now().UTC(), workload.EventSource{Component: "kubelet", Host: host})
 	if err := s.p.createEvent(ctx, ev); err != nil {
 		s.p.log.Debug("record event", "reason", reason, "err", err)
 	}

@@ -219,7 +219,7 @@ func (p *Peer) bind(ctx context.Context, shard uint64, placed []placement) {
 				p.log.Debug("bind", "pod", pod.Metadata.Namespace+"/"+pod.Metadata.Name, "node", pl.node, "err", err)
 				return // its claim is pruned once the grace is over
 			}
-			podStore{p}.Event(ctx, &pod, "Normal", "Scheduled", fmt.Sprintf("Successfully assigned %s/%s to %s", pod.Metadata.Namespace, pod.Metadata.Name, pl.node))
+			podStore{p: p}.Event(ctx, &pod, "Normal", "Scheduled", fmt.Sprintf("Successfully assigned %s/%s to %s", pod.Metadata.Namespace, pod.Metadata.Name, pl.node))
 		}()
 	}
 	wg.Wait()
@@ -239,7 +239,7 @@ func (p *Peer) markUnschedulable(ctx context.Context, shard uint64, pod *workloa
 	if err := p.updatePod(ctx, shard, &up); err != nil {
 		return
 	}
-	podStore{p}.Event(ctx, &up, "Warning", "FailedScheduling", reason)
+	podStore{p: p}.Event(ctx, &up, "Warning", "FailedScheduling", reason)
 }
 
 // updatePod stores a pod, a compare-and-swap on its resourceVersion.

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"strconv"
 	"sync"
@@ -28,11 +29,10 @@ import (
 type routedStore struct {
 	p *Peer
 
-	mu       sync.Mutex
-	holders  map[uint64][]string          // shard -> voting peers' names, from the last shard map read
-	replicas map[uint64]map[uint64]string // shard -> replica ID -> peer name, likewise
-	apis     map[string]string            // live peer name -> API address, from gossip at apisAt
-	apisAt   time.Time
+	mu     sync.Mutex
+	shards map[uint64]consensus.ShardRecord // from the last shard map read
+	apis   map[string]string                // live peer name -> API address, from gossip at apisAt
+	apisAt time.Time
 }
 
 // apisTTL is how long routing trusts its copy of gossip's live peers:
@@ -63,7 +63,7 @@ func (s *routedStore) liveAPIs() map[string]string {
 var _ consensus.Store = (*routedStore)(nil)
 
 func newRoutedStore(p *Peer) *routedStore {
-	return &routedStore{p: p, holders: map[uint64][]string{}, replicas: map[uint64]map[uint64]string{}}
+	return &routedStore{p: p, shards: map[uint64]consensus.ShardRecord{}}
 }
 
 // learn records where shards live, from a shard map the controller read.
@@ -71,24 +71,21 @@ func (s *routedStore) learn(records []consensus.ShardRecord) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, r := range records {
-		var names []string
-		byID := map[uint64]string{}
-		for id, rr := range r.Replicas {
-			byID[id] = rr.Peer
-			if !rr.NonVoting {
-				names = append(names, rr.Peer)
-			}
-		}
-		s.holders[r.ID] = names
-		s.replicas[r.ID] = byID
+		r.Replicas = maps.Clone(r.Replicas) // the controller may go on changing its copy
+		s.shards[r.ID] = r
 	}
 }
 
 // targets lists the API addresses to forward a shard's calls to: its known
 // holders that are alive first, then every other live peer.
 func (s *routedStore) targets(shard uint64) []string {
+	var known []string // the shard's voters
 	s.mu.Lock()
-	known := append([]string(nil), s.holders[shard]...)
+	for _, rr := range s.shards[shard].Replicas {
+		if !rr.NonVoting {
+			known = append(known, rr.Peer)
+		}
+	}
 	s.mu.Unlock()
 	api := s.liveAPIs()
 	var rest []string
@@ -206,12 +203,12 @@ func (s *routedStore) leaderAPI(shard uint64) (string, bool) {
 		return "", false
 	}
 	s.mu.Lock()
-	name, ok := s.replicas[shard][leader]
+	rr, ok := s.shards[shard].Replicas[leader]
 	s.mu.Unlock()
 	if !ok {
 		return "", false
 	}
-	addr, ok := s.liveAPIs()[name]
+	addr, ok := s.liveAPIs()[rr.Peer]
 	return addr, ok
 }
 
@@ -369,14 +366,13 @@ func (p *Peer) shardPropose(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	res, err := p.host.Propose(r.Context(), shard, b)
-	if err != nil && res.Index == 0 {
-		writeError(w, err) // not committed: the caller tries elsewhere or fails
+	out, err := proposeOutcome(p.host.Propose(r.Context(), shard, b))
+	if err != nil {
+		writeError(w, err)
 		return
 	}
-	// Committed, possibly refused by the state: the result says which.
 	w.Header().Set("Content-Type", api.ContentTypeBinary)
-	_, _ = w.Write(consensus.EncodeResult(res))
+	_, _ = w.Write(out)
 }
 
 // pipelineInFlight bounds the proposals one pipeline has awaiting their
@@ -403,45 +399,25 @@ func (p *Peer) proposeStream(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	defer context.AfterFunc(p.srvStopping, cancel)()
 	defer context.AfterFunc(ctx, func() { r.Body.Close() })()
-	var (
-		mu      sync.Mutex
-		answers []byte
-		kick    = make(chan struct{}, 1)
-		slots   = make(chan struct{}, pipelineInFlight)
-		writer  sync.WaitGroup
-		readErr = make(chan struct{})
-	)
+	answers := api.NewFrameQueue()
 	answer := func(id uint64, result []byte, err error) {
-		mu.Lock()
-		answers = api.AppendAnswer(answers, id, result, err)
-		mu.Unlock()
-		select {
-		case kick <- struct{}{}:
-		default:
-		}
+		answers.Add(func(p []byte) []byte { return api.AppendAnswer(p, id, result, err) })
 	}
+	slots := make(chan struct{}, pipelineInFlight)
+	readDone := make(chan struct{})
+	var writer sync.WaitGroup
 	writer.Add(1)
-	go func() { // every answer ready since the last write goes in one write
+	go func() { // answers go out as they commit, many to a write
 		defer writer.Done()
-		var out []byte
-		for {
-			select {
-			case <-kick:
-			case <-readErr:
-				return
-			case <-ctx.Done():
-				return
-			}
-			mu.Lock()
-			out, answers = answers, out[:0]
-			mu.Unlock()
-			if _, err := w.Write(out); err != nil {
-				return
+		answers.Drain(readDone, func(b []byte) error {
+			if _, err := w.Write(b); err != nil {
+				return err
 			}
 			if flusher != nil {
 				flusher.Flush()
 			}
-		}
+			return nil
+		})
 	}()
 	br := bufio.NewReaderSize(r.Body, 64<<10)
 	var buf []byte
@@ -488,28 +464,25 @@ func (p *Peer) proposeStream(w http.ResponseWriter, r *http.Request) {
 				res, err = p.store.proposeHeld(pctx, prop.Shard, b, encoded)
 			}
 			cancel()
-			if err != nil && res.Index == 0 {
-				answer(prop.ID, nil, err) // not committed: the caller tries elsewhere or fails
-				return
-			}
-			answer(prop.ID, consensus.EncodeResult(res), nil) // committed, possibly refused by the state
+			out, err := proposeOutcome(res, err)
+			answer(prop.ID, out, err)
 		}()
 	}
 	// The client stopped sending (it closed the pipeline or broke): answer
 	// what is in flight while the stream can still carry it.
 	inFlight.Wait()
-	select {
-	case kick <- struct{}{}:
-	default:
-	}
-	close(readErr)
+	close(readDone)
 	writer.Wait()
-	mu.Lock()
-	rest := answers
-	mu.Unlock()
-	if len(rest) > 0 {
-		_, _ = w.Write(rest)
+}
+
+// proposeOutcome is what a peer answers for a proposal it served: the
+// encoded result once committed (the state may still have refused it), or
+// the error when it did not commit, so the caller tries elsewhere or fails.
+func proposeOutcome(res consensus.Result, err error) ([]byte, error) {
+	if err != nil && res.Index == 0 {
+		return nil, err
 	}
+	return consensus.EncodeResult(res), nil
 }
 
 func (p *Peer) shardGet(r *http.Request, _ principal) (any, error) {

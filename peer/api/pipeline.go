@@ -65,6 +65,54 @@ func ReadFrame(r *bufio.Reader, buf []byte) ([]byte, error) {
 	return buf, nil
 }
 
+// FrameQueue gathers frames from many goroutines for one writer: each
+// write sends everything queued since the last, so a busy stream carries
+// many frames in each TLS record. Both ends of a pipeline use one.
+type FrameQueue struct {
+	mu   sync.Mutex
+	buf  []byte
+	kick chan struct{} // capacity 1: "buf has frames"
+}
+
+// NewFrameQueue returns an empty queue.
+func NewFrameQueue() *FrameQueue { return &FrameQueue{kick: make(chan struct{}, 1)} }
+
+// Add appends a frame whose payload fill appends to its argument.
+func (q *FrameQueue) Add(fill func([]byte) []byte) {
+	q.mu.Lock()
+	q.buf = AppendFrame(q.buf, fill(nil))
+	q.mu.Unlock()
+	select {
+	case q.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Drain writes what is queued whenever there is some, until write fails or
+// stop closes; it then writes what is still queued, once, and returns.
+func (q *FrameQueue) Drain(stop <-chan struct{}, write func([]byte) error) {
+	var out []byte
+	for {
+		stopping := false
+		select {
+		case <-q.kick:
+		case <-stop:
+			stopping = true
+		}
+		q.mu.Lock()
+		out, q.buf = q.buf, out[:0]
+		q.mu.Unlock()
+		if len(out) > 0 {
+			if err := write(out); err != nil {
+				return
+			}
+		}
+		if stopping {
+			return
+		}
+	}
+}
+
 // PipelineProposal is a proposal as the server reads it.
 type PipelineProposal struct {
 	ID      uint64
@@ -95,10 +143,9 @@ func ParseProposal(p []byte) (PipelineProposal, error) {
 	return out, nil
 }
 
-// AppendAnswer appends the frame answering proposal id with an encoded
-// result, or with err when it has none.
-func AppendAnswer(dst []byte, id uint64, result []byte, err error) []byte {
-	var p []byte
+// AppendAnswer appends the payload of the frame answering proposal id with
+// an encoded result, or with err when it has none.
+func AppendAnswer(p []byte, id uint64, result []byte, err error) []byte {
 	p = binary.AppendUvarint(p, id)
 	if err != nil {
 		p = append(p, pipelineError)
@@ -108,7 +155,7 @@ func AppendAnswer(dst []byte, id uint64, result []byte, err error) []byte {
 		p = append(p, pipelineOK)
 		p = append(p, result...)
 	}
-	return AppendFrame(dst, p)
+	return p
 }
 
 func appendString(dst []byte, s string) []byte {
@@ -150,9 +197,7 @@ type pipeline struct {
 	stop context.CancelFunc
 	done <-chan struct{} // closed once the pipeline broke or closed
 
-	sendMu sync.Mutex
-	queue  []byte        // frames not yet handed to the stream
-	kick   chan struct{} // capacity 1: "queue has frames"
+	out *FrameQueue // proposals not yet handed to the stream
 
 	mu      sync.Mutex
 	nextID  uint64
@@ -195,23 +240,17 @@ func (c *Client) Propose(ctx context.Context, shard uint64, batch []byte, final 
 	pl.pending[id] = ch
 	pl.mu.Unlock()
 
-	var p []byte
-	p = binary.AppendUvarint(p, id)
-	p = binary.AppendUvarint(p, shard)
-	p = binary.AppendUvarint(p, uint64(timeout/time.Millisecond))
 	var flags byte
 	if final {
 		flags |= flagFinal
 	}
-	p = append(p, flags)
-	p = append(p, batch...)
-	pl.sendMu.Lock()
-	pl.queue = AppendFrame(pl.queue, p)
-	pl.sendMu.Unlock()
-	select {
-	case pl.kick <- struct{}{}:
-	default:
-	}
+	pl.out.Add(func(p []byte) []byte {
+		p = binary.AppendUvarint(p, id)
+		p = binary.AppendUvarint(p, shard)
+		p = binary.AppendUvarint(p, uint64(timeout/time.Millisecond))
+		p = append(p, flags)
+		return append(p, batch...)
+	})
 	select {
 	case a := <-ch:
 		return a.result, a.err
@@ -244,35 +283,22 @@ func (c *Client) pipeline() (*pipeline, error) {
 		pw.Close()
 		return nil, err
 	}
-	pl := &pipeline{body: pw, stop: cancel, done: ctx.Done(), kick: make(chan struct{}, 1), pending: map[uint64]chan answer{}}
+	pl := &pipeline{body: pw, stop: cancel, done: ctx.Done(), out: NewFrameQueue(), pending: map[uint64]chan answer{}}
 	go pl.send()
 	go pl.receive(body)
 	c.pipe = pl
 	return pl, nil
 }
 
-// send hands queued frames to the stream: everything queued since the last
-// write goes out in one write, so a busy pipeline sends many proposals in
-// each TLS record.
+// send hands queued proposals to the stream until the pipeline breaks.
 func (pl *pipeline) send() {
-	var out []byte
-	for {
-		select {
-		case <-pl.kick:
-		case <-pl.done:
-			return
-		}
-		pl.sendMu.Lock()
-		out, pl.queue = pl.queue, out[:0]
-		pl.sendMu.Unlock()
-		if len(out) == 0 {
-			continue
-		}
-		if _, err := pl.body.Write(out); err != nil {
+	pl.out.Drain(pl.done, func(b []byte) error {
+		if _, err := pl.body.Write(b); err != nil {
 			pl.fail(fmt.Errorf("pipeline: send: %v: %w", err, errdefs.ErrUnavailable))
-			return
+			return err
 		}
-	}
+		return nil
+	})
 }
 
 // receive delivers answers until the stream ends, then fails whatever is

@@ -29,9 +29,9 @@ func TestPipelineFramesRoundTrip(t *testing.T) {
 		}
 	}
 
-	frames := AppendAnswer(nil, 9, []byte("result"), nil)
-	frames = AppendAnswer(frames, 10, nil, fmt.Errorf("shard 4: %w", errdefs.ErrUnavailable))
-	frames = AppendAnswer(frames, 11, nil, errors.New("disk on fire"))
+	frames := AppendFrame(nil, AppendAnswer(nil, 9, []byte("result"), nil))
+	frames = AppendFrame(frames, AppendAnswer(nil, 10, nil, fmt.Errorf("shard 4: %w", errdefs.ErrUnavailable)))
+	frames = AppendFrame(frames, AppendAnswer(nil, 11, nil, errors.New("disk on fire")))
 	r := bufio.NewReader(bytes.NewReader(frames))
 	want := []struct {
 		id     uint64
@@ -108,7 +108,7 @@ func pipelineServer(t *testing.T, hold int) (*Client, *sync.Map) {
 			var out []byte
 			for i := len(held) - 1; i >= 0; i-- {
 				p := held[i]
-				out = AppendAnswer(out, p.ID, fmt.Appendf(nil, "shard %d: %s", p.Shard, p.Batch), nil)
+				out = AppendFrame(out, AppendAnswer(nil, p.ID, fmt.Appendf(nil, "shard %d: %s", p.Shard, p.Batch), nil))
 			}
 			held = held[:0]
 			if _, err := w.Write(out); err != nil {
