@@ -527,16 +527,19 @@ func (h *Host) Watch(ctx context.Context, shardID uint64, fromRV uint64, f Filte
 		}
 		for {
 			select {
-			case e, ok := <-w.ch:
-				if !ok {
-					return
-				}
+			case <-w.wake:
+			case <-ctx.Done():
+				return
+			}
+			events, closed := w.take()
+			for _, e := range events {
 				select {
 				case out <- e:
 				case <-ctx.Done():
 					return
 				}
-			case <-ctx.Done():
+			}
+			if closed {
 				return
 			}
 		}

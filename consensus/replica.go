@@ -197,42 +197,81 @@ func (r *replicaSM) Close() error {
 
 // watcher is one watch's buffer. offer never blocks: a watcher whose buffer
 // is full is closed (its consumer re-watches from the last version it saw),
-// so a slow client never stalls the state machine.
+// so a slow client never stalls the state machine. The buffer is a slice
+// that grows with the backlog, not a channel of the full limit: an idle
+// peer holds dozens of watches, and a 1024-event channel each cost
+// megabytes of heap the collector scans.
 type watcher struct {
 	filter Filter
 	sel    Selector
-	ch     chan Event
+	limit  int
+	wake   chan struct{} // 1-buffered: events or a close since the last take
+
+	mu     sync.Mutex
+	queue  []Event
 	closed bool
 }
 
-func newWatcher(f Filter, buffer int) *watcher {
-	if buffer <= 0 {
-		buffer = 1024
+func newWatcher(f Filter, limit int) *watcher {
+	if limit <= 0 {
+		limit = 1024
 	}
-	return &watcher{filter: f, sel: f.selector(), ch: make(chan Event, buffer)}
+	return &watcher{filter: f, sel: f.selector(), limit: limit, wake: make(chan struct{}, 1)}
 }
 
 // offer delivers matching events; false means the watcher overflowed and
 // was closed. Called with the replica's lock held.
 func (w *watcher) offer(events []Event) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return false
+	}
+	added := false
 	for _, e := range events {
 		if !w.filter.matches(e.Object, w.sel) {
 			continue
 		}
-		select {
-		case w.ch <- e:
-		default:
-			w.close()
+		if len(w.queue) >= w.limit {
+			w.closeLocked()
 			return false
 		}
+		w.queue = append(w.queue, e)
+		added = true
+	}
+	if added {
+		w.signal()
 	}
 	return true
 }
 
+// take returns the events offered since the last take, and whether the
+// watcher is closed (after these events, no more come).
+func (w *watcher) take() ([]Event, bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	q := w.queue
+	w.queue = nil
+	return q, w.closed
+}
+
 func (w *watcher) close() {
+	w.mu.Lock()
+	w.closeLocked()
+	w.mu.Unlock()
+}
+
+func (w *watcher) closeLocked() {
 	if !w.closed {
 		w.closed = true
-		close(w.ch)
+		w.signal()
+	}
+}
+
+func (w *watcher) signal() {
+	select {
+	case w.wake <- struct{}{}:
+	default:
 	}
 }
 

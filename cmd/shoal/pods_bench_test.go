@@ -117,7 +117,7 @@ func BenchmarkPodApplyToRunning(b *testing.B) {
 			}
 			return true
 		})
-		b.ReportMetric(float64(rssKB(b, a.cmd.Process.Pid))/1024, "agent-MB-with-pods")
+		b.ReportMetric(float64(statusKB(b, a.cmd.Process.Pid, "VmRSS"))/1024, "agent-MB-with-pods")
 		for k := range many {
 			err := cl.Do(ctx, http.MethodDelete, fmt.Sprintf("/api/v1/namespaces/default/pods/many-%d?gracePeriodSeconds=0", k), nil, nil)
 			if err != nil && !errors.Is(err, errdefs.ErrNotFound) {
