@@ -219,3 +219,47 @@ func TestWritesSurviveTheLeaderDyingUnderThem(t *testing.T) {
 		t.Fatalf("%d objects stored, %d writes acknowledged, want %d of each", len(l.Objects), written.Load(), 8*40)
 	}
 }
+
+// Asynchronous proposals share one ctx: each is answered exactly once,
+// through its callback; one whose ctx ended before its turn is answered
+// with that error and never applied.
+func TestProposeAsyncAnswersEachOnce(t *testing.T) {
+	th := newTestHosts(t, 3, []uint64{2}, 0)
+	h := th.hosts[th.leader(2)]
+	ctx := context.Background()
+	const n = 200
+	var mu sync.Mutex
+	answers := map[int]int{}
+	var wg sync.WaitGroup
+	wg.Add(n)
+	for i := range n {
+		h.ProposeAsync(ctx, 2, createBatch(cm(fmt.Sprint("async-", i), "v")), nil, 5*time.Second, func(res Result, err error) {
+			defer wg.Done()
+			if err != nil {
+				t.Errorf("proposal %d: %v", i, err)
+			} else if len(res.Objects) != 1 || res.Objects[0].Name != fmt.Sprint("async-", i) {
+				t.Errorf("proposal %d answered with %+v", i, res.Objects)
+			}
+			mu.Lock()
+			answers[i]++
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	for i := range n {
+		if answers[i] != 1 {
+			t.Errorf("proposal %d answered %d times", i, answers[i])
+		}
+	}
+
+	gone, cancel := context.WithCancel(ctx)
+	cancel()
+	errc := make(chan error, 1)
+	h.ProposeAsync(gone, 2, createBatch(cm("never", "v")), nil, 0, func(_ Result, err error) { errc <- err })
+	if err := <-errc; !errors.Is(err, errdefs.ErrUnavailable) && !errors.Is(err, context.Canceled) {
+		t.Fatalf("a cancelled proposal answered %v", err)
+	}
+	if _, err := h.Get(ctx, 2, Key{Kind: "ConfigMap", Namespace: "default", Name: "never"}, true); !errors.Is(err, errdefs.ErrNotFound) {
+		t.Fatalf("a cancelled proposal was applied: get says %v", err)
+	}
+}

@@ -387,6 +387,31 @@ func (h *Host) Propose(ctx context.Context, shardID uint64, b Batch) (Result, er
 	return h.proposer(shardID).propose(ctx, cmd, b.keys())
 }
 
+// ProposeAsync is Propose for a caller that already holds the batch
+// encoded (cmd, as EncodeBatch made it; nil to encode b here) and takes
+// its outcome as a callback instead of waiting: done is called once, from
+// the proposer's goroutines, and must not block. ctx and, when positive,
+// timeout bound the proposal as Propose's ctx does; a stream of proposals
+// shares one ctx this way instead of a context and a goroutine each.
+func (h *Host) ProposeAsync(ctx context.Context, shardID uint64, b Batch, cmd []byte, timeout time.Duration, done func(Result, error)) {
+	if _, err := h.replica(shardID); err != nil {
+		done(Result{}, err)
+		return
+	}
+	if cmd == nil {
+		var err error
+		if cmd, err = EncodeBatch(b); err != nil {
+			done(Result{}, err)
+			return
+		}
+	}
+	var deadline time.Time
+	if timeout > 0 {
+		deadline = time.Now().Add(timeout)
+	}
+	h.proposer(shardID).proposeAsync(ctx, cmd, b.keys(), deadline, done)
+}
+
 // ProposeStats counts the raft entries this host proposed and the batches
 // they carried, over all shards: their ratio is how well group commit packs.
 func (h *Host) ProposeStats() (entries, batches uint64) {

@@ -48,10 +48,38 @@ const (
 
 // proposal is one caller's batch waiting for its outcome.
 type proposal struct {
-	ctx  context.Context
-	cmd  []byte // the encoded batch
-	keys []Key
-	done chan outcome // buffered: the proposer never blocks on a caller
+	ctx context.Context
+	// deadline, when set, bounds the proposal besides ctx: an asynchronous
+	// caller shares one long-lived ctx among many proposals, and a context
+	// per proposal would cost a timer each.
+	deadline time.Time
+	cmd      []byte // the encoded batch
+	keys     []Key
+	done     func(Result, error) // called once; never blocks the proposer
+}
+
+// err is why the caller no longer waits, or nil.
+func (pr *proposal) err(now time.Time) error {
+	if err := pr.ctx.Err(); err != nil {
+		return err
+	}
+	if !pr.deadline.IsZero() && !now.Before(pr.deadline) {
+		return context.DeadlineExceeded
+	}
+	return nil
+}
+
+// until is the proposal's deadline: the earlier of its own and ctx's, or
+// defaultProposeTimeout from now when it has neither.
+func (pr *proposal) until(now time.Time) time.Time {
+	d := pr.deadline
+	if cd, ok := pr.ctx.Deadline(); ok && (d.IsZero() || cd.Before(d)) {
+		d = cd
+	}
+	if d.IsZero() {
+		d = now.Add(defaultProposeTimeout)
+	}
+	return d
 }
 
 type outcome struct {
@@ -91,25 +119,37 @@ func newProposer(nh *dragonboat.NodeHost, shard uint64, stop <-chan struct{}, at
 // proposed); one that ends after it was proposed returns ErrTimeout
 // wrapped as unavailable: it may still commit.
 func (p *proposer) propose(ctx context.Context, cmd []byte, keys []Key) (Result, error) {
-	pr := &proposal{ctx: ctx, cmd: cmd, keys: keys, done: make(chan outcome, 1)}
-	p.mu.Lock()
-	p.queue = append(p.queue, pr)
-	p.mu.Unlock()
-	p.signal()
+	ch := make(chan outcome, 1)
+	pr := &proposal{ctx: ctx, cmd: cmd, keys: keys, done: func(r Result, err error) { ch <- outcome{res: r, err: err} }}
+	p.enqueue(pr)
 	select {
-	case o := <-pr.done:
+	case o := <-ch:
 		return o.res, o.err
 	case <-ctx.Done():
 		if p.withdraw(pr) {
 			return Result{}, fmt.Errorf("shard %d: propose: %w", p.shard, raftError(ctx.Err()))
 		}
 		select {
-		case o := <-pr.done:
+		case o := <-ch:
 			return o.res, o.err
 		default:
 			return Result{}, fmt.Errorf("shard %d: propose: outcome unknown: %w", p.shard, raftError(dragonboat.ErrTimeout))
 		}
 	}
+}
+
+// proposeAsync queues a batch and returns; done gets its outcome. A
+// proposal whose ctx ends, or whose deadline passes, while it is still
+// queued is answered with that error when its turn comes, not at once.
+func (p *proposer) proposeAsync(ctx context.Context, cmd []byte, keys []Key, deadline time.Time, done func(Result, error)) {
+	p.enqueue(&proposal{ctx: ctx, deadline: deadline, cmd: cmd, keys: keys, done: done})
+}
+
+func (p *proposer) enqueue(pr *proposal) {
+	p.mu.Lock()
+	p.queue = append(p.queue, pr)
+	p.mu.Unlock()
+	p.signal()
 }
 
 func (p *proposer) signal() {
@@ -312,10 +352,11 @@ func (p *proposer) sleep(d time.Duration) bool {
 
 // live drops (and answers) proposals whose callers gave up while queued.
 func live(group []*proposal) []*proposal {
+	now := time.Now()
 	out := group[:0]
 	for _, pr := range group {
-		if err := pr.ctx.Err(); err != nil {
-			pr.done <- outcome{err: raftError(err)}
+		if err := pr.err(now); err != nil {
+			pr.done(Result{}, raftError(err))
 			continue
 		}
 		out = append(out, pr)
@@ -325,13 +366,10 @@ func live(group []*proposal) []*proposal {
 
 // deadlineOf is the latest deadline among a group's callers.
 func deadlineOf(group []*proposal) time.Time {
+	now := time.Now()
 	var latest time.Time
 	for _, pr := range group {
-		d, ok := pr.ctx.Deadline()
-		if !ok {
-			d = time.Now().Add(defaultProposeTimeout)
-		}
-		if d.After(latest) {
+		if d := pr.until(now); d.After(latest) {
 			latest = d
 		}
 	}
@@ -363,7 +401,7 @@ func (p *proposer) deliver(group []*proposal, data []byte) {
 		if err == nil {
 			err = res.Error()
 		}
-		group[0].done <- outcome{res: res, err: err}
+		group[0].done(res, err)
 		return
 	}
 	parts, err := decodeGroup(data)
@@ -384,13 +422,13 @@ func (p *proposer) deliver(group []*proposal, data []byte) {
 		if err == nil {
 			err = res.Error()
 		}
-		pr.done <- outcome{res: res, err: err}
+		pr.done(res, err)
 	}
 }
 
 func (p *proposer) fail(group []*proposal, err error) {
 	for _, pr := range group {
-		pr.done <- outcome{err: err}
+		pr.done(Result{}, err)
 	}
 }
 

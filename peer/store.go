@@ -437,10 +437,7 @@ func (p *Peer) proposeStream(w http.ResponseWriter, r *http.Request) {
 			answer(prop.ID, nil, err)
 			continue
 		}
-		var encoded []byte // for the leader's peer, if it goes on there: the frame buffer is reused
-		if !prop.Final {
-			encoded = bytes.Clone(prop.Batch)
-		}
+		encoded := bytes.Clone(prop.Batch) // the frame buffer is reused
 		select {
 		case slots <- struct{}{}:
 		case <-ctx.Done():
@@ -449,6 +446,17 @@ func (p *Peer) proposeStream(w http.ResponseWriter, r *http.Request) {
 			break
 		}
 		inFlight.Add(1)
+		if _, elsewhere := p.store.leaderAPI(prop.Shard); prop.Final || !elsewhere {
+			// This peer's replica proposes: no goroutine or context per
+			// proposal, the answer goes out from the proposer's callback.
+			p.host.ProposeAsync(ctx, prop.Shard, b, encoded, prop.Timeout, func(res consensus.Result, err error) {
+				out, err := proposeOutcome(res, err)
+				answer(prop.ID, out, err)
+				<-slots
+				inFlight.Done()
+			})
+			continue
+		}
 		go func() {
 			defer inFlight.Done()
 			defer func() { <-slots }()
@@ -458,11 +466,7 @@ func (p *Peer) proposeStream(w http.ResponseWriter, r *http.Request) {
 			}
 			var res consensus.Result
 			var err error
-			if prop.Final {
-				res, err = p.host.Propose(pctx, prop.Shard, b)
-			} else {
-				res, err = p.store.proposeHeld(pctx, prop.Shard, b, encoded)
-			}
+			res, err = p.store.proposeHeld(pctx, prop.Shard, b, encoded)
 			cancel()
 			out, err := proposeOutcome(res, err)
 			answer(prop.ID, out, err)

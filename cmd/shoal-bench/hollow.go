@@ -127,8 +127,7 @@ func hollowBench(args []string) error {
 	if err != nil {
 		return err
 	}
-	var cpu0 syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &cpu0)
+	cpu0 := processCPU()
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err != nil {
@@ -194,15 +193,13 @@ func hollowBench(args []string) error {
 			allRunning = time.Since(applied)
 		}
 	}
-	var cpu1 syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &cpu1)
-	cpuSecs := func(r syscall.Rusage) float64 {
-		return float64(r.Utime.Sec+r.Stime.Sec) + float64(r.Utime.Usec+r.Stime.Usec)/1e6
-	}
+	cpu1 := processCPU()
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	fmt.Printf("scheduling: %d pods on %d hollow nodes bound %s after the apply: %.0f pods/s\n",
 		*pods, *nodes, allBound.Round(time.Millisecond), float64(*pods)/allBound.Seconds())
 	fmt.Printf("running: all %d Running %s after the apply: %.0f pods/s (CPU used by this process meanwhile: %.1f s; peak RSS %d MB)\n",
-		*pods, allRunning.Round(time.Millisecond), float64(*pods)/allRunning.Seconds(), cpuSecs(cpu1)-cpuSecs(cpu0), cpu1.Maxrss/1024)
+		*pods, allRunning.Round(time.Millisecond), float64(*pods)/allRunning.Seconds(), cpu1-cpu0, ru.Maxrss/1024)
 	return nil
 }
 

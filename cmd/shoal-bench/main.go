@@ -35,6 +35,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/shoalproject/shoal/consensus"
@@ -70,6 +71,7 @@ type result struct {
 	mu       sync.Mutex
 	lat      []time.Duration
 	failures int
+	cpu      float64 // seconds of CPU this process used during the run
 }
 
 func (r *result) add(d time.Duration, err error) {
@@ -93,6 +95,14 @@ func (r *result) print(what string, clients int, elapsed time.Duration) {
 	fmt.Printf("%s: %d clients, %d writes in %s: %.0f writes/s, p50 %.1f ms, p99 %.1f ms, max %.1f ms, %d failed\n",
 		what, clients, len(r.lat), elapsed.Round(time.Millisecond), float64(len(r.lat))/elapsed.Seconds(),
 		ms(pct(0.50)), ms(pct(0.99)), ms(pct(1)), r.failures)
+	fmt.Printf("  the benchmark process itself used %.1f s of CPU (%.0f%% of one core)\n", r.cpu, 100*r.cpu/elapsed.Seconds())
+}
+
+// processCPU is the user and system CPU this process has used, in seconds.
+func processCPU() float64 {
+	var r syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &r)
+	return float64(r.Utime.Sec+r.Stime.Sec) + float64(r.Utime.Usec+r.Stime.Usec)/1e6
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
@@ -102,7 +112,7 @@ func run(clients int, d time.Duration, write func(ctx context.Context, client, i
 	res := &result{}
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
-	start := time.Now()
+	start, cpu0 := time.Now(), processCPU()
 	var wg sync.WaitGroup
 	for c := range clients {
 		wg.Add(1)
@@ -121,6 +131,7 @@ func run(clients int, d time.Duration, write func(ctx context.Context, client, i
 		}()
 	}
 	wg.Wait()
+	res.cpu = processCPU() - cpu0
 	return res, time.Since(start)
 }
 
