@@ -540,6 +540,7 @@ func (h *Host) Watch(ctx context.Context, shardID uint64, fromRV uint64, f Filte
 		return nil, fmt.Errorf("shard %d: watch from %d: %w", shardID, fromRV, err)
 	}
 	out := make(chan Event, 64)
+	markEntries(backlog)
 	go func() {
 		defer close(out)
 		defer r.unwatch(w)
@@ -556,7 +557,8 @@ func (h *Host) Watch(ctx context.Context, shardID uint64, fromRV uint64, f Filte
 			case <-ctx.Done():
 				return
 			}
-			events, closed := w.take()
+			events, closed := w.take() // whole entries: offer queues each at once
+			markEntries(events)
 			for _, e := range events {
 				select {
 				case out <- e:

@@ -112,7 +112,8 @@ type ShardEvent struct {
 // ends or any shard's watch ends; the consumer resumes from the last
 // event's Version (and relists on ErrGone).
 func WatchShards(ctx context.Context, st Store, shards []uint64, from Version, f Filter) (<-chan ShardEvent, error) {
-	ctx, cancel := context.WithCancel(ctx)
+	parent := ctx
+	ctx, cancel := context.WithCancel(ctx) // ends every shard's watch
 	start := Version{}
 	for _, s := range shards {
 		rv, ok := from[s]
@@ -126,11 +127,15 @@ func WatchShards(ctx context.Context, st Store, shards []uint64, from Version, f
 		}
 		start[s] = rv
 	}
-	type tagged struct {
-		shard uint64
-		e     Event
+	// A shard's forwarder passes on whole entries (see Event.More), and
+	// the merger delivers an entry it started even when another shard's
+	// watch ended meanwhile: the consumer's version is then always at an
+	// entry's end, so resuming from it skips nothing.
+	type entry struct {
+		shard  uint64
+		events []Event
 	}
-	merged := make(chan tagged)
+	merged := make(chan entry)
 	var wg sync.WaitGroup
 	for _, s := range shards {
 		ch, err := st.Watch(ctx, s, start[s], f)
@@ -143,13 +148,19 @@ func WatchShards(ctx context.Context, st Store, shards []uint64, from Version, f
 		go func() {
 			defer wg.Done()
 			defer cancel() // one shard's watch ended: end them all
+			var events []Event
 			for e := range ch {
+				events = append(events, e)
+				if e.More {
+					continue
+				}
 				select {
-				case merged <- tagged{s, e}:
+				case merged <- entry{s, events}:
 				case <-ctx.Done():
 					return
 				}
-			}
+				events = nil
+			} // an entry cut short by the end is dropped: it comes again on resuming
 		}()
 	}
 	go func() {
@@ -164,16 +175,25 @@ func WatchShards(ctx context.Context, st Store, shards []uint64, from Version, f
 		for k, v := range start {
 			cur[k] = v
 		}
-		for t := range merged {
-			cur[t.shard] = t.e.Object.ResourceVersion
-			next := make(Version, len(cur))
-			for k, v := range cur {
-				next[k] = v
-			}
-			select {
-			case out <- ShardEvent{Shard: t.shard, Event: t.e, Version: next}:
-			case <-ctx.Done():
-				return
+		for en := range merged {
+			prev := cur[en.shard]
+			for i, e := range en.events {
+				// Within an entry, the version to resume from is the one
+				// before it: resuming there repeats the entry rather than
+				// skipping its rest.
+				cur[en.shard] = prev
+				if i == len(en.events)-1 {
+					cur[en.shard] = e.Object.ResourceVersion
+				}
+				next := make(Version, len(cur))
+				for k, v := range cur {
+					next[k] = v
+				}
+				select {
+				case out <- ShardEvent{Shard: en.shard, Event: e, Version: next}:
+				case <-parent.Done():
+					return
+				}
 			}
 		}
 	}()

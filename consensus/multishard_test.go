@@ -84,3 +84,87 @@ func TestListAndWatchAcrossShards(t *testing.T) {
 		t.Fatalf("resumed watch replayed %s", e.Event.Object.Name)
 	}
 }
+
+// scriptedWatches is a Store whose watches replay given channels.
+type scriptedWatches struct {
+	Store
+	chans map[uint64]chan Event
+}
+
+// Watch passes on the shard's scripted events until the script closes or
+// ctx ends, as a real watch does.
+func (s scriptedWatches) Watch(ctx context.Context, shard uint64, _ uint64, _ Filter) (<-chan Event, error) {
+	out := make(chan Event)
+	go func() {
+		defer close(out)
+		for {
+			select {
+			case e, ok := <-s.chans[shard]:
+				if !ok {
+					return
+				}
+				select {
+				case out <- e:
+				case <-ctx.Done():
+					return
+				}
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return out, nil
+}
+
+// An entry's events reach the consumer whole: the consumer's version is
+// never inside an entry, so resuming from it skips nothing. The version
+// after an entry's first event is the one before the entry; an entry cut
+// short by its shard's watch ending is not delivered at all (it comes again
+// on resuming).
+func TestWatchShardsDeliversWholeEntries(t *testing.T) {
+	ev := func(name string, rv uint64, more bool) Event {
+		return Event{Type: Added, Object: Object{Kind: "ConfigMap", Name: name, ResourceVersion: rv}, More: more}
+	}
+	st := scriptedWatches{chans: map[uint64]chan Event{2: make(chan Event, 8), 3: make(chan Event, 8)}}
+	st.chans[2] <- ev("a", 7, true)
+	st.chans[2] <- ev("b", 7, false)
+	st.chans[3] <- ev("c", 9, true) // the start of an entry; its watch ends before the rest
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	events, err := WatchShards(ctx, st, []uint64{2, 3}, Version{2: 5, 3: 8}, Filter{Kind: "ConfigMap"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for e := range events {
+		got = append(got, fmt.Sprintf("%s@%d/%d", e.Event.Object.Name, e.Version[2], e.Version[3]))
+		if len(got) == 2 {
+			close(st.chans[3])
+		}
+	}
+	if want := []string{"a@5/8", "b@7/8"}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+}
+
+// A watcher that overflows takes none of the entry that overflowed it.
+func TestWatcherOverflowKeepsWholeEntries(t *testing.T) {
+	w := newWatcher(Filter{Kind: "ConfigMap"}, 3)
+	entry := func(rv uint64, n int) []Event {
+		var out []Event
+		for i := range n {
+			out = append(out, Event{Type: Added, Object: Object{Kind: "ConfigMap", Name: fmt.Sprint(rv, "-", i), ResourceVersion: rv}})
+		}
+		return out
+	}
+	if !w.offer(entry(4, 2)) {
+		t.Fatal("the first entry overflowed a watcher of 3")
+	}
+	if w.offer(entry(5, 2)) {
+		t.Fatal("4 events fit a watcher of 3")
+	}
+	events, closed := w.take()
+	if !closed || len(events) != 2 || events[1].Object.ResourceVersion != 4 {
+		t.Fatalf("took %d events (closed %v), want entry 4's 2 and closed", len(events), closed)
+	}
+}

@@ -73,7 +73,22 @@ const (
 // version: the raft index of the batch that made the change. For Deleted,
 // Object is the object's last state with ResourceVersion set to the index of
 // the delete.
+//
+// One entry can change several objects (a batch, or a group of batches),
+// and its events then share a version. A watch delivers them back to back,
+// each but the last with More set: a consumer that resumes from a version
+// must have taken the entry's events as one, or resuming from the version
+// of the first would skip the rest.
 type Event struct {
 	Type   EventType `json:"type"`
 	Object Object    `json:"object"`
+	More   bool      `json:"more,omitempty"`
+}
+
+// markEntries sets More on each event that the next one shares an entry
+// with. events holds whole entries, in order.
+func markEntries(events []Event) {
+	for i := range events {
+		events[i].More = i+1 < len(events) && events[i+1].Object.ResourceVersion == events[i].Object.ResourceVersion
+	}
 }

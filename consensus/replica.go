@@ -219,27 +219,28 @@ func newWatcher(f Filter, limit int) *watcher {
 	return &watcher{filter: f, sel: f.selector(), limit: limit, wake: make(chan struct{}, 1)}
 }
 
-// offer delivers matching events; false means the watcher overflowed and
-// was closed. Called with the replica's lock held.
+// offer queues the matching events of one entry; false means the watcher
+// overflowed and was closed. Called with the replica's lock held.
 func (w *watcher) offer(events []Event) bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.closed {
 		return false
 	}
-	added := false
+	n := len(w.queue)
 	for _, e := range events {
-		if !w.filter.matches(e.Object, w.sel) {
-			continue
+		if w.filter.matches(e.Object, w.sel) {
+			w.queue = append(w.queue, e)
 		}
-		if len(w.queue) >= w.limit {
-			w.closeLocked()
-			return false
-		}
-		w.queue = append(w.queue, e)
-		added = true
 	}
-	if added {
+	if len(w.queue) > w.limit {
+		// None of the entry's events, rather than some: the consumer
+		// resumes from the last version it saw, which must be whole.
+		w.queue = w.queue[:n]
+		w.closeLocked()
+		return false
+	}
+	if len(w.queue) > n {
 		w.signal()
 	}
 	return true

@@ -260,7 +260,13 @@ func (p *Peer) createPods(ctx context.Context, shard uint64, pods []*workload.Po
 		b := &batches[len(batches)-1]
 		b.Commands = append(b.Commands, consensus.Command{Op: consensus.OpCreate, Object: so})
 	}
-	sem := make(chan struct{}, 4)
+	return errors.Join(p.proposeEach(ctx, shard, batches, 4)...)
+}
+
+// proposeEach proposes batches to a shard, at most limit at once, and
+// returns each one's error (nil when it committed).
+func (p *Peer) proposeEach(ctx context.Context, shard uint64, batches []consensus.Batch, limit int) []error {
+	sem := make(chan struct{}, limit)
 	errs := make([]error, len(batches))
 	var wg sync.WaitGroup
 	for i, b := range batches {
@@ -273,7 +279,7 @@ func (p *Peer) createPods(ctx context.Context, shard uint64, pods []*workload.Po
 		}()
 	}
 	wg.Wait()
-	return errors.Join(errs...)
+	return errs
 }
 
 func (p *Peer) updateIn(ctx context.Context, shard uint64, o workload.Object) error {

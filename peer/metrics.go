@@ -15,6 +15,14 @@ import (
 type metrics struct {
 	requests *prometheus.CounterVec
 	joins    *prometheus.CounterVec
+	// scheduleAttempts counts pods a scheduling pass decided on, by
+	// result, as Kubernetes' scheduler_schedule_attempts_total does:
+	// scheduled (bound), unschedulable (fits nowhere), conflict (its claim
+	// or binding lost a compare-and-swap; the next pass decides again),
+	// error (the store refused or timed out).
+	scheduleAttempts *prometheus.CounterVec
+	// schedulePass times the passes that had pods to place.
+	schedulePass prometheus.Histogram
 }
 
 func newMetrics(p *Peer) (*prometheus.Registry, *metrics) {
@@ -27,6 +35,13 @@ func newMetrics(p *Peer) (*prometheus.Registry, *metrics) {
 			Name: "shoal_joins_total", Help: "Join requests this peer answered, by result (admitted, rejected).",
 		}, []string{"result"}),
 	}
+	m.scheduleAttempts = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "shoal_scheduler_schedule_attempts_total", Help: "Pods this peer's scheduling passes decided on, by result (scheduled, unschedulable, conflict, error).",
+	}, []string{"result"})
+	m.schedulePass = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name: "shoal_scheduler_pass_duration_seconds", Help: "Scheduling passes that had pending pods, from listing to the last binding.",
+		Buckets: prometheus.ExponentialBuckets(0.005, 2, 14),
+	})
 	build := prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "shoal_build_info", Help: "Always 1; labels say the build.",
 		ConstLabels: prometheus.Labels{"version": Version, "peer": p.cfg.Name},
@@ -35,12 +50,16 @@ func newMetrics(p *Peer) (*prometheus.Registry, *metrics) {
 	reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		m.requests, m.joins, build,
+		m.requests, m.joins, m.scheduleAttempts, m.schedulePass, build,
 		&gossipCollector{p: p},
 		&storeCollector{p: p},
 	)
 	return reg, m
 }
+
+// Metrics is the peer's registry, as /metrics serves it: for tools that
+// run peers in their own process.
+func (p *Peer) Metrics() prometheus.Gatherer { return p.reg }
 
 // gossipCollector reads membership counts at scrape time.
 type gossipCollector struct{ p *Peer }

@@ -92,6 +92,8 @@ func (p *Peer) schedulePass(ctx context.Context, shard uint64) error {
 	if len(pending) == 0 {
 		return nil
 	}
+	start := p.cfg.Now()
+	defer func() { p.metrics.schedulePass.Observe(p.cfg.Now().Sub(start).Seconds()) }()
 	sort.SliceStable(pending, func(i, j int) bool {
 		a, b := pending[i].Metadata.CreationTimestamp, pending[j].Metadata.CreationTimestamp
 		return a != nil && b != nil && a.Before(*b)
@@ -108,11 +110,25 @@ func (p *Peer) schedulePass(ctx context.Context, shard uint64) error {
 	if err != nil {
 		return err
 	}
-	snap, ls := p.snapshot(meta.Objects, p.pods.decode(all))
-	var placed []placement
+	alive := p.aliveMembers()
+	snap, ls := p.snapshot(meta.Objects, p.pods.decode(all), alive)
+	held := heldClaims(ls, alive)
+	var placed, rebind []placement
 	var unschedulable []*workload.Pod
 	reasons := map[*workload.Pod]string{}
 	for _, pod := range pending {
+		if node, ok := held[pod.Metadata.UID]; ok {
+			if alive[node] {
+				// An earlier pass claimed this pod's capacity and its
+				// binding did not commit (it timed out, say): the claim
+				// still reserves the node, so bind it there.
+				rebind = append(rebind, placement{pod: pod, node: node})
+				continue
+			}
+			// Its node is gone: decide anew; the old claim is pruned
+			// once its grace is over.
+			snap.Forget(pod)
+		}
 		node, err := snap.Place(pod)
 		if err != nil {
 			unschedulable = append(unschedulable, pod)
@@ -120,7 +136,8 @@ func (p *Peer) schedulePass(ctx context.Context, shard uint64) error {
 			continue
 		}
 		if err := snap.Assume(pod, node); err != nil {
-			continue // cannot happen for a node Place chose; decide again next pass
+			p.log.Debug("schedule: assume", "pod", pod.Metadata.Namespace+"/"+pod.Metadata.Name, "node", node, "err", err)
+			continue // decide again next pass
 		}
 		placed = append(placed, placement{pod: pod, node: node})
 	}
@@ -131,33 +148,81 @@ func (p *Peer) schedulePass(ctx context.Context, shard uint64) error {
 	if !p.host.IsLeader(shard) {
 		return nil
 	}
+	var claimed []placement
 	if len(placed) > 0 {
-		cmds, err := claimCommands(ls, placed, p.cfg.Now())
-		if err != nil {
+		if claimed, err = p.claimCapacity(ctx, ls, placed); err != nil && len(rebind) == 0 {
 			return err
 		}
-		if _, err := p.store.Propose(ctx, consensus.MetaShard, consensus.Batch{Commands: cmds}); err != nil {
-			// Another leader claimed on one of these nodes first (or the
-			// meta shard is busy): decide again from fresh ledgers.
-			p.wakeScheduler()
-			return err
-		}
-		p.bind(ctx, shard, placed)
 	}
+	p.bind(ctx, shard, append(claimed, rebind...))
+	p.log.Debug("schedule pass", "shard", shard, "pending", len(pending), "placed", len(placed), "claimed", len(claimed),
+		"rebind", len(rebind), "unschedulable", len(unschedulable), "took", p.cfg.Now().Sub(start))
 	for _, pod := range unschedulable {
 		p.markUnschedulable(ctx, shard, pod, reasons[pod])
 	}
+	p.metrics.scheduleAttempts.WithLabelValues("unschedulable").Add(float64(len(unschedulable)))
 	return nil
+}
+
+// countAttempts counts n pods whose claim or binding failed with err.
+func (p *Peer) countAttempts(err error, n int) {
+	result := "error"
+	if errors.Is(err, errdefs.ErrConflict) {
+		result = "conflict"
+	}
+	p.metrics.scheduleAttempts.WithLabelValues(result).Add(float64(n))
+}
+
+// claimConcurrency bounds the ledger writes one pass has in flight.
+const claimConcurrency = 64
+
+// claimCapacity writes the placements' capacity claims, one compare-and-swap per
+// node's ledger, each its own batch: a ledger another shard's leader
+// changed first loses only that node's placements (they are decided again
+// next pass), not the whole pass's. Concurrent shard leaders place over the
+// same nodes, so with one batch for every touched ledger nearly every pass
+// but one conflicted, and at a thousand nodes, passes that take seconds
+// stopped making progress at all. Group commit still packs the batches into
+// few raft entries. It returns the placements whose claims committed.
+func (p *Peer) claimCapacity(ctx context.Context, ls map[string]*ledger, placed []placement) ([]placement, error) {
+	cmds, err := claimCommands(ls, placed, p.cfg.Now())
+	if err != nil {
+		return nil, err
+	}
+	byLedger := map[string][]placement{}
+	for _, pl := range placed {
+		byLedger[ledgerName(pl.node)] = append(byLedger[ledgerName(pl.node)], pl)
+	}
+	batches := make([]consensus.Batch, len(cmds))
+	for i, cmd := range cmds {
+		batches[i] = consensus.Batch{Commands: []consensus.Command{cmd}}
+	}
+	var claimed []placement
+	var failed error
+	for i, err := range p.proposeEach(ctx, consensus.MetaShard, batches, claimConcurrency) {
+		ps := byLedger[cmds[i].Object.Name]
+		if err != nil {
+			p.countAttempts(err, len(ps))
+			failed = err
+			continue
+		}
+		claimed = append(claimed, ps...)
+	}
+	if failed != nil {
+		// Another leader claimed on some of these nodes first (or the meta
+		// shard is busy): decide those pods again from fresh ledgers.
+		p.wakeScheduler()
+		if len(claimed) == 0 {
+			return nil, failed
+		}
+	}
+	return claimed, nil
 }
 
 // snapshot builds the scheduler's view: nodes (alive per gossip), bound
 // pods, and for claims whose pods are not bound yet, stand-in pods that
 // hold their capacity.
-func (p *Peer) snapshot(meta []consensus.Object, pods []*workload.Pod) (*scheduler.Snapshot, map[string]*ledger) {
-	alive := map[string]bool{}
-	for _, m := range p.gossip.Members() {
-		alive[m.Name] = m.Status == gossip.StatusAlive
-	}
+func (p *Peer) snapshot(meta []consensus.Object, pods []*workload.Pod, alive map[string]bool) (*scheduler.Snapshot, map[string]*ledger) {
 	var nodes []scheduler.Node
 	for _, o := range meta {
 		if o.Kind != "Node" {
@@ -189,6 +254,29 @@ func (p *Peer) snapshot(meta []consensus.Object, pods []*workload.Pod) (*schedul
 	return scheduler.NewSnapshot(nodes, bound), ls
 }
 
+// aliveMembers is which members gossip sees alive, by name.
+func (p *Peer) aliveMembers() map[string]bool {
+	alive := map[string]bool{}
+	for _, m := range p.gossip.Members() {
+		alive[m.Name] = m.Status == gossip.StatusAlive
+	}
+	return alive
+}
+
+// heldClaims maps each claimed pod's UID to a node that holds its claim,
+// an alive one when there is one. It is pure.
+func heldClaims(ls map[string]*ledger, alive map[string]bool) map[string]string {
+	held := map[string]string{}
+	for node, l := range ls {
+		for uid := range l.Claims {
+			if cur, ok := held[uid]; !ok || (!alive[cur] && alive[node]) {
+				held[uid] = node
+			}
+		}
+	}
+	return held
+}
+
 // standIn is a pod that holds a claim's capacity on a node.
 func standIn(node, uid string, c claim) *workload.Pod {
 	ns, name, _ := strings.Cut(c.Pod, "/")
@@ -216,9 +304,11 @@ func (p *Peer) bind(ctx context.Context, shard uint64, placed []placement) {
 			now := p.cfg.Now().UTC().Truncate(time.Second)
 			workload.SetPodCondition(&pod.Status, workload.PodCondition{Type: workload.PodScheduled, Status: workload.ConditionTrue, LastTransitionTime: now})
 			if err := p.updatePod(ctx, shard, &pod); err != nil {
+				p.countAttempts(err, 1)
 				p.log.Debug("bind", "pod", pod.Metadata.Namespace+"/"+pod.Metadata.Name, "node", pl.node, "err", err)
 				return // its claim is pruned once the grace is over
 			}
+			p.metrics.scheduleAttempts.WithLabelValues("scheduled").Inc()
 			podStore{p: p}.Event(ctx, &pod, "Normal", "Scheduled", fmt.Sprintf("Successfully assigned %s/%s to %s", pod.Metadata.Namespace, pod.Metadata.Name, pl.node))
 		}()
 	}

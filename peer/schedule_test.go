@@ -2,6 +2,7 @@ package peer
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shoalproject/shoal/consensus"
 	"github.com/shoalproject/shoal/workload"
 )
 
@@ -125,4 +127,65 @@ func (c *testCluster) waitNodesReady(n int) {
 		}
 		return ready == n
 	})
+}
+
+// A pod whose capacity claim committed but whose binding did not (the bind
+// timed out under load, say) is bound on the node its claim reserves. The
+// claim used to count, in the snapshot, as a pod already placed under the
+// pod's own UID, so every later pass skipped the pod and it stayed Pending
+// for good: 1,000-node benchmark runs stalled that way.
+func TestAPodWithAClaimButNoBindingIsBoundWhereItsClaimIs(t *testing.T) {
+	c := newRuntimeCluster(t)
+	ctx := context.Background()
+	p1 := c.peers["p1"]
+	pod := &workload.Pod{
+		TypeMeta: workload.TypeMeta{APIVersion: "v1", Kind: "Pod"},
+		Metadata: workload.ObjectMeta{Namespace: "default", Name: "held", UID: "held-uid"},
+		Spec:     workload.PodSpec{Containers: []workload.Container{{Name: "c", Image: "shoal.local/webapp:v1"}}},
+	}
+	// The claim first, on p3, as a pass that lost its binding leaves it.
+	b, err := json.Marshal(ledger{Node: "p3", Claims: map[string]claim{"held-uid": {Pod: "default/held", MilliCPU: 100, At: time.Now().UTC()}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "the claim stored", func() bool {
+		cur, err := p1.store.Get(ctx, consensus.MetaShard, consensus.Key{Kind: "ClusterSetting", Name: ledgerName("p3")}, true)
+		cmd := consensus.Command{Op: consensus.OpCreate, Object: consensus.Object{Kind: "ClusterSetting", Name: ledgerName("p3"), Data: b}}
+		if err == nil {
+			cmd.Op, cmd.Precondition = consensus.OpUpdate, cur.ResourceVersion
+		}
+		_, err = p1.store.Propose(ctx, consensus.MetaShard, consensus.Batch{Commands: []consensus.Command{cmd}})
+		return err == nil
+	})
+	so, err := stored(pod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p1.store.Propose(ctx, p1.podShard(pod), consensus.Batch{Commands: []consensus.Command{{Op: consensus.OpCreate, Object: so}}}); err != nil {
+		t.Fatal(err)
+	}
+	var got workload.Pod
+	waitFor(t, 30*time.Second, "the pod bound", func() bool {
+		return c.client("p1").Do(ctx, http.MethodGet, "/api/v1/namespaces/default/pods/held", nil, &got) == nil && got.Spec.NodeName != ""
+	})
+	if got.Spec.NodeName != "p3" {
+		t.Fatalf("bound to %s, want p3, where its claim is", got.Spec.NodeName)
+	}
+}
+
+func TestHeldClaimsPreferAnAliveNode(t *testing.T) {
+	ls := map[string]*ledger{
+		"dead":  {Node: "dead", Claims: map[string]claim{"a": {}, "b": {}}},
+		"alive": {Node: "alive", Claims: map[string]claim{"a": {}, "c": {}}},
+	}
+	held := heldClaims(ls, map[string]bool{"alive": true})
+	want := map[string]string{"a": "alive", "b": "dead", "c": "alive"}
+	for uid, node := range want {
+		if held[uid] != node {
+			t.Errorf("claim %s held on %q, want %q", uid, held[uid], node)
+		}
+	}
+	if len(held) != len(want) {
+		t.Errorf("held %v, want %v", held, want)
+	}
 }

@@ -310,16 +310,26 @@ func (s *routedStore) Watch(ctx context.Context, shard uint64, from uint64, f co
 			defer resp.Body.Close()
 			sc := bufio.NewScanner(resp.Body)
 			sc.Buffer(make([]byte, 64<<10), 4<<20)
+			// Whole entries only (see consensus.Event.More): a stream
+			// that breaks inside one must not leave the consumer's
+			// version inside it.
+			var entry []consensus.Event
 			for sc.Scan() {
 				var e consensus.Event
 				if json.Unmarshal(sc.Bytes(), &e) != nil {
 					return
 				}
-				select {
-				case out <- e:
-				case <-ctx.Done():
-					return
+				if entry = append(entry, e); e.More {
+					continue
 				}
+				for _, e := range entry {
+					select {
+					case out <- e:
+					case <-ctx.Done():
+						return
+					}
+				}
+				entry = entry[:0]
 			}
 		}()
 		return out, nil

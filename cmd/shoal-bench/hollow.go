@@ -47,7 +47,8 @@ func hollowBench(args []string) error {
 	if *verbose {
 		level = slog.LevelWarn
 	}
-	if os.Getenv("SHOAL_BENCH_DEBUG") != "" {
+	hollowLog := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	if os.Getenv("SHOAL_BENCH_DEBUG") != "" { // the three peers' debug log; the hollow nodes' would drown it
 		level = slog.LevelDebug
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
@@ -92,7 +93,7 @@ func hollowBench(args []string) error {
 	fmt.Printf("3 peers up, %d object shards with 3 voters each, in %s\n", *shards, time.Since(start).Round(time.Millisecond))
 
 	t := time.Now()
-	fleet, err := peer.StartHollowFleet(ctx, peer.HollowConfig{Via: peers, Nodes: *nodes, Zones: *zones, Logger: log})
+	fleet, err := peer.StartHollowFleet(ctx, peer.HollowConfig{Via: peers, Nodes: *nodes, Zones: *zones, Logger: hollowLog})
 	if err != nil {
 		return err
 	}
@@ -164,7 +165,7 @@ func hollowBench(args []string) error {
 		case <-ctx.Done():
 			return fmt.Errorf("after %s: %d of %d pods bound, %d running: %w", time.Since(applied).Round(time.Millisecond), len(bound), *pods, len(running), errdefs.ErrUnavailable)
 		case <-tick.C:
-			fmt.Printf("  %5.1fs: %d bound, %d running\n", time.Since(applied).Seconds(), len(bound), len(running))
+			fmt.Printf("  %5.1fs: %d bound, %d running; scheduler attempts %s\n", time.Since(applied).Seconds(), len(bound), len(running), scheduleAttempts(peers))
 		case e, ok := <-events:
 			if !ok { // a leader moved: resume from the last change seen, or relist
 				if events, err = consensus.WatchShards(ctx, p1.Store(), p1.Router().Shards()[1:], from, consensus.Filter{Kind: "Pod"}); err != nil {
@@ -241,4 +242,31 @@ func poll(ctx context.Context, what string, cond func() bool) error {
 		}
 	}
 	return nil
+}
+
+// scheduleAttempts sums the peers' shoal_scheduler_schedule_attempts_total
+// by result, as "result=N ...".
+func scheduleAttempts(peers []*peer.Peer) string {
+	sums := map[string]float64{}
+	for _, p := range peers {
+		mfs, err := p.Metrics().Gather()
+		if err != nil {
+			continue
+		}
+		for _, mf := range mfs {
+			if mf.GetName() != "shoal_scheduler_schedule_attempts_total" {
+				continue
+			}
+			for _, m := range mf.GetMetric() {
+				for _, l := range m.GetLabel() {
+					sums[l.GetValue()] += m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	var parts []string
+	for _, r := range []string{"scheduled", "unschedulable", "conflict", "error"} {
+		parts = append(parts, fmt.Sprintf("%s=%.0f", r, sums[r]))
+	}
+	return strings.Join(parts, " ")
 }
