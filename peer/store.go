@@ -456,31 +456,35 @@ func (p *Peer) proposeStream(w http.ResponseWriter, r *http.Request) {
 			break
 		}
 		inFlight.Add(1)
-		if _, elsewhere := p.store.leaderAPI(prop.Shard); prop.Final || !elsewhere {
-			// This peer's replica proposes: no goroutine or context per
-			// proposal, the answer goes out from the proposer's callback.
-			p.host.ProposeAsync(ctx, prop.Shard, b, encoded, prop.Timeout, func(res consensus.Result, err error) {
-				out, err := proposeOutcome(res, err)
-				answer(prop.ID, out, err)
-				<-slots
-				inFlight.Done()
+		// No goroutine or context per proposal: the answer goes out from
+		// the proposer's callback here, or from the pipeline's to the
+		// leader's peer.
+		finish := func(out []byte, err error) {
+			answer(prop.ID, out, err)
+			<-slots
+			inFlight.Done()
+		}
+		local := func(timeout time.Duration) {
+			p.host.ProposeAsync(ctx, prop.Shard, b, encoded, timeout, func(res consensus.Result, err error) {
+				finish(proposeOutcome(res, err))
 			})
+		}
+		addr, elsewhere := p.store.leaderAPI(prop.Shard)
+		if prop.Final || !elsewhere {
+			local(prop.Timeout)
 			continue
 		}
-		go func() {
-			defer inFlight.Done()
-			defer func() { <-slots }()
-			pctx, cancel := ctx, context.CancelFunc(func() {})
-			if prop.Timeout > 0 {
-				pctx, cancel = context.WithTimeout(ctx, prop.Timeout)
+		deadline := time.Now().Add(prop.Timeout)
+		p.peers.get(addr).ProposeAsync(prop.Shard, encoded, true, prop.Timeout, func(raw []byte, err error) {
+			// raw is the leader's encoded outcome, passed on as it is.
+			left := time.Until(deadline)
+			if err == nil || !errors.Is(err, errdefs.ErrUnavailable) || ctx.Err() != nil || (prop.Timeout > 0 && left <= 0) {
+				finish(raw, err)
+				return
 			}
-			var res consensus.Result
-			var err error
-			res, err = p.store.proposeHeld(pctx, prop.Shard, b, encoded)
-			cancel()
-			out, err := proposeOutcome(res, err)
-			answer(prop.ID, out, err)
-		}()
+			// The leader moved or is out of reach: raft forwards from here.
+			local(max(left, 0))
+		})
 	}
 	// The client stopped sending (it closed the pipeline or broke): answer
 	// what is in flight while the stream can still carry it.

@@ -201,8 +201,14 @@ type pipeline struct {
 
 	mu      sync.Mutex
 	nextID  uint64
-	pending map[uint64]chan answer
+	pending map[uint64]*call
 	err     error // set once the stream broke; fails every later call
+}
+
+// call is one proposal awaiting its answer.
+type call struct {
+	done  func(result []byte, err error) // called once, by whoever takes the call
+	timer *time.Timer                    // an asynchronous call's deadline, or nil
 }
 
 type answer struct {
@@ -218,10 +224,6 @@ type answer struct {
 // proposals on it with errdefs.ErrUnavailable: they may or may not have
 // committed, as when a connection drops under a single request.
 func (c *Client) Propose(ctx context.Context, shard uint64, batch []byte, final bool) ([]byte, error) {
-	pl, err := c.pipeline()
-	if err != nil {
-		return nil, err
-	}
 	timeout := time.Duration(0)
 	if d, ok := ctx.Deadline(); ok {
 		if timeout = time.Until(d); timeout <= 0 {
@@ -229,15 +231,64 @@ func (c *Client) Propose(ctx context.Context, shard uint64, batch []byte, final 
 		}
 	}
 	ch := make(chan answer, 1)
+	pl, id, err := c.start(shard, batch, final, timeout, &call{done: func(r []byte, err error) { ch <- answer{r, err} }})
+	if err != nil {
+		return nil, err
+	}
+	select {
+	case a := <-ch:
+		return a.result, a.err
+	case <-ctx.Done():
+		pl.take(id)
+		return nil, ctx.Err()
+	}
+}
+
+// ProposeAsync is Propose with the answer delivered to done instead of
+// waited for: done is called once, from the pipeline's receiver (or before
+// ProposeAsync returns, when the proposal cannot be sent), and must not
+// block. timeout, when positive, bounds the proposal at the server and, a
+// second later, the wait for its answer here. A peer that forwards a stream
+// of proposals holds no goroutine per proposal this way.
+func (c *Client) ProposeAsync(shard uint64, batch []byte, final bool, timeout time.Duration, done func(result []byte, err error)) {
+	cl := &call{done: done}
+	pl, id, err := c.start(shard, batch, final, timeout, cl)
+	if err != nil {
+		done(nil, err)
+		return
+	}
+	if timeout <= 0 {
+		return
+	}
+	t := time.AfterFunc(timeout+time.Second, func() {
+		if cl := pl.take(id); cl != nil {
+			cl.done(nil, fmt.Errorf("pipeline: no answer within %s: %w", timeout, errdefs.ErrUnavailable))
+		}
+	})
+	pl.mu.Lock()
+	if pl.pending[id] == cl {
+		cl.timer = t
+	} else {
+		t.Stop() // answered already
+	}
+	pl.mu.Unlock()
+}
+
+// start registers cl and queues its proposal on the open pipeline.
+func (c *Client) start(shard uint64, batch []byte, final bool, timeout time.Duration, cl *call) (*pipeline, uint64, error) {
+	pl, err := c.pipeline()
+	if err != nil {
+		return nil, 0, err
+	}
 	pl.mu.Lock()
 	if pl.err != nil {
 		err := pl.err
 		pl.mu.Unlock()
-		return nil, err
+		return nil, 0, err
 	}
 	pl.nextID++
 	id := pl.nextID
-	pl.pending[id] = ch
+	pl.pending[id] = cl
 	pl.mu.Unlock()
 
 	var flags byte
@@ -251,15 +302,20 @@ func (c *Client) Propose(ctx context.Context, shard uint64, batch []byte, final 
 		p = append(p, flags)
 		return append(p, batch...)
 	})
-	select {
-	case a := <-ch:
-		return a.result, a.err
-	case <-ctx.Done():
-		pl.mu.Lock()
-		delete(pl.pending, id)
-		pl.mu.Unlock()
-		return nil, ctx.Err()
+	return pl, id, nil
+}
+
+// take removes a pending call, stopping its timer, and returns it; nil
+// when another taker (an answer, a timeout, a break) was first.
+func (pl *pipeline) take(id uint64) *call {
+	pl.mu.Lock()
+	cl := pl.pending[id]
+	delete(pl.pending, id)
+	pl.mu.Unlock()
+	if cl != nil && cl.timer != nil {
+		cl.timer.Stop()
 	}
+	return cl
 }
 
 // pipeline returns the open pipeline, opening one when there is none or
@@ -283,7 +339,7 @@ func (c *Client) pipeline() (*pipeline, error) {
 		pw.Close()
 		return nil, err
 	}
-	pl := &pipeline{body: pw, stop: cancel, done: ctx.Done(), out: NewFrameQueue(), pending: map[uint64]chan answer{}}
+	pl := &pipeline{body: pw, stop: cancel, done: ctx.Done(), out: NewFrameQueue(), pending: map[uint64]*call{}}
 	go pl.send()
 	go pl.receive(body)
 	c.pipe = pl
@@ -319,12 +375,8 @@ func (pl *pipeline) receive(body io.ReadCloser) {
 			pl.fail(fmt.Errorf("pipeline: %v: %w", aerr, errdefs.ErrUnavailable))
 			return
 		}
-		pl.mu.Lock()
-		ch := pl.pending[id]
-		delete(pl.pending, id)
-		pl.mu.Unlock()
-		if ch != nil {
-			ch <- answer{result: result, err: aerr}
+		if cl := pl.take(id); cl != nil {
+			cl.done(result, aerr)
 		}
 	}
 }
@@ -337,10 +389,13 @@ func (pl *pipeline) fail(err error) {
 		pl.err = err
 	}
 	pending := pl.pending
-	pl.pending = map[uint64]chan answer{}
+	pl.pending = map[uint64]*call{}
 	pl.mu.Unlock()
-	for _, ch := range pending {
-		ch <- answer{err: err}
+	for _, cl := range pending {
+		if cl.timer != nil {
+			cl.timer.Stop()
+		}
+		cl.done(nil, err)
 	}
 	pl.stop()
 	pl.body.CloseWithError(err)

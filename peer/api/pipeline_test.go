@@ -179,3 +179,45 @@ func TestPipelineProposalHonoursItsContext(t *testing.T) {
 		t.Fatalf("Propose = %v; want its deadline", err)
 	}
 }
+
+// Asynchronous proposals are answered once each through their callbacks;
+// one the server never answers is failed as unavailable once its timeout,
+// and the second allowed for the answer's trip, are over.
+func TestPipelineProposeAsync(t *testing.T) {
+	c, _ := pipelineServer(t, 2)
+	type got struct {
+		res string
+		err error
+	}
+	answers := make(chan got, 4)
+	for i := range 2 {
+		c.ProposeAsync(uint64(i), fmt.Appendf(nil, "a%d", i), false, 5*time.Second, func(r []byte, err error) { answers <- got{string(r), err} })
+	}
+	seen := map[string]bool{}
+	for range 2 {
+		a := <-answers
+		if a.err != nil || seen[a.res] {
+			t.Fatalf("answer %q, %v (seen: %v)", a.res, a.err, seen)
+		}
+		seen[a.res] = true
+	}
+	if !seen["shard 0: a0"] || !seen["shard 1: a1"] {
+		t.Fatalf("answers %v", seen)
+	}
+	start := time.Now()
+	c.ProposeAsync(7, []byte("alone"), false, 100*time.Millisecond, func(r []byte, err error) { answers <- got{string(r), err} })
+	select {
+	case a := <-answers:
+		if !errors.Is(a.err, errdefs.ErrUnavailable) {
+			t.Fatalf("an unanswered proposal got %q, %v; want ErrUnavailable", a.res, a.err)
+		}
+		t.Logf("failed after %s", time.Since(start).Round(time.Millisecond))
+	case <-time.After(10 * time.Second):
+		t.Fatal("an unanswered proposal was never failed")
+	}
+	select {
+	case a := <-answers:
+		t.Fatalf("a second answer: %q, %v", a.res, a.err)
+	default:
+	}
+}
