@@ -1,0 +1,23 @@
+// Package netproxy carries service traffic: the userspace proxy that every
+// peer runs in front of its services' virtual addresses, and the tunnel
+// between peers that reaches pods on other peers.
+//
+// The parts, each usable alone:
+//   - balance.go: which endpoint a new connection goes to. Pure: round-robin,
+//     or ClientIP affinity (a client keeps its endpoint while it returns
+//     within the affinity timeout), skipping endpoints a connection already
+//     failed to reach. The clock is injected.
+//   - proxy.go: listeners for service frontends (a cluster IP's port, a
+//     NodePort), each connection handed to an endpoint by the balancer and
+//     dialed directly (a pod on this peer) or through the tunnel (a pod on
+//     another peer); a failed connect is retried on another endpoint.
+//     Bytes are copied with io.Copy, which splices between two TCP sockets
+//     on Linux.
+//   - tunnel.go: one mutual-TLS connection per pair of peers, multiplexed
+//     with yamux, so a new service connection to a remote pod costs a stream,
+//     not a handshake. The receiving peer dials only addresses inside the
+//     prefixes it serves (its pod CIDR): the tunnel is not an open relay.
+//
+// The peer package wires it: it watches Services and Endpoints, binds
+// cluster IPs, and tells the proxy which frontends to serve.
+package netproxy

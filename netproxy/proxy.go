@@ -1,0 +1,186 @@
+package netproxy
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/yamux"
+)
+
+// Frontend is one address the proxy serves for a service port: a cluster
+// IP's port, or a NodePort on the peer's address.
+type Frontend struct {
+	Name     string // for logs and Addr: "namespace/service:port"
+	Listen   string // IP:port; port 0 picks one (tests)
+	Balancer *Balancer
+}
+
+// Proxy serves frontends: each accepted connection goes to an endpoint its
+// balancer picks, directly when the pod is local and through the tunnel
+// otherwise; a connect that fails is retried on another endpoint.
+type Proxy struct {
+	Tunnel *TunnelDialer // for endpoints on other peers
+	Log    *slog.Logger
+	// ConnectTimeout bounds one connect attempt (default 2 s); MaxAttempts
+	// bounds the endpoints tried per connection (default 3).
+	ConnectTimeout time.Duration
+	MaxAttempts    int
+
+	mu        sync.Mutex
+	frontends map[string]*listener // by Name
+}
+
+type listener struct {
+	fe     Frontend
+	l      net.Listener
+	cancel context.CancelFunc
+}
+
+// Sync makes the proxy serve exactly fes: new frontends start listening,
+// those gone stop (their open connections go on), and a frontend whose
+// address changed moves. Frontends that could not listen are reported
+// together; the others are served all the same.
+func (p *Proxy) Sync(ctx context.Context, fes []Frontend) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.frontends == nil {
+		p.frontends = map[string]*listener{}
+	}
+	want := map[string]Frontend{}
+	for _, fe := range fes {
+		want[fe.Name] = fe
+	}
+	for name, ln := range p.frontends {
+		if fe, ok := want[name]; !ok || fe.Listen != ln.fe.Listen {
+			ln.cancel()
+			ln.l.Close()
+			delete(p.frontends, name)
+		}
+	}
+	var errs []error
+	for name, fe := range want {
+		if ln, ok := p.frontends[name]; ok {
+			ln.fe.Balancer = fe.Balancer
+			continue
+		}
+		l, err := net.Listen("tcp", fe.Listen)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s on %s: %w", name, fe.Listen, err))
+			continue
+		}
+		lctx, cancel := context.WithCancel(ctx)
+		ln := &listener{fe: fe, l: l, cancel: cancel}
+		p.frontends[name] = ln
+		go p.accept(lctx, ln)
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("proxy: %v", errs)
+	}
+	return nil
+}
+
+// Addr is the address a frontend listens on.
+func (p *Proxy) Addr(name string) (string, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	ln, ok := p.frontends[name]
+	if !ok {
+		return "", false
+	}
+	return ln.l.Addr().String(), true
+}
+
+// Close stops every frontend.
+func (p *Proxy) Close() {
+	_ = p.Sync(context.Background(), nil)
+}
+
+func (p *Proxy) accept(ctx context.Context, ln *listener) {
+	for {
+		c, err := ln.l.Accept()
+		if err != nil {
+			return
+		}
+		p.mu.Lock()
+		b := ln.fe.Balancer
+		p.mu.Unlock()
+		go p.handle(ctx, c, b)
+	}
+}
+
+// handle connects c to an endpoint, trying another when a connect fails.
+func (p *Proxy) handle(ctx context.Context, c net.Conn, b *Balancer) {
+	clientIP, _, _ := net.SplitHostPort(c.RemoteAddr().String())
+	attempts := p.MaxAttempts
+	if attempts <= 0 {
+		attempts = 3
+	}
+	timeout := p.ConnectTimeout
+	if timeout <= 0 {
+		timeout = 2 * time.Second
+	}
+	failed := map[Endpoint]bool{}
+	for range attempts {
+		ep, ok := b.Pick(clientIP, failed)
+		if !ok {
+			break
+		}
+		dctx, cancel := context.WithTimeout(ctx, timeout)
+		up, err := p.dial(dctx, ep)
+		cancel()
+		if err != nil {
+			p.Log.Debug("proxy connect", "endpoint", ep.Addr, "via", ep.Tunnel, "err", err)
+			failed[ep] = true
+			continue
+		}
+		pipe(c, up)
+		return
+	}
+	c.Close() // no endpoint could take it: the client sees the connection end
+}
+
+func (p *Proxy) dial(ctx context.Context, ep Endpoint) (net.Conn, error) {
+	if ep.Local() {
+		var d net.Dialer
+		return d.DialContext(ctx, "tcp", ep.Addr)
+	}
+	if p.Tunnel == nil {
+		return nil, fmt.Errorf("endpoint %s is on another peer and this proxy has no tunnel", ep.Addr)
+	}
+	return p.Tunnel.Dial(ctx, ep.Tunnel, ep.Addr)
+}
+
+// pipe copies both ways until both directions end, passing each end of
+// stream on as a half-close, then closes both. Between two TCP sockets
+// io.Copy splices, with no copy through user space.
+func pipe(a, b net.Conn) {
+	done := make(chan struct{}, 2)
+	cp := func(dst, src net.Conn) {
+		_, _ = io.Copy(dst, src)
+		_ = closeWrite(dst)
+		done <- struct{}{}
+	}
+	go cp(a, b)
+	go cp(b, a)
+	<-done
+	<-done
+	a.Close()
+	b.Close()
+}
+
+// closeWrite half-closes c where it can: TCP (and TLS) connections shut
+// their write side; a yamux stream's Close does the same.
+func closeWrite(c net.Conn) error {
+	switch c := c.(type) {
+	case interface{ CloseWrite() error }:
+		return c.CloseWrite()
+	case *yamux.Stream:
+		return c.Close()
+	}
+	return nil
+}

@@ -1,0 +1,258 @@
+package netproxy
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/yamux"
+
+	"github.com/shoalproject/shoal/internal/errdefs"
+)
+
+// The tunnel protocol, on a yamux stream: the dialing side writes the
+// target ("IP:port") as a uvarint length and the bytes; the serving side
+// dials it and answers one byte, tunnelOK, or tunnelRefused followed by a
+// uvarint-length reason, and closes. After tunnelOK the stream carries the
+// connection's bytes both ways.
+const (
+	tunnelOK      = 0
+	tunnelRefused = 1
+
+	maxTargetLen = 64
+)
+
+// TunnelServer accepts tunnel connections from other peers (mutual TLS
+// with the cluster CA, which the caller's tls.Config requires) and connects
+// their streams to local targets inside Allowed.
+type TunnelServer struct {
+	TLS     *tls.Config
+	Allowed []netip.Prefix // the addresses this peer serves: its pod CIDR
+	Log     *slog.Logger
+	// DialTimeout bounds the connect to a target (default 3 s).
+	DialTimeout time.Duration
+}
+
+// Serve accepts on l until ctx ends or l fails.
+func (s *TunnelServer) Serve(ctx context.Context, l net.Listener) error {
+	tl := tls.NewListener(l, s.TLS)
+	go func() {
+		<-ctx.Done()
+		tl.Close()
+	}()
+	for {
+		c, err := tl.Accept()
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+		go s.serveConn(ctx, c)
+	}
+}
+
+func (s *TunnelServer) serveConn(ctx context.Context, c net.Conn) {
+	defer c.Close()
+	if tc, ok := c.(*tls.Conn); ok {
+		hctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		err := tc.HandshakeContext(hctx)
+		cancel()
+		if err != nil {
+			s.Log.Debug("tunnel handshake", "from", c.RemoteAddr(), "err", err)
+			return
+		}
+	}
+	sess, err := yamux.Server(c, yamuxConfig())
+	if err != nil {
+		return
+	}
+	defer sess.Close()
+	go func() {
+		<-ctx.Done()
+		sess.Close()
+	}()
+	for {
+		st, err := sess.Accept()
+		if err != nil {
+			return
+		}
+		go s.serveStream(st)
+	}
+}
+
+func (s *TunnelServer) serveStream(st net.Conn) {
+	defer st.Close()
+	br := bufio.NewReader(st)
+	target, err := readTarget(br)
+	if err != nil {
+		return
+	}
+	if err := s.allowed(target); err != nil {
+		writeRefusal(st, err)
+		return
+	}
+	timeout := s.DialTimeout
+	if timeout <= 0 {
+		timeout = 3 * time.Second
+	}
+	up, err := net.DialTimeout("tcp", target.String(), timeout)
+	if err != nil {
+		writeRefusal(st, err)
+		return
+	}
+	defer up.Close()
+	if _, err := st.Write([]byte{tunnelOK}); err != nil {
+		return
+	}
+	// Bytes the dialer sent after the header are in br's buffer.
+	pipe(up, &bufferedConn{Conn: st, r: br})
+}
+
+func (s *TunnelServer) allowed(target netip.AddrPort) error {
+	for _, p := range s.Allowed {
+		if p.Contains(target.Addr()) {
+			return nil
+		}
+	}
+	return fmt.Errorf("tunnel: %s is not an address this peer serves: %w", target, errdefs.ErrForbidden)
+}
+
+func readTarget(r *bufio.Reader) (netip.AddrPort, error) {
+	n, err := binary.ReadUvarint(r)
+	if err != nil || n == 0 || n > maxTargetLen {
+		return netip.AddrPort{}, fmt.Errorf("tunnel: bad target header: %w", errdefs.ErrInvalid)
+	}
+	b := make([]byte, n)
+	if _, err := io.ReadFull(r, b); err != nil {
+		return netip.AddrPort{}, err
+	}
+	return netip.ParseAddrPort(string(b))
+}
+
+func writeRefusal(w io.Writer, err error) {
+	msg := err.Error()
+	b := append([]byte{tunnelRefused}, binary.AppendUvarint(nil, uint64(len(msg)))...)
+	_, _ = w.Write(append(b, msg...))
+}
+
+// TunnelDialer reaches pods on other peers through their tunnel servers,
+// keeping one multiplexed connection per peer. Safe for concurrent use.
+type TunnelDialer struct {
+	TLS *tls.Config // client side: the peer certificate and the cluster CA
+
+	mu       sync.Mutex
+	sessions map[string]*yamux.Session // by tunnel address
+}
+
+// Dial opens a stream through the tunnel at tunnelAddr to target (a pod's
+// IP:port) and returns it once the far side has connected. An error means
+// no connection was made: the caller may try another endpoint.
+func (d *TunnelDialer) Dial(ctx context.Context, tunnelAddr, target string) (net.Conn, error) {
+	if len(target) > maxTargetLen {
+		return nil, fmt.Errorf("tunnel: target %q: %w", target, errdefs.ErrInvalid)
+	}
+	sess, err := d.session(ctx, tunnelAddr)
+	if err != nil {
+		return nil, err
+	}
+	st, err := sess.Open()
+	if err != nil {
+		d.drop(tunnelAddr, sess)
+		return nil, fmt.Errorf("tunnel %s: %v: %w", tunnelAddr, err, errdefs.ErrUnavailable)
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		_ = st.SetDeadline(dl)
+	}
+	hdr := binary.AppendUvarint(nil, uint64(len(target)))
+	if _, err := st.Write(append(hdr, target...)); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("tunnel %s: %v: %w", tunnelAddr, err, errdefs.ErrUnavailable)
+	}
+	br := bufio.NewReader(st)
+	status, err := br.ReadByte()
+	if err != nil {
+		st.Close()
+		return nil, fmt.Errorf("tunnel %s: %v: %w", tunnelAddr, err, errdefs.ErrUnavailable)
+	}
+	if status != tunnelOK {
+		n, _ := binary.ReadUvarint(br)
+		msg := make([]byte, min(n, 1024))
+		_, _ = io.ReadFull(br, msg)
+		st.Close()
+		return nil, fmt.Errorf("tunnel %s to %s: %s: %w", tunnelAddr, target, msg, errdefs.ErrUnavailable)
+	}
+	_ = st.SetDeadline(time.Time{})
+	return &bufferedConn{Conn: st, r: br}, nil
+}
+
+func (d *TunnelDialer) session(ctx context.Context, addr string) (*yamux.Session, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if s, ok := d.sessions[addr]; ok && !s.IsClosed() {
+		return s, nil
+	}
+	dialer := tls.Dialer{Config: d.TLS}
+	c, err := dialer.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("tunnel %s: %v: %w", addr, err, errdefs.ErrUnavailable)
+	}
+	s, err := yamux.Client(c, yamuxConfig())
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
+	if d.sessions == nil {
+		d.sessions = map[string]*yamux.Session{}
+	}
+	d.sessions[addr] = s
+	return s, nil
+}
+
+func (d *TunnelDialer) drop(addr string, s *yamux.Session) {
+	d.mu.Lock()
+	if d.sessions[addr] == s {
+		delete(d.sessions, addr)
+	}
+	d.mu.Unlock()
+	s.Close()
+}
+
+// Close ends every tunnel connection.
+func (d *TunnelDialer) Close() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for addr, s := range d.sessions {
+		s.Close()
+		delete(d.sessions, addr)
+	}
+}
+
+func yamuxConfig() *yamux.Config {
+	c := yamux.DefaultConfig()
+	c.LogOutput = io.Discard
+	c.EnableKeepAlive = true
+	c.KeepAliveInterval = 10 * time.Second
+	return c
+}
+
+// bufferedConn reads through a bufio.Reader that may hold bytes already
+// read from the connection.
+type bufferedConn struct {
+	net.Conn
+	r *bufio.Reader
+}
+
+func (c *bufferedConn) Read(p []byte) (int, error) { return c.r.Read(p) }
+
+// CloseWrite half-closes: a yamux stream's Close sends its end of stream
+// and still reads what the other side sends until that side closes.
+func (c *bufferedConn) CloseWrite() error { return closeWrite(c.Conn) }
