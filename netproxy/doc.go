@@ -3,6 +3,11 @@
 // between peers that reaches pods on other peers.
 //
 // The parts, each usable alone:
+//   - routes.go: what a peer serves, decided from a snapshot of Services,
+//     Endpoints and the peers' tunnel addresses. Pure: a route per service
+//     port on its cluster IP, and per NodePort on the peer's address; local
+//     pods dialed directly, remote ones through their peer's tunnel; the
+//     Local traffic policies and ClientIP affinity applied.
 //   - balance.go: which endpoint a new connection goes to. Pure: round-robin,
 //     or ClientIP affinity (a client keeps its endpoint while it returns
 //     within the affinity timeout), skipping endpoints a connection already
@@ -19,5 +24,5 @@
 //     prefixes it serves (its pod CIDR): the tunnel is not an open relay.
 //
 // The peer package wires it: it watches Services and Endpoints, binds
-// cluster IPs, and tells the proxy which frontends to serve.
+// cluster IPs, and hands Routes' plan to Proxy.Apply.
 package netproxy

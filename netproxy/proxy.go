@@ -30,9 +30,37 @@ type Proxy struct {
 	// bounds the endpoints tried per connection (default 3).
 	ConnectTimeout time.Duration
 	MaxAttempts    int
+	// Now is the balancers' clock for ClientIP affinity (default time.Now).
+	Now func() time.Time
 
 	mu        sync.Mutex
 	frontends map[string]*listener // by Name
+	balancers map[string]*Balancer // Apply's, by route name
+}
+
+// Apply serves routes (as Routes plans them): each route's balancer is
+// kept across calls, so that round-robin turns and client affinities
+// survive endpoint changes, and gets the route's current endpoints.
+func (p *Proxy) Apply(ctx context.Context, routes []Route) error {
+	now := p.Now
+	if now == nil {
+		now = time.Now
+	}
+	p.mu.Lock()
+	old := p.balancers
+	p.balancers = map[string]*Balancer{}
+	fes := make([]Frontend, 0, len(routes))
+	for _, r := range routes {
+		b, ok := old[r.Name]
+		if !ok || b.affinity != r.Affinity {
+			b = NewBalancer(now, r.Affinity)
+		}
+		b.SetEndpoints(r.Endpoints)
+		p.balancers[r.Name] = b
+		fes = append(fes, Frontend{Name: r.Name, Listen: r.Listen, Balancer: b})
+	}
+	p.mu.Unlock()
+	return p.Sync(ctx, fes)
 }
 
 type listener struct {

@@ -242,3 +242,35 @@ func TestTunnelRefusesTargetsOutsideItsPrefixes(t *testing.T) {
 		t.Fatal("a client without a certificate opened a tunnel stream")
 	}
 }
+
+// Apply serves what Routes plans and keeps a route's balancer across
+// endpoint changes.
+func TestProxyApplyRoutes(t *testing.T) {
+	p := &Proxy{Log: quietLog()}
+	t.Cleanup(p.Close)
+	a, b := backend(t, "a"), backend(t, "b")
+	route := Route{Name: "default/web:80", Listen: "127.0.0.1:0", Endpoints: []Endpoint{{Addr: a}}}
+	if err := p.Apply(context.Background(), []Route{route}); err != nil {
+		t.Fatal(err)
+	}
+	addr, _ := p.Addr("default/web:80")
+	if got := call(t, addr); got != "a" {
+		t.Fatalf("went to %s, want a", got)
+	}
+	route.Endpoints = []Endpoint{{Addr: b}}
+	if err := p.Apply(context.Background(), []Route{route}); err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := p.Addr("default/web:80"); again != addr {
+		t.Fatalf("the listener moved from %s to %s on an endpoint change", addr, again)
+	}
+	if got := call(t, addr); got != "b" {
+		t.Fatalf("after the change went to %s, want b", got)
+	}
+	if err := p.Apply(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := p.Addr("default/web:80"); ok {
+		t.Fatal("a route that is gone is still served")
+	}
+}

@@ -1,0 +1,90 @@
+package netproxy
+
+import (
+	"fmt"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/shoalproject/shoal/workload"
+)
+
+func svc(name string, mutate func(*workload.ServiceSpec)) *workload.Service {
+	s := &workload.Service{Metadata: workload.ObjectMeta{Namespace: "default", Name: name},
+		Spec: workload.ServiceSpec{Type: workload.ServiceTypeClusterIP, ClusterIP: "10.96.0.10",
+			Ports: []workload.ServicePort{{Name: "http", Protocol: workload.ProtocolTCP, Port: 80}}}}
+	if mutate != nil {
+		mutate(&s.Spec)
+	}
+	return s
+}
+
+func endpoints(name string, addrs map[string]string) *workload.Endpoints {
+	sub := workload.EndpointSubset{Ports: []workload.EndpointPort{{Name: "http", Port: 9000}}}
+	for ip, node := range addrs {
+		sub.Addresses = append(sub.Addresses, workload.EndpointAddress{IP: ip, NodeName: &node})
+	}
+	return &workload.Endpoints{Metadata: workload.ObjectMeta{Namespace: "default", Name: name}, Subsets: []workload.EndpointSubset{sub}}
+}
+
+func TestRoutes(t *testing.T) {
+	local := workload.TrafficPolicyLocal
+	three := map[string]string{"10.32.0.5": "p1", "10.32.1.5": "p2", "10.32.2.5": "p3"}
+	tunnels := map[string]string{"p2": "192.168.1.2:7950"} // p3's tunnel is unknown
+	cases := []struct {
+		name string
+		svc  *workload.Service
+		want string
+	}{
+		{"cluster IP: local direct, remote through its tunnel, unknown tunnel left out", svc("web", nil),
+			"default/web:80 10.96.0.10:80 [10.32.0.5:9000 10.32.1.5:9000@192.168.1.2:7950] 0s"},
+		{"internalTrafficPolicy Local", svc("web", func(s *workload.ServiceSpec) { s.InternalTrafficPolicy = &local }),
+			"default/web:80 10.96.0.10:80 [10.32.0.5:9000] 0s"},
+		{"NodePort: a second listener on the node's address", svc("web", func(s *workload.ServiceSpec) {
+			s.Type, s.Ports[0].NodePort = workload.ServiceTypeNodePort, 30080
+		}), "default/web:80 10.96.0.10:80 [10.32.0.5:9000 10.32.1.5:9000@192.168.1.2:7950] 0s; " +
+			"default/web:nodeport:30080 192.168.1.1:30080 [10.32.0.5:9000 10.32.1.5:9000@192.168.1.2:7950] 0s"},
+		{"externalTrafficPolicy Local limits the NodePort only", svc("web", func(s *workload.ServiceSpec) {
+			s.Type, s.Ports[0].NodePort, s.ExternalTrafficPolicy = workload.ServiceTypeNodePort, 30080, workload.TrafficPolicyLocal
+		}), "default/web:80 10.96.0.10:80 [10.32.0.5:9000 10.32.1.5:9000@192.168.1.2:7950] 0s; " +
+			"default/web:nodeport:30080 192.168.1.1:30080 [10.32.0.5:9000] 0s"},
+		{"ClientIP affinity with its timeout", svc("web", func(s *workload.ServiceSpec) {
+			secs := int32(60)
+			s.SessionAffinity = workload.SessionAffinityClientIP
+			s.SessionAffinityConfig = &workload.SessionAffinityConfig{ClientIP: &workload.ClientIPConfig{TimeoutSeconds: &secs}}
+		}), "default/web:80 10.96.0.10:80 [10.32.0.5:9000 10.32.1.5:9000@192.168.1.2:7950] 1m0s"},
+		{"headless: no route", svc("web", func(s *workload.ServiceSpec) { s.ClusterIP = "None" }), ""},
+		{"a port the endpoints do not serve has none", svc("web", func(s *workload.ServiceSpec) {
+			s.Ports = append(s.Ports, workload.ServicePort{Name: "admin", Protocol: workload.ProtocolTCP, Port: 8080})
+		}), "default/web:80 10.96.0.10:80 [10.32.0.5:9000 10.32.1.5:9000@192.168.1.2:7950] 0s; default/web:8080 10.96.0.10:8080 [] 0s"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			routes := Routes(Snapshot{Services: []*workload.Service{c.svc}, Endpoints: map[string]*workload.Endpoints{"default/web": endpoints("web", three)},
+				Self: "p1", NodeIP: "192.168.1.1", Tunnels: tunnels})
+			if got := formatRoutes(routes); got != c.want {
+				t.Errorf("got  %s\nwant %s", got, c.want)
+			}
+		})
+	}
+}
+
+func formatRoutes(rs []Route) string {
+	out := ""
+	for i, r := range rs {
+		if i > 0 {
+			out += "; "
+		}
+		var eps []string
+		for _, e := range r.Endpoints {
+			s := e.Addr
+			if e.Tunnel != "" {
+				s += "@" + e.Tunnel
+			}
+			eps = append(eps, s)
+		}
+		sort.Strings(eps)
+		out += fmt.Sprintf("%s %s %v %s", r.Name, r.Listen, eps, r.Affinity.Round(time.Second))
+	}
+	return out
+}
