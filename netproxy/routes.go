@@ -28,6 +28,9 @@ type Snapshot struct {
 	Self      string
 	NodeIP    string
 	Tunnels   map[string]string // node name -> tunnel address
+	// ClusterIPBound, when set, says whether this host can serve a cluster
+	// IP; a service whose IP it cannot is still served on its NodePorts.
+	ClusterIPBound func(ip string) bool
 }
 
 // Routes is the proxy's plan for this peer. Pure, for tests.
@@ -41,8 +44,9 @@ type Snapshot struct {
 //     endpoints; externalTrafficPolicy Local does the same for the NodePort.
 //   - sessionAffinity ClientIP sets the affinity timeout.
 //
-// Headless services (clusterIP None) get no routes. Routes come sorted by
-// name.
+// Headless services (clusterIP None) get no routes; a cluster IP that
+// ClusterIPBound refuses gets none, its NodePorts still do. Routes come
+// sorted by name.
 func Routes(s Snapshot) []Route {
 	var out []Route
 	for _, svc := range s.Services {
@@ -50,6 +54,7 @@ func Routes(s Snapshot) []Route {
 		if sp.ClusterIP == "" || sp.ClusterIP == "None" {
 			continue
 		}
+		clusterIP := s.ClusterIPBound == nil || s.ClusterIPBound(sp.ClusterIP)
 		key := svc.Metadata.Namespace + "/" + svc.Metadata.Name
 		var affinity time.Duration
 		if sp.SessionAffinity == workload.SessionAffinityClientIP {
@@ -69,7 +74,9 @@ func Routes(s Snapshot) []Route {
 			if sp.InternalTrafficPolicy != nil && *sp.InternalTrafficPolicy == workload.TrafficPolicyLocal {
 				eps = local
 			}
-			out = append(out, Route{Name: name, Listen: net.JoinHostPort(sp.ClusterIP, strconv.Itoa(int(port.Port))), Endpoints: eps, Affinity: affinity})
+			if clusterIP {
+				out = append(out, Route{Name: name, Listen: net.JoinHostPort(sp.ClusterIP, strconv.Itoa(int(port.Port))), Endpoints: eps, Affinity: affinity})
+			}
 			if sp.Type == workload.ServiceTypeNodePort && port.NodePort != 0 && s.NodeIP != "" {
 				eps := all
 				if sp.ExternalTrafficPolicy == workload.TrafficPolicyLocal {

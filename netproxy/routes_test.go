@@ -32,36 +32,41 @@ func TestRoutes(t *testing.T) {
 	three := map[string]string{"10.32.0.5": "p1", "10.32.1.5": "p2", "10.32.2.5": "p3"}
 	tunnels := map[string]string{"p2": "192.168.1.2:7950"} // p3's tunnel is unknown
 	cases := []struct {
-		name string
-		svc  *workload.Service
-		want string
+		name  string
+		svc   *workload.Service
+		want  string
+		bound func(string) bool
 	}{
 		{"cluster IP: local direct, remote through its tunnel, unknown tunnel left out", svc("web", nil),
-			"default/web:80 10.96.0.10:80 [10.32.0.5:9000 10.32.1.5:9000@192.168.1.2:7950] 0s"},
+			"default/web:80 10.96.0.10:80 [10.32.0.5:9000 10.32.1.5:9000@192.168.1.2:7950] 0s", nil},
 		{"internalTrafficPolicy Local", svc("web", func(s *workload.ServiceSpec) { s.InternalTrafficPolicy = &local }),
-			"default/web:80 10.96.0.10:80 [10.32.0.5:9000] 0s"},
+			"default/web:80 10.96.0.10:80 [10.32.0.5:9000] 0s", nil},
 		{"NodePort: a second listener on the node's address", svc("web", func(s *workload.ServiceSpec) {
 			s.Type, s.Ports[0].NodePort = workload.ServiceTypeNodePort, 30080
 		}), "default/web:80 10.96.0.10:80 [10.32.0.5:9000 10.32.1.5:9000@192.168.1.2:7950] 0s; " +
-			"default/web:nodeport:30080 192.168.1.1:30080 [10.32.0.5:9000 10.32.1.5:9000@192.168.1.2:7950] 0s"},
+			"default/web:nodeport:30080 192.168.1.1:30080 [10.32.0.5:9000 10.32.1.5:9000@192.168.1.2:7950] 0s", nil},
 		{"externalTrafficPolicy Local limits the NodePort only", svc("web", func(s *workload.ServiceSpec) {
 			s.Type, s.Ports[0].NodePort, s.ExternalTrafficPolicy = workload.ServiceTypeNodePort, 30080, workload.TrafficPolicyLocal
 		}), "default/web:80 10.96.0.10:80 [10.32.0.5:9000 10.32.1.5:9000@192.168.1.2:7950] 0s; " +
-			"default/web:nodeport:30080 192.168.1.1:30080 [10.32.0.5:9000] 0s"},
+			"default/web:nodeport:30080 192.168.1.1:30080 [10.32.0.5:9000] 0s", nil},
 		{"ClientIP affinity with its timeout", svc("web", func(s *workload.ServiceSpec) {
 			secs := int32(60)
 			s.SessionAffinity = workload.SessionAffinityClientIP
 			s.SessionAffinityConfig = &workload.SessionAffinityConfig{ClientIP: &workload.ClientIPConfig{TimeoutSeconds: &secs}}
-		}), "default/web:80 10.96.0.10:80 [10.32.0.5:9000 10.32.1.5:9000@192.168.1.2:7950] 1m0s"},
-		{"headless: no route", svc("web", func(s *workload.ServiceSpec) { s.ClusterIP = "None" }), ""},
+		}), "default/web:80 10.96.0.10:80 [10.32.0.5:9000 10.32.1.5:9000@192.168.1.2:7950] 1m0s", nil},
+		{"headless: no route", svc("web", func(s *workload.ServiceSpec) { s.ClusterIP = "None" }), "", nil},
+		{"a cluster IP this host cannot bind: the NodePort only", svc("web", func(s *workload.ServiceSpec) {
+			s.Type, s.Ports[0].NodePort = workload.ServiceTypeNodePort, 30080
+		}), "default/web:nodeport:30080 192.168.1.1:30080 [10.32.0.5:9000 10.32.1.5:9000@192.168.1.2:7950] 0s",
+			func(string) bool { return false }},
 		{"a port the endpoints do not serve has none", svc("web", func(s *workload.ServiceSpec) {
 			s.Ports = append(s.Ports, workload.ServicePort{Name: "admin", Protocol: workload.ProtocolTCP, Port: 8080})
-		}), "default/web:80 10.96.0.10:80 [10.32.0.5:9000 10.32.1.5:9000@192.168.1.2:7950] 0s; default/web:8080 10.96.0.10:8080 [] 0s"},
+		}), "default/web:80 10.96.0.10:80 [10.32.0.5:9000 10.32.1.5:9000@192.168.1.2:7950] 0s; default/web:8080 10.96.0.10:8080 [] 0s", nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			routes := Routes(Snapshot{Services: []*workload.Service{c.svc}, Endpoints: map[string]*workload.Endpoints{"default/web": endpoints("web", three)},
-				Self: "p1", NodeIP: "192.168.1.1", Tunnels: tunnels})
+				Self: "p1", NodeIP: "192.168.1.1", Tunnels: tunnels, ClusterIPBound: c.bound})
 			if got := formatRoutes(routes); got != c.want {
 				t.Errorf("got  %s\nwant %s", got, c.want)
 			}

@@ -36,6 +36,8 @@ type testCluster struct {
 	runtimes    map[string]*fake.Runtime
 	// network, when set, carries every peer's gossip in memory.
 	network *gossip.MemNetwork
+	// clusterCIDR and serviceCIDR, when set, are the peers'.
+	clusterCIDR, serviceCIDR string
 }
 
 func newTestCluster(t testing.TB) *testCluster {
@@ -72,6 +74,8 @@ func (c *testCluster) config(name, join, token string) Config {
 		GossipNetwork:      c.network,
 		Logger:             testLogger(c.t),
 		Now:                c.now,
+		ClusterCIDR:        c.clusterCIDR,
+		ServiceCIDR:        c.serviceCIDR,
 	}
 	if c.withRuntime {
 		cfg.Runtime = func(ctx context.Context, podCIDR string) (runtime.Runtime, error) {

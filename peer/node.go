@@ -307,8 +307,9 @@ func (p *Peer) runNode(ctx context.Context) {
 				p.nodeMu.Lock()
 				p.agent, p.runtime = agent, rt
 				p.nodeMu.Unlock()
-				p.bg.Add(1)
+				p.bg.Add(2)
 				go func() { defer p.bg.Done(); _ = agent.Run(ctx) }()
+				go func() { defer p.bg.Done(); p.serveTunnel(ctx, cidr) }()
 			}
 		}
 	}

@@ -194,10 +194,12 @@ type Peer struct {
 	gossip  *gossip.Membership
 	ln      net.Listener
 	srv     *http.Server
-	peerTLS *tls.Config  // as a client of other peers
-	peers   *peerClients // API clients of other peers, one each
-	reg     *prometheus.Registry
-	metrics *metrics
+	peerTLS *tls.Config // as a client of other peers
+	// tunnelLn is the tunnel port's listener, when this peer runs pods.
+	tunnelLn net.Listener
+	peers    *peerClients // API clients of other peers, one each
+	reg      *prometheus.Registry
+	metrics  *metrics
 
 	host         *consensus.Host
 	store        *routedStore
@@ -281,6 +283,10 @@ func Start(ctx context.Context, cfg Config) (*Peer, error) {
 	if err := p.listen(); err != nil {
 		return nil, err
 	}
+	if err := p.listenTunnel(); err != nil {
+		p.ln.Close()
+		return nil, err
+	}
 	if err := p.startRaft(); err != nil {
 		p.ln.Close()
 		return nil, err
@@ -315,7 +321,7 @@ func Start(ctx context.Context, cfg Config) (*Peer, error) {
 		p.Kill()
 		return nil, err
 	}
-	p.bg.Add(9)
+	p.bg.Add(10)
 	go func() { defer p.bg.Done(); p.runNodeLifecycle(bgCtx) }()
 	go p.syncTokensLoop(bgCtx)
 	go func() { defer p.bg.Done(); p.wakeOnMembership(bgCtx) }()
@@ -325,6 +331,7 @@ func Start(ctx context.Context, cfg Config) (*Peer, error) {
 	go func() { defer p.bg.Done(); p.runScheduler(bgCtx) }()
 	go func() { defer p.bg.Done(); p.watchPods(bgCtx) }()
 	go func() { defer p.bg.Done(); p.runControllers(bgCtx) }()
+	go func() { defer p.bg.Done(); p.runServiceProxy(bgCtx) }()
 	return p, nil
 }
 
@@ -471,18 +478,12 @@ func (p *Peer) startGossip() error {
 }
 
 func (p *Peer) tags() gossip.Tags {
-	hp := func(port int) string { // port 0: nothing listens yet (tests)
-		if port == 0 {
-			return ""
-		}
-		return net.JoinHostPort(p.cfg.AdvertiseAddr, strconv.Itoa(port))
-	}
 	return gossip.Tags{
 		Region:  p.cfg.Region,
 		Zone:    p.cfg.Zone,
 		API:     p.APIAddr(),
 		Raft:    p.st.RaftAddr,
-		Tunnel:  hp(p.cfg.TunnelPort),
+		Tunnel:  p.tunnelAddr(),
 		Version: Version,
 	}
 }
@@ -563,6 +564,9 @@ func (p *Peer) stop(ctx context.Context) {
 		_ = p.srv.Close()
 	}
 	_ = p.gossip.Shutdown()
+	if p.tunnelLn != nil {
+		p.tunnelLn.Close()
+	}
 	p.bg.Wait()
 	p.host.Close()
 	p.peers.close()

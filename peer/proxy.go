@@ -1,0 +1,194 @@
+package peer
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/shoalproject/shoal/consensus"
+	"github.com/shoalproject/shoal/gossip"
+	"github.com/shoalproject/shoal/internal/pki"
+	"github.com/shoalproject/shoal/netproxy"
+	"github.com/shoalproject/shoal/workload"
+)
+
+// Service traffic. Every peer runs netproxy's proxy: it lists Services and
+// Endpoints, plans routes (netproxy.Routes) and serves them. A peer that
+// runs pods also serves the tunnel, through which other peers' proxies
+// reach its pods.
+//
+// What is bound: NodePorts, on the peer's advertised address; cluster IPs
+// only where they are this host's addresses already, which today means a
+// --service-cidr inside 127.0.0.0/8 (tests, a single host). Binding cluster
+// IPs on a dummy interface is the next step; until then a cluster IP
+// elsewhere is left out of the plan, and said so once.
+
+// proxyResync bounds how stale the proxy's plan gets when no watch wakes
+// it (a member's tunnel address changed, say).
+const proxyResync = 2 * time.Second
+
+// listenTunnel opens the tunnel port when this peer runs pods, before
+// gossip starts, so that the tunnel tag carries the real port.
+func (p *Peer) listenTunnel() error {
+	if p.cfg.Runtime == nil {
+		return nil
+	}
+	addr := net.JoinHostPort(p.cfg.BindAddr, strconv.Itoa(p.cfg.TunnelPort))
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("tunnel listen %s: %w", addr, err)
+	}
+	p.tunnelLn = ln
+	return nil
+}
+
+// tunnelAddr is the advertised tunnel address, or "" when none listens.
+func (p *Peer) tunnelAddr() string {
+	if p.tunnelLn == nil {
+		return ""
+	}
+	return net.JoinHostPort(p.cfg.AdvertiseAddr, strconv.Itoa(p.tunnelLn.Addr().(*net.TCPAddr).Port))
+}
+
+// serveTunnel serves the tunnel for this node's pod CIDR until ctx ends.
+// Only peers (certificates of the cluster CA in the peers' organization)
+// may open it.
+func (p *Peer) serveTunnel(ctx context.Context, podCIDR string) {
+	if p.tunnelLn == nil {
+		return
+	}
+	prefix, err := netip.ParsePrefix(podCIDR)
+	if err != nil {
+		p.log.Error("tunnel: pod CIDR", "cidr", podCIDR, "err", err)
+		return
+	}
+	tc := &tls.Config{
+		Certificates: p.peerTLS.Certificates,
+		ClientAuth:   tls.RequireAndVerifyClientCert,
+		ClientCAs:    p.st.CA.Pool(),
+		MinVersion:   tls.VersionTLS13,
+		VerifyPeerCertificate: func(_ [][]byte, chains [][]*x509.Certificate) error {
+			if len(chains) == 0 || !slices.Contains(chains[0][0].Subject.Organization, pki.OrgPeers) {
+				return errors.New("tunnel: not a peer's certificate")
+			}
+			return nil
+		},
+	}
+	s := &netproxy.TunnelServer{TLS: tc, Allowed: []netip.Prefix{prefix}, Log: p.log.With("component", "tunnel")}
+	if err := s.Serve(ctx, p.tunnelLn); err != nil && ctx.Err() == nil {
+		p.log.Error("tunnel stopped", "err", err)
+	}
+}
+
+// runServiceProxy keeps the proxy serving the current plan until ctx ends.
+func (p *Peer) runServiceProxy(ctx context.Context) {
+	px := &netproxy.Proxy{Tunnel: &netproxy.TunnelDialer{TLS: p.peerTLS}, Log: p.log.With("component", "proxy"), Now: p.cfg.Now}
+	defer px.Tunnel.Close()
+	defer px.Close()
+	wake := make(chan struct{}, 1)
+	for _, kind := range []string{"Service", "Endpoints"} {
+		go p.wakeOnChanges(ctx, kind, wake)
+	}
+	t := time.NewTicker(proxyResync)
+	defer t.Stop()
+	var said string
+	for {
+		routes, skipped, err := p.serviceRoutes(ctx)
+		if err == nil {
+			err = px.Apply(ctx, routes)
+		}
+		msg := ""
+		if err != nil {
+			msg = err.Error()
+		} else if len(skipped) > 0 {
+			msg = fmt.Sprintf("cluster IPs not bound on this host, their services are reached by NodePort only: %v", skipped)
+		}
+		if msg != said && ctx.Err() == nil {
+			if msg != "" {
+				p.log.Warn("service proxy", "err", msg)
+			}
+			said = msg
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-wake:
+		}
+	}
+}
+
+// wakeOnChanges signals wake on every change to kind in the object
+// shards, watching again whenever a watch ends.
+func (p *Peer) wakeOnChanges(ctx context.Context, kind string, wake chan<- struct{}) {
+	info, _ := workload.LookupKind(kind)
+	for ctx.Err() == nil {
+		events, err := consensus.WatchShards(ctx, p.store, p.shardsFor(info), nil, consensus.Filter{Kind: kind})
+		if err == nil {
+			for range events {
+				select {
+				case wake <- struct{}{}:
+				default:
+				}
+			}
+		}
+		sleepCtx(ctx, proxyResync)
+	}
+}
+
+// clusterIPBound says whether this host can listen on a cluster IP: today
+// only loopback addresses, which every host has.
+func clusterIPBound(ip string) bool {
+	a, err := netip.ParseAddr(ip)
+	return err == nil && a.IsLoopback()
+}
+
+// serviceRoutes lists Services and Endpoints (local reads: the proxy
+// follows the cluster, it need not lead it) and plans this peer's routes.
+// It also returns the cluster IPs left out because this host cannot bind
+// them.
+func (p *Peer) serviceRoutes(ctx context.Context) ([]netproxy.Route, []string, error) {
+	snap := netproxy.Snapshot{Endpoints: map[string]*workload.Endpoints{}, Self: p.cfg.Name, NodeIP: p.cfg.AdvertiseAddr,
+		Tunnels: map[string]string{}, ClusterIPBound: clusterIPBound}
+	svcInfo, _ := workload.LookupKind("Service")
+	objs, _, err := consensus.ListShards(ctx, p.store, p.shardsFor(svcInfo), consensus.Filter{Kind: "Service"}, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	var skipped []string
+	for _, so := range objs {
+		var s workload.Service
+		if json.Unmarshal(so.Data, &s) != nil {
+			continue
+		}
+		if s.Spec.ClusterIP != "" && s.Spec.ClusterIP != "None" && !clusterIPBound(s.Spec.ClusterIP) {
+			skipped = append(skipped, s.Metadata.Namespace+"/"+s.Metadata.Name)
+		}
+		snap.Services = append(snap.Services, &s)
+	}
+	epInfo, _ := workload.LookupKind("Endpoints")
+	objs, _, err = consensus.ListShards(ctx, p.store, p.shardsFor(epInfo), consensus.Filter{Kind: "Endpoints"}, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, so := range objs {
+		var e workload.Endpoints
+		if json.Unmarshal(so.Data, &e) == nil {
+			snap.Endpoints[e.Metadata.Namespace+"/"+e.Metadata.Name] = &e
+		}
+	}
+	for _, m := range p.gossip.Members() {
+		if m.Status == gossip.StatusAlive && m.Tags.Tunnel != "" {
+			snap.Tunnels[m.Name] = m.Tags.Tunnel
+		}
+	}
+	return netproxy.Routes(snap), skipped, nil
+}

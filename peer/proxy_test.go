@@ -1,0 +1,89 @@
+package peer
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/shoalproject/shoal/workload"
+)
+
+// Service traffic through the proxy, in one process: pod and service
+// addresses are loopback ones (127.32.0.0/12, 127.96.0.0/16), and a server
+// on each pod's IP stands in for its container. Connections to the cluster
+// IP, and to the NodePort, reach all three pods: the one on the serving
+// peer directly, the others through their peers' tunnels. (In one process
+// the three peers' proxies contend for the same addresses and one serves
+// them; on real hosts each serves its own.)
+func TestServiceTrafficReachesPodsOnEveryPeer(t *testing.T) {
+	c := newTestCluster(t)
+	c.withRuntime = true
+	c.clusterCIDR, c.serviceCIDR = "127.32.0.0/12", "127.96.0.0/16"
+	c.startPeers(3)
+	c.waitReplicas(3)
+	c.waitNodesReady(3)
+	ctx := context.Background()
+	cl := c.client("p1")
+	nodePort := int32(30000 + rand.IntN(2700))
+	if err := cl.Do(ctx, http.MethodPost, "/apis/apps/v1/namespaces/default/deployments", deploymentBody(3, "web"), nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := cl.Do(ctx, http.MethodPost, "/api/v1/namespaces/default/services", serviceBody("web", "NodePort", "", nodePort), nil); err != nil {
+		t.Fatal(err)
+	}
+	var ep workload.Endpoints
+	waitFor(t, 30*time.Second, "3 ready endpoints on 3 nodes", func() bool {
+		if cl.Do(ctx, http.MethodGet, "/api/v1/namespaces/default/endpoints/web", nil, &ep) != nil || len(ep.Subsets) != 1 {
+			return false
+		}
+		nodes := map[string]bool{}
+		for _, a := range ep.Subsets[0].Addresses {
+			nodes[*a.NodeName] = true
+		}
+		return len(ep.Subsets[0].Addresses) == 3 && len(nodes) == 3
+	})
+	for _, a := range ep.Subsets[0].Addresses { // each pod's "container"
+		l, err := net.Listen("tcp", net.JoinHostPort(a.IP, "9000"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { l.Close() })
+		name := a.TargetRef.Name
+		go func() {
+			for {
+				conn, err := l.Accept()
+				if err != nil {
+					return
+				}
+				fmt.Fprintf(conn, "%s\n", name)
+				conn.Close()
+			}
+		}()
+	}
+	var svc workload.Service
+	if err := cl.Do(ctx, http.MethodGet, "/api/v1/namespaces/default/services/web", nil, &svc); err != nil {
+		t.Fatal(err)
+	}
+	for _, addr := range []string{net.JoinHostPort(svc.Spec.ClusterIP, "80"), net.JoinHostPort("127.0.0.1", fmt.Sprint(nodePort))} {
+		seen := map[string]bool{}
+		waitFor(t, 30*time.Second, "connections to "+addr+" reaching all 3 pods", func() bool {
+			conn, err := net.DialTimeout("tcp", addr, time.Second)
+			if err != nil {
+				return false
+			}
+			defer conn.Close()
+			_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
+			line, err := bufio.NewReader(conn).ReadString('\n')
+			if err == nil {
+				seen[strings.TrimSpace(line)] = true
+			}
+			return len(seen) == 3
+		})
+	}
+}
