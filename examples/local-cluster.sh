@@ -73,7 +73,7 @@ start_peer() { # start_peer N [join-args...]
   mkdir -p "$dir"
   "$SHOAL_BIN" agent --name "peer$n" --data-dir "$dir/data" --bind 127.0.0.1 \
     --gossip-port "$(port "$n" 0)" --raft-port "$(port "$n" 1)" \
-    --api-port "$(port "$n" 2)" --tunnel-port "$(port "$n" 3)" \
+    --api-port "$(port "$n" 2)" --tunnel-port "$(port "$n" 3)" --service-route=false \
     --region local --zone "${ZONES[$(( (n - 1) % 3 ))]}" $(runtime_flags "$n") ${SHOAL_AGENT_FLAGS:-} "$@" \
     >"$dir/agent.log" 2>&1 &
   echo $! >"$dir/agent.pid"

@@ -77,6 +77,12 @@ type Config struct {
 	// ServiceCIDR is where Services' cluster IPs come from; default
 	// DefaultServiceCIDR.
 	ServiceCIDR string
+	// ServiceRoute makes the service CIDR local to this peer's network
+	// namespace (a route of type local on the loopback link, added when the
+	// first service needs it; CAP_NET_ADMIN), so its proxy serves cluster
+	// IPs. Off, cluster IPs are served only when the CIDR is loopback
+	// already, and services are reached by NodePort otherwise.
+	ServiceRoute bool
 	// PodFailover is how long gossip must see a peer failed before the
 	// pods it ran are replaced elsewhere. Default 1 s.
 	PodFailover time.Duration

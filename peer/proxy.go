@@ -26,10 +26,10 @@ import (
 // reach its pods.
 //
 // What is bound: NodePorts, on the peer's advertised address; cluster IPs
-// only where they are this host's addresses already, which today means a
-// --service-cidr inside 127.0.0.0/8 (tests, a single host). Binding cluster
-// IPs on a dummy interface is the next step; until then a cluster IP
-// elsewhere is left out of the plan, and said so once.
+// where they are local: with Config.ServiceRoute the whole service CIDR is
+// made local (netproxy.ServiceRoute), and a loopback CIDR (tests, one host)
+// is local already. A cluster IP that is not is left out of the plan, and
+// said so once; its service is still reached by NodePort.
 
 // proxyResync bounds how stale the proxy's plan gets when no watch wakes
 // it (a member's tunnel address changed, say).
@@ -93,6 +93,8 @@ func (p *Peer) runServiceProxy(ctx context.Context) {
 	px := &netproxy.Proxy{Tunnel: &netproxy.TunnelDialer{TLS: p.peerTLS}, Log: p.log.With("component", "proxy"), Now: p.cfg.Now}
 	defer px.Tunnel.Close()
 	defer px.Close()
+	local := p.clusterIPsLocal()
+	defer local.remove()
 	wake := make(chan struct{}, 1)
 	for _, kind := range []string{"Service", "Endpoints"} {
 		go p.wakeOnChanges(ctx, kind, wake)
@@ -101,7 +103,7 @@ func (p *Peer) runServiceProxy(ctx context.Context) {
 	defer t.Stop()
 	var said string
 	for {
-		routes, skipped, err := p.serviceRoutes(ctx)
+		routes, skipped, err := p.serviceRoutes(ctx, local)
 		if err == nil {
 			err = px.Apply(ctx, routes)
 		}
@@ -109,7 +111,7 @@ func (p *Peer) runServiceProxy(ctx context.Context) {
 		if err != nil {
 			msg = err.Error()
 		} else if len(skipped) > 0 {
-			msg = fmt.Sprintf("cluster IPs not bound on this host, their services are reached by NodePort only: %v", skipped)
+			msg = fmt.Sprintf("cluster IPs not local to this host (see --service-route); these services are reached by NodePort only: %v", skipped)
 		}
 		if msg != said && ctx.Err() == nil {
 			if msg != "" {
@@ -122,6 +124,57 @@ func (p *Peer) runServiceProxy(ctx context.Context) {
 			return
 		case <-t.C:
 		case <-wake:
+		}
+	}
+}
+
+// localClusterIPs says which cluster IPs this host can listen on, making
+// the service CIDR local when the peer is configured to and a service
+// first needs it.
+type localClusterIPs struct {
+	cidr    netip.Prefix
+	route   *netproxy.ServiceRoute // nil: the peer does not add the route
+	added   bool
+	failed  error
+	onError func(error)
+}
+
+func (p *Peer) clusterIPsLocal() *localClusterIPs {
+	cidr := netip.MustParsePrefix(p.cfg.ServiceCIDR) // checked in setDefaults
+	l := &localClusterIPs{cidr: cidr, onError: func(err error) { p.log.Error("service route", "err", err) }}
+	if p.cfg.ServiceRoute && !cidr.Addr().IsLoopback() {
+		l.route = &netproxy.ServiceRoute{Prefix: cidr}
+	}
+	return l
+}
+
+// bound says whether the proxy can listen on ip.
+func (l *localClusterIPs) bound(ip string) bool {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return false
+	}
+	if a.IsLoopback() {
+		return true
+	}
+	if l.route == nil || !l.cidr.Contains(a) || l.failed != nil {
+		return false
+	}
+	if !l.added {
+		if err := l.route.Ensure(); err != nil {
+			l.failed = err
+			l.onError(err)
+			return false
+		}
+		l.added = true
+	}
+	return true
+}
+
+func (l *localClusterIPs) remove() {
+	if l.added {
+		if err := l.route.Remove(); err != nil {
+			l.onError(err)
 		}
 	}
 }
@@ -144,20 +197,13 @@ func (p *Peer) wakeOnChanges(ctx context.Context, kind string, wake chan<- struc
 	}
 }
 
-// clusterIPBound says whether this host can listen on a cluster IP: today
-// only loopback addresses, which every host has.
-func clusterIPBound(ip string) bool {
-	a, err := netip.ParseAddr(ip)
-	return err == nil && a.IsLoopback()
-}
-
 // serviceRoutes lists Services and Endpoints (local reads: the proxy
 // follows the cluster, it need not lead it) and plans this peer's routes.
 // It also returns the cluster IPs left out because this host cannot bind
 // them.
-func (p *Peer) serviceRoutes(ctx context.Context) ([]netproxy.Route, []string, error) {
+func (p *Peer) serviceRoutes(ctx context.Context, local *localClusterIPs) ([]netproxy.Route, []string, error) {
 	snap := netproxy.Snapshot{Endpoints: map[string]*workload.Endpoints{}, Self: p.cfg.Name, NodeIP: p.cfg.AdvertiseAddr,
-		Tunnels: map[string]string{}, ClusterIPBound: clusterIPBound}
+		Tunnels: map[string]string{}, ClusterIPBound: local.bound}
 	svcInfo, _ := workload.LookupKind("Service")
 	objs, _, err := consensus.ListShards(ctx, p.store, p.shardsFor(svcInfo), consensus.Filter{Kind: "Service"}, false)
 	if err != nil {
@@ -169,7 +215,7 @@ func (p *Peer) serviceRoutes(ctx context.Context) ([]netproxy.Route, []string, e
 		if json.Unmarshal(so.Data, &s) != nil {
 			continue
 		}
-		if s.Spec.ClusterIP != "" && s.Spec.ClusterIP != "None" && !clusterIPBound(s.Spec.ClusterIP) {
+		if s.Spec.ClusterIP != "" && s.Spec.ClusterIP != "None" && !local.bound(s.Spec.ClusterIP) {
 			skipped = append(skipped, s.Metadata.Namespace+"/"+s.Metadata.Name)
 		}
 		snap.Services = append(snap.Services, &s)

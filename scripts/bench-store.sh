@@ -22,7 +22,7 @@ trap cleanup EXIT
 start() { # n
 	local n=$1 ip=127.0.0.$(($1 + 1))
 	local args=(agent --name "p$n" --data-dir "$dir/p$n" --bind "$ip" --runtime none
-		--object-shards "$shards" --log-level warn --debug-addr "$ip:6060")
+		--object-shards "$shards" --service-route=false --log-level warn --debug-addr "$ip:6060")
 	if [ "$n" -gt 1 ]; then args+=(--join 127.0.0.2:7948 --token "$(cat "$dir/p1/join-token")"); fi
 	bin/shoal "${args[@]}" >"$dir/p$n.log" 2>&1 &
 	pids+=($!)

@@ -7,9 +7,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/shoalproject/shoal/internal/testimage"
-	"github.com/shoalproject/shoal/workload/runtime/containerd/containerdtest"
 )
 
 // A Deployment on real containerd, three agents each in a network
@@ -18,17 +15,7 @@ import (
 // has its pod replaced on the others, and once it is back its old copy is
 // stopped.
 func TestDeploymentOnContainerdSurvivesAPeerTakenDown(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts containerd and agent processes; skipped with -short")
-	}
-	containerdtest.Require(t)
-	d := containerdtest.Start(t)
-	image := filepath.Join(t.TempDir(), "webapp.tar")
-	if err := os.WriteFile(image, testimage.Cached(t, testimage.Webapp("v1")), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	c := newProcCluster(t)
-	c.useHosts()
+	d, image, c := containerdHosts(t)
 	flags := map[int][]string{}
 	for n := 1; n <= 3; n++ {
 		flags[n] = containerdFlags(t, c, d, n)

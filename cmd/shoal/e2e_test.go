@@ -212,8 +212,12 @@ func (c *procCluster) spawn(n int, extra ...string) *agent {
 		c.agents[name] = a
 	}
 	// No pods unless a test asks for a runtime (a later --runtime wins).
-	args := append([]string{"agent", "--name", name, "--data-dir", a.dir, "--bind", a.ip,
-		"--region", "r1", "--zone", fmt.Sprintf("z%d", n), "--runtime", "none"}, extra...)
+	args := []string{"agent", "--name", name, "--data-dir", a.dir, "--bind", a.ip,
+		"--region", "r1", "--zone", fmt.Sprintf("z%d", n), "--runtime", "none"}
+	if !c.hosts { // the test's own host: no service route there
+		args = append(args, "--service-route=false")
+	}
+	args = append(args, extra...)
 	a.log = &syncBuffer{}
 	a.cmd = exec.Command(shoalBin, args...)
 	if c.hosts {

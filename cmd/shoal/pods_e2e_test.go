@@ -27,17 +27,7 @@ import (
 // gets an address from its node's pod CIDR and answers HTTP there; logs
 // come through any peer; a deleted pod is stopped and removed.
 func TestPodsRunOnContainerdAcrossPeers(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts containerd and agent processes; skipped with -short")
-	}
-	containerdtest.Require(t)
-	d := containerdtest.Start(t)
-	image := filepath.Join(t.TempDir(), "webapp.tar")
-	if err := os.WriteFile(image, testimage.Cached(t, testimage.Webapp("v1")), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	c := newProcCluster(t)
-	c.useHosts() // each peer in a network namespace of its own, as on machines
+	d, image, c := containerdHosts(t) // each peer in a network namespace of its own, as on machines
 	runtimeFlags := func(n int) []string { return containerdFlags(t, c, d, n) }
 	c.start(1, 0, runtimeFlags(1)...)
 	p2 := c.start(2, 1, runtimeFlags(2)...)
@@ -124,6 +114,25 @@ spec:
 // containerd namespace and a cluster CIDR of this test's own, named after
 // this process (so containerdtest sweeps them if it dies) and removed at the
 // end with the network namespaces the agent leaves behind.
+// containerdHosts starts a containerd of the test's, writes the webapp
+// image's archive, and makes a cluster whose agents run in network
+// namespaces of their own. It skips with -short and without containerd.
+func containerdHosts(t *testing.T) (*containerdtest.Daemon, string, *procCluster) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("starts containerd and agent processes; skipped with -short")
+	}
+	containerdtest.Require(t)
+	d := containerdtest.Start(t)
+	image := filepath.Join(t.TempDir(), "webapp.tar")
+	if err := os.WriteFile(image, testimage.Cached(t, testimage.Webapp("v1")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c := newProcCluster(t)
+	c.useHosts()
+	return d, image, c
+}
+
 func containerdFlags(t testing.TB, c *procCluster, d *containerdtest.Daemon, n int) []string {
 	bridge := fmt.Sprintf("shb%d-%d%d", os.Getpid(), c.subnet%100, n)
 	ns := fmt.Sprintf("t%d-%d-p%d", os.Getpid(), c.subnet, n)
@@ -139,17 +148,7 @@ func containerdFlags(t testing.TB, c *procCluster, d *containerdtest.Daemon, n i
 // policy Never, a missing image, preStop before SIGTERM, bad manifests, and
 // a kill -9 of the agent that leaves no orphans once it is back.
 func TestPodLifecycleOnContainerd(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts containerd and agent processes; skipped with -short")
-	}
-	containerdtest.Require(t)
-	d := containerdtest.Start(t)
-	image := filepath.Join(t.TempDir(), "webapp.tar")
-	if err := os.WriteFile(image, testimage.Cached(t, testimage.Webapp("v1")), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	c := newProcCluster(t)
-	c.useHosts()
+	d, image, c := containerdHosts(t)
 	// A registry on the test's bridge, which the peers reach as machines would.
 	ref := startRegistry(t, image, fmt.Sprintf("10.199.%d.254", c.subnet%250))
 	registry, _, _ := strings.Cut(ref, "/")
