@@ -18,23 +18,12 @@ func sink(b *testing.B) string {
 
 // BenchmarkProxy measures, through the proxy on loopback, new connections
 // that send 1 KiB each (conns/s) and one connection's bulk throughput
-// (MB/s), to a local pod (spliced) and through the tunnel (TLS + yamux).
+// (MB/s), to a local pod (proxy, spliced) and through the tunnel (TLS +
+// yamux).
 // Run: go test -run '^$' -bench Proxy ./netproxy/
 func BenchmarkProxy(b *testing.B) {
-	for _, via := range []string{"direct", "tunnel"} {
-		setup := func(b *testing.B) string {
-			ep := Endpoint{Addr: sink(b)}
-			p := &Proxy{Log: quietLog()}
-			if via == "tunnel" {
-				tunnel, _, client := startTunnel(b, "127.0.0.0/8")
-				p.Tunnel = &TunnelDialer{TLS: client}
-				b.Cleanup(p.Tunnel.Close)
-				ep.Tunnel = tunnel
-			}
-			bal := NewBalancer(time.Now, 0)
-			bal.SetEndpoints([]Endpoint{ep})
-			return serve(b, p, bal)
-		}
+	for _, via := range []string{"proxy", "tunnel"} {
+		setup := func(b *testing.B) string { return paths(b, sink(b), via)[via] }
 		b.Run(via+"/connections", func(b *testing.B) {
 			addr := setup(b)
 			msg := make([]byte, 1024)

@@ -26,6 +26,12 @@ func listenLoopback(t testing.TB, handle func(net.Conn)) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return serveWith(t, l, handle)
+}
+
+// serveWith serves each connection l accepts with handle, until the test
+// ends, and returns l's address.
+func serveWith(t testing.TB, l net.Listener, handle func(net.Conn)) string {
 	t.Cleanup(func() { l.Close() })
 	go func() {
 		for {

@@ -241,6 +241,7 @@ func yamuxConfig() *yamux.Config {
 	c.LogOutput = io.Discard
 	c.EnableKeepAlive = true
 	c.KeepAliveInterval = 10 * time.Second
+	c.MaxStreamWindowSize = 4 << 20 // the default 256 KiB window caps a stream at a window per round trip
 	return c
 }
 
