@@ -18,8 +18,8 @@ const DefaultClusterDomain = "cluster.local"
 
 // DNS answers the pods of a peer for service names: NAME.NAMESPACE.svc and
 // NAME.NAMESPACE.svc.DOMAIN get the service's cluster IP (a bare NAME
-// reaches them through the search path in the pod's resolv.conf, see
-// ResolvConf); other names in the cluster's domains get NXDOMAIN; names
+// reaches them through the search path the node agent writes into the
+// pod's resolv.conf); other names in the cluster's domains get NXDOMAIN; names
 // outside it go to the peer's own resolvers, when it has any. Safe for
 // concurrent use.
 type DNS struct {
@@ -178,14 +178,4 @@ func Upstreams(resolvConf string) []string {
 		}
 	}
 	return out
-}
-
-// ResolvConf is the resolv.conf of a pod in namespace, whose nameserver is
-// the peer's DNS at server: the search path lets a bare service name, or
-// NAME.NAMESPACE, resolve, as in Kubernetes.
-func ResolvConf(server, namespace, domain string) string {
-	if domain == "" {
-		domain = DefaultClusterDomain
-	}
-	return "nameserver " + server + "\nsearch " + namespace + ".svc." + domain + " svc." + domain + " " + domain + "\noptions ndots:5\n"
 }

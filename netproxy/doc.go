@@ -29,8 +29,7 @@
 //
 //   - dns.go: the DNS server a peer runs for its pods (miekg/dns): service
 //     names get their cluster IPs, other cluster names NXDOMAIN, outside
-//     names go to the peer's resolvers; ResolvConf is the pods' resolv.conf
-//     with the Kubernetes search path.
+//     names go to the peer's resolvers.
 //
 //   - route_linux.go: the local route that makes the service CIDR local to
 //     the peer's network namespace, so the proxy listens on cluster IPs.

@@ -296,9 +296,10 @@ func (p *Peer) runNode(ctx context.Context) {
 			p.log.Error("container runtime unavailable: this node runs no pods", "err", err)
 		} else {
 			ps := podStore{p: p}
+			clusterDNS := p.podDNSAddr(cidr)
 			agent, err := nodeagent.New(nodeagent.Config{
 				Node: p.cfg.Name, HostIP: p.cfg.AdvertiseAddr, Runtime: rt, Pods: ps, Events: ps, Config: ps, Services: ps,
-				Images: imageFetcher{p: p, rt: rt}, InsecureRegistries: p.cfg.InsecureRegistries,
+				Images: imageFetcher{p: p, rt: rt}, InsecureRegistries: p.cfg.InsecureRegistries, ClusterDNS: clusterDNS,
 				Now: p.cfg.Now, Logger: p.log,
 			})
 			if err != nil {
@@ -307,9 +308,10 @@ func (p *Peer) runNode(ctx context.Context) {
 				p.nodeMu.Lock()
 				p.agent, p.runtime = agent, rt
 				p.nodeMu.Unlock()
-				p.bg.Add(2)
+				p.bg.Add(3)
 				go func() { defer p.bg.Done(); _ = agent.Run(ctx) }()
 				go func() { defer p.bg.Done(); p.serveTunnel(ctx, cidr) }()
+				go func() { defer p.bg.Done(); p.serveDNS(ctx, clusterDNS) }()
 			}
 		}
 	}

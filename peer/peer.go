@@ -23,6 +23,7 @@ import (
 	"github.com/shoalproject/shoal/gossip"
 	"github.com/shoalproject/shoal/internal/errdefs"
 	"github.com/shoalproject/shoal/internal/pki"
+	"github.com/shoalproject/shoal/netproxy"
 	"github.com/shoalproject/shoal/peer/api"
 	"github.com/shoalproject/shoal/workload/nodeagent"
 	"github.com/shoalproject/shoal/workload/runtime"
@@ -83,6 +84,10 @@ type Config struct {
 	// IPs. Off, cluster IPs are served only when the CIDR is loopback
 	// already, and services are reached by NodePort otherwise.
 	ServiceRoute bool
+	// PodDNS makes a peer that runs pods answer their DNS queries on its
+	// pod bridge's gateway (the first address of its pod CIDR), and gives
+	// its pods that nameserver with Kubernetes' search path.
+	PodDNS bool
 	// PodFailover is how long gossip must see a peer failed before the
 	// pods it ran are replaced elsewhere. Default 1 s.
 	PodFailover time.Duration
@@ -203,9 +208,11 @@ type Peer struct {
 	peerTLS *tls.Config // as a client of other peers
 	// tunnelLn is the tunnel port's listener, when this peer runs pods.
 	tunnelLn net.Listener
-	peers    *peerClients // API clients of other peers, one each
-	reg      *prometheus.Registry
-	metrics  *metrics
+	// dns answers this peer's pods for service names (Config.PodDNS).
+	dns     *netproxy.DNS
+	peers   *peerClients // API clients of other peers, one each
+	reg     *prometheus.Registry
+	metrics *metrics
 
 	host         *consensus.Host
 	store        *routedStore
@@ -285,6 +292,9 @@ func Start(ctx context.Context, cfg Config) (*Peer, error) {
 		MinVersion:   tls.VersionTLS12,
 	}
 	p.streamClient = streamHTTPClient(p)
+	if cfg.PodDNS && cfg.Runtime != nil {
+		p.dns = &netproxy.DNS{Upstreams: netproxy.Upstreams("/etc/resolv.conf")}
+	}
 	p.peers = newPeerClients(p.peerTLS)
 	if err := p.listen(); err != nil {
 		return nil, err

@@ -231,10 +231,45 @@ func (p *Peer) serviceRoutes(ctx context.Context, local *localClusterIPs) ([]net
 			snap.Endpoints[e.Metadata.Namespace+"/"+e.Metadata.Name] = &e
 		}
 	}
+	if p.dns != nil {
+		p.dns.SetServices(snap.Services)
+	}
 	for _, m := range p.gossip.Members() {
 		if m.Status == gossip.StatusAlive && m.Tags.Tunnel != "" {
 			snap.Tunnels[m.Name] = m.Tags.Tunnel
 		}
 	}
 	return netproxy.Routes(snap), skipped, nil
+}
+
+// podDNSAddr is where this peer's pods find their DNS: the pod bridge's
+// gateway, the first address of the pod CIDR; "" without Config.PodDNS.
+func (p *Peer) podDNSAddr(podCIDR string) string {
+	prefix, err := netip.ParsePrefix(podCIDR)
+	if p.dns == nil || err != nil {
+		return ""
+	}
+	return prefix.Masked().Addr().Next().String()
+}
+
+// serveDNS answers the pods' queries on addr:53 until ctx ends. The
+// address is the bridge's, which exists once the first pod's network is
+// made, so binding is tried again every second until it works.
+func (p *Peer) serveDNS(ctx context.Context, addr string) {
+	if p.dns == nil || addr == "" {
+		return
+	}
+	listen := net.JoinHostPort(addr, "53")
+	said := false
+	for ctx.Err() == nil {
+		err := p.dns.Serve(ctx, listen, nil)
+		if ctx.Err() != nil {
+			return
+		}
+		if !said {
+			p.log.Info("pod DNS waits for its address", "addr", listen, "err", err)
+			said = true
+		}
+		sleepCtx(ctx, time.Second)
+	}
 }

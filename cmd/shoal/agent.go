@@ -47,6 +47,7 @@ Restarted on the same --data-dir, a peer keeps its identity and rejoins. SIGTERM
 			&cli.StringFlag{Name: "cluster-name", Usage: "name of a new cluster", Value: "shoal"},
 			&cli.StringFlag{Name: "debug-addr", Usage: "serve Go's profiler (net/http/pprof) on this HOST:PORT, for performance work; keep it on loopback (off by default)"},
 			&cli.StringFlag{Name: "service-cidr", Usage: "where Services' cluster IPs come from", Value: peer.DefaultServiceCIDR},
+			&cli.BoolFlag{Name: "pod-dns", Usage: "answer this peer's pods' DNS queries for service names on the pod bridge's gateway, and give pods that nameserver with Kubernetes' search path (NAME, NAME.NAMESPACE, NAME.NAMESPACE.svc.cluster.local)", Value: true},
 			&cli.BoolFlag{Name: "service-route", Usage: "make the service CIDR local to this host's network namespace (a local route on lo, added when the first service needs it; needs CAP_NET_ADMIN), so that cluster IPs are served here; with --service-route=false services are reached by NodePort", Value: true},
 			&cli.IntFlag{Name: "object-shards", Usage: "object shards of a new cluster (fixed once created)", Value: 4},
 			&cli.DurationFlag{Name: "pod-failover", Usage: "how long a peer may be failed (per gossip) before its pods are replaced elsewhere", Value: peer.DefaultPodFailover},
@@ -122,6 +123,7 @@ func runAgent(c *cli.Context) error {
 		ClusterCIDR:        c.String("cluster-cidr"),
 		ServiceCIDR:        c.String("service-cidr"),
 		ServiceRoute:       c.Bool("service-route"),
+		PodDNS:             c.Bool("pod-dns"),
 		InsecureRegistries: c.StringSlice("insecure-registry"),
 		Logger:             logger,
 	}

@@ -5,14 +5,20 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/miekg/dns"
+	"github.com/vishvananda/netns"
 
 	"github.com/shoalproject/shoal/workload"
 )
@@ -23,7 +29,8 @@ var helloFrom = regexp.MustCompile(`hello from (\S+)`)
 // of its own: from each peer's namespace, and from inside a pod (through
 // its gateway), the cluster IP reaches all three pods, two of them through
 // the tunnel to the peer that runs them; so does the NodePort on each
-// peer's address from outside. No iptables anywhere.
+// peer's address from outside. No iptables anywhere. Inside the pod, the
+// peer's DNS on the gateway gives the service's names its cluster IP.
 func TestServiceOnContainerdReachesPodsOnEveryPeer(t *testing.T) {
 	d, image, c := containerdHosts(t)
 	agents := map[string]*agent{}
@@ -108,6 +115,20 @@ spec:
 		}
 		return len(seen) == 3
 	})
+	// DNS from inside that pod: the service's names, asked of the peer's
+	// pod DNS on the bridge's gateway, give its cluster IP.
+	var node workload.Node
+	if err := json.Unmarshal([]byte(c.mustCLI("get", "node", "p1", "-o", "json")), &node); err != nil {
+		t.Fatal(err)
+	}
+	gateway := netip.MustParsePrefix(node.Spec.PodCIDR).Masked().Addr().Next().String()
+	for _, name := range []string{"web.default.svc.cluster.local", "web.default.svc"} {
+		var got string
+		c.waitFor(30*time.Second, "a pod on p1 resolving "+name, func() bool {
+			got = resolveIn(t, podNS, net.JoinHostPort(gateway, "53"), name)
+			return got == svc.Spec.ClusterIP
+		})
+	}
 	// From outside (this test's own namespace, on the peers' LAN), to each
 	// peer's NodePort.
 	// A new connection per request: the proxy balances connections.
@@ -133,4 +154,33 @@ spec:
 			return len(seen) == 3
 		})
 	}
+}
+
+// resolveIn asks server for name's A record from inside the network
+// namespace ns (a pod's), and returns the first address, or "".
+func resolveIn(t *testing.T, ns, server, name string) string {
+	out := make(chan string, 1)
+	go func() {
+		runtime.LockOSThread() // never unlocked: the thread ends in the pod's namespace
+		h, err := netns.GetFromPath("/var/run/netns/" + ns)
+		if err != nil || netns.Set(h) != nil {
+			out <- ""
+			return
+		}
+		m := new(dns.Msg)
+		m.SetQuestion(dns.Fqdn(name), dns.TypeA)
+		resp, _, err := (&dns.Client{Timeout: 3 * time.Second}).Exchange(m, server)
+		if err != nil {
+			out <- ""
+			return
+		}
+		for _, rr := range resp.Answer {
+			if a, ok := rr.(*dns.A); ok {
+				out <- a.A.String()
+				return
+			}
+		}
+		out <- ""
+	}()
+	return <-out
 }

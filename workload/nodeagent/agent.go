@@ -64,6 +64,11 @@ type Config struct {
 	// InsecureRegistries are registries ("HOST:PORT") reached over plain
 	// HTTP, besides those on loopback.
 	InsecureRegistries []string
+	// ClusterDNS, when set, is the nameserver in every pod's resolv.conf,
+	// with Kubernetes' search path under ClusterDomain ("cluster.local"
+	// when empty); unset, pods get the host's resolv.conf.
+	ClusterDNS    string
+	ClusterDomain string
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 	// SyncPeriod is how often every pod is looked at even when nothing
