@@ -29,7 +29,8 @@ var helloFrom = regexp.MustCompile(`hello from (\S+)`)
 // of its own: from each peer's namespace, and from inside a pod (through
 // its gateway), the cluster IP reaches all three pods, two of them through
 // the tunnel to the peer that runs them; so does the NodePort on each
-// peer's address from outside. No iptables anywhere. Inside the pod, the
+// peer's address from outside. No iptables anywhere. A pod that fails its
+// readiness probe gets no traffic until it passes again. Inside a pod, the
 // peer's DNS on the gateway gives the service's names its cluster IP.
 func TestServiceOnContainerdReachesPodsOnEveryPeer(t *testing.T) {
 	d, image, c := containerdHosts(t)
@@ -59,7 +60,11 @@ spec:
     metadata: {labels: {app: web}}
     spec:
       terminationGracePeriodSeconds: 2
-      containers: [{name: web, image: shoal.local/webapp:v1, ports: [{name: http, containerPort: 8080}]}]
+      containers:
+      - name: web
+        image: shoal.local/webapp:v1
+        ports: [{name: http, containerPort: 8080}]
+        readinessProbe: {httpGet: {path: /healthz, port: 8080}, periodSeconds: 1, failureThreshold: 1}
 ---
 apiVersion: v1
 kind: Service
@@ -115,6 +120,47 @@ spec:
 		}
 		return len(seen) == 3
 	})
+	// A pod that fails its readiness probe gets no traffic, and gets it
+	// again once it passes.
+	addr := ep.Subsets[0].Addresses[0]
+	sick, sickNode := addr.TargetRef.Name, *addr.NodeName
+	if out, err := c.inHost(sickNode, "curl", "-sS", "--max-time", "5", "-X", "POST", "http://"+addr.IP+":8080/fail"); err != nil {
+		t.Fatalf("make %s fail: %v: %s", sick, err, out)
+	}
+	readyNow := func() int {
+		var e workload.Endpoints
+		out, err := c.cli("get", "endpoints", "web", "-o", "json")
+		if err != nil || json.Unmarshal([]byte(out), &e) != nil || len(e.Subsets) == 0 {
+			return -1
+		}
+		return len(e.Subsets[0].Addresses)
+	}
+	c.waitFor(30*time.Second, sick+" out of the ready endpoints", func() bool { return readyNow() == 2 })
+	hits := map[string]int{}
+	c.waitFor(60*time.Second, "20 answers through the cluster IP", func() bool {
+		out, err := c.inHost("p1", "curl", "-sS", "--max-time", "5", "http://"+svc.Spec.ClusterIP+"/")
+		if m := helloFrom.FindStringSubmatch(out); err == nil && m != nil {
+			hits[m[1]]++
+		}
+		n := 0
+		for _, h := range hits {
+			n += h
+		}
+		return n >= 20
+	})
+	if hits[sick] > 0 || len(hits) != 2 {
+		t.Fatalf("with %s not ready, 20 requests went %v", sick, hits)
+	}
+	if out, err := c.inHost(sickNode, "curl", "-sS", "--max-time", "5", "-X", "POST", "http://"+addr.IP+":8080/recover"); err != nil {
+		t.Fatalf("make %s recover: %v: %s", sick, err, out)
+	}
+	c.waitFor(30*time.Second, sick+" back in the ready endpoints", func() bool { return readyNow() == 3 })
+	c.waitFor(30*time.Second, sick+" getting traffic again", func() bool {
+		out, _ := c.inHost("p1", "curl", "-sS", "--max-time", "5", "http://"+svc.Spec.ClusterIP+"/")
+		m := helloFrom.FindStringSubmatch(out)
+		return m != nil && m[1] == sick
+	})
+
 	// DNS from inside that pod: the service's names, asked of the peer's
 	// pod DNS on the bridge's gateway, give its cluster IP.
 	var node workload.Node
