@@ -101,6 +101,7 @@ type proposer struct {
 
 	mu       sync.Mutex
 	queue    []*proposal
+	closed   bool // the host closed: later proposals fail at once
 	inFlight int
 	wake     chan struct{} // capacity 1: "the queue or inFlight changed"
 
@@ -147,6 +148,11 @@ func (p *proposer) proposeAsync(ctx context.Context, cmd []byte, keys []Key, dea
 
 func (p *proposer) enqueue(pr *proposal) {
 	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		pr.done(Result{}, fmt.Errorf("shard %d: propose: %w", p.shard, raftError(dragonboat.ErrClosed)))
+		return
+	}
 	p.queue = append(p.queue, pr)
 	p.mu.Unlock()
 	p.signal()
@@ -435,7 +441,7 @@ func (p *proposer) fail(group []*proposal, err error) {
 func (p *proposer) failQueued() {
 	p.mu.Lock()
 	q := p.queue
-	p.queue = nil
+	p.queue, p.closed = nil, true
 	p.mu.Unlock()
 	p.fail(q, fmt.Errorf("shard %d: propose: %w", p.shard, raftError(dragonboat.ErrClosed)))
 }

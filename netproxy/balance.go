@@ -91,8 +91,8 @@ func (b *Balancer) Pick(clientIP string, failed map[Endpoint]bool) (Endpoint, bo
 	return Endpoint{}, false
 }
 
-// Expire forgets affinities older than the timeout; the proxy calls it now
-// and then so that clients that never return do not accumulate.
+// Expire forgets affinities older than the timeout; Proxy.Apply calls it
+// on every plan, so clients that never return do not accumulate.
 func (b *Balancer) Expire() {
 	b.mu.Lock()
 	defer b.mu.Unlock()

@@ -147,19 +147,36 @@ func (d *DNS) Serve(ctx context.Context, addr string, started chan<- struct{}) e
 	}
 	servers := []*dns.Server{{PacketConn: pc, Handler: d}, {Listener: l, Handler: d}}
 	errc := make(chan error, len(servers))
+	up := make(chan struct{}, len(servers))
 	for _, s := range servers {
+		s.NotifyStartedFunc = func() { up <- struct{}{} }
 		go func() { errc <- s.ActivateAndServe() }()
 	}
-	if started != nil {
-		close(started)
+	// Shutdown refuses a server that has not started yet, which would then
+	// serve on: wait for both (or a failure) before anything may stop them.
+	for range servers {
+		select {
+		case <-up:
+		case err = <-errc:
+		}
+		if err != nil {
+			break
+		}
 	}
-	select {
-	case <-ctx.Done():
-	case err = <-errc:
+	if err == nil {
+		if started != nil {
+			close(started)
+		}
+		select {
+		case <-ctx.Done():
+		case err = <-errc:
+		}
 	}
 	for _, s := range servers {
 		_ = s.Shutdown()
 	}
+	pc.Close()
+	l.Close()
 	return err
 }
 

@@ -2,10 +2,13 @@ package netproxy
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -56,6 +59,9 @@ func (p *Proxy) Apply(ctx context.Context, routes []Route) error {
 			b = NewBalancer(now, r.Affinity)
 		}
 		b.SetEndpoints(r.Endpoints)
+		if r.Affinity > 0 {
+			b.Expire() // clients that have not come back lose their affinity
+		}
 		p.balancers[r.Name] = b
 		fes = append(fes, Frontend{Name: r.Name, Listen: r.Listen, Balancer: b})
 	}
@@ -107,6 +113,7 @@ func (p *Proxy) Sync(ctx context.Context, fes []Frontend) error {
 		go p.accept(lctx, ln)
 	}
 	if len(errs) > 0 {
+		slices.SortFunc(errs, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
 		return fmt.Errorf("proxy: %v", errs)
 	}
 	return nil
@@ -129,11 +136,25 @@ func (p *Proxy) Close() {
 }
 
 func (p *Proxy) accept(ctx context.Context, ln *listener) {
+	backoff := 5 * time.Millisecond
 	for {
 		c, err := ln.l.Accept()
 		if err != nil {
-			return
+			if errors.Is(err, net.ErrClosed) || ctx.Err() != nil {
+				return
+			}
+			// Out of file descriptors, say: wait and accept again, as
+			// net/http does, rather than leave the frontend dead.
+			p.Log.Debug("proxy accept", "frontend", ln.fe.Name, "err", err)
+			select {
+			case <-time.After(backoff):
+			case <-ctx.Done():
+				return
+			}
+			backoff = min(2*backoff, time.Second)
+			continue
 		}
+		backoff = 5 * time.Millisecond
 		p.mu.Lock()
 		b := ln.fe.Balancer
 		p.mu.Unlock()

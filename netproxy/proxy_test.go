@@ -280,3 +280,26 @@ func TestProxyApplyRoutes(t *testing.T) {
 		t.Fatal("a route that is gone is still served")
 	}
 }
+
+// A tunnel refuses the addresses in its prefix that are not pods'.
+func TestTunnelRefusesDeniedAddresses(t *testing.T) {
+	server, client := tunnelTLS(t)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	gateway := backend(t, "gateway")
+	host, _, _ := net.SplitHostPort(gateway)
+	s := &TunnelServer{TLS: server, Allowed: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
+		Denied: []netip.Addr{netip.MustParseAddr(host)}, Log: quietLog()}
+	go func() { _ = s.Serve(ctx, l) }()
+	d := &TunnelDialer{TLS: client}
+	t.Cleanup(d.Close)
+	dctx, dcancel := context.WithTimeout(ctx, 5*time.Second)
+	defer dcancel()
+	if _, err := d.Dial(dctx, l.Addr().String(), gateway); err == nil || !strings.Contains(err.Error(), "not a pod's address") {
+		t.Fatalf("dial a denied address: %v", err)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"slices"
 	"sync"
 	"time"
 
@@ -36,7 +37,10 @@ const (
 type TunnelServer struct {
 	TLS     *tls.Config
 	Allowed []netip.Prefix // the addresses this peer serves: its pod CIDR
-	Log     *slog.Logger
+	// Denied are addresses inside Allowed that are not pods: the bridge's
+	// gateway (the host itself), the network and broadcast addresses.
+	Denied []netip.Addr
+	Log    *slog.Logger
 	// DialTimeout bounds the connect to a target (default 3 s).
 	DialTimeout time.Duration
 }
@@ -76,10 +80,7 @@ func (s *TunnelServer) serveConn(ctx context.Context, c net.Conn) {
 		return
 	}
 	defer sess.Close()
-	go func() {
-		<-ctx.Done()
-		sess.Close()
-	}()
+	defer context.AfterFunc(ctx, func() { sess.Close() })()
 	for {
 		st, err := sess.Accept()
 		if err != nil {
@@ -118,6 +119,9 @@ func (s *TunnelServer) serveStream(st net.Conn) {
 }
 
 func (s *TunnelServer) allowed(target netip.AddrPort) error {
+	if slices.Contains(s.Denied, target.Addr()) {
+		return fmt.Errorf("tunnel: %s is not a pod's address: %w", target, errdefs.ErrForbidden)
+	}
 	for _, p := range s.Allowed {
 		if p.Contains(target.Addr()) {
 			return nil
@@ -194,12 +198,17 @@ func (d *TunnelDialer) Dial(ctx context.Context, tunnelAddr, target string) (net
 	return &bufferedConn{Conn: st, r: br}, nil
 }
 
+// session returns the open session to addr, or dials one. The dial runs
+// without the lock, so an unreachable peer delays only the connections
+// going to it; when two dials race, the first stored wins and the other
+// closes.
 func (d *TunnelDialer) session(ctx context.Context, addr string) (*yamux.Session, error) {
 	d.mu.Lock()
-	defer d.mu.Unlock()
 	if s, ok := d.sessions[addr]; ok && !s.IsClosed() {
+		d.mu.Unlock()
 		return s, nil
 	}
+	d.mu.Unlock()
 	dialer := tls.Dialer{Config: d.TLS}
 	c, err := dialer.DialContext(ctx, "tcp", addr)
 	if err != nil {
@@ -209,6 +218,12 @@ func (d *TunnelDialer) session(ctx context.Context, addr string) (*yamux.Session
 	if err != nil {
 		c.Close()
 		return nil, err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if cur, ok := d.sessions[addr]; ok && !cur.IsClosed() {
+		s.Close()
+		return cur, nil
 	}
 	if d.sessions == nil {
 		d.sessions = map[string]*yamux.Session{}

@@ -303,12 +303,18 @@ func Start(ctx context.Context, cfg Config) (*Peer, error) {
 		p.ln.Close()
 		return nil, err
 	}
-	if err := p.startRaft(); err != nil {
+	closeListeners := func() {
 		p.ln.Close()
+		if p.tunnelLn != nil {
+			p.tunnelLn.Close()
+		}
+	}
+	if err := p.startRaft(); err != nil {
+		closeListeners()
 		return nil, err
 	}
 	if err := p.startGossip(); err != nil {
-		p.ln.Close()
+		closeListeners()
 		p.host.Close()
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -31,9 +32,9 @@ import (
 // is local already. A cluster IP that is not is left out of the plan, and
 // said so once; its service is still reached by NodePort.
 
-// proxyResync bounds how stale the proxy's plan gets when no watch wakes
-// it (a member's tunnel address changed, say).
-const proxyResync = 2 * time.Second
+// proxyResync bounds how stale the proxy's plan gets when neither a watch
+// nor a membership change wakes it.
+const proxyResync = 10 * time.Second
 
 // listenTunnel opens the tunnel port when this peer runs pods, before
 // gossip starts, so that the tunnel tag carries the real port.
@@ -82,7 +83,16 @@ func (p *Peer) serveTunnel(ctx context.Context, podCIDR string) {
 			return nil
 		},
 	}
-	s := &netproxy.TunnelServer{TLS: tc, Allowed: []netip.Prefix{prefix}, Log: p.log.With("component", "tunnel")}
+	// The bridge's gateway is this host, not a pod; the network and
+	// broadcast addresses are no one's.
+	network := prefix.Masked().Addr()
+	denied := []netip.Addr{network, network.Next()}
+	if network.Is4() {
+		b := network.As4()
+		binary.BigEndian.PutUint32(b[:], binary.BigEndian.Uint32(b[:])|(1<<(32-prefix.Bits())-1))
+		denied = append(denied, netip.AddrFrom4(b))
+	}
+	s := &netproxy.TunnelServer{TLS: tc, Allowed: []netip.Prefix{prefix}, Denied: denied, Log: p.log.With("component", "tunnel")}
 	if err := s.Serve(ctx, p.tunnelLn); err != nil && ctx.Err() == nil {
 		p.log.Error("tunnel stopped", "err", err)
 	}
@@ -96,9 +106,9 @@ func (p *Peer) runServiceProxy(ctx context.Context) {
 	local := p.clusterIPsLocal()
 	defer local.remove()
 	wake := make(chan struct{}, 1)
-	for _, kind := range []string{"Service", "Endpoints"} {
-		go p.wakeOnChanges(ctx, kind, wake)
-	}
+	go p.wakeOnChanges(ctx, wake, "Service", "Endpoints")
+	members, unsubscribe := p.gossip.Subscribe(16) // tunnel addresses come and go with members
+	defer unsubscribe()
 	t := time.NewTicker(proxyResync)
 	defer t.Stop()
 	var said string
@@ -124,6 +134,7 @@ func (p *Peer) runServiceProxy(ctx context.Context) {
 			return
 		case <-t.C:
 		case <-wake:
+		case <-members:
 		}
 	}
 }
@@ -135,13 +146,14 @@ type localClusterIPs struct {
 	cidr    netip.Prefix
 	route   *netproxy.ServiceRoute // nil: the peer does not add the route
 	added   bool
-	failed  error
+	failed  time.Time // when adding the route last failed; tried again a minute on
 	onError func(error)
+	now     func() time.Time
 }
 
 func (p *Peer) clusterIPsLocal() *localClusterIPs {
 	cidr := netip.MustParsePrefix(p.cfg.ServiceCIDR) // checked in setDefaults
-	l := &localClusterIPs{cidr: cidr, onError: func(err error) { p.log.Error("service route", "err", err) }}
+	l := &localClusterIPs{cidr: cidr, onError: func(err error) { p.log.Error("service route", "err", err) }, now: p.cfg.Now}
 	if p.cfg.ServiceRoute && !cidr.Addr().IsLoopback() {
 		l.route = &netproxy.ServiceRoute{Prefix: cidr}
 	}
@@ -157,12 +169,15 @@ func (l *localClusterIPs) bound(ip string) bool {
 	if a.IsLoopback() {
 		return true
 	}
-	if l.route == nil || !l.cidr.Contains(a) || l.failed != nil {
+	if l.route == nil || !l.cidr.Contains(a) {
 		return false
 	}
 	if !l.added {
+		if !l.failed.IsZero() && l.now().Sub(l.failed) < time.Minute {
+			return false
+		}
 		if err := l.route.Ensure(); err != nil {
-			l.failed = err
+			l.failed = l.now()
 			l.onError(err)
 			return false
 		}
@@ -179,12 +194,12 @@ func (l *localClusterIPs) remove() {
 	}
 }
 
-// wakeOnChanges signals wake on every change to kind in the object
-// shards, watching again whenever a watch ends.
-func (p *Peer) wakeOnChanges(ctx context.Context, kind string, wake chan<- struct{}) {
-	info, _ := workload.LookupKind(kind)
+// wakeOnChanges signals wake on every change to objects of kinds (which
+// live in the object shards), watching again whenever a watch ends.
+func (p *Peer) wakeOnChanges(ctx context.Context, wake chan<- struct{}, kinds ...string) {
+	info, _ := workload.LookupKind(kinds[0])
 	for ctx.Err() == nil {
-		events, err := consensus.WatchShards(ctx, p.store, p.shardsFor(info), nil, consensus.Filter{Kind: kind})
+		events, err := consensus.WatchShards(ctx, p.store, p.shardsFor(info), nil, consensus.Filter{Kinds: kinds})
 		if err == nil {
 			for range events {
 				select {
@@ -193,7 +208,7 @@ func (p *Peer) wakeOnChanges(ctx context.Context, kind string, wake chan<- struc
 				}
 			}
 		}
-		sleepCtx(ctx, proxyResync)
+		sleepCtx(ctx, time.Second)
 	}
 }
 

@@ -389,6 +389,10 @@ func (p *Peer) shardPropose(w http.ResponseWriter, r *http.Request) {
 // commit; past it the stream stops reading, so a flood waits in TCP.
 const pipelineInFlight = 1024
 
+// forwardTimeout bounds a pipelined proposal forwarded to the leader's
+// peer when the proposal itself came without a timeout.
+const forwardTimeout = 10 * time.Second
+
 // proposeStream serves api.PipelinePath: proposals arrive as frames on the
 // request body, each is proposed to this peer's replica at once, and the
 // answers go back on the response body as they commit, many to a write.
@@ -474,16 +478,24 @@ func (p *Peer) proposeStream(w http.ResponseWriter, r *http.Request) {
 			local(prop.Timeout)
 			continue
 		}
-		deadline := time.Now().Add(prop.Timeout)
-		p.peers.get(addr).ProposeAsync(prop.Shard, encoded, true, prop.Timeout, func(raw []byte, err error) {
+		// A forward is bounded even when its proposal is not: a leader's
+		// peer that stops answering must not hold the stream's slots.
+		timeout := prop.Timeout
+		if timeout <= 0 {
+			timeout = forwardTimeout
+		}
+		deadline := time.Now().Add(timeout)
+		// Queued from a goroutine of its own: opening the pipeline to that
+		// peer may take seconds, and this loop serves every other proposal.
+		go p.peers.get(addr).ProposeAsync(prop.Shard, encoded, true, timeout, func(raw []byte, err error) {
 			// raw is the leader's encoded outcome, passed on as it is.
 			left := time.Until(deadline)
-			if err == nil || !errors.Is(err, errdefs.ErrUnavailable) || ctx.Err() != nil || (prop.Timeout > 0 && left <= 0) {
+			if err == nil || !errors.Is(err, errdefs.ErrUnavailable) || ctx.Err() != nil || left <= 0 {
 				finish(raw, err)
 				return
 			}
 			// The leader moved or is out of reach: raft forwards from here.
-			local(max(left, 0))
+			local(left)
 		})
 	}
 	// The client stopped sending (it closed the pipeline or broke): answer
