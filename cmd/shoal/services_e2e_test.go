@@ -63,8 +63,9 @@ spec:
       containers:
       - name: web
         image: shoal.local/webapp:v1
-        ports: [{name: http, containerPort: 8080}]
-        readinessProbe: {httpGet: {path: /healthz, port: 8080}, periodSeconds: 1, failureThreshold: 1}
+        env: [{name: PORT, value: "9000"}]
+        ports: [{name: http, containerPort: 9000}]
+        readinessProbe: {httpGet: {path: /healthz, port: 9000}, periodSeconds: 1, failureThreshold: 1}
 ---
 apiVersion: v1
 kind: Service
@@ -124,7 +125,7 @@ spec:
 	// again once it passes.
 	addr := ep.Subsets[0].Addresses[0]
 	sick, sickNode := addr.TargetRef.Name, *addr.NodeName
-	if out, err := c.inHost(sickNode, "curl", "-sS", "--max-time", "5", "-X", "POST", "http://"+addr.IP+":8080/fail"); err != nil {
+	if out, err := c.inHost(sickNode, "curl", "-sS", "--max-time", "5", "-X", "POST", "http://"+addr.IP+":9000/fail"); err != nil {
 		t.Fatalf("make %s fail: %v: %s", sick, err, out)
 	}
 	readyNow := func() int {
@@ -151,7 +152,7 @@ spec:
 	if hits[sick] > 0 || len(hits) != 2 {
 		t.Fatalf("with %s not ready, 20 requests went %v", sick, hits)
 	}
-	if out, err := c.inHost(sickNode, "curl", "-sS", "--max-time", "5", "-X", "POST", "http://"+addr.IP+":8080/recover"); err != nil {
+	if out, err := c.inHost(sickNode, "curl", "-sS", "--max-time", "5", "-X", "POST", "http://"+addr.IP+":9000/recover"); err != nil {
 		t.Fatalf("make %s recover: %v: %s", sick, err, out)
 	}
 	c.waitFor(30*time.Second, sick+" back in the ready endpoints", func() bool { return readyNow() == 3 })
