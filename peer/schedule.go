@@ -112,21 +112,22 @@ func (p *Peer) schedulePass(ctx context.Context, shard uint64) error {
 	}
 	alive := p.aliveMembers()
 	snap, ls := p.snapshot(meta.Objects, p.pods.decode(all), alive)
-	held := heldClaims(ls, alive)
+	held := heldClaims(ls, alive, p.cfg.Now())
 	var placed, rebind []placement
 	var unschedulable []*workload.Pod
 	reasons := map[*workload.Pod]string{}
 	for _, pod := range pending {
-		if node, ok := held[pod.Metadata.UID]; ok {
-			if alive[node] {
+		if h, ok := held[pod.Metadata.UID]; ok {
+			if h.usable {
 				// An earlier pass claimed this pod's capacity and its
 				// binding did not commit (it timed out, say): the claim
 				// still reserves the node, so bind it there.
-				rebind = append(rebind, placement{pod: pod, node: node})
+				rebind = append(rebind, placement{pod: pod, node: h.node})
 				continue
 			}
-			// Its node is gone: decide anew; the old claim is pruned
-			// once its grace is over.
+			// Its node is gone, or the claim is past its grace (its node
+			// prunes it, and another leader may take the capacity
+			// meanwhile): decide anew.
 			snap.Forget(pod)
 		}
 		node, err := snap.Place(pod)
@@ -263,14 +264,22 @@ func (p *Peer) aliveMembers() map[string]bool {
 	return alive
 }
 
+// heldClaim is a node that holds a pod's claim, and whether a binding may
+// still use it: its node is alive and the claim within claimGrace.
+type heldClaim struct {
+	node   string
+	usable bool
+}
+
 // heldClaims maps each claimed pod's UID to a node that holds its claim,
-// an alive one when there is one. It is pure.
-func heldClaims(ls map[string]*ledger, alive map[string]bool) map[string]string {
-	held := map[string]string{}
+// a usable one when there is one. It is pure.
+func heldClaims(ls map[string]*ledger, alive map[string]bool, now time.Time) map[string]heldClaim {
+	held := map[string]heldClaim{}
 	for node, l := range ls {
-		for uid := range l.Claims {
-			if cur, ok := held[uid]; !ok || (!alive[cur] && alive[node]) {
-				held[uid] = node
+		for uid, c := range l.Claims {
+			h := heldClaim{node: node, usable: alive[node] && now.Sub(c.At) < claimGrace}
+			if cur, ok := held[uid]; !ok || (!cur.usable && h.usable) {
+				held[uid] = h
 			}
 		}
 	}

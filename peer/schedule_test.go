@@ -173,16 +173,23 @@ func TestAPodWithAClaimButNoBindingIsBoundWhereItsClaimIs(t *testing.T) {
 	}
 }
 
-func TestHeldClaimsPreferAnAliveNode(t *testing.T) {
+func TestHeldClaimsPreferAUsableClaim(t *testing.T) {
+	now := time.Unix(10000, 0)
+	fresh, old := claim{At: now.Add(-time.Second)}, claim{At: now.Add(-claimGrace - time.Second)}
 	ls := map[string]*ledger{
-		"dead":  {Node: "dead", Claims: map[string]claim{"a": {}, "b": {}}},
-		"alive": {Node: "alive", Claims: map[string]claim{"a": {}, "c": {}}},
+		"dead":  {Node: "dead", Claims: map[string]claim{"a": fresh, "b": fresh}},
+		"alive": {Node: "alive", Claims: map[string]claim{"a": fresh, "c": fresh, "d": old}},
 	}
-	held := heldClaims(ls, map[string]bool{"alive": true})
-	want := map[string]string{"a": "alive", "b": "dead", "c": "alive"}
-	for uid, node := range want {
-		if held[uid] != node {
-			t.Errorf("claim %s held on %q, want %q", uid, held[uid], node)
+	held := heldClaims(ls, map[string]bool{"alive": true}, now)
+	want := map[string]heldClaim{
+		"a": {node: "alive", usable: true},
+		"b": {node: "dead"}, // its node is gone: place it anew
+		"c": {node: "alive", usable: true},
+		"d": {node: "alive"}, // past its grace: its node prunes it
+	}
+	for uid, h := range want {
+		if held[uid] != h {
+			t.Errorf("claim %s held as %+v, want %+v", uid, held[uid], h)
 		}
 	}
 	if len(held) != len(want) {
