@@ -13,6 +13,7 @@ import (
 
 	"github.com/shoalproject/shoal/internal/errdefs"
 	"github.com/shoalproject/shoal/internal/pki"
+	"github.com/shoalproject/shoal/internal/poll"
 )
 
 // hostGroup is an in-process Store over several hosts: each call goes to
@@ -237,15 +238,11 @@ func (c *ctlCluster) settledMeta(n, metaN int, avoid ...string) bool {
 
 func (c *ctlCluster) waitSettled(n int, avoid ...string) {
 	c.t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for !c.settled(n, avoid...) {
-		if time.Now().After(deadline) {
-			for _, r := range c.records() {
-				c.t.Logf("shard %d: %s", r.ID, describe(r))
-			}
-			c.t.Fatalf("shards did not settle at %d voting replicas (avoiding %v)", n, avoid)
+	if !poll.Until(60*time.Second, 100*time.Millisecond, func() bool { return c.settled(n, avoid...) }) {
+		for _, r := range c.records() {
+			c.t.Logf("shard %d: %s", r.ID, describe(r))
 		}
-		time.Sleep(100 * time.Millisecond)
+		c.t.Fatalf("shards did not settle at %d voting replicas (avoiding %v)", n, avoid)
 	}
 }
 
@@ -349,15 +346,11 @@ func TestMetaGrowsToFiveReplicasAtSixPeersSpreadOverZones(t *testing.T) {
 	for i, z := range []string{"z2", "z3", "z1", "z2", "z3"} {
 		c.start(fmt.Sprintf("p%d", i+2), z, false)
 	}
-	deadline := time.Now().Add(60 * time.Second)
-	for !c.settledMeta(3, 5) {
-		if time.Now().After(deadline) {
-			for _, r := range c.records() {
-				t.Logf("shard %d: %s", r.ID, describe(r))
-			}
-			t.Fatal("meta did not settle at 5 replicas with object shards at 3")
+	if !poll.Until(60*time.Second, 100*time.Millisecond, func() bool { return c.settledMeta(3, 5) }) {
+		for _, r := range c.records() {
+			t.Logf("shard %d: %s", r.ID, describe(r))
 		}
-		time.Sleep(100 * time.Millisecond)
+		t.Fatal("meta did not settle at 5 replicas with object shards at 3")
 	}
 	zoneOf := map[string]string{}
 	for _, p := range c.view() {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/shoalproject/shoal/internal/errdefs"
 	"github.com/shoalproject/shoal/internal/pki"
+	"github.com/shoalproject/shoal/internal/poll"
 )
 
 // testHosts runs n raft hosts in this process on 127.0.0.1, with mutual TLS
@@ -100,20 +101,22 @@ func newTestHosts(t testing.TB, n int, shards []uint64, historyLimit int) *testH
 // leader waits for a shard to have a leader and returns its host index.
 func (th *testHosts) leader(shard uint64) int {
 	th.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
+	leader := -1
+	if !poll.Until(20*time.Second, 20*time.Millisecond, func() bool {
 		for _, h := range th.hosts {
 			if h == nil {
 				continue
 			}
 			if id, _, ok := h.Leader(shard); ok && th.hosts[id-1] != nil {
-				return int(id - 1)
+				leader = int(id - 1)
+				return true
 			}
 		}
-		time.Sleep(20 * time.Millisecond)
+		return false
+	}) {
+		th.t.Fatalf("shard %d has no leader", shard)
 	}
-	th.t.Fatalf("shard %d has no leader", shard)
-	return -1
+	return leader
 }
 
 func (th *testHosts) kill(i int) {
@@ -302,18 +305,14 @@ func TestAcknowledgedWritesSurviveLosingTheLeader(t *testing.T) {
 		}()
 	}
 	waitCount := func(n int) {
-		deadline := time.Now().Add(20 * time.Second)
-		for {
+		c := 0
+		if !poll.Until(20*time.Second, 10*time.Millisecond, func() bool {
 			mu.Lock()
-			c := len(acked)
+			c = len(acked)
 			mu.Unlock()
-			if c >= n {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("only %d writes acknowledged, want %d", c, n)
-			}
-			time.Sleep(10 * time.Millisecond)
+			return c >= n
+		}) {
+			t.Fatalf("only %d writes acknowledged, want %d", c, n)
 		}
 	}
 	waitCount(50)

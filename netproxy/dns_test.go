@@ -41,16 +41,11 @@ func query(t *testing.T, server, name string, qtype uint16, network string) *dns
 	m := new(dns.Msg)
 	m.SetQuestion(dns.Fqdn(name), qtype)
 	c := &dns.Client{Net: network, Timeout: 5 * time.Second}
-	var resp *dns.Msg
-	var err error
-	for range 20 { // the server may still be starting its listeners
-		if resp, _, err = c.Exchange(m, server); err == nil {
-			return resp
-		}
-		time.Sleep(50 * time.Millisecond)
+	resp, _, err := c.Exchange(m, server) // Serve said both listeners started
+	if err != nil {
+		t.Fatalf("%s %s: %v", network, name, err)
 	}
-	t.Fatalf("%s %s: %v", network, name, err)
-	return nil
+	return resp
 }
 
 func TestDNSAnswersServiceNames(t *testing.T) {

@@ -3,6 +3,7 @@ package peer
 import (
 	"context"
 	"fmt"
+	"github.com/shoalproject/shoal/internal/poll"
 	"github.com/shoalproject/shoal/workload/runtime"
 	"github.com/shoalproject/shoal/workload/runtime/fake"
 	"io"
@@ -284,12 +285,8 @@ func (c *testCluster) membershipIs(shard uint64, n int) bool {
 // waitFor polls cond until it holds or the deadline passes.
 func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
-		}
-		time.Sleep(50 * time.Millisecond)
+	if !poll.Until(timeout, 50*time.Millisecond, cond) {
+		t.Fatalf("timed out after %s waiting for %s", timeout, what)
 	}
 }
 

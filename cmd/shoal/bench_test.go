@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shoalproject/shoal/internal/poll"
 	"github.com/shoalproject/shoal/peer/api"
 )
 
@@ -42,23 +43,16 @@ func BenchmarkKill9Detection(b *testing.B) {
 			}
 			start := time.Now()
 			victim.kill()
-			deadline := start.Add(30 * time.Second)
-			for {
-				done := true
+			if !poll.Until(30*time.Second, 20*time.Millisecond, func() bool {
 				for _, o := range others {
 					ml, err := clients[o].Members(context.Background())
 					if err != nil || statusOf(ml, victim.name) != "failed" {
-						done = false
-						break
+						return false
 					}
 				}
-				if done {
-					break
-				}
-				if time.Now().After(deadline) {
-					b.Fatalf("kill %d: %s not declared failed by everyone within 30 s", k, victim.name)
-				}
-				time.Sleep(20 * time.Millisecond)
+				return true
+			}) {
+				b.Fatalf("kill %d: %s not declared failed by everyone within 30 s", k, victim.name)
 			}
 			samples = append(samples, time.Since(start))
 			n, _ := strconv.Atoi(strings.TrimPrefix(victim.name, "p"))

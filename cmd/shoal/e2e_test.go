@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shoalproject/shoal/internal/poll"
 	"github.com/shoalproject/shoal/peer/api"
 )
 
@@ -338,12 +339,8 @@ func (c *procCluster) waitStatus(name, status string, observers ...*agent) {
 
 func (c *procCluster) waitFor(timeout time.Duration, what string, cond func() bool) {
 	c.t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			c.t.Fatalf("timed out after %s waiting for %s", timeout, what)
-		}
-		time.Sleep(100 * time.Millisecond)
+	if !poll.Until(timeout, 100*time.Millisecond, cond) {
+		c.t.Fatalf("timed out after %s waiting for %s", timeout, what)
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/shoalproject/shoal/internal/errdefs"
+	"github.com/shoalproject/shoal/internal/poll"
 	"github.com/shoalproject/shoal/internal/testimage"
 	"github.com/shoalproject/shoal/workload"
 	"github.com/shoalproject/shoal/workload/runtime/containerd/containerdtest"
@@ -60,12 +61,8 @@ func BenchmarkPodApplyToRunning(b *testing.B) {
 			name := fmt.Sprintf("lat-%d", k)
 			start := time.Now()
 			create(name)
-			deadline := start.Add(60 * time.Second)
-			for !running(name) {
-				if time.Now().After(deadline) {
-					b.Fatalf("%s not Running after 60 s", name)
-				}
-				time.Sleep(5 * time.Millisecond)
+			if !poll.Until(60*time.Second, 5*time.Millisecond, func() bool { return running(name) }) {
+				b.Fatalf("%s not Running after 60 s", name)
 			}
 			lat = append(lat, time.Since(start))
 			if err := cl.Do(ctx, http.MethodDelete, "/api/v1/namespaces/default/pods/"+name+"?gracePeriodSeconds=0", nil, nil); err != nil {

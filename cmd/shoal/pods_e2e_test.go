@@ -17,6 +17,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 
+	"github.com/shoalproject/shoal/internal/poll"
 	"github.com/shoalproject/shoal/internal/testimage"
 	"github.com/shoalproject/shoal/workload"
 	"github.com/shoalproject/shoal/workload/runtime/containerd/containerdtest"
@@ -334,19 +335,16 @@ func startRegistry(t *testing.T, archive, ip string) string {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = reg.Process.Kill(); _ = reg.Wait() })
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		resp, err := http.Get("http://" + addr + "/v2/")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				break
-			}
+
+	if !poll.Until(20*time.Second, 50*time.Millisecond, func() bool {
+		var resp *http.Response
+		if resp, err = http.Get("http://" + addr + "/v2/"); err != nil {
+			return false
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("docker-registry did not answer at %s: %v\n%s", addr, err, out.String())
-		}
-		time.Sleep(50 * time.Millisecond)
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	}) {
+		t.Fatalf("docker-registry did not answer at %s: %v\n%s", addr, err, out.String())
 	}
 	src, err := name.NewTag(testimage.WebappRepo + ":v1")
 	if err != nil {

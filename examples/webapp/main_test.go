@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/shoalproject/shoal/internal/poll"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -118,12 +120,8 @@ func TestShutdownFinishesInFlightRequestAndExitsZero(t *testing.T) {
 	}()
 	<-entered
 	cancel() // as SIGTERM does
-	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(out.String(), "shutting down") {
-		if time.Now().After(deadline) {
-			t.Fatalf("no shutting down line: %q", out.String())
-		}
-		time.Sleep(time.Millisecond)
+	if !poll.Until(10*time.Second, time.Millisecond, func() bool { return strings.Contains(out.String(), "shutting down") }) {
+		t.Fatalf("no shutting down line: %q", out.String())
 	}
 	close(release)
 	if got := <-answer; got != "done" {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/shoalproject/shoal/internal/errdefs"
+	"github.com/shoalproject/shoal/internal/poll"
 	"github.com/shoalproject/shoal/workload"
 	"github.com/shoalproject/shoal/workload/runtime"
 	"github.com/shoalproject/shoal/workload/runtime/fake"
@@ -165,12 +166,8 @@ func (h *harness) halt() {
 // await polls until cond holds, or fails the test after a deadline.
 func (h *harness) await(what string, cond func() bool) {
 	h.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			h.t.Fatalf("timed out waiting for %s; events: %q", what, h.pods.events)
-		}
-		time.Sleep(2 * time.Millisecond)
+	if !poll.Until(10*time.Second, 2*time.Millisecond, cond) {
+		h.t.Fatalf("timed out waiting for %s; events: %q", what, h.pods.events)
 	}
 }
 
@@ -410,20 +407,17 @@ func TestProbes(t *testing.T) {
 	mu.Lock()
 	ready = false
 	mu.Unlock()
-	for range 2 { // failureThreshold 2
-		h.clock.Advance(time.Second)
-		time.Sleep(20 * time.Millisecond)
-	}
-	h.await("Ready cleared", func() bool { return !isReady() })
+	// failureThreshold 2: the clock moves a period at a time until the
+	// probe has failed often enough.
+	h.await("Ready cleared", func() bool { h.clock.Advance(time.Second); return !isReady() })
 
 	mu.Lock()
 	healthy = false
 	mu.Unlock()
-	for i := 0; i < 50 && h.status("probed").ContainerStatuses[0].RestartCount == 0; i++ {
+	h.await("a restart after liveness failures", func() bool {
 		h.clock.Advance(time.Second)
-		time.Sleep(10 * time.Millisecond)
-	}
-	h.await("a restart after liveness failures", func() bool { return h.status("probed").ContainerStatuses[0].RestartCount >= 1 })
+		return h.status("probed").ContainerStatuses[0].RestartCount >= 1
+	})
 	if !h.pods.sawEvent("Unhealthy") || !h.pods.sawEvent("Killing") {
 		t.Errorf("events %q, want Unhealthy and Killing", h.pods.events)
 	}

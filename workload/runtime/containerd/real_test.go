@@ -20,6 +20,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/registry"
 
 	"github.com/shoalproject/shoal/internal/errdefs"
+	ipoll "github.com/shoalproject/shoal/internal/poll"
 	"github.com/shoalproject/shoal/internal/testimage"
 	"github.com/shoalproject/shoal/workload/runtime"
 	"github.com/shoalproject/shoal/workload/runtime/containerd"
@@ -72,16 +73,9 @@ func run(t *testing.T, rt runtime.Runtime, sandboxID string, cfg runtime.Contain
 // poll calls f until it returns nil or 30 seconds pass.
 func poll(t *testing.T, what string, f func() error) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		err := f()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: %v", what, err)
-		}
-		time.Sleep(20 * time.Millisecond)
+	var err error
+	if !ipoll.Until(30*time.Second, 20*time.Millisecond, func() bool { err = f(); return err == nil }) {
+		t.Fatalf("%s: %v", what, err)
 	}
 }
 
