@@ -34,7 +34,7 @@ import (
 
 // proxyResync bounds how stale the proxy's plan gets when neither a watch
 // nor a membership change wakes it.
-const proxyResync = 10 * time.Second
+const proxyResync = 2 * time.Second
 
 // listenTunnel opens the tunnel port when this peer runs pods, before
 // gossip starts, so that the tunnel tag carries the real port.
@@ -212,15 +212,17 @@ func (p *Peer) wakeOnChanges(ctx context.Context, wake chan<- struct{}, kinds ..
 	}
 }
 
-// serviceRoutes lists Services and Endpoints (local reads: the proxy
-// follows the cluster, it need not lead it) and plans this peer's routes.
+// serviceRoutes lists Services and Endpoints and plans this peer's routes.
+// The reads are linearizable: a replica that is still catching up (one just
+// added as the cluster grew) would otherwise hand the proxy an older state,
+// and the proxy would drop routes until the next resync.
 // It also returns the cluster IPs left out because this host cannot bind
 // them.
 func (p *Peer) serviceRoutes(ctx context.Context, local *localClusterIPs) ([]netproxy.Route, []string, error) {
 	snap := netproxy.Snapshot{Endpoints: map[string]*workload.Endpoints{}, Self: p.cfg.Name, NodeIP: p.cfg.AdvertiseAddr,
 		Tunnels: map[string]string{}, ClusterIPBound: local.bound}
 	svcInfo, _ := workload.LookupKind("Service")
-	objs, _, err := consensus.ListShards(ctx, p.store, p.shardsFor(svcInfo), consensus.Filter{Kind: "Service"}, false)
+	objs, _, err := consensus.ListShards(ctx, p.store, p.shardsFor(svcInfo), consensus.Filter{Kind: "Service"}, true)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -236,7 +238,7 @@ func (p *Peer) serviceRoutes(ctx context.Context, local *localClusterIPs) ([]net
 		snap.Services = append(snap.Services, &s)
 	}
 	epInfo, _ := workload.LookupKind("Endpoints")
-	objs, _, err = consensus.ListShards(ctx, p.store, p.shardsFor(epInfo), consensus.Filter{Kind: "Endpoints"}, false)
+	objs, _, err = consensus.ListShards(ctx, p.store, p.shardsFor(epInfo), consensus.Filter{Kind: "Endpoints"}, true)
 	if err != nil {
 		return nil, nil, err
 	}
