@@ -130,6 +130,25 @@ func (p *Proxy) Addr(name string) (string, bool) {
 	return ln.l.Addr().String(), true
 }
 
+// RoutesTo names the routes that would send a new connection to an
+// endpoint at ip (any port), sorted: none once a pod has left every
+// service this proxy serves.
+func (p *Proxy) RoutesTo(ip string) []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []string
+	for name, b := range p.balancers {
+		for _, e := range b.Endpoints() {
+			if host, _, err := net.SplitHostPort(e.Addr); err == nil && host == ip {
+				out = append(out, name)
+				break
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
 // Close stops every frontend.
 func (p *Proxy) Close() {
 	_ = p.Sync(context.Background(), nil)

@@ -263,9 +263,21 @@ func TestProxyApplyRoutes(t *testing.T) {
 	if got := call(t, addr); got != "a" {
 		t.Fatalf("went to %s, want a", got)
 	}
-	route.Endpoints = []Endpoint{{Addr: b}}
-	if err := p.Apply(context.Background(), []Route{route}); err != nil {
+	// RoutesTo says which routes still send connections to a pod's address.
+	db := Route{Name: "default/db:5432", Listen: "127.0.0.1:0", Endpoints: []Endpoint{{Addr: "10.9.0.7:5432", Tunnel: "10.0.0.2:7949"}}}
+	if err := p.Apply(context.Background(), []Route{route, db}); err != nil {
 		t.Fatal(err)
+	}
+	if got := p.RoutesTo("10.9.0.7"); len(got) != 1 || got[0] != "default/db:5432" {
+		t.Fatalf("RoutesTo(10.9.0.7) = %v, want [default/db:5432]", got)
+	}
+	route.Endpoints = []Endpoint{{Addr: b}}
+	db.Endpoints = nil
+	if err := p.Apply(context.Background(), []Route{route, db}); err != nil {
+		t.Fatal(err)
+	}
+	if got := p.RoutesTo("10.9.0.7"); got != nil {
+		t.Fatalf("RoutesTo(10.9.0.7) = %v after its endpoint left", got)
 	}
 	if again, _ := p.Addr("default/web:80"); again != addr {
 		t.Fatalf("the listener moved from %s to %s on an endpoint change", addr, again)

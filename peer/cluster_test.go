@@ -3,9 +3,6 @@ package peer
 import (
 	"context"
 	"fmt"
-	"github.com/shoalproject/shoal/internal/poll"
-	"github.com/shoalproject/shoal/workload/runtime"
-	"github.com/shoalproject/shoal/workload/runtime/fake"
 	"io"
 	"log/slog"
 	"net/http"
@@ -14,11 +11,15 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/shoalproject/shoal/gossip"
+	"github.com/shoalproject/shoal/internal/poll"
 	"github.com/shoalproject/shoal/peer/api"
+	"github.com/shoalproject/shoal/workload/runtime"
+	"github.com/shoalproject/shoal/workload/runtime/fake"
 )
 
 // testCluster runs peers in this process on 127.0.0.1 with free ports and
@@ -35,6 +36,9 @@ type testCluster struct {
 	withRuntime bool
 	rtMu        sync.Mutex
 	runtimes    map[string]*fake.Runtime
+	// onTerm, when set, is called as a container gets SIGTERM, with its
+	// runtime's lock held.
+	onTerm atomic.Pointer[func(sb runtime.Sandbox)]
 	// network, when set, carries every peer's gossip in memory.
 	network *gossip.MemNetwork
 	// clusterCIDR and serviceCIDR, when set, are the peers'.
@@ -87,7 +91,12 @@ func (c *testCluster) config(name, join, token string) Config {
 						out += e + "\n"
 					}
 				}
-				return fake.Behaviour{Output: out, Exec: func(cmd []string, stdin io.Reader, stdout, _ io.Writer) int {
+				onTerm := func() {
+					if f := c.onTerm.Load(); f != nil {
+						(*f)(sb)
+					}
+				}
+				return fake.Behaviour{Output: out, OnTerm: onTerm, Exec: func(cmd []string, stdin io.Reader, stdout, _ io.Writer) int {
 					in, _ := io.ReadAll(stdin)
 					fmt.Fprintf(stdout, "ran %s with %q", strings.Join(cmd, " "), in)
 					return len(cmd)

@@ -300,7 +300,7 @@ func (p *Peer) runNode(ctx context.Context) {
 			agent, err := nodeagent.New(nodeagent.Config{
 				Node: p.cfg.Name, HostIP: p.cfg.AdvertiseAddr, Runtime: rt, Pods: ps, Events: ps, Config: ps, Services: ps,
 				Images: imageFetcher{p: p, rt: rt}, InsecureRegistries: p.cfg.InsecureRegistries, ClusterDNS: clusterDNS,
-				Now: p.cfg.Now, Logger: p.log,
+				Unrouter: unrouter{p}, Now: p.cfg.Now, Logger: p.log,
 			})
 			if err != nil {
 				runtimeErr = err

@@ -210,6 +210,7 @@ type Peer struct {
 	tunnelLn net.Listener
 	// dns answers this peer's pods for service names (Config.PodDNS).
 	dns     *netproxy.DNS
+	routing routing      // what the service proxy routes, for terminating pods (unroute.go)
 	peers   *peerClients // API clients of other peers, one each
 	reg     *prometheus.Registry
 	metrics *metrics

@@ -103,6 +103,8 @@ func (p *Peer) runServiceProxy(ctx context.Context) {
 	px := &netproxy.Proxy{Tunnel: &netproxy.TunnelDialer{TLS: p.peerTLS}, Log: p.log.With("component", "proxy"), Now: p.cfg.Now}
 	defer px.Tunnel.Close()
 	defer px.Close()
+	p.routing.px.Store(px)
+	defer p.routing.px.Store(nil)
 	local := p.clusterIPsLocal()
 	defer local.remove()
 	wake := make(chan struct{}, 1)
@@ -113,10 +115,12 @@ func (p *Peer) runServiceProxy(ctx context.Context) {
 	defer t.Stop()
 	var said string
 	for {
+		p.routing.planning.Add(1)
 		routes, skipped, err := p.serviceRoutes(ctx, local)
 		if err == nil {
 			err = px.Apply(ctx, routes)
 		}
+		p.routing.planning.Add(-1)
 		msg := ""
 		if err != nil {
 			msg = err.Error()

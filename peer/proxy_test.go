@@ -8,10 +8,12 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/shoalproject/shoal/workload"
+	"github.com/shoalproject/shoal/workload/runtime"
 )
 
 // Service traffic through the proxy, in one process: pod and service
@@ -21,6 +23,10 @@ import (
 // peer directly, the others through their peers' tunnels. (In one process
 // the three peers' proxies contend for the same addresses and one serves
 // them; on real hosts each serves its own.)
+//
+// Then a pod is deleted while a client keeps connecting: when its
+// container gets SIGTERM, no peer's proxy routes to it any longer, and no
+// connection fails.
 func TestServiceTrafficReachesPodsOnEveryPeer(t *testing.T) {
 	c := newTestCluster(t)
 	c.withRuntime = true
@@ -48,12 +54,14 @@ func TestServiceTrafficReachesPodsOnEveryPeer(t *testing.T) {
 		}
 		return len(ep.Subsets[0].Addresses) == 3 && len(nodes) == 3
 	})
+	listeners := map[string]net.Listener{}      // by pod IP
 	for _, a := range ep.Subsets[0].Addresses { // each pod's "container"
 		l, err := net.Listen("tcp", net.JoinHostPort(a.IP, "9000"))
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { l.Close() })
+		listeners[a.IP] = l
 		name := a.TargetRef.Name
 		go func() {
 			for {
@@ -86,4 +94,74 @@ func TestServiceTrafficReachesPodsOnEveryPeer(t *testing.T) {
 			return len(seen) == 3
 		})
 	}
+
+	// Delete a pod under a stream of connections. At SIGTERM its
+	// "container" stops listening, and every proxy must have let go of it.
+	gone := ep.Subsets[0].Addresses[1]
+	termed := make(chan []string, 1)
+	onTerm := func(sb runtime.Sandbox) {
+		if sb.Name != gone.TargetRef.Name {
+			return
+		}
+		var still []string
+		for name, p := range c.peers {
+			if r := p.routing.routesTo(gone.IP); len(r.Routes) > 0 {
+				still = append(still, fmt.Sprintf("%s: %v", name, r.Routes))
+			}
+		}
+		listeners[gone.IP].Close()
+		select {
+		case termed <- still:
+		default:
+		}
+	}
+	c.onTerm.Store(&onTerm)
+	clusterIP := net.JoinHostPort(svc.Spec.ClusterIP, "80")
+	stop := make(chan struct{})
+	var ok atomic.Int64
+	failed := make(chan []string, 1)
+	go func() {
+		var errs []string
+		defer func() { failed <- errs }()
+		for i := 0; i < 20000; i++ { // bounded: about 2 ms each
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			conn, err := net.DialTimeout("tcp", clusterIP, time.Second)
+			if err == nil {
+				_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
+				_, err = bufio.NewReader(conn).ReadString('\n')
+				conn.Close()
+			}
+			if err != nil {
+				errs = append(errs, err.Error())
+			} else {
+				ok.Add(1)
+			}
+		}
+	}()
+	deleted := time.Now()
+	if err := cl.Do(ctx, http.MethodDelete, "/api/v1/namespaces/default/pods/"+gone.TargetRef.Name, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	var still []string
+	select {
+	case still = <-termed:
+		t.Logf("SIGTERM %s after the delete", time.Since(deleted).Round(time.Millisecond))
+	case <-time.After(30 * time.Second):
+		t.Fatalf("%s never got SIGTERM", gone.TargetRef.Name)
+	}
+	before := ok.Load()
+	waitFor(t, 30*time.Second, "100 connections after the SIGTERM", func() bool { return ok.Load() >= before+100 })
+	close(stop)
+	errs := <-failed
+	if len(still) > 0 {
+		t.Errorf("%s got SIGTERM while proxies still routed to it: %v", gone.TargetRef.Name, still)
+	}
+	if len(errs) > 0 {
+		t.Errorf("during the deletion %d connections succeeded and %d failed: %v", ok.Load(), len(errs), errs[:min(len(errs), 5)])
+	}
+	t.Logf("%d connections during the deletion (%d of them after the SIGTERM), none failed", ok.Load(), ok.Load()-before)
 }

@@ -50,6 +50,7 @@ func (p *Peer) serve() {
 	p.podStreamRoutes(mux)
 	p.imageRoutes(mux)
 	mux.Handle("POST "+api.PathInternalTokens, p.handle(peersOnly, p.exchangeTokens))
+	mux.Handle("GET "+api.PathProxyRoutes, p.handle(peersOnly, p.proxyRoutes))
 	mux.HandleFunc("POST /v1/internal/shards/{shard}/propose", p.shardPropose)
 	mux.HandleFunc("POST "+api.PipelinePath, p.proposeStream)
 	mux.Handle("POST /v1/internal/shards/{shard}/get", p.handle(peersOnly, p.shardGet))

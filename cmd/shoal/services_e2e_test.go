@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -13,13 +14,16 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/miekg/dns"
 	"github.com/vishvananda/netns"
 
+	"github.com/shoalproject/shoal/internal/poll"
 	"github.com/shoalproject/shoal/workload"
 )
 
@@ -201,6 +205,228 @@ spec:
 			return len(seen) == 3
 		})
 	}
+
+	// Delete an endpoint pod (on p2) under a steady stream of requests to
+	// every peer's NodePort: the pod leaves every proxy before it gets
+	// SIGTERM, so no request fails.
+	var victim workload.EndpointAddress
+	for _, a := range ep.Subsets[0].Addresses {
+		if *a.NodeName == "p2" {
+			victim = a
+		}
+	}
+	all := []string{}
+	for _, n := range []string{"p1", "p2", "p3"} {
+		all = append(all, fmt.Sprintf("%s:%d", agents[n].ip, nodePort))
+	}
+	st := startStream(t, client, all)
+	st.waitAnswers(t, 30)
+	c.mustCLI("delete", "pod", victim.TargetRef.Name)
+	var replacement workload.EndpointAddress
+	c.waitFor(90*time.Second, victim.TargetRef.Name+" replaced by a ready pod", func() bool {
+		var e workload.Endpoints
+		out, err := c.cli("get", "endpoints", "web", "-o", "json")
+		if err != nil || json.Unmarshal([]byte(out), &e) != nil || len(e.Subsets) != 1 || len(e.Subsets[0].Addresses) != 3 {
+			return false
+		}
+		for _, a := range e.Subsets[0].Addresses {
+			if a.TargetRef.Name == victim.TargetRef.Name {
+				return false
+			}
+			if !slices.ContainsFunc(ep.Subsets[0].Addresses, func(o workload.EndpointAddress) bool { return o.TargetRef.Name == a.TargetRef.Name }) {
+				replacement = a
+			}
+		}
+		return replacement.IP != ""
+	})
+	st.waitAnswersFrom(t, replacement.TargetRef.Name, 5)
+	res := st.stop()
+	if len(res.failed) > 0 {
+		t.Errorf("deleting %s: %d of %d requests failed: %v", victim.TargetRef.Name, len(res.failed), res.sent, res.failed[:min(5, len(res.failed))])
+	}
+	t.Logf("deleting %s under a stream: %d requests, %d failed; answers %v", victim.TargetRef.Name, res.sent, len(res.failed), res.byPod)
+
+	// The replacement started long after the service: its environment has
+	// the service's variables.
+	env := podEnv(t, replacement.IP)
+	for _, want := range []string{"WEB_SERVICE_HOST=" + svc.Spec.ClusterIP, "WEB_SERVICE_PORT=80", "WEB_PORT=tcp://" + svc.Spec.ClusterIP + ":80"} {
+		if !slices.Contains(env, want) {
+			t.Errorf("%s's environment lacks %s: %q", replacement.TargetRef.Name, want, env)
+		}
+	}
+
+	// Take p3 down as a dead machine (agent kill -9ed, link cut) under a
+	// stream through p1's and p2's NodePorts: traffic carries on to the
+	// other pods. Requests sent after the kill must not fail: one routed to
+	// p3's pod fails to connect and is retried on another. Those in flight
+	// to p3's pod at the kill fail; the count is reported.
+	c.waitFor(30*time.Second, "3 voting replicas of every shard", func() bool { return c.shardsSettled(3, "") })
+	var onP3 string
+	for _, a := range ep.Subsets[0].Addresses {
+		if *a.NodeName == "p3" {
+			onP3 = a.TargetRef.Name
+		}
+	}
+	st = startStream(t, client, all[:2])
+	st.waitAnswersFrom(t, onP3, 3)
+	agents["p3"].kill()
+	sh(t, "ip", "link", "set", c.hostName("shv", 3), "down")
+	killed := time.Now()
+	st.mark(killed)
+	var replaced time.Duration
+	c.waitFor(90*time.Second, "3 ready endpoints again, none on p3", func() bool {
+		var e workload.Endpoints
+		out, err := c.cli("get", "endpoints", "web", "-o", "json")
+		if err != nil || json.Unmarshal([]byte(out), &e) != nil || len(e.Subsets) != 1 || len(e.Subsets[0].Addresses) != 3 {
+			return false
+		}
+		for _, a := range e.Subsets[0].Addresses {
+			if *a.NodeName == "p3" {
+				return false
+			}
+		}
+		replaced = time.Since(killed)
+		return true
+	})
+	st.waitAnswers(t, 50)
+	res = st.stop()
+	if len(res.failedAfter) > 0 {
+		t.Errorf("p3 down: %d requests sent after the kill failed: %v", len(res.failedAfter), res.failedAfter[:min(5, len(res.failedAfter))])
+	}
+	t.Logf("p3 down under a stream: %d requests, %d in flight at the kill failed, %d sent after it failed; 3 ready endpoints again %s after the kill; answers %v",
+		res.sent, len(res.failed)-len(res.failedAfter), len(res.failedAfter), replaced.Round(10*time.Millisecond), res.byPod)
+}
+
+// stream sends one request at a time, each on a new connection, to its
+// targets in turn, until stopped (at most 20,000 requests or 5 minutes).
+type stream struct {
+	mu          sync.Mutex
+	sent        int
+	failed      []string
+	failedAfter []string // failed requests sent after mark
+	byPod       map[string]int
+	marked      time.Time
+	done        chan struct{}
+	finished    chan struct{}
+}
+
+func startStream(t *testing.T, client *http.Client, targets []string) *stream {
+	s := &stream{byPod: map[string]int{}, done: make(chan struct{}), finished: make(chan struct{})}
+	go func() {
+		defer close(s.finished)
+		deadline := time.Now().Add(5 * time.Minute)
+		for i := 0; i < 20000 && time.Now().Before(deadline); i++ {
+			select {
+			case <-s.done:
+				return
+			default:
+			}
+			sent := time.Now()
+			resp, err := client.Get("http://" + targets[i%len(targets)] + "/")
+			var pod string
+			if err == nil {
+				body, rerr := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				m := helloFrom.FindStringSubmatch(string(body))
+				switch {
+				case rerr != nil:
+					err = rerr
+				case resp.StatusCode != http.StatusOK || m == nil:
+					err = fmt.Errorf("%s: %s", resp.Status, body)
+				default:
+					pod = m[1]
+				}
+			}
+			s.mu.Lock()
+			s.sent++
+			if err != nil {
+				s.failed = append(s.failed, err.Error())
+				if !s.marked.IsZero() && sent.After(s.marked) {
+					s.failedAfter = append(s.failedAfter, err.Error())
+				}
+			} else {
+				s.byPod[pod]++
+			}
+			s.mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() { s.stop() })
+	return s
+}
+
+// mark starts counting failures of requests sent after at apart.
+func (s *stream) mark(at time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.marked = at
+}
+
+// waitAnswersFrom waits for n more answers from pod.
+func (s *stream) waitAnswersFrom(t *testing.T, pod string, n int) {
+	t.Helper()
+	s.mu.Lock()
+	want := s.byPod[pod] + n
+	s.mu.Unlock()
+	if !poll.Until(60*time.Second, 20*time.Millisecond, func() bool {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return s.byPod[pod] >= want
+	}) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		t.Fatalf("the stream got no %d more answers from %s in 60 s (answers %v, %d failed)", n, pod, s.byPod, len(s.failed))
+	}
+}
+
+// waitAnswers waits for n more answers from any pod.
+func (s *stream) waitAnswers(t *testing.T, n int) {
+	t.Helper()
+	count := func() int {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return s.sent - len(s.failed)
+	}
+	want := count() + n
+	if !poll.Until(60*time.Second, 20*time.Millisecond, func() bool { return count() >= want }) {
+		t.Fatalf("the stream got no %d more answers in 60 s", n)
+	}
+}
+
+type streamResult struct {
+	sent                int
+	failed, failedAfter []string
+	byPod               map[string]int
+}
+
+// stop ends the stream and returns its tally.
+func (s *stream) stop() streamResult {
+	select {
+	case <-s.done:
+	default:
+		close(s.done)
+	}
+	<-s.finished
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return streamResult{sent: s.sent, failed: s.failed, failedAfter: s.failedAfter, byPod: maps.Clone(s.byPod)}
+}
+
+// podEnv is the environment of the process that listens in the pod with
+// address ip (found by its network namespace).
+func podEnv(t *testing.T, ip string) []string {
+	t.Helper()
+	out, err := exec.Command("sh", "-c", "for ns in $(ls /var/run/netns | grep ^shoal-); do ip -n $ns -4 -o addr | grep -q ' "+ip+"/' && ip netns pids $ns; done; true").Output()
+	if err != nil {
+		t.Fatalf("pids in %s's namespace: %v", ip, err)
+	}
+	for _, pid := range strings.Fields(string(out)) {
+		b, err := os.ReadFile("/proc/" + pid + "/environ")
+		if err == nil && strings.Contains(string(b), "PORT=9000") {
+			return strings.Split(strings.TrimRight(string(b), "\x00"), "\x00")
+		}
+	}
+	t.Fatalf("no webapp process in the namespace of %s (pids %q)", ip, out)
+	return nil
 }
 
 // resolveIn asks server for name's A record from inside the network

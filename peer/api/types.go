@@ -13,7 +13,21 @@ const (
 	PathLeave          = "/v1/leave"
 	PathInternalTokens = "/v1/internal/tokens"
 	PathShards         = "/v1/shards"
+	// PathProxyRoutes (GET, ?ip=) says which routes of the answering
+	// peer's service proxy send connections to a pod address: ProxyRoutes.
+	PathProxyRoutes = "/v1/internal/proxy/routes"
 )
+
+// ProxyRoutes is a peer's answer to GET PathProxyRoutes.
+type ProxyRoutes struct {
+	Routes []string `json:"routes,omitempty"` // "namespace/service:port" routes with an endpoint at the address
+	// Planning is true while the proxy builds a new plan from a read that
+	// may be older than the question.
+	Planning bool `json:"planning,omitempty"`
+}
+
+// Routed says whether the peer may still send new connections there.
+func (r ProxyRoutes) Routed() bool { return r.Planning || len(r.Routes) > 0 }
 
 // Status is the body of an error answer.
 type Status struct {

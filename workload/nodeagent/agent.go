@@ -44,6 +44,14 @@ type Services interface {
 	Services(ctx context.Context, namespace string) ([]*workload.Service, error)
 }
 
+// Unrouter takes a terminating pod out of service traffic before its
+// containers are told to stop.
+type Unrouter interface {
+	// Unroute returns once no service proxy in the cluster sends new
+	// connections to pod, or with ctx's error when ctx ends first.
+	Unroute(ctx context.Context, pod *workload.Pod) error
+}
+
 // ImageFetcher gets an image this peer lacks from another peer that has
 // it, into the runtime; ErrNotFound when no peer has it.
 type ImageFetcher interface {
@@ -61,6 +69,13 @@ type Config struct {
 	// Services gives containers their service variables; nil: none.
 	Services Services
 	Images   ImageFetcher // nil: images come from registries only
+	// Unrouter, when set, is waited for before a deleted pod's containers
+	// get SIGTERM (for at most UnrouteLimit, and never longer than the
+	// pod's grace period), so that no new connection reaches a pod that is
+	// shutting down: Kubernetes users add a preStop sleep for that.
+	Unrouter Unrouter
+	// UnrouteLimit bounds the wait for Unrouter; default 10 s.
+	UnrouteLimit time.Duration
 	// InsecureRegistries are registries ("HOST:PORT") reached over plain
 	// HTTP, besides those on loopback.
 	InsecureRegistries []string
@@ -100,6 +115,9 @@ func New(cfg Config) (*Agent, error) {
 	}
 	if cfg.SyncPeriod <= 0 {
 		cfg.SyncPeriod = time.Second
+	}
+	if cfg.UnrouteLimit <= 0 {
+		cfg.UnrouteLimit = 10 * time.Second
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()

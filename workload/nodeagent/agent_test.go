@@ -121,8 +121,11 @@ type harness struct {
 	pods  *memPods
 	clock *clock
 	agent *Agent
-	stop  context.CancelFunc
-	done  chan struct{}
+	// unrouter and unrouteLimit go into the agent's Config.
+	unrouter     Unrouter
+	unrouteLimit time.Duration
+	stop         context.CancelFunc
+	done         chan struct{}
 }
 
 func newHarness(t *testing.T, fc fake.Config, before func(h *harness)) *harness {
@@ -145,7 +148,8 @@ func newHarness(t *testing.T, fc fake.Config, before func(h *harness)) *harness 
 }
 
 func (h *harness) start() {
-	a, err := New(Config{Node: "n1", HostIP: "192.0.2.1", Runtime: h.rt, Pods: h.pods, Events: h.pods, Now: h.clock.Now, SyncPeriod: 5 * time.Millisecond})
+	a, err := New(Config{Node: "n1", HostIP: "192.0.2.1", Runtime: h.rt, Pods: h.pods, Events: h.pods, Now: h.clock.Now, SyncPeriod: 5 * time.Millisecond,
+		Unrouter: h.unrouter, UnrouteLimit: h.unrouteLimit})
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -337,6 +341,82 @@ func TestDeletedPodStopsGracefullyAndIsRemoved(t *testing.T) {
 	}
 	if !h.pods.sawEvent("Killing") {
 		t.Errorf("no Killing event: %q", h.pods.events)
+	}
+}
+
+type unrouteFunc func(ctx context.Context, pod *workload.Pod) error
+
+func (f unrouteFunc) Unroute(ctx context.Context, pod *workload.Pod) error { return f(ctx, pod) }
+
+// A deleted pod leaves service traffic (the Unrouter returns) before its
+// preStop hook runs and its containers get SIGTERM; an Unrouter that never
+// returns delays the stop by UnrouteLimit only.
+func TestDeletedPodLeavesServiceTrafficBeforeSIGTERM(t *testing.T) {
+	var mu sync.Mutex
+	var steps []string
+	step := func(s string) {
+		mu.Lock()
+		defer mu.Unlock()
+		steps = append(steps, s)
+	}
+	release := make(chan struct{})
+	h := newHarness(t, fake.Config{Behave: func(_ runtime.Sandbox, c runtime.ContainerConfig) fake.Behaviour {
+		return fake.Behaviour{OnTerm: func() { step("SIGTERM " + c.Name) }, Exec: func(cmd []string, _ io.Reader, _, _ io.Writer) int {
+			step("preStop")
+			return 0
+		}}
+	}}, func(h *harness) {
+		h.unrouteLimit = 100 * time.Millisecond
+		h.unrouter = unrouteFunc(func(ctx context.Context, p *workload.Pod) error {
+			if p.Metadata.Name == "stuck" { // a proxy that never lets go
+				<-ctx.Done()
+				step("gave up on " + p.Metadata.Name)
+				return ctx.Err()
+			}
+			step("unrouting " + p.Metadata.Name + " " + p.Status.PodIP)
+			<-release
+			step("unrouted")
+			return nil
+		})
+	})
+	for _, name := range []string{"web", "stuck"} {
+		h.pods.put(pod(name, func(p *workload.Pod) {
+			p.Spec.Containers[0].Lifecycle = &workload.Lifecycle{PreStop: &workload.LifecycleHandler{Exec: &workload.ExecAction{Command: []string{"prestop"}}}}
+		}))
+	}
+	h.await("both pods to run", func() bool { return running(h.status("web")) && running(h.status("stuck")) })
+	deleteNow := func(name string) {
+		p, _ := h.pods.get(name)
+		now := h.clock.Now()
+		p.Metadata.DeletionTimestamp = &now
+		h.pods.put(p)
+	}
+	deleteNow("web")
+	h.await("the agent to wait for web to leave service traffic", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(steps) > 0
+	})
+	mu.Lock()
+	if ip := h.status("web").PodIP; len(steps) != 1 || steps[0] != "unrouting web "+ip {
+		t.Errorf("first steps %q, want only [unrouting web %s]", steps, ip)
+	}
+	mu.Unlock()
+	close(release)
+	h.await("web's object to be removed", func() bool { _, ok := h.pods.get("web"); return !ok })
+	mu.Lock()
+	got := strings.Join(steps[1:], ", ")
+	steps = nil
+	mu.Unlock()
+	if want := "unrouted, preStop, SIGTERM web"; got != want {
+		t.Errorf("after unrouting began: %s, want %s", got, want)
+	}
+	deleteNow("stuck")
+	h.await("stuck's object to be removed", func() bool { _, ok := h.pods.get("stuck"); return !ok })
+	mu.Lock()
+	defer mu.Unlock()
+	if got, want := strings.Join(steps, ", "), "gave up on stuck, preStop, SIGTERM web"; got != want {
+		t.Errorf("a stuck unrouter: %s, want %s", got, want)
 	}
 }
 

@@ -7,12 +7,14 @@
 // order, then the containers; it restarts containers that exit as the
 // restartPolicy says, with Kubernetes' back-off (10 s doubling to 5 min,
 // reset after 10 minutes of running); it runs the startup, liveness and
-// readiness probes; it terminates a pod being deleted gracefully (preStop,
-// SIGTERM, SIGKILL after the grace period) and then removes its object;
+// readiness probes; it terminates a pod being deleted gracefully (first
+// waiting, through an Unrouter, until no service proxy sends it new
+// connections; then preStop, SIGTERM, SIGKILL after the grace period) and
+// then removes its object;
 // and it writes the pod's status back whenever it changes.
 //
 // What the agent needs of the cluster comes through small interfaces
-// (Pods, Recorder, ConfigMaps, ImageFetcher) that package peer implements
+// (Pods, Recorder, ConfigMaps, ImageFetcher, Unrouter) that package peer implements
 // over the replicated store, and in-memory in tests. The decisions (what a
 // pod's status is, when to restart, how long to back off) are pure
 // functions in status.go, tested without a runtime or a clock.

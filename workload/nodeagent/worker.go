@@ -607,6 +607,7 @@ func (w *worker) terminate(ctx context.Context) {
 		return
 	}
 	grace := w.grace()
+	w.unroute(ctx, grace)
 	start := w.now()
 	var wg sync.WaitGroup
 	for _, c := range append(append([]*ctr(nil), w.inits...), w.ctrs...) {
@@ -630,6 +631,23 @@ func (w *worker) terminate(ctx context.Context) {
 		w.a.log.Warn("remove sandbox", "pod", w.name(), "err", err)
 	}
 	w.sandbox = nil
+}
+
+// unroute waits, at most UnrouteLimit and never longer than grace, until
+// no service proxy sends new connections to the pod. The wait is not taken
+// from the grace period: the containers get all of it after SIGTERM. A pod
+// whose object is gone (a forced delete) or that has no address is not
+// waited for.
+func (w *worker) unroute(ctx context.Context, grace time.Duration) {
+	u := w.a.cfg.Unrouter
+	if u == nil || w.gone || w.pod.Status.PodIP == "" || grace <= 0 {
+		return
+	}
+	uctx, cancel := context.WithTimeout(ctx, min(grace, w.a.cfg.UnrouteLimit))
+	defer cancel()
+	if err := u.Unroute(uctx, w.pod); err != nil && ctx.Err() == nil {
+		w.a.log.Warn("stopping a pod that service proxies may still send connections to", "pod", w.name(), "err", err)
+	}
 }
 
 // preStop runs a preStop hook within limit (the hook's ctx also ends then).

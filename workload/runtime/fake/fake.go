@@ -45,6 +45,9 @@ type Behaviour struct {
 	TermOutput   string
 	TermExitCode int
 	IgnoreTerm   bool
+	// OnTerm, when set, is called as the container gets SIGTERM, with the
+	// runtime's lock held: it must not call the runtime.
+	OnTerm func()
 	// Exec runs an exec'd command and returns its exit code; nil answers
 	// every command with exit code 0 and no output. It is called without
 	// the runtime's lock held, and may block on stdin.
@@ -366,6 +369,9 @@ func (r *Runtime) StopContainer(ctx context.Context, id string, grace time.Durat
 	}
 	if c.status.State != runtime.ContainerRunning {
 		return nil
+	}
+	if grace > 0 && c.behaviour.OnTerm != nil {
+		c.behaviour.OnTerm()
 	}
 	if grace <= 0 || c.behaviour.IgnoreTerm {
 		r.exitLocked(c, 137, runtime.ReasonError)
