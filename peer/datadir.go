@@ -32,6 +32,9 @@ const (
 	fileTokensSealed  = "tokens.sealed"
 	fileKnownPeers    = "gossip/known-peers.json"
 	fileSerfSnapshot  = "gossip/serf.snapshot"
+	// dirPodVolumes holds the volumes of the pods this peer runs, a
+	// directory per pod UID (volumes.Mounter).
+	dirPodVolumes = "pods"
 	// FileAdminConf and FileJoinToken are written by the peer that
 	// bootstraps a cluster.
 	FileAdminConf = "admin.conf"

@@ -16,6 +16,7 @@ import (
 
 	"github.com/shoalproject/shoal/consensus"
 	"github.com/shoalproject/shoal/internal/errdefs"
+	"github.com/shoalproject/shoal/volumes"
 	"github.com/shoalproject/shoal/workload"
 	"github.com/shoalproject/shoal/workload/nodeagent"
 )
@@ -301,6 +302,7 @@ func (p *Peer) runNode(ctx context.Context) {
 				Node: p.cfg.Name, HostIP: p.cfg.AdvertiseAddr, Runtime: rt, Pods: ps, Events: ps, Config: ps, Services: ps,
 				Images: imageFetcher{p: p, rt: rt}, InsecureRegistries: p.cfg.InsecureRegistries, ClusterDNS: clusterDNS,
 				Unrouter: unrouter{p}, Now: p.cfg.Now, Logger: p.log,
+				Volumes: &volumes.Mounter{Root: p.dir.path(dirPodVolumes), Tmpfs: volumes.LinuxTmpfs{}, Now: p.cfg.Now},
 			})
 			if err != nil {
 				runtimeErr = err

@@ -286,6 +286,16 @@ func (c *procCluster) cli(args ...string) (string, error) {
 }
 
 // mustCLI runs the CLI and fails the test if it fails.
+// apply writes yaml to a file of the test's and applies it.
+func (c *procCluster) apply(name, yaml string) {
+	c.t.Helper()
+	f := filepath.Join(c.base, name+".yaml")
+	if err := os.WriteFile(f, []byte(yaml), 0o600); err != nil {
+		c.t.Fatal(err)
+	}
+	c.mustCLI("apply", "-f", f)
+}
+
 func (c *procCluster) mustCLI(args ...string) string {
 	c.t.Helper()
 	out, err := c.cli(args...)

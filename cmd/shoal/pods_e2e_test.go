@@ -159,14 +159,6 @@ func TestPodLifecycleOnContainerd(t *testing.T) {
 	c.start(3, 1)
 	c.mustCLI("image", "import", image, "--server", "https://"+a.api())
 	dir := t.TempDir()
-	apply := func(name, yaml string) {
-		t.Helper()
-		f := filepath.Join(dir, name+".yaml")
-		if err := os.WriteFile(f, []byte(yaml), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		c.mustCLI("apply", "-f", f)
-	}
 	pod := func(name, extra string) string {
 		return fmt.Sprintf(`apiVersion: v1
 kind: Pod
@@ -179,7 +171,7 @@ spec:
 	webapp := func(containerExtra string) string {
 		return "  containers:\n  - name: web\n    image: shoal.local/webapp:v1\n" + containerExtra
 	}
-	apply("pods", strings.Join([]string{
+	c.apply("pods", strings.Join([]string{
 		pod("crash", webapp("    env: [{name: EXIT_AFTER, value: 300ms}]\n")),
 		pod("job", "  restartPolicy: Never\n"+webapp("    env: [{name: EXIT_AFTER, value: 300ms}]\n")),
 		pod("live", webapp("    livenessProbe: {httpGet: {path: /healthz, port: 8080}, periodSeconds: 1, failureThreshold: 1}\n")),
@@ -257,7 +249,7 @@ spec:
 
 	// An image pulled from a registry (Debian's docker-registry, plain HTTP)
 	// runs.
-	apply("pulled", pod("pulled", "  containers:\n  - name: web\n    image: "+ref+"\n"))
+	c.apply("pulled", pod("pulled", "  containers:\n  - name: web\n    image: "+ref+"\n"))
 	c.waitFor(60*time.Second, "the pulled image's pod Running", func() bool { return status("pulled") == "Running" })
 	if out := c.mustCLI("describe", "pod", "pulled"); !strings.Contains(out, "Successfully pulled image") {
 		t.Fatalf("describe pulled has no Pulled event:\n%s", out)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/shoalproject/shoal/internal/errdefs"
+	"github.com/shoalproject/shoal/volumes"
 	"github.com/shoalproject/shoal/workload"
 	"github.com/shoalproject/shoal/workload/runtime"
 )
@@ -76,6 +77,13 @@ type Config struct {
 	Unrouter Unrouter
 	// UnrouteLimit bounds the wait for Unrouter; default 10 s.
 	UnrouteLimit time.Duration
+	// Volumes sets up pods' volumes (emptyDir, hostPath, configMap) on
+	// this node; nil: a pod with volumes stays ContainerCreating with a
+	// FailedMount event saying the node serves none.
+	Volumes *volumes.Mounter
+	// VolumeRefresh is how often a running pod's projected volumes
+	// (configMap) are brought up to date; default 2 s.
+	VolumeRefresh time.Duration
 	// InsecureRegistries are registries ("HOST:PORT") reached over plain
 	// HTTP, besides those on loopback.
 	InsecureRegistries []string
@@ -118,6 +126,9 @@ func New(cfg Config) (*Agent, error) {
 	}
 	if cfg.UnrouteLimit <= 0 {
 		cfg.UnrouteLimit = 10 * time.Second
+	}
+	if cfg.VolumeRefresh <= 0 {
+		cfg.VolumeRefresh = 2 * time.Second
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -219,6 +230,16 @@ func (a *Agent) cleanup(ctx context.Context, pods []workload.Pod) (map[string]ru
 			a.log.Info("removing orphan container", "container", c.ID, "name", c.Name)
 			if err := a.cfg.Runtime.RemoveContainer(ctx, c.ID); err != nil {
 				errs = append(errs, err)
+			}
+		}
+	}
+	if m := a.cfg.Volumes; m != nil { // once no container uses them
+		uids, err := m.PodUIDs()
+		errs = append(errs, err)
+		for _, uid := range uids {
+			if !wanted[uid] {
+				a.log.Info("removing orphan volumes", "uid", uid)
+				errs = append(errs, m.TearDown(uid))
 			}
 		}
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -11,6 +13,7 @@ import (
 
 	"github.com/shoalproject/shoal/internal/errdefs"
 	"github.com/shoalproject/shoal/internal/poll"
+	"github.com/shoalproject/shoal/volumes"
 	"github.com/shoalproject/shoal/workload"
 	"github.com/shoalproject/shoal/workload/runtime"
 	"github.com/shoalproject/shoal/workload/runtime/fake"
@@ -35,6 +38,7 @@ type memPods struct {
 	rv     int
 	pods   map[string]*workload.Pod // by namespace/name
 	events []string                 // "Reason: message"
+	cms    map[string]*workload.ConfigMap
 }
 
 func newMemPods() *memPods { return &memPods{pods: map[string]*workload.Pod{}} }
@@ -104,6 +108,39 @@ func (m *memPods) Event(_ context.Context, _ *workload.Pod, _, reason, msg strin
 	m.events = append(m.events, reason+": "+msg)
 }
 
+// memPods also serves config maps, from cms (by namespace/name).
+func (m *memPods) ConfigMap(_ context.Context, ns, name string) (*workload.ConfigMap, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	cm, ok := m.cms[ns+"/"+name]
+	if !ok {
+		return nil, fmt.Errorf("configmap %s/%s: %w", ns, name, errdefs.ErrNotFound)
+	}
+	c := *cm
+	return &c, nil
+}
+
+func (m *memPods) putConfigMap(name string, data map[string]string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.cms == nil {
+		m.cms = map[string]*workload.ConfigMap{}
+	}
+	m.cms["default/"+name] = &workload.ConfigMap{Metadata: workload.ObjectMeta{Namespace: "default", Name: name}, Data: data}
+}
+
+func (m *memPods) eventsOf(reason string) []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []string
+	for _, e := range m.events {
+		if strings.HasPrefix(e, reason+":") {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
 func (m *memPods) sawEvent(reason string) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -124,6 +161,7 @@ type harness struct {
 	// unrouter and unrouteLimit go into the agent's Config.
 	unrouter     Unrouter
 	unrouteLimit time.Duration
+	volumes      *volumes.Mounter
 	stop         context.CancelFunc
 	done         chan struct{}
 }
@@ -149,7 +187,7 @@ func newHarness(t *testing.T, fc fake.Config, before func(h *harness)) *harness 
 
 func (h *harness) start() {
 	a, err := New(Config{Node: "n1", HostIP: "192.0.2.1", Runtime: h.rt, Pods: h.pods, Events: h.pods, Now: h.clock.Now, SyncPeriod: 5 * time.Millisecond,
-		Unrouter: h.unrouter, UnrouteLimit: h.unrouteLimit})
+		Unrouter: h.unrouter, UnrouteLimit: h.unrouteLimit, Volumes: h.volumes, Config: h.pods})
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -500,5 +538,81 @@ func TestProbes(t *testing.T) {
 	})
 	if !h.pods.sawEvent("Unhealthy") || !h.pods.sawEvent("Killing") {
 		t.Errorf("events %q, want Unhealthy and Killing", h.pods.events)
+	}
+}
+
+// A pod's volumes: while its config map is missing it stays
+// ContainerCreating, with a FailedMount event naming the config map; once
+// the config map exists the container runs with its mounts (the emptyDir
+// writable, the config map read-only, a subPath resolved to its file); an
+// update of the config map reaches the file; deleting the pod removes its
+// volumes.
+func TestPodVolumesAreSetUpMountedRefreshedAndTornDown(t *testing.T) {
+	var mu sync.Mutex
+	var mounts []runtime.Mount
+	h := newHarness(t, fake.Config{Behave: func(_ runtime.Sandbox, c runtime.ContainerConfig) fake.Behaviour {
+		mu.Lock()
+		defer mu.Unlock()
+		mounts = c.Mounts
+		return fake.Behaviour{}
+	}}, func(h *harness) {
+		h.volumes = &volumes.Mounter{Root: filepath.Join(t.TempDir(), "pods"), Now: h.clock.Now}
+	})
+	h.pods.put(pod("web", func(p *workload.Pod) {
+		p.Spec.Volumes = []workload.Volume{
+			{Name: "scratch", VolumeSource: workload.VolumeSource{EmptyDir: &workload.EmptyDirVolumeSource{}}},
+			{Name: "config", VolumeSource: workload.VolumeSource{ConfigMap: &workload.ConfigMapVolumeSource{Name: "web-config"}}},
+		}
+		p.Spec.Containers[0].VolumeMounts = []workload.VolumeMount{
+			{Name: "scratch", MountPath: "/scratch"},
+			{Name: "config", MountPath: "/etc/web"},
+			{Name: "config", MountPath: "/etc/web.conf", SubPath: "web.conf"},
+		}
+	}))
+	h.await("a FailedMount event naming the config map", func() bool {
+		ev := h.pods.eventsOf("FailedMount")
+		return len(ev) > 0 && strings.Contains(ev[0], `volume "config": configmap "web-config" not found`)
+	})
+	h.await("web's status to say ContainerCreating", func() bool {
+		st := h.status("web")
+		return len(st.ContainerStatuses) == 1 && st.ContainerStatuses[0].State.Waiting != nil &&
+			st.ContainerStatuses[0].State.Waiting.Reason == workload.ReasonContainerCreating
+	})
+	mu.Lock()
+	if mounts != nil {
+		t.Error("a container was created before its volumes were set up")
+	}
+	mu.Unlock()
+	h.pods.putConfigMap("web-config", map[string]string{"web.conf": "port=9000", "greeting": "hello"})
+	h.await("web to run once its config map exists", func() bool { return running(h.status("web")) })
+	vols := filepath.Join(h.volumes.Root, "uid-web", "volumes")
+	mu.Lock()
+	got := fmt.Sprint(mounts)
+	mu.Unlock()
+	conf, _ := filepath.EvalSymlinks(filepath.Join(vols, "config", "web.conf"))
+	want := fmt.Sprint([]runtime.Mount{
+		{HostPath: filepath.Join(vols, "scratch"), ContainerPath: "/scratch"},
+		{HostPath: filepath.Join(vols, "config"), ContainerPath: "/etc/web", ReadOnly: true},
+		{HostPath: conf, ContainerPath: "/etc/web.conf", ReadOnly: true},
+	})
+	if got != want {
+		t.Fatalf("mounts %s\nwant %s", got, want)
+	}
+	if n := len(h.pods.eventsOf("FailedMount")); n != 1 {
+		t.Errorf("%d FailedMount events for one reason, want 1", n)
+	}
+	h.pods.putConfigMap("web-config", map[string]string{"web.conf": "port=9000", "greeting": "bonjour"})
+	h.await("the update in the pod's files", func() bool {
+		h.clock.Advance(time.Second)
+		b, _ := os.ReadFile(filepath.Join(vols, "config", "greeting"))
+		return string(b) == "bonjour"
+	})
+	p, _ := h.pods.get("web")
+	now := h.clock.Now()
+	p.Metadata.DeletionTimestamp = &now
+	h.pods.put(p)
+	h.await("web's object to be removed", func() bool { _, ok := h.pods.get("web"); return !ok })
+	if _, err := os.Stat(filepath.Join(h.volumes.Root, "uid-web")); !os.IsNotExist(err) {
+		t.Errorf("the pod's volumes outlived it: %v", err)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/shoalproject/shoal/internal/errdefs"
+	"github.com/shoalproject/shoal/volumes"
 	"github.com/shoalproject/shoal/workload"
 	"github.com/shoalproject/shoal/workload/runtime"
 )
@@ -33,6 +34,11 @@ type worker struct {
 	inits   []*ctr
 	ctrs    []*ctr
 	written workload.PodStatus // the status last stored
+	// mounts are the pod's volumes once set up, by name; mountedAt is
+	// when they were last refreshed, and mountErr the last failure said.
+	mounts    map[string]volumes.Mounted
+	mountedAt time.Time
+	mountErr  string
 }
 
 // ctr is a worker's bookkeeping for one container.
@@ -135,6 +141,11 @@ func (w *worker) sync(ctx context.Context) bool {
 			return false
 		}
 	}
+	if !w.setUpVolumes(ctx) {
+		// Nothing runs yet: ContainerCreating (or Init:0/N), as kubelet says.
+		w.writeStatus(ctx, len(w.inits) == 0, false)
+		return false
+	}
 	initDone, initFailed := w.syncInits(ctx)
 	if initDone {
 		for _, c := range w.ctrs {
@@ -144,6 +155,44 @@ func (w *worker) sync(ctx context.Context) bool {
 	}
 	w.writeStatus(ctx, initDone, initFailed)
 	return false
+}
+
+// setUpVolumes sets the pod's volumes up, and refreshes them every
+// VolumeRefresh once they are; it reports whether the containers may run.
+// A failure before the first success holds the containers back (the pod
+// stays ContainerCreating) with a FailedMount event each time the reason
+// changes; a failed refresh leaves the running pod its last good files, as
+// Kubernetes does.
+func (w *worker) setUpVolumes(ctx context.Context) bool {
+	if len(w.pod.Spec.Volumes) == 0 {
+		return true
+	}
+	now := w.now()
+	if w.mounts != nil && now.Sub(w.mountedAt) < w.a.cfg.VolumeRefresh {
+		return true
+	}
+	var mounts map[string]volumes.Mounted
+	err := fmt.Errorf("this node sets up no volumes: %w", errdefs.ErrUnavailable)
+	if m := w.a.cfg.Volumes; m != nil {
+		var src volumes.Sources
+		if w.a.cfg.Config != nil {
+			src = w.a.cfg.Config
+		}
+		mounts, err = m.SetUp(ctx, w.pod, src)
+	}
+	if err != nil {
+		if msg := err.Error(); msg != w.mountErr {
+			w.mountErr = msg
+			w.event(ctx, eventWarning, "FailedMount", "MountVolume.SetUp failed: %s", strings.ReplaceAll(msg, "\n", "; "))
+		}
+		if w.mounts != nil {
+			w.mountedAt = now // keep the last good files; try again later
+			return true
+		}
+		return false
+	}
+	w.mounts, w.mountedAt, w.mountErr = mounts, now, ""
+	return true
 }
 
 func (w *worker) name() string { return w.pod.Metadata.Namespace + "/" + w.pod.Metadata.Name }
@@ -393,6 +442,19 @@ func (w *worker) containerConfig(ctx context.Context, s workload.Container) (run
 		return runtime.ContainerConfig{}, err
 	}
 	cfg := runtime.ContainerConfig{Name: s.Name, Image: s.Image, Command: s.Command, Args: s.Args, Env: env, WorkingDir: s.WorkingDir}
+	for _, vm := range s.VolumeMounts {
+		mv, ok := w.mounts[vm.Name]
+		if !ok {
+			return runtime.ContainerConfig{}, fmt.Errorf("volumeMount %q: volume %q is not set up", vm.MountPath, vm.Name)
+		}
+		host := mv.Path
+		if vm.SubPath != "" {
+			if host, err = volumes.SubPath(mv.Path, vm.SubPath, mv.Writable); err != nil {
+				return runtime.ContainerConfig{}, fmt.Errorf("volumeMount %q: %w", vm.MountPath, err)
+			}
+		}
+		cfg.Mounts = append(cfg.Mounts, runtime.Mount{HostPath: host, ContainerPath: vm.MountPath, ReadOnly: vm.ReadOnly || mv.ReadOnly})
+	}
 	if q, ok := s.Resources.Limits[workload.ResourceCPU]; ok {
 		cfg.CPUMillis = q.MilliValue()
 	}
@@ -595,6 +657,7 @@ func (w *worker) grace() time.Duration {
 // then SIGTERM, then SIGKILL once the grace period is over), and removes
 // its sandbox.
 func (w *worker) terminate(ctx context.Context) {
+	defer w.tearDownVolumes()
 	if w.sandbox == nil {
 		sbs, err := w.a.cfg.Runtime.ListSandboxes(ctx)
 		if err == nil {
@@ -648,6 +711,17 @@ func (w *worker) unroute(ctx context.Context, grace time.Duration) {
 	if err := u.Unroute(uctx, w.pod); err != nil && ctx.Err() == nil {
 		w.a.log.Warn("stopping a pod that service proxies may still send connections to", "pod", w.name(), "err", err)
 	}
+}
+
+// tearDownVolumes removes what setUpVolumes made, once the containers are
+// gone.
+func (w *worker) tearDownVolumes() {
+	if m := w.a.cfg.Volumes; m != nil {
+		if err := m.TearDown(w.pod.Metadata.UID); err != nil {
+			w.a.log.Warn("tear down volumes", "pod", w.name(), "err", err)
+		}
+	}
+	w.mounts = nil
 }
 
 // preStop runs a preStop hook within limit (the hook's ctx also ends then).

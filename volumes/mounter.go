@@ -1,0 +1,258 @@
+package volumes
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/shoalproject/shoal/internal/errdefs"
+	"github.com/shoalproject/shoal/workload"
+)
+
+// Tmpfs mounts the memory-backed file systems of emptyDir volumes with
+// medium Memory. Safe for concurrent use on different directories.
+type Tmpfs interface {
+	// Mount mounts a tmpfs of at most sizeBytes (0: the kernel's default,
+	// half the memory) on dir, unless one is mounted there already.
+	Mount(dir string, sizeBytes int64) error
+	// Unmount unmounts what is mounted on dir; nothing when nothing is.
+	Unmount(dir string) error
+}
+
+// Sources gives a Mounter the objects that volumes are made from. Methods
+// are called from many goroutines; a missing object is ErrNotFound.
+type Sources interface {
+	ConfigMap(ctx context.Context, namespace, name string) (*workload.ConfigMap, error)
+}
+
+// Mounter sets up pods' volumes on a node, each pod's under
+// Root/POD-UID/volumes. One pod's volumes must be set up and torn down by
+// one goroutine at a time; different pods' may be handled concurrently.
+type Mounter struct {
+	Root  string
+	Tmpfs Tmpfs // nil: emptyDir volumes with medium Memory are refused
+	// Now names projected files' directories; default time.Now.
+	Now func() time.Time
+}
+
+// Mounted is one volume as set up on the node.
+type Mounted struct {
+	Path string // the host path to bind into containers
+	// ReadOnly is set for volumes that are read-only by nature (configMap,
+	// secret): containers get them read-only whatever their mounts say.
+	ReadOnly bool
+	// Writable says a mount's missing subPath may be created in it.
+	Writable bool
+}
+
+// SetUp makes each of pod's volumes ready and returns them by name. It may
+// be called again at any time: it then refreshes projected volumes
+// (configMap) to their objects' current contents and leaves the rest as
+// they are. It sets up every volume it can; the error names each volume
+// that failed and why ("volume \"config\": configmap \"web\" not found"),
+// wrapping ErrNotFound when an object is missing.
+func (m *Mounter) SetUp(ctx context.Context, pod *workload.Pod, src Sources) (map[string]Mounted, error) {
+	base, err := m.podDir(pod.Metadata.UID)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]Mounted{}
+	var errs []error
+	for _, v := range pod.Spec.Volumes {
+		mv, err := m.setUp(ctx, pod, v, filepath.Join(base, "volumes", v.Name), src)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("volume %q: %w", v.Name, err))
+			continue
+		}
+		out[v.Name] = mv
+	}
+	return out, errors.Join(errs...)
+}
+
+func (m *Mounter) setUp(ctx context.Context, pod *workload.Pod, v workload.Volume, dir string, src Sources) (Mounted, error) {
+	switch {
+	case v.EmptyDir != nil:
+		if err := os.MkdirAll(dir, 0o777); err != nil {
+			return Mounted{}, err
+		}
+		if err := os.Chmod(dir, 0o777); err != nil { // any container user may write, as in Kubernetes
+			return Mounted{}, err
+		}
+		if v.EmptyDir.Medium == workload.StorageMediumMemory {
+			if m.Tmpfs == nil {
+				return Mounted{}, fmt.Errorf("emptyDir medium Memory: this node cannot mount tmpfs: %w", errdefs.ErrUnavailable)
+			}
+			var size int64
+			if v.EmptyDir.SizeLimit != nil {
+				size = v.EmptyDir.SizeLimit.Value()
+			}
+			if err := m.Tmpfs.Mount(dir, size); err != nil {
+				return Mounted{}, fmt.Errorf("emptyDir medium Memory: %w", err)
+			}
+		}
+		return Mounted{Path: dir, Writable: true}, nil
+	case v.HostPath != nil:
+		if err := checkHostPath(v.HostPath); err != nil {
+			return Mounted{}, err
+		}
+		return Mounted{Path: v.HostPath.Path, Writable: true}, nil
+	case v.ConfigMap != nil:
+		if src == nil {
+			return Mounted{}, fmt.Errorf("configmap %q: config maps are not available to this node: %w", v.ConfigMap.Name, errdefs.ErrUnavailable)
+		}
+		cm, err := src.ConfigMap(ctx, pod.Metadata.Namespace, v.ConfigMap.Name)
+		switch {
+		case errors.Is(err, errdefs.ErrNotFound) && v.ConfigMap.Optional != nil && *v.ConfigMap.Optional:
+			cm = nil
+		case errors.Is(err, errdefs.ErrNotFound):
+			return Mounted{}, fmt.Errorf("configmap %q %w", v.ConfigMap.Name, errdefs.ErrNotFound)
+		case err != nil:
+			return Mounted{}, fmt.Errorf("configmap %q: %w", v.ConfigMap.Name, err)
+		}
+		files, err := ConfigMapFiles(v.ConfigMap, cm)
+		if err != nil {
+			return Mounted{}, err
+		}
+		if _, err := WriteAtomic(dir, files, m.now()); err != nil {
+			return Mounted{}, fmt.Errorf("configmap %q: %w", v.ConfigMap.Name, err)
+		}
+		return Mounted{Path: dir, ReadOnly: true}, nil
+	case v.Secret != nil:
+		return Mounted{}, fmt.Errorf("secret %q: secret volumes are not served by this build yet: %w", v.Secret.SecretName, errdefs.ErrUnavailable)
+	case v.PersistentVolumeClaim != nil:
+		return Mounted{}, fmt.Errorf("persistentVolumeClaim %q: claims are not served by this build yet: %w", v.PersistentVolumeClaim.ClaimName, errdefs.ErrUnavailable)
+	}
+	return Mounted{}, fmt.Errorf("no volume source: %w", errdefs.ErrInvalid)
+}
+
+func (m *Mounter) now() time.Time {
+	if m.Now != nil {
+		return m.Now()
+	}
+	return time.Now()
+}
+
+func (m *Mounter) podDir(uid string) (string, error) {
+	if m.Root == "" {
+		return "", fmt.Errorf("volumes: no root directory: %w", errdefs.ErrInvalid)
+	}
+	if uid == "" || uid == "." || uid == ".." || strings.ContainsRune(uid, filepath.Separator) {
+		return "", fmt.Errorf("volumes: pod UID %q: %w", uid, errdefs.ErrInvalid)
+	}
+	return filepath.Join(m.Root, uid), nil
+}
+
+// checkHostPath checks, or makes, what a hostPath volume's type expects at
+// its path.
+func checkHostPath(h *workload.HostPathVolumeSource) error {
+	typ := workload.HostPathUnset
+	if h.Type != nil {
+		typ = *h.Type
+	}
+	switch typ {
+	case workload.HostPathDirectoryOrCreate:
+		if err := os.MkdirAll(h.Path, 0o755); err != nil {
+			return fmt.Errorf("hostPath %s: %w", h.Path, err)
+		}
+		return nil
+	case workload.HostPathFileOrCreate:
+		if err := os.MkdirAll(filepath.Dir(h.Path), 0o755); err != nil {
+			return fmt.Errorf("hostPath %s: %w", h.Path, err)
+		}
+		f, err := os.OpenFile(h.Path, os.O_RDONLY|os.O_CREATE, 0o644)
+		if err != nil {
+			return fmt.Errorf("hostPath %s: %w", h.Path, err)
+		}
+		f.Close()
+		return nil
+	case workload.HostPathUnset:
+		return nil
+	}
+	fi, err := os.Stat(h.Path)
+	if err != nil {
+		return fmt.Errorf("hostPath type check failed: %s %w", h.Path, errdefs.ErrNotFound)
+	}
+	mode := fi.Mode()
+	ok := map[workload.HostPathType]bool{
+		workload.HostPathDirectory: mode.IsDir(),
+		workload.HostPathFile:      mode.IsRegular(),
+		workload.HostPathSocket:    mode&os.ModeSocket != 0,
+		workload.HostPathCharDev:   mode&os.ModeCharDevice != 0,
+		workload.HostPathBlockDev:  mode&os.ModeDevice != 0 && mode&os.ModeCharDevice == 0,
+	}[typ]
+	if !ok {
+		return fmt.Errorf("hostPath type check failed: %s is not a %s: %w", h.Path, typ, errdefs.ErrInvalid)
+	}
+	return nil
+}
+
+// TearDown removes what SetUp made for the pod with that UID: it unmounts
+// its tmpfs volumes and removes its directory. What hostPath volumes name
+// is never touched. A pod with nothing set up is not an error.
+func (m *Mounter) TearDown(podUID string) error {
+	base, err := m.podDir(podUID)
+	if err != nil {
+		return err
+	}
+	if m.Tmpfs != nil {
+		entries, err := os.ReadDir(filepath.Join(base, "volumes"))
+		if err != nil && !os.IsNotExist(err) {
+			return err
+		}
+		for _, e := range entries {
+			if err := m.Tmpfs.Unmount(filepath.Join(base, "volumes", e.Name())); err != nil {
+				return fmt.Errorf("pod %s: volume %q: %w", podUID, e.Name(), err)
+			}
+		}
+	}
+	return os.RemoveAll(base)
+}
+
+// PodUIDs lists the pods that have volumes set up under Root.
+func (m *Mounter) PodUIDs() ([]string, error) {
+	entries, err := os.ReadDir(m.Root)
+	if os.IsNotExist(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, e := range entries {
+		if e.IsDir() {
+			out = append(out, e.Name())
+		}
+	}
+	return out, nil
+}
+
+// SubPath resolves sub inside a volume mounted at root, following
+// symlinks, and refuses a path that leaves the volume (ErrInvalid). When
+// create is set, a missing directory is made first (as Kubernetes does for
+// writable volumes).
+func SubPath(root, sub string, create bool) (string, error) {
+	p := filepath.Join(root, filepath.FromSlash(sub))
+	if create {
+		if _, err := os.Lstat(p); os.IsNotExist(err) {
+			if err := os.MkdirAll(p, 0o777); err != nil {
+				return "", fmt.Errorf("subPath %q: %w", sub, err)
+			}
+		}
+	}
+	realRoot, err := filepath.EvalSymlinks(root)
+	if err != nil {
+		return "", fmt.Errorf("subPath %q: %w", sub, err)
+	}
+	real, err := filepath.EvalSymlinks(p)
+	if err != nil {
+		return "", fmt.Errorf("subPath %q does not exist in the volume: %w", sub, errdefs.ErrNotFound)
+	}
+	if real != realRoot && !strings.HasPrefix(real, realRoot+string(filepath.Separator)) {
+		return "", fmt.Errorf("subPath %q leaves the volume: %w", sub, errdefs.ErrInvalid)
+	}
+	return real, nil
+}
