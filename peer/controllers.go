@@ -89,20 +89,35 @@ func (p *Peer) lostNodes() func(string) bool {
 }
 
 func (p *Peer) controlPass(ctx context.Context, shard uint64) error {
-	lr, err := p.store.List(ctx, shard, consensus.Filter{Kinds: []string{"Deployment", "Pod", "ReplicaSet", "Service"}}, true)
+	lr, err := p.store.List(ctx, shard, consensus.Filter{Kinds: []string{"Deployment", "PersistentVolumeClaim", "Pod", "ReplicaSet", "Service"}}, true)
 	if err != nil {
 		return err
 	}
 	var errs []error
 	var services []*workload.Service
+	var claims []*workload.PersistentVolumeClaim
 	for _, so := range lr.Objects {
-		var s workload.Service
-		if so.Kind == "Service" && decodeInto(so, &s) == nil {
-			services = append(services, &s)
+		switch so.Kind {
+		case "Service":
+			var s workload.Service
+			if decodeInto(so, &s) == nil {
+				services = append(services, &s)
+			}
+		case "PersistentVolumeClaim":
+			var c workload.PersistentVolumeClaim
+			if decodeInto(so, &c) == nil {
+				claims = append(claims, &c)
+			}
 		}
 	}
 	if len(services) > 0 {
 		errs = append(errs, p.endpointsPass(ctx, services))
+	}
+	if len(claims) > 0 {
+		errs = append(errs, p.claimsPass(ctx, shard, claims))
+	}
+	if shard == p.router.Shards()[1] { // the first object shard's leader keeps the volumes
+		errs = append(errs, p.volumesPass(ctx))
 	}
 	var deps []*workload.Deployment
 	var rss []*workload.ReplicaSet

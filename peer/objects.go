@@ -252,6 +252,7 @@ func (p *Peer) updateObject(r *http.Request, _ principal) (any, error) {
 			return nil, err
 		}
 	}
+	keepBinding(o, cur)
 	if pre == 0 {
 		pre = cur.ResourceVersion
 	}
@@ -269,6 +270,24 @@ func (p *Peer) updateObject(r *http.Request, _ principal) (any, error) {
 		return nil, t.worded(err)
 	}
 	return loaded(res.Objects[0])
+}
+
+// keepBinding keeps what the claim binder wrote in a volume's or claim's
+// spec (claimRef, volumeName) when a user's update leaves it out: applying
+// the manifest again must not unbind them.
+func keepBinding(next workload.Object, cur consensus.Object) {
+	switch o := next.(type) {
+	case *workload.PersistentVolume:
+		var old workload.PersistentVolume
+		if o.Spec.ClaimRef == nil && json.Unmarshal(cur.Data, &old) == nil {
+			o.Spec.ClaimRef = old.Spec.ClaimRef
+		}
+	case *workload.PersistentVolumeClaim:
+		var old workload.PersistentVolumeClaim
+		if o.Spec.VolumeName == "" && json.Unmarshal(cur.Data, &old) == nil {
+			o.Spec.VolumeName = old.Spec.VolumeName
+		}
+	}
 }
 
 // keepStatus returns next with the "status" of prev.

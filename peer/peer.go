@@ -209,11 +209,12 @@ type Peer struct {
 	// tunnelLn is the tunnel port's listener, when this peer runs pods.
 	tunnelLn net.Listener
 	// dns answers this peer's pods for service names (Config.PodDNS).
-	dns     *netproxy.DNS
-	routing routing      // what the service proxy routes, for terminating pods (unroute.go)
-	peers   *peerClients // API clients of other peers, one each
-	reg     *prometheus.Registry
-	metrics *metrics
+	dns       *netproxy.DNS
+	routing   routing      // what the service proxy routes, for terminating pods (unroute.go)
+	nfsClient bool         // the kernel has an NFS client (claims.go)
+	peers     *peerClients // API clients of other peers, one each
+	reg       *prometheus.Registry
+	metrics   *metrics
 
 	host         *consensus.Host
 	store        *routedStore
@@ -254,6 +255,7 @@ func Start(ctx context.Context, cfg Config) (*Peer, error) {
 		controlWake:  make(chan struct{}, 1),
 		nodeLifeWake: make(chan struct{}, 1),
 		done:         make(chan struct{}),
+		nfsClient:    kernelHasNFS(),
 	}
 	var gossipPeers []string
 	fresh, bootstrapped := false, false

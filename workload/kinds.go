@@ -56,6 +56,16 @@ var served = []KindInfo{
 		New: func() Object { return &Node{} },
 	},
 	{
+		Kind: "PersistentVolume", APIVersion: "v1", Plural: "persistentvolumes", Singular: "persistentvolume",
+		ShortNames: []string{"pv"}, Namespaced: false,
+		New: func() Object { return &PersistentVolume{} },
+	},
+	{
+		Kind: "PersistentVolumeClaim", APIVersion: "v1", Plural: "persistentvolumeclaims", Singular: "persistentvolumeclaim",
+		ShortNames: []string{"pvc"}, Namespaced: true,
+		New: func() Object { return &PersistentVolumeClaim{} },
+	},
+	{
 		Kind: "Pod", APIVersion: "v1", Plural: "pods", Singular: "pod",
 		ShortNames: []string{"po"}, Namespaced: true,
 		New: func() Object { return &Pod{} },
@@ -75,8 +85,6 @@ var served = []KindInfo{
 // notServed lists kinds Shoal knows about but this build does not serve
 // yet, so that naming one gives a clearer error than "unknown kind".
 var notServed = []struct{ kind, plural, short string }{
-	{"PersistentVolume", "persistentvolumes", "pv"},
-	{"PersistentVolumeClaim", "persistentvolumeclaims", "pvc"},
 	{"Secret", "secrets", "secret"},
 }
 

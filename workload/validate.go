@@ -68,6 +68,10 @@ func Defaults(o Object, info KindInfo, namespace string) {
 		defaultDeployment(o)
 	case *Service:
 		defaultService(o)
+	case *PersistentVolume:
+		defaultPersistentVolume(o)
+	case *PersistentVolumeClaim:
+		defaultPersistentVolumeClaim(o)
 	}
 }
 
@@ -92,6 +96,10 @@ func Validate(o Object, info KindInfo) []error {
 		errs = append(errs, validateDeployment(o)...)
 	case *Service:
 		errs = append(errs, validateService(o)...)
+	case *PersistentVolume:
+		errs = append(errs, validatePersistentVolume(o)...)
+	case *PersistentVolumeClaim:
+		errs = append(errs, validatePersistentVolumeClaim(o)...)
 	}
 	if len(errs) == 0 {
 		return nil

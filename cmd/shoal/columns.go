@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -31,6 +32,13 @@ func kindColumns(kind string, wide bool) []string {
 		return []string{"LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"}
 	case "Endpoints":
 		return []string{"ENDPOINTS", "AGE"}
+	case "PersistentVolume":
+		return []string{"CAPACITY", "ACCESS MODES", "RECLAIM POLICY", "STATUS", "CLAIM", "STORAGECLASS", "AGE"}
+	case "PersistentVolumeClaim":
+		if wide {
+			return []string{"STATUS", "VOLUME", "CAPACITY", "ACCESS MODES", "STORAGECLASS", "AGE", "VOLUMEMODE"}
+		}
+		return []string{"STATUS", "VOLUME", "CAPACITY", "ACCESS MODES", "STORAGECLASS", "AGE"}
 	case "Service":
 		if wide {
 			return []string{"TYPE", "CLUSTER-IP", "PORT(S)", "AGE", "SELECTOR"}
@@ -102,6 +110,31 @@ func kindCells(kind string, o map[string]any, wide bool, now time.Time) []string
 			return []string{"?", age}
 		}
 		return []string{endpointsColumn(e), age}
+	case "PersistentVolume":
+		var v workload.PersistentVolume
+		if !typed(o, &v) {
+			return []string{"?", "?", "?", "?", "?", "?", age}
+		}
+		claim := ""
+		if r := v.Spec.ClaimRef; r != nil {
+			claim = r.Namespace + "/" + r.Name
+		}
+		return []string{storageOf(v.Spec.Capacity), accessModes(v.Spec.AccessModes), string(v.Spec.PersistentVolumeReclaimPolicy),
+			string(v.Status.Phase), claim, v.Spec.StorageClassName, age}
+	case "PersistentVolumeClaim":
+		var c workload.PersistentVolumeClaim
+		if !typed(o, &c) {
+			return []string{"?", "?", "?", "?", "?", age}
+		}
+		cells := []string{string(c.Status.Phase), c.Spec.VolumeName, storageOf(c.Status.Capacity), accessModes(c.Status.AccessModes), c.ClaimStorageClass(), age}
+		if wide {
+			mode := "Filesystem"
+			if c.Spec.VolumeMode != nil {
+				mode = *c.Spec.VolumeMode
+			}
+			cells = append(cells, mode)
+		}
+		return cells
 	case "Service":
 		var s workload.Service
 		if !typed(o, &s) {
@@ -192,6 +225,30 @@ func templateColumns(t workload.PodTemplateSpec, sel *workload.LabelSelector) []
 		images = append(images, c.Image)
 	}
 	return []string{strings.Join(names, ","), strings.Join(images, ","), sel.String()}
+}
+
+// storageOf is a CAPACITY cell: the storage quantity, or "" (kubectl
+// leaves an unbound claim's empty).
+func storageOf(l workload.ResourceList) string {
+	q, ok := l[workload.ResourceStorage]
+	if !ok {
+		return ""
+	}
+	return q.String()
+}
+
+// accessModes is an ACCESS MODES cell, kubectl's abbreviations in
+// kubectl's order: "RWO,ROX".
+func accessModes(modes []workload.PersistentVolumeAccessMode) string {
+	short := map[workload.PersistentVolumeAccessMode]string{workload.ReadWriteOnce: "RWO", workload.ReadOnlyMany: "ROX",
+		workload.ReadWriteMany: "RWX", workload.ReadWriteOncePod: "RWOP"}
+	var out []string
+	for _, m := range workload.AccessModes {
+		if slices.Contains(modes, m) {
+			out = append(out, short[m])
+		}
+	}
+	return strings.Join(out, ",")
 }
 
 // endpointsColumn is kubectl's ENDPOINTS: the ready IP:port pairs, the

@@ -73,3 +73,35 @@ func TestEndpointsColumnListsThreeAndCountsTheRest(t *testing.T) {
 		t.Errorf("no endpoints: %q", got)
 	}
 }
+
+func TestVolumeAndClaimTablesShowKubectlsColumns(t *testing.T) {
+	now := time.Date(2026, 11, 27, 5, 0, 0, 0, time.UTC)
+	var pv, pvc map[string]any
+	if err := json.Unmarshal([]byte(`{"kind":"PersistentVolume","metadata":{"name":"data","creationTimestamp":"2026-11-27T04:59:00Z"},
+		"spec":{"capacity":{"storage":"100Gi"},"accessModes":["ReadOnlyMany","ReadWriteOnce"],"persistentVolumeReclaimPolicy":"Retain",
+		"claimRef":{"namespace":"default","name":"data","uid":"c-1"},"hostPath":{"path":"/srv/data"}},"status":{"phase":"Bound"}}`), &pv); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal([]byte(`{"kind":"PersistentVolumeClaim","metadata":{"name":"data","namespace":"default","creationTimestamp":"2026-11-27T04:59:00Z"},
+		"spec":{"accessModes":["ReadOnlyMany"],"resources":{"requests":{"storage":"10Gi"}},"volumeName":"data"},
+		"status":{"phase":"Bound","accessModes":["ReadOnlyMany","ReadWriteOnce"],"capacity":{"storage":"100Gi"}}}`), &pvc); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		kind        string
+		o           map[string]any
+		cols, cells []string
+	}{
+		{"PersistentVolume", pv, []string{"CAPACITY", "ACCESS MODES", "RECLAIM POLICY", "STATUS", "CLAIM", "STORAGECLASS", "AGE"},
+			[]string{"100Gi", "RWO,ROX", "Retain", "Bound", "default/data", "", "60s"}},
+		{"PersistentVolumeClaim", pvc, []string{"STATUS", "VOLUME", "CAPACITY", "ACCESS MODES", "STORAGECLASS", "AGE"},
+			[]string{"Bound", "data", "100Gi", "RWO,ROX", "", "60s"}},
+	} {
+		if got := kindColumns(tc.kind, false); !reflect.DeepEqual(got, tc.cols) {
+			t.Errorf("%s columns %q, want %q", tc.kind, got, tc.cols)
+		}
+		if got := kindCells(tc.kind, tc.o, false, now); !reflect.DeepEqual(got, tc.cells) {
+			t.Errorf("%s cells %q, want %q", tc.kind, got, tc.cells)
+		}
+	}
+}

@@ -1,0 +1,154 @@
+package peer
+
+import (
+	"context"
+	"errors"
+	"os"
+	"strings"
+
+	"github.com/shoalproject/shoal/consensus"
+	"github.com/shoalproject/shoal/volumes"
+	"github.com/shoalproject/shoal/workload"
+)
+
+// PersistentVolumes live in the meta shard, claims in the object shard
+// their namespace/name hashes to. Binding is decided by the leader of the
+// claim's shard (volumes.Bind) and recorded in two compare-and-swap
+// writes: first the volume's claimRef (in meta, so two leaders binding
+// two claims to one volume cannot both win), then the claim's volumeName
+// and status. A claim whose volume already names it is simply finished,
+// so a leader that failed between the two writes loses nothing.
+//
+// Volumes' phases (Available, Bound, Released, Failed) and the reclaim
+// policy are kept by the leader of the first object shard, which reads
+// every volume and then every claim: in that order, a claim bound after
+// the volumes were read is still seen, and its volume is never wrongly
+// Released.
+
+// claimsPass binds the pending claims of one object shard and keeps its
+// claims' status.
+func (p *Peer) claimsPass(ctx context.Context, shard uint64, claims []*workload.PersistentVolumeClaim) error {
+	pvs, err := p.persistentVolumes(ctx)
+	if err != nil {
+		return err
+	}
+	byName := map[string]*workload.PersistentVolume{}
+	for _, pv := range pvs {
+		byName[pv.Metadata.Name] = pv
+	}
+	var errs []error
+	for _, c := range claims {
+		if c.Metadata.DeletionTimestamp != nil {
+			continue
+		}
+		pv := byName[c.Spec.VolumeName]
+		switch volumes.ClaimPhase(c, pv) {
+		case workload.ClaimBound:
+			errs = append(errs, p.claimStatus(ctx, shard, c, workload.PersistentVolumeClaimStatus{
+				Phase: workload.ClaimBound, AccessModes: pv.Spec.AccessModes, Capacity: pv.Spec.Capacity}))
+			continue
+		case workload.ClaimLost:
+			errs = append(errs, p.claimStatus(ctx, shard, c, workload.PersistentVolumeClaimStatus{Phase: workload.ClaimLost}))
+			continue
+		}
+		pv, _ = volumes.Bind(c, pvs)
+		if pv == nil {
+			errs = append(errs, p.claimStatus(ctx, shard, c, workload.PersistentVolumeClaimStatus{Phase: workload.ClaimPending}))
+			continue
+		}
+		if r := pv.Spec.ClaimRef; r == nil || r.UID != c.Metadata.UID {
+			next := *pv
+			next.Spec.ClaimRef = &workload.ObjectReference{Kind: "PersistentVolumeClaim", APIVersion: "v1",
+				Namespace: c.Metadata.Namespace, Name: c.Metadata.Name, UID: c.Metadata.UID}
+			next.Status = workload.PersistentVolumeStatus{Phase: workload.VolumeBound}
+			if err := p.updateIn(ctx, consensus.MetaShard, &next); err != nil {
+				errs = append(errs, err) // another leader took it, or it changed: the next pass decides again
+				continue
+			}
+			*pv = next
+			pv.Metadata.ResourceVersion = "" // stale now: not to be written again this pass
+		}
+		c.Spec.VolumeName = pv.Metadata.Name
+		c.Status = workload.PersistentVolumeClaimStatus{Phase: workload.ClaimBound, AccessModes: pv.Spec.AccessModes, Capacity: pv.Spec.Capacity}
+		errs = append(errs, p.updateIn(ctx, shard, c))
+	}
+	return errors.Join(errs...)
+}
+
+// claimStatus writes a claim's status when it changed.
+func (p *Peer) claimStatus(ctx context.Context, shard uint64, c *workload.PersistentVolumeClaim, st workload.PersistentVolumeClaimStatus) error {
+	if statusEqual(c.Status, st) {
+		return nil
+	}
+	c.Status = st
+	return p.updateIn(ctx, shard, c)
+}
+
+// volumesPass keeps every volume's phase, and applies the reclaim policy
+// of volumes whose claims are gone: Retain leaves them Released, Delete
+// removes them.
+func (p *Peer) volumesPass(ctx context.Context) error {
+	pvs, err := p.persistentVolumes(ctx) // before the claims: see above
+	if err != nil || len(pvs) == 0 {
+		return err
+	}
+	info, _ := workload.LookupKind("PersistentVolumeClaim")
+	objs, _, err := consensus.ListShards(ctx, p.store, p.shardsFor(info), consensus.Filter{Kind: "PersistentVolumeClaim"}, true)
+	if err != nil {
+		return err
+	}
+	claims := map[string]bool{} // namespace/name/uid
+	for _, so := range objs {
+		var c workload.PersistentVolumeClaim
+		if decodeInto(so, &c) == nil {
+			claims[c.Metadata.Namespace+"/"+c.Metadata.Name+"/"+c.Metadata.UID] = true
+		}
+	}
+	var errs []error
+	for _, pv := range pvs {
+		exists := false
+		if r := pv.Spec.ClaimRef; r != nil {
+			exists = claims[r.Namespace+"/"+r.Name+"/"+r.UID]
+		}
+		phase, msg := volumes.VolumePhase(pv, exists, p.nfsClient)
+		if phase == workload.VolumeReleased && pv.Spec.PersistentVolumeReclaimPolicy == workload.ReclaimDelete {
+			errs = append(errs, p.deleteIn(ctx, consensus.MetaShard, "PersistentVolume", &pv.Metadata))
+			continue
+		}
+		st := workload.PersistentVolumeStatus{Phase: phase, Message: msg}
+		if !statusEqual(pv.Status, st) {
+			pv.Status = st
+			errs = append(errs, p.updateIn(ctx, consensus.MetaShard, pv))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// persistentVolumes lists every PersistentVolume, linearizably.
+func (p *Peer) persistentVolumes(ctx context.Context) ([]*workload.PersistentVolume, error) {
+	lr, err := p.store.List(ctx, consensus.MetaShard, consensus.Filter{Kind: "PersistentVolume"}, true)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*workload.PersistentVolume, 0, len(lr.Objects))
+	for _, so := range lr.Objects {
+		var pv workload.PersistentVolume
+		if decodeInto(so, &pv) == nil {
+			out = append(out, &pv)
+		}
+	}
+	return out, nil
+}
+
+// kernelHasNFS says whether this host's kernel has an NFS client, built in
+// or as a module it can load.
+func kernelHasNFS() bool {
+	if b, err := os.ReadFile("/proc/filesystems"); err == nil && strings.Contains(string(b), "\tnfs\n") {
+		return true
+	}
+	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
+		_, err := os.Stat("/lib/modules/" + strings.TrimSpace(string(b)) + "/kernel/fs/nfs")
+		return err == nil
+	}
+	return false
+}
