@@ -155,6 +155,36 @@ func (s podStore) Services(ctx context.Context, namespace string) ([]*workload.S
 	return out, nil
 }
 
+// Claim implements volumes.Sources.
+func (s podStore) Claim(ctx context.Context, namespace, name string) (*workload.PersistentVolumeClaim, error) {
+	var c workload.PersistentVolumeClaim
+	if err := s.get(ctx, consensus.Key{Kind: "PersistentVolumeClaim", Namespace: namespace, Name: name}, &c); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// Volume implements volumes.Sources.
+func (s podStore) Volume(ctx context.Context, name string) (*workload.PersistentVolume, error) {
+	var v workload.PersistentVolume
+	if err := s.get(ctx, consensus.Key{Kind: "PersistentVolume", Name: name}, &v); err != nil {
+		return nil, err
+	}
+	return &v, nil
+}
+
+// get reads one object linearizably into o.
+func (s podStore) get(ctx context.Context, k consensus.Key, o workload.Object) error {
+	so, err := s.p.store.Get(ctx, s.p.shardOf(k), k, true)
+	if err != nil {
+		return err
+	}
+	if err := decodeInto(so, o); err != nil {
+		return fmt.Errorf("%s %s/%s: %v: %w", k.Kind, k.Namespace, k.Name, err, errdefs.ErrInvalid)
+	}
+	return nil
+}
+
 func (s podStore) ConfigMap(ctx context.Context, namespace, name string) (*workload.ConfigMap, error) {
 	k := consensus.Key{Kind: "ConfigMap", Namespace: namespace, Name: name}
 	so, err := s.p.store.Get(ctx, s.p.shardOf(k), k, true)

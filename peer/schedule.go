@@ -15,6 +15,7 @@ import (
 	"github.com/shoalproject/shoal/consensus"
 	"github.com/shoalproject/shoal/gossip"
 	"github.com/shoalproject/shoal/internal/errdefs"
+	"github.com/shoalproject/shoal/volumes"
 	"github.com/shoalproject/shoal/workload"
 	"github.com/shoalproject/shoal/workload/scheduler"
 )
@@ -111,8 +112,13 @@ func (p *Peer) schedulePass(ctx context.Context, shard uint64) error {
 		return err
 	}
 	alive := p.aliveMembers()
-	snap, ls := p.snapshot(meta.Objects, p.pods.decode(all), alive)
+	allPods := p.pods.decode(all)
+	snap, ls := p.snapshot(meta.Objects, allPods, alive)
 	held := heldClaims(ls, alive, p.cfg.Now())
+	users, err := p.volumeConstraints(ctx, snap, pending, allPods)
+	if err != nil {
+		return err
+	}
 	var placed, rebind []placement
 	var unschedulable []*workload.Pod
 	reasons := map[*workload.Pod]string{}
@@ -141,6 +147,11 @@ func (p *Peer) schedulePass(ctx context.Context, shard uint64) error {
 			continue // decide again next pass
 		}
 		placed = append(placed, placement{pod: pod, node: node})
+		if users != nil { // a later pod of this pass sharing a ReadWriteOnce claim follows this one
+			for k, u := range volumes.ClaimUsers([]*workload.Pod{{Metadata: pod.Metadata, Spec: workload.PodSpec{NodeName: node, Volumes: pod.Spec.Volumes}}}) {
+				users[k] = append(users[k], u...)
+			}
+		}
 	}
 	// A pass over thousands of pods takes a while, and leadership may move
 	// meanwhile: claims from a peer that no longer leads would only
@@ -163,6 +174,44 @@ func (p *Peer) schedulePass(ctx context.Context, shard uint64) error {
 	}
 	p.metrics.scheduleAttempts.WithLabelValues("unschedulable").Add(float64(len(unschedulable)))
 	return nil
+}
+
+// volumeConstraints gives snap the volume constraints of the pending pods
+// when any uses a claim (volumes.Placement), reading every claim and
+// volume, and returns the claims' users for the pass to add its own
+// placements to; nil when no pending pod uses a claim.
+func (p *Peer) volumeConstraints(ctx context.Context, snap *scheduler.Snapshot, pending, all []*workload.Pod) (map[string][]volumes.ClaimUser, error) {
+	uses := slices.ContainsFunc(pending, func(pod *workload.Pod) bool {
+		return slices.ContainsFunc(pod.Spec.Volumes, func(v workload.Volume) bool { return v.PersistentVolumeClaim != nil })
+	})
+	if !uses {
+		return nil, nil
+	}
+	info, _ := workload.LookupKind("PersistentVolumeClaim")
+	objs, _, err := consensus.ListShards(ctx, p.store, p.shardsFor(info), consensus.Filter{Kind: "PersistentVolumeClaim"}, true)
+	if err != nil {
+		return nil, err
+	}
+	claims := map[string]*workload.PersistentVolumeClaim{}
+	for _, so := range objs {
+		var c workload.PersistentVolumeClaim
+		if decodeInto(so, &c) == nil {
+			claims[c.Metadata.Namespace+"/"+c.Metadata.Name] = &c
+		}
+	}
+	list, err := p.persistentVolumes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	pvs := map[string]*workload.PersistentVolume{}
+	for _, pv := range list {
+		pvs[pv.Metadata.Name] = pv
+	}
+	users := volumes.ClaimUsers(all)
+	snap.SetVolumeConstraints(func(pod *workload.Pod) scheduler.VolumeConstraint {
+		return volumes.Placement(pod, claims, pvs, users)
+	})
+	return users, nil
 }
 
 // countAttempts counts n pods whose claim or binding failed with err.

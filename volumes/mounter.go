@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -27,6 +28,8 @@ type Tmpfs interface {
 // are called from many goroutines; a missing object is ErrNotFound.
 type Sources interface {
 	ConfigMap(ctx context.Context, namespace, name string) (*workload.ConfigMap, error)
+	Claim(ctx context.Context, namespace, name string) (*workload.PersistentVolumeClaim, error)
+	Volume(ctx context.Context, name string) (*workload.PersistentVolume, error)
 }
 
 // Mounter sets up pods' volumes on a node, each pod's under
@@ -124,7 +127,10 @@ func (m *Mounter) setUp(ctx context.Context, pod *workload.Pod, v workload.Volum
 	case v.Secret != nil:
 		return Mounted{}, fmt.Errorf("secret %q: secret volumes are not served by this build yet: %w", v.Secret.SecretName, errdefs.ErrUnavailable)
 	case v.PersistentVolumeClaim != nil:
-		return Mounted{}, fmt.Errorf("persistentVolumeClaim %q: claims are not served by this build yet: %w", v.PersistentVolumeClaim.ClaimName, errdefs.ErrUnavailable)
+		if src == nil {
+			return Mounted{}, fmt.Errorf("persistentvolumeclaim %q: claims are not available to this node: %w", v.PersistentVolumeClaim.ClaimName, errdefs.ErrUnavailable)
+		}
+		return claimMount(ctx, pod.Metadata.Namespace, v.PersistentVolumeClaim, src)
 	}
 	return Mounted{}, fmt.Errorf("no volume source: %w", errdefs.ErrInvalid)
 }
@@ -144,6 +150,47 @@ func (m *Mounter) podDir(uid string) (string, error) {
 		return "", fmt.Errorf("volumes: pod UID %q: %w", uid, errdefs.ErrInvalid)
 	}
 	return filepath.Join(m.Root, uid), nil
+}
+
+// claimMount finds the volume a claim is bound to and where it is on this
+// node. It is read-only when the pod says so, or when the claim asks for
+// ReadOnlyMany and nothing more (a write then fails with EROFS).
+func claimMount(ctx context.Context, namespace string, ref *workload.PersistentVolumeClaimVolumeSource, src Sources) (Mounted, error) {
+	claim, err := src.Claim(ctx, namespace, ref.ClaimName)
+	if errors.Is(err, errdefs.ErrNotFound) {
+		return Mounted{}, fmt.Errorf("persistentvolumeclaim %q %w", ref.ClaimName, errdefs.ErrNotFound)
+	}
+	if err != nil {
+		return Mounted{}, fmt.Errorf("persistentvolumeclaim %q: %w", ref.ClaimName, err)
+	}
+	if claim.Status.Phase != workload.ClaimBound || claim.Spec.VolumeName == "" {
+		return Mounted{}, fmt.Errorf("persistentvolumeclaim %q is not bound: %w", ref.ClaimName, errdefs.ErrUnavailable)
+	}
+	pv, err := src.Volume(ctx, claim.Spec.VolumeName)
+	if err != nil {
+		return Mounted{}, fmt.Errorf("persistentvolumeclaim %q: volume %q: %w", ref.ClaimName, claim.Spec.VolumeName, err)
+	}
+	ro := ref.ReadOnly || len(claim.Spec.AccessModes) > 0 && !slices.ContainsFunc(claim.Spec.AccessModes, func(m workload.PersistentVolumeAccessMode) bool {
+		return m != workload.ReadOnlyMany
+	})
+	var dir string
+	switch s := pv.Spec; {
+	case s.HostPath != nil:
+		if err := checkHostPath(s.HostPath); err != nil {
+			return Mounted{}, fmt.Errorf("volume %q: %w", pv.Metadata.Name, err)
+		}
+		dir = s.HostPath.Path
+	case s.Local != nil:
+		if fi, err := os.Stat(s.Local.Path); err != nil || !fi.IsDir() {
+			return Mounted{}, fmt.Errorf("volume %q: local path %s is not a directory on this node: %w", pv.Metadata.Name, s.Local.Path, errdefs.ErrNotFound)
+		}
+		dir = s.Local.Path
+	case s.NFS != nil:
+		return Mounted{}, fmt.Errorf("volume %q: nfs needs the kernel's NFS client, and this node's kernel has none: %w", pv.Metadata.Name, errdefs.ErrUnavailable)
+	default:
+		return Mounted{}, fmt.Errorf("volume %q: %s: %w", pv.Metadata.Name, s.Unsupported(), errdefs.ErrUnavailable)
+	}
+	return Mounted{Path: dir, ReadOnly: ro, Writable: !ro}, nil
 }
 
 // checkHostPath checks, or makes, what a hostPath volume's type expects at

@@ -38,8 +38,14 @@ func (m *memTmpfs) Unmount(dir string) error {
 	return nil
 }
 
-// memSources serves config maps from a map, by namespace/name.
+// memSources serves config maps from a map, by namespace/name, and
+// claims and volumes from the maps beside it.
 type memSources map[string]*workload.ConfigMap
+
+var (
+	memClaims  = map[string]*workload.PersistentVolumeClaim{}
+	memVolumes = map[string]*workload.PersistentVolume{}
+)
 
 func (s memSources) ConfigMap(_ context.Context, ns, name string) (*workload.ConfigMap, error) {
 	cm, ok := s[ns+"/"+name]
@@ -47,6 +53,22 @@ func (s memSources) ConfigMap(_ context.Context, ns, name string) (*workload.Con
 		return nil, fmt.Errorf("configmap %s/%s: %w", ns, name, errdefs.ErrNotFound)
 	}
 	return cm, nil
+}
+
+func (s memSources) Claim(_ context.Context, ns, name string) (*workload.PersistentVolumeClaim, error) {
+	c, ok := memClaims[ns+"/"+name]
+	if !ok {
+		return nil, fmt.Errorf("claim %s/%s: %w", ns, name, errdefs.ErrNotFound)
+	}
+	return c, nil
+}
+
+func (s memSources) Volume(_ context.Context, name string) (*workload.PersistentVolume, error) {
+	v, ok := memVolumes[name]
+	if !ok {
+		return nil, fmt.Errorf("volume %s: %w", name, errdefs.ErrNotFound)
+	}
+	return v, nil
 }
 
 func TestMounterSetsUpAndTearsDownAPodsVolumes(t *testing.T) {
@@ -170,5 +192,53 @@ func TestSubPath(t *testing.T) {
 	p, err := SubPath(filepath.Join(root, "cfg"), "app.conf", false)
 	if b, _ := os.ReadFile(p); err != nil || string(b) != "x" || !strings.Contains(p, "..2026_11_27") {
 		t.Errorf("a projected file's subPath: %q, %v (read %q)", p, err, b)
+	}
+}
+
+// A claim's volume: its host path, read-only for a ReadOnlyMany claim or a
+// readOnly volume; a claim not bound yet, or whose volume is nfs or EBS,
+// says so.
+func TestMounterMountsClaims(t *testing.T) {
+	host := t.TempDir()
+	m := &Mounter{Root: t.TempDir()}
+	dirOrCreate := workload.HostPathDirectoryOrCreate
+	data := pv("data", "100Gi")
+	data.Spec.HostPath = &workload.HostPathVolumeSource{Path: filepath.Join(host, "data"), Type: &dirOrCreate}
+	nfs := pv("nfs", "1Gi")
+	nfs.Spec.HostPath, nfs.Spec.NFS = nil, &workload.NFSVolumeSource{Server: "nfs.example", Path: "/x"}
+	memVolumes["data"], memVolumes["nfs"] = data, nfs
+	bound := func(name, volume string, modes ...workload.PersistentVolumeAccessMode) *workload.PersistentVolumeClaim {
+		c := claim("10Gi", wants(modes...))
+		c.Metadata.Name, c.Spec.VolumeName, c.Status.Phase = name, volume, workload.ClaimBound
+		return c
+	}
+	memClaims["default/rox"] = bound("rox", "data", workload.ReadOnlyMany)
+	memClaims["default/rwo"] = bound("rwo", "data", workload.ReadWriteOnce)
+	memClaims["default/nfs"] = bound("nfs", "nfs", workload.ReadWriteMany)
+	memClaims["default/pending"] = claim("1Gi")
+	t.Cleanup(func() { clear(memClaims); clear(memVolumes) })
+	pod := &workload.Pod{Metadata: workload.ObjectMeta{Namespace: "default", Name: "web", UID: "uid-4"}}
+	vol := func(name, claim string, ro bool) workload.Volume {
+		return workload.Volume{Name: name, VolumeSource: workload.VolumeSource{PersistentVolumeClaim: &workload.PersistentVolumeClaimVolumeSource{ClaimName: claim, ReadOnly: ro}}}
+	}
+	pod.Spec.Volumes = []workload.Volume{vol("rox", "rox", false), vol("rwo", "rwo", false), vol("rwo-ro", "rwo", true),
+		vol("nfs", "nfs", false), vol("pending", "pending", false), vol("gone", "gone", false)}
+	got, err := m.SetUp(context.Background(), pod, memSources{})
+	path := filepath.Join(host, "data")
+	want := map[string]Mounted{"rox": {Path: path, ReadOnly: true}, "rwo": {Path: path, Writable: true}, "rwo-ro": {Path: path, ReadOnly: true}}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("SetUp = %v\nwant %v", got, want)
+	}
+	for _, msg := range []string{
+		`volume "nfs": volume "nfs": nfs needs the kernel's NFS client`,
+		`volume "pending": persistentvolumeclaim "pending" is not bound`,
+		`volume "gone": persistentvolumeclaim "gone" not found`,
+	} {
+		if err == nil || !strings.Contains(err.Error(), msg) {
+			t.Errorf("the error %v does not say %q", err, msg)
+		}
+	}
+	if fi, err := os.Stat(path); err != nil || !fi.IsDir() {
+		t.Errorf("DirectoryOrCreate did not make %s: %v", path, err)
 	}
 }

@@ -81,6 +81,9 @@ type Config struct {
 	// this node; nil: a pod with volumes stays ContainerCreating with a
 	// FailedMount event saying the node serves none.
 	Volumes *volumes.Mounter
+	// VolumeSources gives the Mounter config maps, claims and volumes;
+	// nil: such volumes cannot be set up.
+	VolumeSources volumes.Sources
 	// VolumeRefresh is how often a running pod's projected volumes
 	// (configMap) are brought up to date; default 2 s.
 	VolumeRefresh time.Duration

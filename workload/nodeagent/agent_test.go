@@ -120,6 +120,14 @@ func (m *memPods) ConfigMap(_ context.Context, ns, name string) (*workload.Confi
 	return &c, nil
 }
 
+func (m *memPods) Claim(_ context.Context, ns, name string) (*workload.PersistentVolumeClaim, error) {
+	return nil, fmt.Errorf("claim %s/%s: %w", ns, name, errdefs.ErrNotFound)
+}
+
+func (m *memPods) Volume(_ context.Context, name string) (*workload.PersistentVolume, error) {
+	return nil, fmt.Errorf("volume %s: %w", name, errdefs.ErrNotFound)
+}
+
 func (m *memPods) putConfigMap(name string, data map[string]string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -187,7 +195,7 @@ func newHarness(t *testing.T, fc fake.Config, before func(h *harness)) *harness 
 
 func (h *harness) start() {
 	a, err := New(Config{Node: "n1", HostIP: "192.0.2.1", Runtime: h.rt, Pods: h.pods, Events: h.pods, Now: h.clock.Now, SyncPeriod: 5 * time.Millisecond,
-		Unrouter: h.unrouter, UnrouteLimit: h.unrouteLimit, Volumes: h.volumes, Config: h.pods})
+		Unrouter: h.unrouter, UnrouteLimit: h.unrouteLimit, Volumes: h.volumes, Config: h.pods, VolumeSources: h.pods})
 	if err != nil {
 		h.t.Fatal(err)
 	}

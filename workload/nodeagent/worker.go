@@ -174,11 +174,7 @@ func (w *worker) setUpVolumes(ctx context.Context) bool {
 	var mounts map[string]volumes.Mounted
 	err := fmt.Errorf("this node sets up no volumes: %w", errdefs.ErrUnavailable)
 	if m := w.a.cfg.Volumes; m != nil {
-		var src volumes.Sources
-		if w.a.cfg.Config != nil {
-			src = w.a.cfg.Config
-		}
-		mounts, err = m.SetUp(ctx, w.pod, src)
+		mounts, err = m.SetUp(ctx, w.pod, w.a.cfg.VolumeSources)
 	}
 	if err != nil {
 		if msg := err.Error(); msg != w.mountErr {

@@ -38,6 +38,7 @@ var filters = []struct {
 	{"Resources", filterResources},
 	{"InterPodAffinity", filterInterPodAffinity},
 	{"TopologySpread", filterTopologySpread},
+	{"Volumes", filterVolumes},
 }
 
 // filterNode runs every filter; it is the loop over filters written out, so
@@ -66,6 +67,11 @@ func filterNode(s *Snapshot, p *podState, n int) (bool, string) {
 	}
 	if p.hardSpread != nil {
 		if ok, r := filterTopologySpread(s, p, n); !ok {
+			return false, r
+		}
+	}
+	if p.volumes != nil {
+		if ok, r := filterVolumes(s, p, n); !ok {
 			return false, r
 		}
 	}

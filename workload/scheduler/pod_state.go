@@ -27,6 +27,8 @@ type podState struct {
 	hardSpread []spread
 	softSpread []spread
 
+	volumes *VolumeConstraint // nil: none
+
 	preferredPods []domainCount // weighted: the pod's preferred terms and placed pods' terms that select it
 
 	// owner counts the pods of the same owner, for SelectorSpread; nil
@@ -81,6 +83,11 @@ func (s *Snapshot) compile(pod *workload.Pod) *podState {
 	}
 	s.compileExisting(p)
 	s.compileSpread(p)
+	if s.volumes != nil && len(pod.Spec.Volumes) > 0 {
+		if v := s.volumes(pod); v.Unschedulable != "" || v.Node != "" || len(v.Nodes) > 0 {
+			p.volumes = &v
+		}
+	}
 	return p
 }
 

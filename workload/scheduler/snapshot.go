@@ -52,6 +52,8 @@ type Snapshot struct {
 	percentage int
 	next       int
 
+	volumes func(*workload.Pod) VolumeConstraint // SetVolumeConstraints
+
 	buf scratch
 }
 

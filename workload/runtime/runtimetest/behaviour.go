@@ -34,7 +34,7 @@ var TesteeSpec = testimage.Spec{
 // arity is how many arguments each testee step takes (see package testee).
 var arity = map[string]int{
 	"echo": 1, "stderr": 1, "lines": 1, "env": 1, "hostname": 0, "cat": 0,
-	"cat-file": 1, "write-file": 2, "alloc": 1, "serve": 1, "get": 1, "wait": 0,
+	"cat-file": 1, "write-file": 2, "try-write-file": 2, "alloc": 1, "serve": 1, "get": 1, "wait": 0,
 	"ignore-term": 0, "exit": 1,
 }
 
@@ -131,6 +131,8 @@ func (p *program) run(script []string, stdin io.Reader, stdout, stderr io.Writer
 			fmt.Fprintf(stdout, "allocated %s MiB\n", args[0])
 		case "write-file", "serve", "get":
 			// No file system or network in the fake.
+		case "try-write-file":
+			fmt.Fprintln(stdout, "try-write-file: ok")
 		case "ignore-term":
 			ignoreTerm = true
 		case "wait":

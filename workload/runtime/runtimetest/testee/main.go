@@ -10,6 +10,8 @@
 //	cat               copy stdin to stdout until EOF
 //	cat-file PATH     copy the file at PATH to stdout
 //	write-file PATH TEXT  write TEXT to the file at PATH
+//	try-write-file PATH TEXT  the same, then print "try-write-file: ok" or
+//	                  the error on stdout, and go on either way
 //	alloc MIB         allocate and touch MIB mebibytes, then keep them
 //	serve ADDR        serve HTTP on ADDR in the background: GET / answers
 //	                  "testee <hostname>\n"
@@ -44,7 +46,7 @@ func main() {
 	for len(args) > 0 {
 		verb := args[0]
 		need := map[string]int{"echo": 1, "stderr": 1, "lines": 1, "env": 1, "cat-file": 1,
-			"write-file": 2, "alloc": 1, "serve": 1, "get": 1, "exit": 1}[verb]
+			"write-file": 2, "try-write-file": 2, "alloc": 1, "serve": 1, "get": 1, "exit": 1}[verb]
 		if len(args) < 1+need {
 			fail("%s: needs %d argument(s)", verb, need)
 		}
@@ -77,6 +79,12 @@ func main() {
 		case "write-file":
 			if err := os.WriteFile(p[0], []byte(p[1]), 0o644); err != nil {
 				fail("write-file: %v", err)
+			}
+		case "try-write-file":
+			if err := os.WriteFile(p[0], []byte(p[1]), 0o644); err != nil {
+				fmt.Printf("try-write-file: %v\n", err)
+			} else {
+				fmt.Println("try-write-file: ok")
 			}
 		case "alloc":
 			for i := 0; i < atoi(p[0]); i++ {
