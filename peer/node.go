@@ -299,7 +299,7 @@ func (p *Peer) runNode(ctx context.Context) {
 			ps := podStore{p: p}
 			clusterDNS := p.podDNSAddr(cidr)
 			agent, err := nodeagent.New(nodeagent.Config{
-				Node: p.cfg.Name, HostIP: p.cfg.AdvertiseAddr, Runtime: rt, Pods: ps, Events: ps, Config: ps, Services: ps,
+				Node: p.cfg.Name, HostIP: p.cfg.AdvertiseAddr, Runtime: rt, Pods: ps, Events: ps, Config: ps, Secrets: ps, Services: ps,
 				Images: imageFetcher{p: p, rt: rt}, InsecureRegistries: p.cfg.InsecureRegistries, ClusterDNS: clusterDNS,
 				Unrouter: unrouter{p}, Now: p.cfg.Now, Logger: p.log,
 				Volumes: &volumes.Mounter{Root: p.dir.path(dirPodVolumes), Tmpfs: volumes.LinuxTmpfs{}, Now: p.cfg.Now}, VolumeSources: ps,

@@ -184,7 +184,19 @@ func loaded(so consensus.Object) (json.RawMessage, error) {
 		return nil, fmt.Errorf("stored %s/%s: %v", so.Kind, so.Name, err)
 	}
 	o.GetMeta().ResourceVersion = strconv.FormatUint(so.ResourceVersion, 10)
+	if sec, ok := o.(*workload.Secret); ok {
+		redactSecret(sec)
+	}
 	return json.Marshal(o)
+}
+
+// shown is a stored object as a request asks to see it: loaded, or for a
+// secret with ?reveal=true, with its values.
+func (p *Peer) shown(r *http.Request, so consensus.Object) (json.RawMessage, error) {
+	if so.Kind == "Secret" && r.URL.Query().Get("reveal") == "true" {
+		return p.revealed(so)
+	}
+	return loaded(so)
 }
 
 func (p *Peer) createObject(r *http.Request, _ principal) (any, error) {
@@ -207,6 +219,11 @@ func (p *Peer) createObject(r *http.Request, _ principal) (any, error) {
 	release := func() {}
 	if svc, ok := o.(*workload.Service); ok {
 		if release, err = p.allocateService(r.Context(), svc); err != nil {
+			return nil, err
+		}
+	}
+	if sec, ok := o.(*workload.Secret); ok {
+		if err := p.sealSecret(sec); err != nil {
 			return nil, err
 		}
 	}
@@ -253,6 +270,11 @@ func (p *Peer) updateObject(r *http.Request, _ principal) (any, error) {
 		}
 	}
 	keepBinding(o, cur)
+	if sec, ok := o.(*workload.Secret); ok {
+		if err := p.sealSecret(sec); err != nil {
+			return nil, err
+		}
+	}
 	if pre == 0 {
 		pre = cur.ResourceVersion
 	}
@@ -316,7 +338,7 @@ func (p *Peer) getObject(r *http.Request, _ principal) (any, error) {
 	if err != nil {
 		return nil, t.worded(err)
 	}
-	return loaded(so)
+	return p.shown(r, so)
 }
 
 func (p *Peer) deleteObject(r *http.Request, _ principal) (any, error) {
@@ -475,7 +497,7 @@ func (p *Peer) listObjects(r *http.Request, _ principal) (any, error) {
 	out := objectList{APIVersion: t.info.APIVersion, Kind: t.info.Kind + "List", Items: []json.RawMessage{}}
 	out.Metadata.ResourceVersion = v.String()
 	for _, so := range objs {
-		b, err := loaded(so)
+		b, err := p.shown(r, so)
 		if err != nil {
 			return nil, err
 		}

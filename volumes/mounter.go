@@ -28,6 +28,8 @@ type Tmpfs interface {
 // are called from many goroutines; a missing object is ErrNotFound.
 type Sources interface {
 	ConfigMap(ctx context.Context, namespace, name string) (*workload.ConfigMap, error)
+	// Secret returns a secret opened (its values in Data).
+	Secret(ctx context.Context, namespace, name string) (*workload.Secret, error)
 	Claim(ctx context.Context, namespace, name string) (*workload.PersistentVolumeClaim, error)
 	Volume(ctx context.Context, name string) (*workload.PersistentVolume, error)
 }
@@ -125,7 +127,7 @@ func (m *Mounter) setUp(ctx context.Context, pod *workload.Pod, v workload.Volum
 		}
 		return Mounted{Path: dir, ReadOnly: true}, nil
 	case v.Secret != nil:
-		return Mounted{}, fmt.Errorf("secret %q: secret volumes are not served by this build yet: %w", v.Secret.SecretName, errdefs.ErrUnavailable)
+		return m.secretVolume(ctx, pod.Metadata.Namespace, v.Secret, dir, src)
 	case v.PersistentVolumeClaim != nil:
 		if src == nil {
 			return Mounted{}, fmt.Errorf("persistentvolumeclaim %q: claims are not available to this node: %w", v.PersistentVolumeClaim.ClaimName, errdefs.ErrUnavailable)
@@ -150,6 +152,43 @@ func (m *Mounter) podDir(uid string) (string, error) {
 		return "", fmt.Errorf("volumes: pod UID %q: %w", uid, errdefs.ErrInvalid)
 	}
 	return filepath.Join(m.Root, uid), nil
+}
+
+// secretVolume projects a secret into dir, a tmpfs (its values never
+// touch the node's disk), with WriteAtomic.
+func (m *Mounter) secretVolume(ctx context.Context, namespace string, ref *workload.SecretVolumeSource, dir string, src Sources) (Mounted, error) {
+	if src == nil {
+		return Mounted{}, fmt.Errorf("secret %q: secrets are not available to this node: %w", ref.SecretName, errdefs.ErrUnavailable)
+	}
+	if m.Tmpfs == nil {
+		return Mounted{}, fmt.Errorf("secret %q: this node cannot mount tmpfs, and secrets are never written to disk: %w", ref.SecretName, errdefs.ErrUnavailable)
+	}
+	s, err := src.Secret(ctx, namespace, ref.SecretName)
+	optional := ref.Optional != nil && *ref.Optional
+	switch {
+	case errors.Is(err, errdefs.ErrNotFound) && optional:
+		s = nil
+	case errors.Is(err, errdefs.ErrNotFound):
+		return Mounted{}, fmt.Errorf("secret %q %w", ref.SecretName, errdefs.ErrNotFound)
+	case err != nil:
+		return Mounted{}, fmt.Errorf("secret %q: %w", ref.SecretName, err)
+	}
+	var files []File
+	if s != nil {
+		if files, err = project(s.Data, ref.Items, ref.DefaultMode, optional); err != nil {
+			return Mounted{}, fmt.Errorf("secret %q: %w", ref.SecretName, err)
+		}
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return Mounted{}, err
+	}
+	if err := m.Tmpfs.Mount(dir, 0); err != nil {
+		return Mounted{}, fmt.Errorf("secret %q: %w", ref.SecretName, err)
+	}
+	if _, err := WriteAtomic(dir, files, m.now()); err != nil {
+		return Mounted{}, fmt.Errorf("secret %q: %w", ref.SecretName, err)
+	}
+	return Mounted{Path: dir, ReadOnly: true}, nil
 }
 
 // claimMount finds the volume a claim is bound to and where it is on this

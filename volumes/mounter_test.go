@@ -45,6 +45,7 @@ type memSources map[string]*workload.ConfigMap
 var (
 	memClaims  = map[string]*workload.PersistentVolumeClaim{}
 	memVolumes = map[string]*workload.PersistentVolume{}
+	memSecrets = map[string]*workload.Secret{}
 )
 
 func (s memSources) ConfigMap(_ context.Context, ns, name string) (*workload.ConfigMap, error) {
@@ -53,6 +54,14 @@ func (s memSources) ConfigMap(_ context.Context, ns, name string) (*workload.Con
 		return nil, fmt.Errorf("configmap %s/%s: %w", ns, name, errdefs.ErrNotFound)
 	}
 	return cm, nil
+}
+
+func (s memSources) Secret(_ context.Context, ns, name string) (*workload.Secret, error) {
+	sec, ok := memSecrets[ns+"/"+name]
+	if !ok {
+		return nil, fmt.Errorf("secret %s/%s: %w", ns, name, errdefs.ErrNotFound)
+	}
+	return sec, nil
 }
 
 func (s memSources) Claim(_ context.Context, ns, name string) (*workload.PersistentVolumeClaim, error) {
@@ -240,5 +249,44 @@ func TestMounterMountsClaims(t *testing.T) {
 	}
 	if fi, err := os.Stat(path); err != nil || !fi.IsDir() {
 		t.Errorf("DirectoryOrCreate did not make %s: %v", path, err)
+	}
+}
+
+// A secret volume is projected on a tmpfs, read-only, as its items say; a
+// node that cannot mount tmpfs refuses it rather than write to disk.
+func TestMounterProjectsSecretsOnTmpfs(t *testing.T) {
+	tmpfs := &memTmpfs{}
+	m := &Mounter{Root: t.TempDir(), Tmpfs: tmpfs, Now: func() time.Time { return t0 }}
+	memSecrets["default/db"] = &workload.Secret{Data: map[string][]byte{"password": []byte("s3cr3t"), "user": []byte("app")}}
+	t.Cleanup(func() { clear(memSecrets) })
+	pod := &workload.Pod{Metadata: workload.ObjectMeta{Namespace: "default", Name: "web", UID: "uid-5"}}
+	pod.Spec.Volumes = []workload.Volume{{Name: "creds", VolumeSource: workload.VolumeSource{Secret: &workload.SecretVolumeSource{
+		SecretName: "db", DefaultMode: i32(0o400), Items: []workload.KeyToPath{{Key: "password", Path: "db/password"}}}}}}
+	got, err := m.SetUp(context.Background(), pod, memSources{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(m.Root, "uid-5", "volumes", "creds")
+	if fmt.Sprint(got) != fmt.Sprint(map[string]Mounted{"creds": {Path: dir, ReadOnly: true}}) {
+		t.Errorf("SetUp = %v", got)
+	}
+	if _, ok := tmpfs.mounted[dir]; !ok {
+		t.Errorf("no tmpfs on %s: %v", dir, tmpfs.mounted)
+	}
+	fi, err := os.Stat(filepath.Join(dir, "db", "password"))
+	if b, _ := os.ReadFile(filepath.Join(dir, "db", "password")); err != nil || string(b) != "s3cr3t" || fi.Mode().Perm() != 0o400 {
+		t.Errorf("db/password: %q, %v, %v", b, fi, err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "user")); !os.IsNotExist(err) {
+		t.Errorf("user was projected though items name only password: %v", err)
+	}
+	pod.Spec.Volumes[0].Secret.SecretName = "missing"
+	if _, err := m.SetUp(context.Background(), pod, memSources{}); err == nil || !strings.Contains(err.Error(), `volume "creds": secret "missing" not found`) {
+		t.Errorf("a missing secret: %v", err)
+	}
+	noTmpfs := &Mounter{Root: t.TempDir()}
+	pod.Spec.Volumes[0].Secret.SecretName = "db"
+	if _, err := noTmpfs.SetUp(context.Background(), pod, memSources{}); err == nil || !strings.Contains(err.Error(), "never written to disk") {
+		t.Errorf("a node without tmpfs: %v", err)
 	}
 }

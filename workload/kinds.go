@@ -76,6 +76,11 @@ var served = []KindInfo{
 		New: func() Object { return &ReplicaSet{} },
 	},
 	{
+		Kind: "Secret", APIVersion: "v1", Plural: "secrets", Singular: "secret",
+		Namespaced: true,
+		New:        func() Object { return &Secret{} },
+	},
+	{
 		Kind: "Service", APIVersion: "v1", Plural: "services", Singular: "service",
 		ShortNames: []string{"svc"}, Namespaced: true,
 		New: func() Object { return &Service{} },
@@ -85,7 +90,12 @@ var served = []KindInfo{
 // notServed lists kinds Shoal knows about but this build does not serve
 // yet, so that naming one gives a clearer error than "unknown kind".
 var notServed = []struct{ kind, plural, short string }{
-	{"Secret", "secrets", "secret"},
+	{"StatefulSet", "statefulsets", "sts"},
+	{"DaemonSet", "daemonsets", "ds"},
+	{"Job", "jobs", "job"},
+	{"CronJob", "cronjobs", "cj"},
+	{"Ingress", "ingresses", "ing"},
+	{"StorageClass", "storageclasses", "sc"},
 }
 
 // PathPrefix is where the API serves the kind: "/api/v1" for the core

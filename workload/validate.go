@@ -72,6 +72,8 @@ func Defaults(o Object, info KindInfo, namespace string) {
 		defaultPersistentVolume(o)
 	case *PersistentVolumeClaim:
 		defaultPersistentVolumeClaim(o)
+	case *Secret:
+		defaultSecret(o)
 	}
 }
 
@@ -100,6 +102,8 @@ func Validate(o Object, info KindInfo) []error {
 		errs = append(errs, validatePersistentVolume(o)...)
 	case *PersistentVolumeClaim:
 		errs = append(errs, validatePersistentVolumeClaim(o)...)
+	case *Secret:
+		errs = append(errs, validateSecret(o)...)
 	}
 	if len(errs) == 0 {
 		return nil

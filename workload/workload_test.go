@@ -46,16 +46,16 @@ func TestLookupKindAliases(t *testing.T) {
 
 func TestLookupKindErrors(t *testing.T) {
 	for _, tc := range []struct{ name, want string }{
-		{"widgets", `unknown kind "widgets"; served kinds: ConfigMap (configmaps, cm), Deployment (deployments, deploy), Endpoints (endpoints, ep), Event (events, ev), Namespace (namespaces, ns), Node (nodes, no), PersistentVolume (persistentvolumes, pv), PersistentVolumeClaim (persistentvolumeclaims, pvc), Pod (pods, po), ReplicaSet (replicasets, rs), Service (services, svc)`},
-		{"Secret", `kind "Secret" is not served by this build yet; served kinds: ConfigMap (configmaps, cm), Deployment (deployments, deploy), Endpoints (endpoints, ep), Event (events, ev), Namespace (namespaces, ns), Node (nodes, no), PersistentVolume (persistentvolumes, pv), PersistentVolumeClaim (persistentvolumeclaims, pvc), Pod (pods, po), ReplicaSet (replicasets, rs), Service (services, svc)`},
-		{"secret", `kind "secret" (Secret) is not served by this build yet; served kinds: ConfigMap (configmaps, cm), Deployment (deployments, deploy), Endpoints (endpoints, ep), Event (events, ev), Namespace (namespaces, ns), Node (nodes, no), PersistentVolume (persistentvolumes, pv), PersistentVolumeClaim (persistentvolumeclaims, pvc), Pod (pods, po), ReplicaSet (replicasets, rs), Service (services, svc)`},
+		{"widgets", `unknown kind "widgets"; served kinds: ConfigMap (configmaps, cm), Deployment (deployments, deploy), Endpoints (endpoints, ep), Event (events, ev), Namespace (namespaces, ns), Node (nodes, no), PersistentVolume (persistentvolumes, pv), PersistentVolumeClaim (persistentvolumeclaims, pvc), Pod (pods, po), ReplicaSet (replicasets, rs), Secret (secrets), Service (services, svc)`},
+		{"StatefulSet", `kind "StatefulSet" is not served by this build yet; served kinds: ConfigMap (configmaps, cm), Deployment (deployments, deploy), Endpoints (endpoints, ep), Event (events, ev), Namespace (namespaces, ns), Node (nodes, no), PersistentVolume (persistentvolumes, pv), PersistentVolumeClaim (persistentvolumeclaims, pvc), Pod (pods, po), ReplicaSet (replicasets, rs), Secret (secrets), Service (services, svc)`},
+		{"sts", `kind "sts" (StatefulSet) is not served by this build yet; served kinds: ConfigMap (configmaps, cm), Deployment (deployments, deploy), Endpoints (endpoints, ep), Event (events, ev), Namespace (namespaces, ns), Node (nodes, no), PersistentVolume (persistentvolumes, pv), PersistentVolumeClaim (persistentvolumeclaims, pvc), Pod (pods, po), ReplicaSet (replicasets, rs), Secret (secrets), Service (services, svc)`},
 	} {
 		_, err := LookupKind(tc.name)
 		if err == nil || err.Error() != tc.want || !errors.Is(err, errdefs.ErrInvalid) {
 			t.Errorf("LookupKind(%q) error = %v; want %q wrapping ErrInvalid", tc.name, err, tc.want)
 		}
 	}
-	for _, name := range []string{"secret", "secrets", "Secret"} {
+	for _, name := range []string{"sts", "statefulsets", "DaemonSet", "ds", "ingresses", "sc"} {
 		_, err := LookupKind(name)
 		if err == nil || !strings.Contains(err.Error(), "is not served by this build yet") {
 			t.Errorf("LookupKind(%q) error = %v; want not served yet", name, err)
@@ -244,11 +244,11 @@ func TestDecodeErrors(t *testing.T) {
 		{"missing apiVersion", "kind: ConfigMap\nmetadata: {name: a}\n",
 			"cm.yaml: document 1: apiVersion: Required value", errdefs.ErrInvalid},
 		{"unknown kind", "apiVersion: v1\nkind: Widget\nmetadata: {name: a}\n",
-			`cm.yaml: document 1: kind: Unsupported value: "Widget": supported values: "ConfigMap", "Deployment", "Endpoints", "Event", "Namespace", "Node", "PersistentVolume", "PersistentVolumeClaim", "Pod", "ReplicaSet", "Service"`, errdefs.ErrInvalid},
+			`cm.yaml: document 1: kind: Unsupported value: "Widget": supported values: "ConfigMap", "Deployment", "Endpoints", "Event", "Namespace", "Node", "PersistentVolume", "PersistentVolumeClaim", "Pod", "ReplicaSet", "Secret", "Service"`, errdefs.ErrInvalid},
 		{"kind in wrong case", "apiVersion: v1\nkind: configmap\nmetadata: {name: a}\n",
-			`cm.yaml: document 1: kind: Unsupported value: "configmap": supported values: "ConfigMap", "Deployment", "Endpoints", "Event", "Namespace", "Node", "PersistentVolume", "PersistentVolumeClaim", "Pod", "ReplicaSet", "Service"`, errdefs.ErrInvalid},
-		{"not yet served kind", "apiVersion: v1\nkind: Secret\nmetadata: {name: a}\n",
-			`cm.yaml: document 1: kind: Invalid value: "Secret": kind "Secret" is not served by this build yet`, errdefs.ErrInvalid},
+			`cm.yaml: document 1: kind: Unsupported value: "configmap": supported values: "ConfigMap", "Deployment", "Endpoints", "Event", "Namespace", "Node", "PersistentVolume", "PersistentVolumeClaim", "Pod", "ReplicaSet", "Secret", "Service"`, errdefs.ErrInvalid},
+		{"not yet served kind", "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: a}\n",
+			`cm.yaml: document 1: kind: Invalid value: "StatefulSet": kind "StatefulSet" is not served by this build yet`, errdefs.ErrInvalid},
 		{"wrong apiVersion", "apiVersion: apps/v1\nkind: ConfigMap\nmetadata: {name: a}\n",
 			`cm.yaml: document 1: apiVersion: Unsupported value: "apps/v1": supported values: "v1"`, errdefs.ErrInvalid},
 		{"oversized", goodCM + "---\n" + huge,

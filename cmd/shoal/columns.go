@@ -16,6 +16,8 @@ func kindColumns(kind string, wide bool) []string {
 	switch kind {
 	case "ConfigMap":
 		return []string{"DATA", "AGE"}
+	case "Secret":
+		return []string{"TYPE", "DATA", "AGE"}
 	case "Namespace":
 		return []string{"STATUS", "AGE"}
 	case "Pod":
@@ -66,6 +68,10 @@ func kindCells(kind string, o map[string]any, wide bool, now time.Time) []string
 		data, _ := o["data"].(map[string]any)
 		bin, _ := o["binaryData"].(map[string]any)
 		return []string{fmt.Sprint(len(data) + len(bin)), age}
+	case "Secret":
+		data, _ := o["data"].(map[string]any)
+		typ, _ := o["type"].(string)
+		return []string{typ, fmt.Sprint(len(data)), age}
 	case "Namespace":
 		st, _ := o["status"].(map[string]any)
 		return []string{fmt.Sprint(st["phase"]), age}

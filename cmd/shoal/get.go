@@ -23,6 +23,7 @@ func getCommand() *cli.Command {
 			&cli.BoolFlag{Name: "all-namespaces", Aliases: []string{"A"}, Usage: "every namespace"},
 			&cli.StringFlag{Name: "selector", Aliases: []string{"l"}, Usage: "label selector (key=value, key!=value, key in (a,b), ...)"},
 			&cli.BoolFlag{Name: "watch", Aliases: []string{"w"}, Usage: "after the list, print every change until interrupted"},
+			&cli.BoolFlag{Name: "reveal", Usage: "show secrets' values (shown redacted otherwise)"},
 		),
 		Action: func(c *cli.Context) error {
 			if c.NArg() < 1 || c.NArg() > 2 {

@@ -100,6 +100,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			membersCommand(),
 			getCommand(),
 			applyCommand(),
+			createCommand(),
 			deleteCommand(),
 			describeCommand(),
 			logsCommand(),

@@ -189,7 +189,11 @@ func applyOne(ctx context.Context, cl *api.Client, d workload.Document) (string,
 	meta := d.Object.GetMeta()
 	path := objectPath(d.Info, meta.Namespace, meta.Name)
 	cur := d.Info.New()
-	err := cl.Do(ctx, http.MethodGet, path, nil, cur)
+	get := path
+	if d.Info.Kind == "Secret" { // compare values, not the redacted form
+		get += "?reveal=true"
+	}
+	err := cl.Do(ctx, http.MethodGet, get, nil, cur)
 	switch {
 	case errors.Is(err, errdefs.ErrNotFound):
 		return "created", cl.Do(ctx, http.MethodPost, objectPath(d.Info, meta.Namespace, ""), d.Object, nil)
@@ -244,9 +248,17 @@ func getObjects(c *cli.Context, kinds string) error {
 		if err != nil {
 			return usageError{err}
 		}
+		reveal := ""
+		if c.Bool("reveal") && info.Kind == "Secret" {
+			reveal = "reveal=true"
+		}
 		if c.NArg() > 1 {
 			var o map[string]any
-			if err := cl.Do(c.Context, http.MethodGet, objectPath(info, ns, c.Args().Get(1)), nil, &o); err != nil {
+			path := objectPath(info, ns, c.Args().Get(1))
+			if reveal != "" {
+				path += "?" + reveal
+			}
+			if err := cl.Do(c.Context, http.MethodGet, path, nil, &o); err != nil {
 				return err
 			}
 			items, infos = append(items, o), append(infos, info)
@@ -256,8 +268,15 @@ func getObjects(c *cli.Context, kinds string) error {
 		if info.Namespaced && ns == "" {
 			path = info.PathPrefix() + "/" + info.Plural
 		}
+		var query []string
 		if sel := c.String("selector"); sel != "" {
-			path += "?labelSelector=" + url.QueryEscape(sel)
+			query = append(query, "labelSelector="+url.QueryEscape(sel))
+		}
+		if reveal != "" {
+			query = append(query, reveal)
+		}
+		if len(query) > 0 {
+			path += "?" + strings.Join(query, "&")
 		}
 		var list struct {
 			Metadata struct {

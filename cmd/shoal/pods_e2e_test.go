@@ -131,7 +131,23 @@ func containerdHosts(t *testing.T) (*containerdtest.Daemon, string, *procCluster
 	}
 	c := newProcCluster(t)
 	c.useHosts()
+	t.Cleanup(func() { unmountUnder(t, c.base) }) // pods' tmpfs volumes, before the directory goes
 	return d, image, c
+}
+
+// unmountUnder detaches every file system mounted below dir.
+func unmountUnder(t *testing.T, dir string) {
+	b, err := os.ReadFile("/proc/self/mounts")
+	if err != nil {
+		return
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) > 1 && strings.HasPrefix(f[1], dir+"/") {
+			if err := syscall.Unmount(f[1], syscall.MNT_DETACH); err != nil {
+				t.Logf("unmount %s: %v", f[1], err)
+			}
+		}
+	}
 }
 
 func containerdFlags(t testing.TB, c *procCluster, d *containerdtest.Daemon, n int) []string {

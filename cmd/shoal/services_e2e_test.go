@@ -411,9 +411,13 @@ func (s *stream) stop() streamResult {
 	return streamResult{sent: s.sent, failed: s.failed, failedAfter: s.failedAfter, byPod: maps.Clone(s.byPod)}
 }
 
-// podEnv is the environment of the process that listens in the pod with
+// podEnv is the environment of the webapp's process in the pod with
 // address ip (found by its network namespace).
-func podEnv(t *testing.T, ip string) []string {
+func podEnv(t *testing.T, ip string) []string { return podEnvWith(t, ip, "PORT=9000") }
+
+// podEnvWith is the environment of the process in the pod with address ip
+// whose environment has marker.
+func podEnvWith(t *testing.T, ip, marker string) []string {
 	t.Helper()
 	out, err := exec.Command("sh", "-c", "for ns in $(ls /var/run/netns | grep ^shoal-); do ip -n $ns -4 -o addr | grep -q ' "+ip+"/' && ip netns pids $ns; done; true").Output()
 	if err != nil {
@@ -421,11 +425,11 @@ func podEnv(t *testing.T, ip string) []string {
 	}
 	for _, pid := range strings.Fields(string(out)) {
 		b, err := os.ReadFile("/proc/" + pid + "/environ")
-		if err == nil && strings.Contains(string(b), "PORT=9000") {
+		if err == nil && strings.Contains(string(b), marker) {
 			return strings.Split(strings.TrimRight(string(b), "\x00"), "\x00")
 		}
 	}
-	t.Fatalf("no webapp process in the namespace of %s (pids %q)", ip, out)
+	t.Fatalf("no process with %s in its environment in the namespace of %s (pids %q)", marker, ip, out)
 	return nil
 }
 

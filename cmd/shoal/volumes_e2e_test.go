@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"fmt"
 	"net/http"
 	"os"
@@ -9,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -358,4 +361,134 @@ func dumpContainerLogs(t *testing.T, c *procCluster) {
 			"for f in $(find "+c.base+" -name '*.log' -path '*containers*' -size -2k); do echo == $f; cat $f; done").CombinedOutput()
 		t.Logf("container logs on disk:\n%s", out)
 	})
+}
+
+// Secrets on real containerd, three agents: a secret made with `shoal
+// create secret generic` reaches a pod as an env var and as a file on a
+// tmpfs; `get -o yaml` shows it redacted and `--reveal` shows its values.
+// Then every file in every peer's data directory (raft logs, snapshots,
+// runtime state; tmpfs mounts aside, they are memory) and every line the
+// peers logged are searched for the value and its base64 form: neither is
+// there. A ConfigMap's value, written the same way, is found: the search
+// reads what is stored, as stored (nothing is compressed away).
+func TestSecretsOnContainerdAreNeverStoredInTheClear(t *testing.T) {
+	d, _, c := containerdHosts(t)
+	var flags [4][]string
+	for n := 1; n <= 3; n++ {
+		via := 1
+		if n == 1 {
+			via = 0
+		}
+		flags[n] = containerdFlags(t, c, d, n)
+		c.start(n, via, flags[n]...)
+	}
+	testee := filepath.Join(t.TempDir(), "testee.tar")
+	if err := os.WriteFile(testee, testimage.Cached(t, runtimetest.TesteeSpec), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c.mustCLI("image", "import", testee)
+	value := fmt.Sprintf("s3cr3t-%d-%d", os.Getpid(), time.Now().UnixNano())
+	control := fmt.Sprintf("not-secret-%d-%d", os.Getpid(), time.Now().UnixNano())
+	pwFile := filepath.Join(t.TempDir(), "password")
+	if err := os.WriteFile(pwFile, []byte(value), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c.mustCLI("create", "secret", "generic", "db", "--from-literal", "user=app", "--from-file", pwFile)
+	c.apply("consumer", `apiVersion: v1
+kind: ConfigMap
+metadata: {name: control}
+data: {value: `+control+`}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: consumer}
+spec:
+  terminationGracePeriodSeconds: 1
+  volumes: [{name: creds, secret: {secretName: db}}]
+  containers:
+  - name: c
+    image: `+runtimetest.TesteeImage+`
+    args: [env, DB_USER, cat-file, /creds/user, echo, "", wait]
+    env: [{name: DB_USER, valueFrom: {secretKeyRef: {name: db, key: user}}}, {name: DB_PASSWORD, valueFrom: {secretKeyRef: {name: db, key: password}}}]
+    volumeMounts: [{name: creds, mountPath: /creds}]
+`)
+	c.waitFor(60*time.Second, "the consumer printing the secret's user from env and file", func() bool {
+		logs, _ := c.cli("logs", "consumer")
+		return logs == "app\napp\n"
+	})
+	yaml := c.mustCLI("get", "secret", "db", "-o", "yaml")
+	if strings.Contains(yaml, value) || strings.Contains(yaml, base64.StdEncoding.EncodeToString([]byte(value))) || !strings.Contains(yaml, "shoal.dev/redacted") {
+		t.Errorf("get -o yaml is not redacted:\n%s", yaml)
+	}
+	revealed := c.mustCLI("get", "secret", "db", "-o", "yaml", "--reveal")
+	if !strings.Contains(revealed, base64.StdEncoding.EncodeToString([]byte(value))) {
+		t.Errorf("get --reveal does not show the value:\n%s", revealed)
+	}
+	if out := c.mustCLI("get", "secrets"); !strings.Contains(out, "db     Opaque   2") {
+		t.Errorf("get secrets:\n%s", out)
+	}
+	// The pod's environment has the value (the runtime keeps it, as
+	// Kubernetes' does); its peer's disk does not.
+	var pod workload.Pod
+	if err := c.apiClient(c.agent(1)).Do(context.Background(), http.MethodGet, "/api/v1/namespaces/default/pods/consumer", nil, &pod); err != nil {
+		t.Fatal(err)
+	}
+	if env := podEnvWith(t, pod.Status.PodIP, "DB_USER=app"); !slices.Contains(env, "DB_PASSWORD="+value) {
+		t.Errorf("the consumer's environment lacks DB_PASSWORD")
+	}
+	// Wait until every replica has the secret: the control, written after
+	// it, is on every peer's disk.
+	c.waitFor(30*time.Second, "the control value on every peer's disk", func() bool {
+		for n := 1; n <= 3; n++ {
+			if len(searchDir(t, c.agent(n).dir, control)) == 0 {
+				return false
+			}
+		}
+		return true
+	})
+	for _, needle := range []string{value, base64.StdEncoding.EncodeToString([]byte(value))} {
+		for n := 1; n <= 3; n++ {
+			a := c.agent(n)
+			if hits := searchDir(t, a.dir, needle); len(hits) > 0 {
+				t.Errorf("%s's data directory holds a secret value in %v", a.name, hits)
+			}
+			if strings.Contains(a.log.String(), needle) {
+				t.Errorf("%s logged a secret value", a.name)
+			}
+		}
+	}
+}
+
+// searchDir lists the files under dir that contain needle, skipping file
+// systems mounted below it (a pod's tmpfs volumes: memory, not disk).
+func searchDir(t *testing.T, dir, needle string) []string {
+	var rootDev uint64
+	if fi, err := os.Stat(dir); err == nil {
+		rootDev = fi.Sys().(*syscall.Stat_t).Dev
+	}
+	var hits []string
+	_ = filepath.WalkDir(dir, func(p string, e os.DirEntry, err error) error {
+		if err != nil {
+			return nil // a file gone meanwhile
+		}
+		fi, err := e.Info()
+		if err != nil {
+			return nil
+		}
+		if fi.Sys().(*syscall.Stat_t).Dev != rootDev {
+			if e.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !e.Type().IsRegular() {
+			return nil
+		}
+		b, err := os.ReadFile(p)
+		if err == nil && bytes.Contains(b, []byte(needle)) {
+			hits = append(hits, p)
+		}
+		return nil
+	})
+	return hits
 }

@@ -39,6 +39,12 @@ type ConfigMaps interface {
 	ConfigMap(ctx context.Context, namespace, name string) (*workload.ConfigMap, error)
 }
 
+// Secrets reads the secrets that environment variables refer to, opened.
+// Implementations must not log their values.
+type Secrets interface {
+	Secret(ctx context.Context, namespace, name string) (*workload.Secret, error)
+}
+
 // Services lists a namespace's services, for the environment variables a
 // container gets for each (WEB_SERVICE_HOST, ...).
 type Services interface {
@@ -67,6 +73,7 @@ type Config struct {
 	Pods    Pods
 	Events  Recorder   // nil: events are only logged
 	Config  ConfigMaps // nil: configMapKeyRef env vars fail
+	Secrets Secrets    // nil: secretKeyRef env vars fail
 	// Services gives containers their service variables; nil: none.
 	Services Services
 	Images   ImageFetcher // nil: images come from registries only

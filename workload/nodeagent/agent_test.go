@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -39,6 +40,8 @@ type memPods struct {
 	pods   map[string]*workload.Pod // by namespace/name
 	events []string                 // "Reason: message"
 	cms    map[string]*workload.ConfigMap
+	// secrets, by namespace/name, opened.
+	secrets map[string]*workload.Secret
 }
 
 func newMemPods() *memPods { return &memPods{pods: map[string]*workload.Pod{}} }
@@ -120,6 +123,17 @@ func (m *memPods) ConfigMap(_ context.Context, ns, name string) (*workload.Confi
 	return &c, nil
 }
 
+func (m *memPods) Secret(_ context.Context, ns, name string) (*workload.Secret, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	sec, ok := m.secrets[ns+"/"+name]
+	if !ok {
+		return nil, fmt.Errorf("secret %s/%s: %w", ns, name, errdefs.ErrNotFound)
+	}
+	c := *sec
+	return &c, nil
+}
+
 func (m *memPods) Claim(_ context.Context, ns, name string) (*workload.PersistentVolumeClaim, error) {
 	return nil, fmt.Errorf("claim %s/%s: %w", ns, name, errdefs.ErrNotFound)
 }
@@ -195,7 +209,7 @@ func newHarness(t *testing.T, fc fake.Config, before func(h *harness)) *harness 
 
 func (h *harness) start() {
 	a, err := New(Config{Node: "n1", HostIP: "192.0.2.1", Runtime: h.rt, Pods: h.pods, Events: h.pods, Now: h.clock.Now, SyncPeriod: 5 * time.Millisecond,
-		Unrouter: h.unrouter, UnrouteLimit: h.unrouteLimit, Volumes: h.volumes, Config: h.pods, VolumeSources: h.pods})
+		Unrouter: h.unrouter, UnrouteLimit: h.unrouteLimit, Volumes: h.volumes, Config: h.pods, Secrets: h.pods, VolumeSources: h.pods})
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -622,5 +636,51 @@ func TestPodVolumesAreSetUpMountedRefreshedAndTornDown(t *testing.T) {
 	h.await("web's object to be removed", func() bool { _, ok := h.pods.get("web"); return !ok })
 	if _, err := os.Stat(filepath.Join(h.volumes.Root, "uid-web")); !os.IsNotExist(err) {
 		t.Errorf("the pod's volumes outlived it: %v", err)
+	}
+}
+
+// Env from a Secret: without it the container is not created, with a
+// Failed event naming the secret and never a value; once it exists the
+// container gets secretKeyRef and envFrom variables.
+func TestSecretsAsEnv(t *testing.T) {
+	var mu sync.Mutex
+	var env []string
+	h := newHarness(t, fake.Config{Behave: func(_ runtime.Sandbox, c runtime.ContainerConfig) fake.Behaviour {
+		mu.Lock()
+		defer mu.Unlock()
+		env = c.Env
+		return fake.Behaviour{}
+	}}, nil)
+	h.pods.put(pod("web", func(p *workload.Pod) {
+		c := &p.Spec.Containers[0]
+		c.Env = []workload.EnvVar{{Name: "DB_PASSWORD", ValueFrom: &workload.EnvVarSource{SecretKeyRef: &workload.SecretKeySelector{Name: "db", Key: "password"}}}}
+		c.EnvFrom = []workload.EnvFromSource{{Prefix: "DB_", SecretRef: &workload.SecretEnvSource{Name: "db"}}}
+	}))
+	h.await("a Failed event naming the secret", func() bool {
+		for _, e := range h.pods.eventsOf("Failed") {
+			if strings.Contains(e, `secret "db" not found`) {
+				return true
+			}
+		}
+		return false
+	})
+	h.pods.mu.Lock()
+	h.pods.secrets = map[string]*workload.Secret{"default/db": {Data: map[string][]byte{"password": []byte("s3cr3t"), "user": []byte("app")}}}
+	h.pods.mu.Unlock()
+	h.await("web to run once its secret exists", func() bool {
+		h.clock.Advance(time.Second) // past the back-off of the failed create
+		return running(h.status("web"))
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	for _, want := range []string{"DB_PASSWORD=s3cr3t", "DB_password=s3cr3t", "DB_user=app"} {
+		if !slices.Contains(env, want) {
+			t.Errorf("env %q lacks %s", env, want)
+		}
+	}
+	for _, e := range h.pods.eventsOf("Failed") {
+		if strings.Contains(e, "s3cr3t") {
+			t.Errorf("an event shows the secret's value: %s", e)
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"reflect"
 	"slices"
@@ -155,6 +156,25 @@ func (w *worker) sync(ctx context.Context) bool {
 	}
 	w.writeStatus(ctx, initDone, initFailed)
 	return false
+}
+
+// secret reads a secret of the pod's namespace, opened; nil for an
+// optional one that does not exist. Errors never carry values.
+func (w *worker) secret(ctx context.Context, name string, optional *bool) (*workload.Secret, error) {
+	if w.a.cfg.Secrets == nil {
+		return nil, fmt.Errorf("secret %q: secrets are not available to this node: %w", name, errdefs.ErrUnavailable)
+	}
+	s, err := w.a.cfg.Secrets.Secret(ctx, w.pod.Metadata.Namespace, name)
+	if errors.Is(err, errdefs.ErrNotFound) && optional != nil && *optional {
+		return nil, nil
+	}
+	if errors.Is(err, errdefs.ErrNotFound) {
+		return nil, fmt.Errorf("secret %q not found", name)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("secret %q: %w", name, err)
+	}
+	return s, nil
 }
 
 // setUpVolumes sets the pod's volumes up, and refreshes them every
@@ -498,7 +518,15 @@ func (w *worker) env(ctx context.Context, s workload.Container) ([]string, error
 				}
 			}
 		case from.SecretRef != nil:
-			return nil, fmt.Errorf("envFrom secretRef %q: secrets are not served by this build yet", from.SecretRef.Name)
+			sec, err := w.secret(ctx, from.SecretRef.Name, from.SecretRef.Optional)
+			if err != nil {
+				return nil, err
+			}
+			if sec != nil {
+				for _, k := range sortedKeys(sec.Data) {
+					out = append(out, from.Prefix+k+"="+string(sec.Data[k]))
+				}
+			}
 		}
 	}
 	for _, e := range s.Env {
@@ -530,7 +558,21 @@ func (w *worker) env(ctx context.Context, s workload.Container) ([]string, error
 			}
 			out = append(out, e.Name+"="+v)
 		case vf.SecretKeyRef != nil:
-			return nil, fmt.Errorf("env %s: secretKeyRef: secrets are not served by this build yet", e.Name)
+			sec, err := w.secret(ctx, vf.SecretKeyRef.Name, vf.SecretKeyRef.Optional)
+			if err != nil {
+				return nil, err
+			}
+			if sec == nil {
+				continue
+			}
+			v, ok := sec.Data[vf.SecretKeyRef.Key]
+			if !ok {
+				if vf.SecretKeyRef.Optional != nil && *vf.SecretKeyRef.Optional {
+					continue
+				}
+				return nil, fmt.Errorf("couldn't find key %s in Secret %s/%s", vf.SecretKeyRef.Key, w.pod.Metadata.Namespace, vf.SecretKeyRef.Name)
+			}
+			out = append(out, e.Name+"="+string(v))
 		}
 	}
 	return out, nil
@@ -564,17 +606,8 @@ func (w *worker) field(path string) (string, error) {
 	return "", fmt.Errorf("fieldRef %q is not supported", path)
 }
 
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	for i := 1; i < len(keys); i++ { // insertion sort: config maps are small
-		for j := i; j > 0 && keys[j] < keys[j-1]; j-- {
-			keys[j], keys[j-1] = keys[j-1], keys[j]
-		}
-	}
-	return keys
+func sortedKeys[V any](m map[string]V) []string {
+	return slices.Sorted(maps.Keys(m))
 }
 
 // probe runs the probes that are due for every running container. A

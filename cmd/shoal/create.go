@@ -1,0 +1,94 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/shoalproject/shoal/internal/errdefs"
+	"github.com/shoalproject/shoal/workload"
+)
+
+func createCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "create",
+		Usage: "create an object from flags (shoal create secret generic ...)",
+		Subcommands: []*cli.Command{{
+			Name:  "secret",
+			Usage: "create a secret",
+			Subcommands: []*cli.Command{{
+				Name:      "generic",
+				Usage:     "create an Opaque secret from literal values and files",
+				ArgsUsage: "NAME",
+				Description: "shoal create secret generic db --from-literal user=app --from-file password=./pw.txt\n" +
+					"A file's key is its base name unless given as KEY=PATH. Values are sealed with the\n" +
+					"cluster's key before they are stored, and shown redacted unless 'get --reveal'.",
+				Flags: withClientFlags(
+					&cli.StringSliceFlag{Name: "from-literal", Usage: "KEY=VALUE; repeatable"},
+					&cli.StringSliceFlag{Name: "from-file", Usage: "[KEY=]PATH; repeatable"},
+					&cli.StringFlag{Name: "namespace", Aliases: []string{"n"}, Value: workload.DefaultNamespace, Usage: "namespace"},
+				),
+				Action: createSecret,
+			}},
+		}},
+	}
+}
+
+func createSecret(c *cli.Context) error {
+	if c.NArg() != 1 {
+		return usagef("create secret generic takes NAME")
+	}
+	s := &workload.Secret{Metadata: workload.ObjectMeta{Name: c.Args().First(), Namespace: c.String("namespace")}, Data: map[string][]byte{}}
+	add := func(key string, v []byte) error {
+		if _, dup := s.Data[key]; dup {
+			return usagef("key %q given twice", key)
+		}
+		s.Data[key] = v
+		return nil
+	}
+	for i, l := range c.StringSlice("from-literal") {
+		k, v, ok := strings.Cut(l, "=")
+		if !ok || k == "" {
+			return usagef("--from-literal number %d: want KEY=VALUE", i+1) // the text may be the value: not shown
+		}
+		if err := add(k, []byte(v)); err != nil {
+			return err
+		}
+	}
+	for _, f := range c.StringSlice("from-file") {
+		k, path, ok := strings.Cut(f, "=")
+		if !ok {
+			k, path = filepath.Base(f), f
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return fmt.Errorf("--from-file %s: %w", path, err)
+		}
+		if err := add(k, b); err != nil {
+			return err
+		}
+	}
+	info, _ := workload.LookupKind("Secret")
+	workload.Defaults(s, info, s.Metadata.Namespace)
+	if errs := workload.Validate(s, info); errs != nil {
+		return usageError{errors.Join(errs...)}
+	}
+	cl, err := client(c)
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	if err := cl.Do(c.Context, http.MethodPost, objectPath(info, s.Metadata.Namespace, ""), s, nil); err != nil {
+		if errors.Is(err, errdefs.ErrAlreadyExists) {
+			return fmt.Errorf("secret %q already exists in namespace %q: %w", s.Metadata.Name, s.Metadata.Namespace, err)
+		}
+		return err
+	}
+	fmt.Fprintf(c.App.Writer, "secret/%s created\n", s.Metadata.Name)
+	return nil
+}

@@ -1,0 +1,113 @@
+package peer
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+
+	"github.com/shoalproject/shoal/consensus"
+	"github.com/shoalproject/shoal/internal/errdefs"
+	"github.com/shoalproject/shoal/internal/pki"
+	"github.com/shoalproject/shoal/workload"
+)
+
+// Secrets are sealed on every write, before they reach the store: their
+// data is encrypted with AES-256-GCM under the cluster encryption key (the
+// one in every peer's data directory since bootstrap), with the secret's
+// namespace and name as additional data, and the stored data keeps only
+// its keys. So the raft log, snapshots and every replica hold no value in
+// the clear. The API shows a secret redacted (its keys, empty values, and
+// the shoal.dev/redacted annotation) unless a client asks to reveal it;
+// the peer that runs a pod using it opens it for that pod (podStore.Secret).
+
+// keyID names an encryption key: the first 8 bytes of its SHA-256, in hex.
+func keyID(key []byte) string {
+	sum := sha256.Sum256(key)
+	return hex.EncodeToString(sum[:8])
+}
+
+func secretAAD(namespace, name string) []byte { return []byte("Secret/" + namespace + "/" + name) }
+
+// sealSecret moves s.Data into s.Sealed and empties its values.
+func (p *Peer) sealSecret(s *workload.Secret) error {
+	plain, err := json.Marshal(s.Data)
+	if err != nil {
+		return err
+	}
+	key := p.encryptionKey()
+	box, err := pki.Seal(key, plain, secretAAD(s.Metadata.Namespace, s.Metadata.Name))
+	if err != nil {
+		return err
+	}
+	s.Sealed = &workload.SealedData{Key: keyID(key), Box: box}
+	for k := range s.Data {
+		s.Data[k] = []byte{}
+	}
+	return nil
+}
+
+// openSecret puts a sealed secret's values back into s.Data.
+func (p *Peer) openSecret(s *workload.Secret) error {
+	if s.Sealed == nil {
+		return nil
+	}
+	key := p.encryptionKey()
+	if s.Sealed.Key != keyID(key) {
+		return fmt.Errorf("secret %s/%s: sealed with key %s, which this peer does not have: %w", s.Metadata.Namespace, s.Metadata.Name, s.Sealed.Key, errdefs.ErrUnavailable)
+	}
+	plain, err := pki.Open(key, s.Sealed.Box, secretAAD(s.Metadata.Namespace, s.Metadata.Name))
+	if err != nil {
+		return fmt.Errorf("secret %s/%s: %w", s.Metadata.Namespace, s.Metadata.Name, err)
+	}
+	data := map[string][]byte{}
+	if err := json.Unmarshal(plain, &data); err != nil {
+		return fmt.Errorf("secret %s/%s: sealed data: %v: %w", s.Metadata.Namespace, s.Metadata.Name, err, errdefs.ErrInvalid)
+	}
+	s.Data, s.Sealed = data, nil
+	return nil
+}
+
+func (p *Peer) encryptionKey() []byte {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.st.EncryptionKey
+}
+
+// redactSecret is a stored secret as the API shows it by default.
+func redactSecret(s *workload.Secret) {
+	s.Sealed = nil
+	for k := range s.Data {
+		s.Data[k] = []byte{}
+	}
+	if s.Metadata.Annotations == nil {
+		s.Metadata.Annotations = map[string]string{}
+	}
+	s.Metadata.Annotations[workload.AnnotationRedacted] = "true"
+}
+
+// revealed is a stored secret with its values, for a client that asked.
+func (p *Peer) revealed(so consensus.Object) (json.RawMessage, error) {
+	var s workload.Secret
+	if err := decodeInto(so, &s); err != nil {
+		return nil, err
+	}
+	if err := p.openSecret(&s); err != nil {
+		return nil, err
+	}
+	return json.Marshal(&s)
+}
+
+// Secret implements nodeagent.Secrets and volumes.Sources: a secret of the
+// pod's namespace, opened.
+func (s podStore) Secret(ctx context.Context, namespace, name string) (*workload.Secret, error) {
+	var sec workload.Secret
+	if err := s.get(ctx, consensus.Key{Kind: "Secret", Namespace: namespace, Name: name}, &sec); err != nil {
+		return nil, err
+	}
+	if err := s.p.openSecret(&sec); err != nil {
+		return nil, err
+	}
+	return &sec, nil
+}
