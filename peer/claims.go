@@ -5,8 +5,10 @@ import (
 	"errors"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/shoalproject/shoal/consensus"
+	"github.com/shoalproject/shoal/internal/errdefs"
 	"github.com/shoalproject/shoal/volumes"
 	"github.com/shoalproject/shoal/workload"
 )
@@ -111,7 +113,8 @@ func (p *Peer) volumesPass(ctx context.Context) error {
 			exists = claims[r.Namespace+"/"+r.Name+"/"+r.UID]
 		}
 		phase, msg := volumes.VolumePhase(pv, exists, p.nfsClient)
-		if phase == workload.VolumeReleased && pv.Spec.PersistentVolumeReclaimPolicy == workload.ReclaimDelete {
+		if phase == workload.VolumeReleased && pv.Spec.PersistentVolumeReclaimPolicy == workload.ReclaimDelete && len(createdOn(pv)) == 0 {
+			// Every directory Shoal made for it is emptied: the volume goes.
 			errs = append(errs, p.deleteIn(ctx, consensus.MetaShard, "PersistentVolume", &pv.Metadata))
 			continue
 		}
@@ -151,4 +154,94 @@ func kernelHasNFS() bool {
 		return err == nil
 	}
 	return false
+}
+
+// A hostPath volume's directory that a node agent created
+// (DirectoryOrCreate) is recorded on the volume before it is made, in the
+// annotation annotationCreatedOn+NODE (its path). When the volume is
+// Released under the Delete policy, that node removes the directory and
+// its annotation (reclaimVolumes); the volume object goes once no node's
+// remains. A directory Shoal did not make is never touched.
+const annotationCreatedOn = "shoal.dev/created-on."
+
+// createdOn lists the nodes that created a directory for pv.
+func createdOn(pv *workload.PersistentVolume) []string {
+	var out []string
+	for k := range pv.Metadata.Annotations {
+		if node, ok := strings.CutPrefix(k, annotationCreatedOn); ok {
+			out = append(out, node)
+		}
+	}
+	return out
+}
+
+// markCreated records that node is about to create pv's directory
+// (volumes.Mounter.Creating).
+func (p *Peer) markCreated(ctx context.Context, pv *workload.PersistentVolume, node string) error {
+	return p.annotateVolume(ctx, pv.Metadata.Name, func(a map[string]string) { a[annotationCreatedOn+node] = pv.Spec.HostPath.Path })
+}
+
+// annotateVolume changes a volume's annotations with a compare-and-swap,
+// reading it again on a conflict (3 tries).
+func (p *Peer) annotateVolume(ctx context.Context, name string, change func(map[string]string)) error {
+	k := consensus.Key{Kind: "PersistentVolume", Name: name}
+	var err error
+	for range 3 {
+		var so consensus.Object
+		if so, err = p.store.Get(ctx, consensus.MetaShard, k, true); err != nil {
+			return err
+		}
+		var pv workload.PersistentVolume
+		if err = decodeInto(so, &pv); err != nil {
+			return err
+		}
+		if pv.Metadata.Annotations == nil {
+			pv.Metadata.Annotations = map[string]string{}
+		}
+		change(pv.Metadata.Annotations)
+		if err = p.updateIn(ctx, consensus.MetaShard, &pv); !errors.Is(err, errdefs.ErrConflict) {
+			return err
+		}
+	}
+	return err
+}
+
+// reclaimPeriod is how often a node looks for directories of its to empty.
+const reclaimPeriod = 2 * time.Second
+
+// reclaimVolumes removes, on this node, the directories it created for
+// volumes now Released under the Delete policy, and then its annotation.
+func (p *Peer) reclaimVolumes(ctx context.Context) {
+	mine := annotationCreatedOn + p.cfg.Name
+	t := time.NewTicker(reclaimPeriod)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		lr, err := p.store.List(ctx, consensus.MetaShard, consensus.Filter{Kind: "PersistentVolume"}, false)
+		if err != nil {
+			continue
+		}
+		for _, so := range lr.Objects {
+			var pv workload.PersistentVolume
+			if decodeInto(so, &pv) != nil || pv.Status.Phase != workload.VolumeReleased || pv.Spec.PersistentVolumeReclaimPolicy != workload.ReclaimDelete {
+				continue
+			}
+			path, ok := pv.Metadata.Annotations[mine]
+			if !ok || path == "" || path == "/" {
+				continue
+			}
+			if err := os.RemoveAll(path); err != nil {
+				p.log.Warn("reclaim volume", "volume", pv.Metadata.Name, "path", path, "err", err)
+				continue
+			}
+			p.log.Info("reclaimed volume: removed the directory this node created", "volume", pv.Metadata.Name, "path", path)
+			if err := p.annotateVolume(ctx, pv.Metadata.Name, func(a map[string]string) { delete(a, mine) }); err != nil {
+				p.log.Warn("reclaim volume", "volume", pv.Metadata.Name, "err", err)
+			}
+		}
+	}
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -112,5 +114,84 @@ func TestClaimsBindToVolumesAndReleaseThem(t *testing.T) {
 	})
 	if c := pvc(loser); c.Status.Phase != workload.ClaimPending {
 		t.Errorf("%s: %s, want Pending (a Released volume is not bound again)", loser, c.Status.Phase)
+	}
+}
+
+// The Delete policy empties what Shoal made, and only that: a hostPath
+// volume whose directory a node created for a pod is removed from that
+// node with the volume; one whose directory was there before keeps it.
+func TestDeleteReclaimEmptiesOnlyDirectoriesShoalCreated(t *testing.T) {
+	c := newTestCluster(t)
+	c.withRuntime = true
+	c.startPeers(1)
+	c.waitNodesReady(1)
+	ctx := context.Background()
+	cl := c.client("p1")
+	base := t.TempDir()
+	made, before := filepath.Join(base, "made-by-shoal"), filepath.Join(base, "there-before")
+	if err := os.MkdirAll(before, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(before, "keep"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for name, path := range map[string]string{"made": made, "before": before} {
+		body := pvBody(name, "1Gi", "Delete", "ReadWriteOnce")
+		body["spec"].(map[string]any)["hostPath"] = map[string]any{"path": path, "type": "DirectoryOrCreate"}
+		if err := cl.Do(ctx, http.MethodPost, "/api/v1/persistentvolumes", body, nil); err != nil {
+			t.Fatal(err)
+		}
+		claim := pvcBody(name, "1Gi", "ReadWriteOnce")
+		claim["spec"].(map[string]any)["volumeName"] = name
+		if err := cl.Do(ctx, http.MethodPost, "/api/v1/namespaces/default/persistentvolumeclaims", claim, nil); err != nil {
+			t.Fatal(err)
+		}
+		pod := map[string]any{"apiVersion": "v1", "kind": "Pod", "metadata": map[string]any{"name": name},
+			"spec": map[string]any{"terminationGracePeriodSeconds": 0,
+				"volumes":    []any{map[string]any{"name": "data", "persistentVolumeClaim": map[string]any{"claimName": name}}},
+				"containers": []any{map[string]any{"name": "c", "image": "shoal.local/webapp:v1", "volumeMounts": []any{map[string]any{"name": "data", "mountPath": "/data"}}}}}}
+		if err := cl.Do(ctx, http.MethodPost, "/api/v1/namespaces/default/pods", pod, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	getPod := func(name string) (p workload.Pod, err error) {
+		err = cl.Do(ctx, http.MethodGet, "/api/v1/namespaces/default/pods/"+name, nil, &p)
+		return p, err
+	}
+	waitFor(t, 30*time.Second, "both pods running", func() bool {
+		a, _ := getPod("made")
+		b, _ := getPod("before")
+		return a.Status.Phase == workload.PodRunning && b.Status.Phase == workload.PodRunning
+	})
+	var pv workload.PersistentVolume
+	if err := cl.Do(ctx, http.MethodGet, "/api/v1/persistentvolumes/made", nil, &pv); err != nil || pv.Metadata.Annotations[annotationCreatedOn+"p1"] != made {
+		t.Fatalf("made's annotations %v, %v; want p1's record of %s", pv.Metadata.Annotations, err, made)
+	}
+	var pv2 workload.PersistentVolume
+	if err := cl.Do(ctx, http.MethodGet, "/api/v1/persistentvolumes/before", nil, &pv2); err != nil || len(createdOn(&pv2)) != 0 {
+		t.Fatalf("before's annotations %v, %v; want none", pv2.Metadata.Annotations, err)
+	}
+	if _, err := os.Stat(made); err != nil {
+		t.Fatalf("the node did not create %s: %v", made, err)
+	}
+	for _, name := range []string{"made", "before"} {
+		if err := cl.Do(ctx, http.MethodDelete, "/api/v1/namespaces/default/pods/"+name, nil, nil); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, 30*time.Second, name+"'s pod gone", func() bool { _, err := getPod(name); return errors.Is(err, errdefs.ErrNotFound) })
+		if err := cl.Do(ctx, http.MethodDelete, "/api/v1/namespaces/default/persistentvolumeclaims/"+name, nil, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, 30*time.Second, "both volumes deleted", func() bool {
+		e1 := cl.Do(ctx, http.MethodGet, "/api/v1/persistentvolumes/made", nil, &workload.PersistentVolume{})
+		e2 := cl.Do(ctx, http.MethodGet, "/api/v1/persistentvolumes/before", nil, &workload.PersistentVolume{})
+		return errors.Is(e1, errdefs.ErrNotFound) && errors.Is(e2, errdefs.ErrNotFound)
+	})
+	if _, err := os.Stat(made); !os.IsNotExist(err) {
+		t.Errorf("the directory Shoal made is still there: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(before, "keep")); err != nil {
+		t.Errorf("the directory that was there before lost its file: %v", err)
 	}
 }

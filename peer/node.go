@@ -302,7 +302,8 @@ func (p *Peer) runNode(ctx context.Context) {
 				Node: p.cfg.Name, HostIP: p.cfg.AdvertiseAddr, Runtime: rt, Pods: ps, Events: ps, Config: ps, Secrets: ps, Services: ps,
 				Images: imageFetcher{p: p, rt: rt}, InsecureRegistries: p.cfg.InsecureRegistries, ClusterDNS: clusterDNS,
 				Unrouter: unrouter{p}, Now: p.cfg.Now, Logger: p.log,
-				Volumes: &volumes.Mounter{Root: p.dir.path(dirPodVolumes), Tmpfs: volumes.LinuxTmpfs{}, Now: p.cfg.Now}, VolumeSources: ps,
+				Volumes: &volumes.Mounter{Root: p.dir.path(dirPodVolumes), Tmpfs: volumes.LinuxTmpfs{}, Now: p.cfg.Now,
+					Creating: p.markCreated, Node: p.cfg.Name}, VolumeSources: ps,
 			})
 			if err != nil {
 				runtimeErr = err
@@ -310,10 +311,11 @@ func (p *Peer) runNode(ctx context.Context) {
 				p.nodeMu.Lock()
 				p.agent, p.runtime = agent, rt
 				p.nodeMu.Unlock()
-				p.bg.Add(3)
+				p.bg.Add(4)
 				go func() { defer p.bg.Done(); _ = agent.Run(ctx) }()
 				go func() { defer p.bg.Done(); p.serveTunnel(ctx, cidr) }()
 				go func() { defer p.bg.Done(); p.serveDNS(ctx, clusterDNS) }()
+				go func() { defer p.bg.Done(); p.reclaimVolumes(ctx) }()
 			}
 		}
 	}

@@ -194,7 +194,7 @@ func loaded(so consensus.Object) (json.RawMessage, error) {
 // secret with ?reveal=true, with its values.
 func (p *Peer) shown(r *http.Request, so consensus.Object) (json.RawMessage, error) {
 	if so.Kind == "Secret" && r.URL.Query().Get("reveal") == "true" {
-		return p.revealed(so)
+		return p.revealed(r.Context(), so)
 	}
 	return loaded(so)
 }
@@ -223,7 +223,7 @@ func (p *Peer) createObject(r *http.Request, _ principal) (any, error) {
 		}
 	}
 	if sec, ok := o.(*workload.Secret); ok {
-		if err := p.sealSecret(sec); err != nil {
+		if err := p.sealSecret(r.Context(), sec); err != nil {
 			return nil, err
 		}
 	}
@@ -271,7 +271,7 @@ func (p *Peer) updateObject(r *http.Request, _ principal) (any, error) {
 	}
 	keepBinding(o, cur)
 	if sec, ok := o.(*workload.Secret); ok {
-		if err := p.sealSecret(sec); err != nil {
+		if err := p.sealSecret(r.Context(), sec); err != nil {
 			return nil, err
 		}
 	}

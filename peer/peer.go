@@ -209,12 +209,13 @@ type Peer struct {
 	// tunnelLn is the tunnel port's listener, when this peer runs pods.
 	tunnelLn net.Listener
 	// dns answers this peer's pods for service names (Config.PodDNS).
-	dns       *netproxy.DNS
-	routing   routing      // what the service proxy routes, for terminating pods (unroute.go)
-	nfsClient bool         // the kernel has an NFS client (claims.go)
-	peers     *peerClients // API clients of other peers, one each
-	reg       *prometheus.Registry
-	metrics   *metrics
+	dns        *netproxy.DNS
+	routing    routing      // what the service proxy routes, for terminating pods (unroute.go)
+	nfsClient  bool         // the kernel has an NFS client (claims.go)
+	secretKeys secretKeys   // the opened secret key chain (secretkeys.go)
+	peers      *peerClients // API clients of other peers, one each
+	reg        *prometheus.Registry
+	metrics    *metrics
 
 	host         *consensus.Host
 	store        *routedStore

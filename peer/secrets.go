@@ -30,13 +30,17 @@ func keyID(key []byte) string {
 
 func secretAAD(namespace, name string) []byte { return []byte("Secret/" + namespace + "/" + name) }
 
-// sealSecret moves s.Data into s.Sealed and empties its values.
-func (p *Peer) sealSecret(s *workload.Secret) error {
+// sealSecret moves s.Data into s.Sealed, under the newest secret key,
+// and empties its values.
+func (p *Peer) sealSecret(ctx context.Context, s *workload.Secret) error {
 	plain, err := json.Marshal(s.Data)
 	if err != nil {
 		return err
 	}
-	key := p.encryptionKey()
+	key, err := p.sealingKey(ctx)
+	if err != nil {
+		return err
+	}
 	box, err := pki.Seal(key, plain, secretAAD(s.Metadata.Namespace, s.Metadata.Name))
 	if err != nil {
 		return err
@@ -49,13 +53,13 @@ func (p *Peer) sealSecret(s *workload.Secret) error {
 }
 
 // openSecret puts a sealed secret's values back into s.Data.
-func (p *Peer) openSecret(s *workload.Secret) error {
+func (p *Peer) openSecret(ctx context.Context, s *workload.Secret) error {
 	if s.Sealed == nil {
 		return nil
 	}
-	key := p.encryptionKey()
-	if s.Sealed.Key != keyID(key) {
-		return fmt.Errorf("secret %s/%s: sealed with key %s, which this peer does not have: %w", s.Metadata.Namespace, s.Metadata.Name, s.Sealed.Key, errdefs.ErrUnavailable)
+	key, err := p.openingKey(ctx, s.Sealed.Key)
+	if err != nil {
+		return fmt.Errorf("secret %s/%s: %w", s.Metadata.Namespace, s.Metadata.Name, err)
 	}
 	plain, err := pki.Open(key, s.Sealed.Box, secretAAD(s.Metadata.Namespace, s.Metadata.Name))
 	if err != nil {
@@ -88,12 +92,12 @@ func redactSecret(s *workload.Secret) {
 }
 
 // revealed is a stored secret with its values, for a client that asked.
-func (p *Peer) revealed(so consensus.Object) (json.RawMessage, error) {
+func (p *Peer) revealed(ctx context.Context, so consensus.Object) (json.RawMessage, error) {
 	var s workload.Secret
 	if err := decodeInto(so, &s); err != nil {
 		return nil, err
 	}
-	if err := p.openSecret(&s); err != nil {
+	if err := p.openSecret(ctx, &s); err != nil {
 		return nil, err
 	}
 	return json.Marshal(&s)
@@ -106,7 +110,7 @@ func (s podStore) Secret(ctx context.Context, namespace, name string) (*workload
 	if err := s.get(ctx, consensus.Key{Kind: "Secret", Namespace: namespace, Name: name}, &sec); err != nil {
 		return nil, err
 	}
-	if err := s.p.openSecret(&sec); err != nil {
+	if err := s.p.openSecret(ctx, &sec); err != nil {
 		return nil, err
 	}
 	return &sec, nil

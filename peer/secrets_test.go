@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/shoalproject/shoal/consensus"
+	"github.com/shoalproject/shoal/peer/api"
 	"github.com/shoalproject/shoal/workload"
 )
 
@@ -72,5 +73,65 @@ func TestSecretsAreSealedAndShownRedacted(t *testing.T) {
 	body["metadata"] = map[string]any{"name": "forged"}
 	if err := cl.Do(ctx, http.MethodPost, "/api/v1/namespaces/default/secrets", body, nil); err == nil || !strings.Contains(err.Error(), "sealed: Forbidden") {
 		t.Errorf("a user's sealed field: %v, want Forbidden", err)
+	}
+}
+
+// A rotation adds a key every peer learns through the store, and seals
+// every secret again under it; secrets written afterwards use it too, and
+// every peer opens them.
+func TestRotatingTheSecretKey(t *testing.T) {
+	c := newTestCluster(t)
+	c.startPeers(3)
+	c.waitReplicas(3)
+	ctx := context.Background()
+	put := func(name, value string) {
+		t.Helper()
+		body := map[string]any{"apiVersion": "v1", "kind": "Secret", "metadata": map[string]any{"name": name}, "stringData": map[string]any{"v": value}}
+		if err := c.client("p1").Do(ctx, http.MethodPost, "/api/v1/namespaces/default/secrets", body, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sealedWith := func(name string) string {
+		p := c.peers["p1"]
+		k := consensus.Key{Kind: "Secret", Namespace: "default", Name: name}
+		so, err := p.store.Get(ctx, p.shardOf(k), k, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var s workload.Secret
+		if err := decodeInto(so, &s); err != nil || s.Sealed == nil {
+			t.Fatalf("%s: %v, sealed %v", name, err, s.Sealed)
+		}
+		return s.Sealed.Key
+	}
+	put("a", "first-value")
+	put("b", "second-value")
+	old := sealedWith("a")
+	if old != keyID(c.peers["p1"].encryptionKey()) {
+		t.Fatalf("a is sealed with %s, want the cluster key's %s", old, keyID(c.peers["p1"].encryptionKey()))
+	}
+	var rot api.KeyRotation
+	if err := c.client("p2").Do(ctx, http.MethodPost, api.PathRotateSecretKey, nil, &rot); err != nil {
+		t.Fatal(err)
+	}
+	if rot.Resealed != 2 || rot.Key == old {
+		t.Fatalf("rotation %+v, want 2 secrets sealed again under a new key", rot)
+	}
+	for _, name := range []string{"a", "b"} {
+		if got := sealedWith(name); got != rot.Key {
+			t.Errorf("%s is sealed with %s after the rotation, want %s", name, got, rot.Key)
+		}
+	}
+	put("c", "third-value")
+	if got := sealedWith("c"); got != rot.Key {
+		t.Errorf("a secret written after the rotation is sealed with %s, want %s", got, rot.Key)
+	}
+	for _, peer := range []string{"p1", "p2", "p3"} {
+		for name, want := range map[string]string{"a": "first-value", "c": "third-value"} {
+			s, err := podStore{p: c.peers[peer]}.Secret(ctx, "default", name)
+			if err != nil || string(s.Data["v"]) != want {
+				t.Errorf("%s opening %s: %q, %v", peer, name, s.Data, err)
+			}
+		}
 	}
 }

@@ -46,6 +46,7 @@ func (p *Peer) serve() {
 	mux.Handle("POST "+api.PathTokens, p.handle(anyone, p.createToken))
 	mux.Handle("DELETE "+api.PathTokens+"/{id}", p.handle(anyone, p.revokeToken))
 	mux.Handle("POST "+api.PathLeave, p.handle(anyone, p.leave))
+	mux.Handle("POST "+api.PathRotateSecretKey, p.handle(anyone, p.rotateSecretKey))
 	p.objectRoutes(mux)
 	p.podStreamRoutes(mux)
 	p.imageRoutes(mux)

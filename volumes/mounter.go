@@ -40,6 +40,14 @@ type Sources interface {
 type Mounter struct {
 	Root  string
 	Tmpfs Tmpfs // nil: emptyDir volumes with medium Memory are refused
+	// Creating, when set, is told before the Mounter creates a
+	// PersistentVolume's hostPath directory (type DirectoryOrCreate, and
+	// missing): the volume's Delete reclaim policy empties only what Shoal
+	// created. An error leaves the directory uncreated and the volume not
+	// set up.
+	Creating func(ctx context.Context, pv *workload.PersistentVolume, node string) error
+	// Node is this node's name, for Creating.
+	Node string
 	// Now names projected files' directories; default time.Now.
 	Now func() time.Time
 }
@@ -132,7 +140,11 @@ func (m *Mounter) setUp(ctx context.Context, pod *workload.Pod, v workload.Volum
 		if src == nil {
 			return Mounted{}, fmt.Errorf("persistentvolumeclaim %q: claims are not available to this node: %w", v.PersistentVolumeClaim.ClaimName, errdefs.ErrUnavailable)
 		}
-		return claimMount(ctx, pod.Metadata.Namespace, v.PersistentVolumeClaim, src)
+		var creating func(context.Context, *workload.PersistentVolume) error
+		if m.Creating != nil {
+			creating = func(ctx context.Context, pv *workload.PersistentVolume) error { return m.Creating(ctx, pv, m.Node) }
+		}
+		return claimMount(ctx, pod.Metadata.Namespace, v.PersistentVolumeClaim, src, creating)
 	}
 	return Mounted{}, fmt.Errorf("no volume source: %w", errdefs.ErrInvalid)
 }
@@ -194,7 +206,7 @@ func (m *Mounter) secretVolume(ctx context.Context, namespace string, ref *workl
 // claimMount finds the volume a claim is bound to and where it is on this
 // node. It is read-only when the pod says so, or when the claim asks for
 // ReadOnlyMany and nothing more (a write then fails with EROFS).
-func claimMount(ctx context.Context, namespace string, ref *workload.PersistentVolumeClaimVolumeSource, src Sources) (Mounted, error) {
+func claimMount(ctx context.Context, namespace string, ref *workload.PersistentVolumeClaimVolumeSource, src Sources, creating func(context.Context, *workload.PersistentVolume) error) (Mounted, error) {
 	claim, err := src.Claim(ctx, namespace, ref.ClaimName)
 	if errors.Is(err, errdefs.ErrNotFound) {
 		return Mounted{}, fmt.Errorf("persistentvolumeclaim %q %w", ref.ClaimName, errdefs.ErrNotFound)
@@ -215,6 +227,13 @@ func claimMount(ctx context.Context, namespace string, ref *workload.PersistentV
 	var dir string
 	switch s := pv.Spec; {
 	case s.HostPath != nil:
+		if creating != nil && s.HostPath.Type != nil && *s.HostPath.Type == workload.HostPathDirectoryOrCreate {
+			if _, err := os.Stat(s.HostPath.Path); os.IsNotExist(err) {
+				if err := creating(ctx, pv); err != nil {
+					return Mounted{}, fmt.Errorf("volume %q: record that %s is Shoal's: %w", pv.Metadata.Name, s.HostPath.Path, err)
+				}
+			}
+		}
 		if err := checkHostPath(s.HostPath); err != nil {
 			return Mounted{}, fmt.Errorf("volume %q: %w", pv.Metadata.Name, err)
 		}

@@ -11,6 +11,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/shoalproject/shoal/internal/errdefs"
+	"github.com/shoalproject/shoal/peer/api"
 	"github.com/shoalproject/shoal/workload"
 )
 
@@ -91,4 +92,38 @@ func createSecret(c *cli.Context) error {
 	}
 	fmt.Fprintf(c.App.Writer, "secret/%s created\n", s.Metadata.Name)
 	return nil
+}
+
+func secretsCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "secrets",
+		Usage: "manage how secrets are sealed",
+		Subcommands: []*cli.Command{{
+			Name:  "rotate-key",
+			Usage: "add a new secret-sealing key and seal every secret again under it",
+			Description: "The new key is kept in the store, sealed under the key before it, so every peer\n" +
+				"gets it; secrets written from now on are sealed under it too.",
+			Flags: withClientFlags(),
+			Action: func(c *cli.Context) error {
+				if c.NArg() != 0 {
+					return usagef("secrets rotate-key takes no arguments")
+				}
+				cl, err := client(c)
+				if err != nil {
+					return err
+				}
+				defer cl.Close()
+				var out api.KeyRotation
+				if err := cl.Do(c.Context, http.MethodPost, api.PathRotateSecretKey, nil, &out); err != nil {
+					return err
+				}
+				plural := "s"
+				if out.Resealed == 1 {
+					plural = ""
+				}
+				fmt.Fprintf(c.App.Writer, "new secret key %s; %d secret%s sealed again under it\n", out.Key, out.Resealed, plural)
+				return nil
+			},
+		}},
+	}
 }

@@ -101,6 +101,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			getCommand(),
 			applyCommand(),
 			createCommand(),
+			secretsCommand(),
 			deleteCommand(),
 			describeCommand(),
 			logsCommand(),

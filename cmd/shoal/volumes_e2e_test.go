@@ -427,6 +427,13 @@ spec:
 	if out := c.mustCLI("get", "secrets"); !strings.Contains(out, "db     Opaque   2") {
 		t.Errorf("get secrets:\n%s", out)
 	}
+	// A rotation seals it again under a new key; it still opens.
+	if out := c.mustCLI("secrets", "rotate-key"); !strings.Contains(out, "; 1 secret sealed again under it") {
+		t.Errorf("secrets rotate-key: %s", out)
+	}
+	if again := c.mustCLI("get", "secret", "db", "-o", "yaml", "--reveal"); !strings.Contains(again, base64.StdEncoding.EncodeToString([]byte(value))) {
+		t.Errorf("after the rotation, get --reveal does not show the value:\n%s", again)
+	}
 	// The pod's environment has the value (the runtime keeps it, as
 	// Kubernetes' does); its peer's disk does not.
 	var pod workload.Pod

@@ -13,10 +13,19 @@ const (
 	PathLeave          = "/v1/leave"
 	PathInternalTokens = "/v1/internal/tokens"
 	PathShards         = "/v1/shards"
+	// PathRotateSecretKey (POST) adds a secret key and seals every secret
+	// again under it: KeyRotation.
+	PathRotateSecretKey = "/v1/secrets/rotate-key"
 	// PathProxyRoutes (GET, ?ip=) says which routes of the answering
 	// peer's service proxy send connections to a pod address: ProxyRoutes.
 	PathProxyRoutes = "/v1/internal/proxy/routes"
 )
+
+// KeyRotation is the answer to POST PathRotateSecretKey.
+type KeyRotation struct {
+	Key      string `json:"key"`      // the new key's ID
+	Resealed int    `json:"resealed"` // secrets sealed again under it
+}
 
 // ProxyRoutes is a peer's answer to GET PathProxyRoutes.
 type ProxyRoutes struct {
