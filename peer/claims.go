@@ -53,8 +53,15 @@ func (p *Peer) claimsPass(ctx context.Context, shard uint64, claims []*workload.
 			errs = append(errs, p.claimStatus(ctx, shard, c, workload.PersistentVolumeClaimStatus{Phase: workload.ClaimLost}))
 			continue
 		}
-		pv, _ = volumes.Bind(c, pvs)
+		pv, why := volumes.Bind(c, pvs)
 		if pv == nil {
+			if c.Status.Phase != workload.ClaimPending { // said once, as the claim turns Pending
+				ev := workload.NewEvent(c, workload.EventWarning, "FailedBinding", why, p.cfg.Now().UTC(),
+					workload.EventSource{Component: "persistentvolume-controller", Host: p.cfg.Name})
+				if err := p.createEvent(ctx, ev); err != nil {
+					p.log.Debug("record event", "reason", "FailedBinding", "err", err)
+				}
+			}
 			errs = append(errs, p.claimStatus(ctx, shard, c, workload.PersistentVolumeClaimStatus{Phase: workload.ClaimPending}))
 			continue
 		}

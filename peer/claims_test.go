@@ -6,10 +6,12 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/shoalproject/shoal/internal/errdefs"
+	"github.com/shoalproject/shoal/volumes"
 	"github.com/shoalproject/shoal/workload"
 )
 
@@ -85,6 +87,16 @@ func TestClaimsBindToVolumesAndReleaseThem(t *testing.T) {
 			return false
 		}
 		return true
+	})
+	waitFor(t, 20*time.Second, "a FailedBinding event for "+loser, func() bool {
+		var evs struct{ Items []workload.Event }
+		_ = cl.Do(ctx, http.MethodGet, "/api/v1/namespaces/default/events", nil, &evs)
+		for _, e := range evs.Items {
+			if e.InvolvedObject.Name == loser && e.Reason == "FailedBinding" && e.Message == "no persistent volumes available for this claim" {
+				return true
+			}
+		}
+		return false
 	})
 	if v := pv("big"); v.Spec.ClaimRef == nil || v.Spec.ClaimRef.Name != winner || v.Status.Phase != workload.VolumeBound {
 		t.Fatalf("big: claimRef %+v, phase %s; want %s's, Bound", v.Spec.ClaimRef, v.Status.Phase, winner)
@@ -193,5 +205,55 @@ func TestDeleteReclaimEmptiesOnlyDirectoriesShoalCreated(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(before, "keep")); err != nil {
 		t.Errorf("the directory that was there before lost its file: %v", err)
+	}
+}
+
+// Two shard leaders placing the first two pods of one ReadWriteOnce claim
+// at once read the same claim; each pins it to its node with a
+// compare-and-swap, and only the first pin lands: the second pod is
+// decided again, and then follows the pin.
+func TestReadWriteOnceClaimIsPinnedByOneLeader(t *testing.T) {
+	c := newTestCluster(t)
+	c.startPeers(1)
+	ctx := context.Background()
+	cl := c.client("p1")
+	if err := cl.Do(ctx, http.MethodPost, "/api/v1/persistentvolumes", pvBody("disk", "1Gi", "Retain", "ReadWriteOnce"), nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := cl.Do(ctx, http.MethodPost, "/api/v1/namespaces/default/persistentvolumeclaims", pvcBody("disk", "1Gi", "ReadWriteOnce"), nil); err != nil {
+		t.Fatal(err)
+	}
+	var claim workload.PersistentVolumeClaim
+	waitFor(t, 20*time.Second, "the claim bound", func() bool {
+		return cl.Do(ctx, http.MethodGet, "/api/v1/namespaces/default/persistentvolumeclaims/disk", nil, &claim) == nil && claim.Status.Phase == workload.ClaimBound
+	})
+	pod := func(name string) *workload.Pod {
+		p := &workload.Pod{Metadata: workload.ObjectMeta{Namespace: "default", Name: name, UID: "uid-" + name}}
+		p.Spec.Volumes = []workload.Volume{{Name: "d", VolumeSource: workload.VolumeSource{PersistentVolumeClaim: &workload.PersistentVolumeClaimVolumeSource{ClaimName: "disk"}}}}
+		return p
+	}
+	state := func() *claimState { // what each leader read
+		c := claim
+		return &claimState{claims: map[string]*workload.PersistentVolumeClaim{"default/disk": &c}, users: map[string][]volumes.ClaimUser{}}
+	}
+	p := c.peers["p1"]
+	first, second := state(), state()
+	if !p.pinClaims(ctx, first, pod("a"), "n1") {
+		t.Fatal("the first pin failed")
+	}
+	if p.pinClaims(ctx, second, pod("b"), "n2") {
+		t.Fatal("a second leader pinned the claim to another node on a stale read")
+	}
+	if err := cl.Do(ctx, http.MethodGet, "/api/v1/namespaces/default/persistentvolumeclaims/disk", nil, &claim); err != nil {
+		t.Fatal(err)
+	}
+	if got := claim.Metadata.Annotations[volumes.AnnotationPinnedNode]; !strings.HasPrefix(got, "n1 ") {
+		t.Fatalf("pin %q, want n1's", got)
+	}
+	// The next pass reads the pin and places b on n1.
+	cs := state()
+	pvs := map[string]*workload.PersistentVolume{"disk": {Metadata: workload.ObjectMeta{Name: "disk"}}}
+	if got := volumes.Placement(pod("b"), cs.claims, pvs, cs.users, p.cfg.Now()); got.Node != "n1" || got.Unschedulable != "" {
+		t.Fatalf("b's constraint %+v, want n1", got)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strconv"
@@ -115,7 +116,7 @@ func (p *Peer) schedulePass(ctx context.Context, shard uint64) error {
 	allPods := p.pods.decode(all)
 	snap, ls := p.snapshot(meta.Objects, allPods, alive)
 	held := heldClaims(ls, alive, p.cfg.Now())
-	users, err := p.volumeConstraints(ctx, snap, pending, allPods)
+	claims, err := p.volumeConstraints(ctx, snap, pending, allPods)
 	if err != nil {
 		return err
 	}
@@ -142,16 +143,14 @@ func (p *Peer) schedulePass(ctx context.Context, shard uint64) error {
 			reasons[pod] = err.Error()
 			continue
 		}
+		if !p.pinClaims(ctx, claims, pod, node) {
+			continue // another leader pinned a claim of its first: decide again next pass
+		}
 		if err := snap.Assume(pod, node); err != nil {
 			p.log.Debug("schedule: assume", "pod", pod.Metadata.Namespace+"/"+pod.Metadata.Name, "node", node, "err", err)
 			continue // decide again next pass
 		}
 		placed = append(placed, placement{pod: pod, node: node})
-		if users != nil { // a later pod of this pass sharing a ReadWriteOnce claim follows this one
-			for k, u := range volumes.ClaimUsers([]*workload.Pod{{Metadata: pod.Metadata, Spec: workload.PodSpec{NodeName: node, Volumes: pod.Spec.Volumes}}}) {
-				users[k] = append(users[k], u...)
-			}
-		}
 	}
 	// A pass over thousands of pods takes a while, and leadership may move
 	// meanwhile: claims from a peer that no longer leads would only
@@ -176,11 +175,16 @@ func (p *Peer) schedulePass(ctx context.Context, shard uint64) error {
 	return nil
 }
 
+// claimState is what a pass knows of claims, for pods that use them.
+type claimState struct {
+	claims map[string]*workload.PersistentVolumeClaim // by namespace/name
+	users  map[string][]volumes.ClaimUser
+}
+
 // volumeConstraints gives snap the volume constraints of the pending pods
 // when any uses a claim (volumes.Placement), reading every claim and
-// volume, and returns the claims' users for the pass to add its own
-// placements to; nil when no pending pod uses a claim.
-func (p *Peer) volumeConstraints(ctx context.Context, snap *scheduler.Snapshot, pending, all []*workload.Pod) (map[string][]volumes.ClaimUser, error) {
+// volume; nil when no pending pod uses a claim.
+func (p *Peer) volumeConstraints(ctx context.Context, snap *scheduler.Snapshot, pending, all []*workload.Pod) (*claimState, error) {
 	uses := slices.ContainsFunc(pending, func(pod *workload.Pod) bool {
 		return slices.ContainsFunc(pod.Spec.Volumes, func(v workload.Volume) bool { return v.PersistentVolumeClaim != nil })
 	})
@@ -192,11 +196,11 @@ func (p *Peer) volumeConstraints(ctx context.Context, snap *scheduler.Snapshot, 
 	if err != nil {
 		return nil, err
 	}
-	claims := map[string]*workload.PersistentVolumeClaim{}
+	cs := &claimState{claims: map[string]*workload.PersistentVolumeClaim{}, users: volumes.ClaimUsers(all)}
 	for _, so := range objs {
 		var c workload.PersistentVolumeClaim
 		if decodeInto(so, &c) == nil {
-			claims[c.Metadata.Namespace+"/"+c.Metadata.Name] = &c
+			cs.claims[c.Metadata.Namespace+"/"+c.Metadata.Name] = &c
 		}
 	}
 	list, err := p.persistentVolumes(ctx)
@@ -207,11 +211,38 @@ func (p *Peer) volumeConstraints(ctx context.Context, snap *scheduler.Snapshot, 
 	for _, pv := range list {
 		pvs[pv.Metadata.Name] = pv
 	}
-	users := volumes.ClaimUsers(all)
+	now := p.cfg.Now()
 	snap.SetVolumeConstraints(func(pod *workload.Pod) scheduler.VolumeConstraint {
-		return volumes.Placement(pod, claims, pvs, users)
+		return volumes.Placement(pod, cs.claims, pvs, cs.users, now)
 	})
-	return users, nil
+	return cs, nil
+}
+
+// pinClaims pins the ReadWriteOnce claims that placing pod on node must
+// pin (volumes.NeedsPin), each with a compare-and-swap on the claim, and
+// counts pod as their user for the rest of the pass. It reports false when
+// a pin failed (another leader pinned first): the pod is decided again.
+func (p *Peer) pinClaims(ctx context.Context, cs *claimState, pod *workload.Pod, node string) bool {
+	if cs == nil {
+		return true
+	}
+	now := p.cfg.Now()
+	for _, key := range volumes.NeedsPin(pod, node, cs.claims, cs.users, now) {
+		c := *cs.claims[key]
+		c.Metadata.Annotations = maps.Clone(c.Metadata.Annotations)
+		if c.Metadata.Annotations == nil {
+			c.Metadata.Annotations = map[string]string{}
+		}
+		c.Metadata.Annotations[volumes.AnnotationPinnedNode] = volumes.PinValue(node, now)
+		if err := p.updateIn(ctx, p.shardOfObject("PersistentVolumeClaim", &c.Metadata), &c); err != nil {
+			p.log.Debug("schedule: pin claim", "claim", key, "node", node, "err", err)
+			return false
+		}
+	}
+	for k, u := range volumes.ClaimUsers([]*workload.Pod{{Metadata: pod.Metadata, Spec: workload.PodSpec{NodeName: node, Volumes: pod.Spec.Volumes}}}) {
+		cs.users[k] = append(cs.users[k], u...)
+	}
+	return true
 }
 
 // countAttempts counts n pods whose claim or binding failed with err.

@@ -56,7 +56,7 @@ func TestPlacement(t *testing.T) {
 		{"local and ReadWriteOnce: both", using("b", "u-b", "local", "rwo"), "node p1 nodes [kubernetes.io/hostname In [p2]]"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c := Placement(tc.pod, claims, pvs, users)
+			c := Placement(tc.pod, claims, pvs, users, t0)
 			var got []string
 			switch {
 			case c.Unschedulable != "":
@@ -79,5 +79,36 @@ func TestPlacement(t *testing.T) {
 				t.Fatalf("%s, want %s", g, tc.want)
 			}
 		})
+	}
+}
+
+// A ReadWriteOnce claim nobody uses yet follows a fresh pin; a stale pin,
+// or one behind the claim's bound pods, does not hold.
+func TestPinnedClaims(t *testing.T) {
+	c := claim("1Gi", wants(workload.ReadWriteOnce))
+	c.Metadata.Name, c.Spec.VolumeName, c.Status.Phase = "rwo", "rwo", workload.ClaimBound
+	claims := map[string]*workload.PersistentVolumeClaim{"default/rwo": c}
+	pvs := map[string]*workload.PersistentVolume{"rwo": pv("rwo", "1Gi")}
+	p := &workload.Pod{Metadata: workload.ObjectMeta{Namespace: "default", Name: "b", UID: "u-b"}}
+	p.Spec.Volumes = []workload.Volume{{Name: "d", VolumeSource: workload.VolumeSource{PersistentVolumeClaim: &workload.PersistentVolumeClaimVolumeSource{ClaimName: "rwo"}}}}
+	if got := NeedsPin(p, "p2", claims, nil, t0); len(got) != 1 || got[0] != "default/rwo" {
+		t.Fatalf("an unused, unpinned claim: NeedsPin = %v", got)
+	}
+	c.Metadata.Annotations = map[string]string{AnnotationPinnedNode: PinValue("p2", t0)}
+	if got := Placement(p, claims, pvs, nil, t0.Add(PinGrace/2)); got.Node != "p2" {
+		t.Errorf("a fresh pin: %+v, want node p2", got)
+	}
+	if got := NeedsPin(p, "p2", claims, nil, t0.Add(PinGrace/2)); len(got) != 0 {
+		t.Errorf("pinned to p2 already: NeedsPin = %v", got)
+	}
+	if got := Placement(p, claims, pvs, nil, t0.Add(PinGrace)); got.Node != "" {
+		t.Errorf("a stale pin: %+v, want no constraint", got)
+	}
+	users := map[string][]ClaimUser{"default/rwo": {{PodUID: "u-a", Node: "p3"}}}
+	if got := Placement(p, claims, pvs, users, t0); got.Node != "p3" {
+		t.Errorf("a pin behind a bound pod: %+v, want the pod's node p3", got)
+	}
+	if got := NeedsPin(p, "p3", claims, users, t0); len(got) != 0 {
+		t.Errorf("a claim in use: NeedsPin = %v", got)
 	}
 }
