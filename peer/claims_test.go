@@ -58,10 +58,23 @@ func TestClaimsBindToVolumesAndReleaseThem(t *testing.T) {
 	delete(spec, "hostPath")
 	spec["awsElasticBlockStore"] = map[string]any{"volumeID": "vol-0123", "fsType": "ext4"}
 	post("/api/v1/persistentvolumes", ebs)
-	waitFor(t, 20*time.Second, "the volumes Available and EBS Failed", func() bool {
+	nfs := pvBody("nfs", "1Gi", "Retain", "ReadWriteMany")
+	spec = nfs["spec"].(map[string]any)
+	delete(spec, "hostPath")
+	spec["nfs"] = map[string]any{"server": "nfs.example", "path": "/exports/a"}
+	post("/api/v1/persistentvolumes", nfs)
+	nfsPhase := workload.VolumeFailed // this machine's kernel has no NFS client
+	if kernelHasNFS() {
+		nfsPhase = workload.VolumeAvailable
+	}
+	waitFor(t, 20*time.Second, "the volumes Available, EBS Failed, nfs "+string(nfsPhase), func() bool {
 		return pv("small").Status.Phase == workload.VolumeAvailable && pv("big").Status.Phase == workload.VolumeAvailable &&
-			pv("medium").Status.Phase == workload.VolumeAvailable && pv("ebs").Status.Phase == workload.VolumeFailed
+			pv("medium").Status.Phase == workload.VolumeAvailable && pv("ebs").Status.Phase == workload.VolumeFailed &&
+			pv("nfs").Status.Phase == nfsPhase
 	})
+	if msg := pv("nfs").Status.Message; nfsPhase == workload.VolumeFailed && msg != "the nfs volume source needs the kernel's NFS client, and this cluster's kernel has none" {
+		t.Errorf("the nfs volume's message: %q", msg)
+	}
 	if msg := pv("ebs").Status.Message; msg != "the awsElasticBlockStore volume source is not supported by Shoal: use hostPath, local or nfs" {
 		t.Errorf("the EBS volume's message: %q", msg)
 	}

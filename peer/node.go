@@ -298,12 +298,16 @@ func (p *Peer) runNode(ctx context.Context) {
 		} else {
 			ps := podStore{p: p}
 			clusterDNS := p.podDNSAddr(cidr)
+			mounter := &volumes.Mounter{Root: p.dir.path(dirPodVolumes), Tmpfs: volumes.LinuxTmpfs{}, Now: p.cfg.Now,
+				Creating: p.markCreated, Node: p.cfg.Name}
+			if p.nfsClient {
+				mounter.NFS = volumes.LinuxNFS{}
+			}
 			agent, err := nodeagent.New(nodeagent.Config{
 				Node: p.cfg.Name, HostIP: p.cfg.AdvertiseAddr, Runtime: rt, Pods: ps, Events: ps, Config: ps, Secrets: ps, Services: ps,
 				Images: imageFetcher{p: p, rt: rt}, InsecureRegistries: p.cfg.InsecureRegistries, ClusterDNS: clusterDNS,
 				Unrouter: unrouter{p}, Now: p.cfg.Now, Logger: p.log,
-				Volumes: &volumes.Mounter{Root: p.dir.path(dirPodVolumes), Tmpfs: volumes.LinuxTmpfs{}, Now: p.cfg.Now,
-					Creating: p.markCreated, Node: p.cfg.Name}, VolumeSources: ps,
+				Volumes: mounter, VolumeSources: ps,
 			})
 			if err != nil {
 				runtimeErr = err

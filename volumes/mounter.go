@@ -24,6 +24,16 @@ type Tmpfs interface {
 	Unmount(dir string) error
 }
 
+// NFS mounts NFS exports for nfs PersistentVolumes. Safe for concurrent
+// use on different directories.
+type NFS interface {
+	// Mount mounts source ("server:/path") on dir with options ("ro",
+	// the volume's mountOptions), unless something is mounted there.
+	Mount(ctx context.Context, source, dir string, options []string) error
+	// Unmount unmounts what is mounted on dir; nothing when nothing is.
+	Unmount(dir string) error
+}
+
 // Sources gives a Mounter the objects that volumes are made from. Methods
 // are called from many goroutines; a missing object is ErrNotFound.
 type Sources interface {
@@ -40,6 +50,9 @@ type Sources interface {
 type Mounter struct {
 	Root  string
 	Tmpfs Tmpfs // nil: emptyDir volumes with medium Memory are refused
+	// NFS mounts nfs volumes; nil (a kernel without an NFS client) refuses
+	// them.
+	NFS NFS
 	// Creating, when set, is told before the Mounter creates a
 	// PersistentVolume's hostPath directory (type DirectoryOrCreate, and
 	// missing): the volume's Delete reclaim policy empties only what Shoal
@@ -144,7 +157,7 @@ func (m *Mounter) setUp(ctx context.Context, pod *workload.Pod, v workload.Volum
 		if m.Creating != nil {
 			creating = func(ctx context.Context, pv *workload.PersistentVolume) error { return m.Creating(ctx, pv, m.Node) }
 		}
-		return claimMount(ctx, pod.Metadata.Namespace, v.PersistentVolumeClaim, src, creating)
+		return m.claimMount(ctx, pod.Metadata.Namespace, v.PersistentVolumeClaim, dir, src, creating)
 	}
 	return Mounted{}, fmt.Errorf("no volume source: %w", errdefs.ErrInvalid)
 }
@@ -206,7 +219,7 @@ func (m *Mounter) secretVolume(ctx context.Context, namespace string, ref *workl
 // claimMount finds the volume a claim is bound to and where it is on this
 // node. It is read-only when the pod says so, or when the claim asks for
 // ReadOnlyMany and nothing more (a write then fails with EROFS).
-func claimMount(ctx context.Context, namespace string, ref *workload.PersistentVolumeClaimVolumeSource, src Sources, creating func(context.Context, *workload.PersistentVolume) error) (Mounted, error) {
+func (m *Mounter) claimMount(ctx context.Context, namespace string, ref *workload.PersistentVolumeClaimVolumeSource, podDir string, src Sources, creating func(context.Context, *workload.PersistentVolume) error) (Mounted, error) {
 	claim, err := src.Claim(ctx, namespace, ref.ClaimName)
 	if errors.Is(err, errdefs.ErrNotFound) {
 		return Mounted{}, fmt.Errorf("persistentvolumeclaim %q %w", ref.ClaimName, errdefs.ErrNotFound)
@@ -244,7 +257,21 @@ func claimMount(ctx context.Context, namespace string, ref *workload.PersistentV
 		}
 		dir = s.Local.Path
 	case s.NFS != nil:
-		return Mounted{}, fmt.Errorf("volume %q: nfs needs the kernel's NFS client, and this node's kernel has none: %w", pv.Metadata.Name, errdefs.ErrUnavailable)
+		if m.NFS == nil {
+			return Mounted{}, fmt.Errorf("volume %q: nfs needs the kernel's NFS client, and this node's kernel has none: %w", pv.Metadata.Name, errdefs.ErrUnavailable)
+		}
+		ro = ro || s.NFS.ReadOnly
+		opts := slices.Clone(s.MountOptions)
+		if ro {
+			opts = append(opts, "ro")
+		}
+		if err := os.MkdirAll(podDir, 0o755); err != nil {
+			return Mounted{}, err
+		}
+		if err := m.NFS.Mount(ctx, s.NFS.Server+":"+s.NFS.Path, podDir, opts); err != nil {
+			return Mounted{}, fmt.Errorf("volume %q: %w", pv.Metadata.Name, err)
+		}
+		dir = podDir
 	default:
 		return Mounted{}, fmt.Errorf("volume %q: %s: %w", pv.Metadata.Name, s.Unsupported(), errdefs.ErrUnavailable)
 	}
@@ -296,20 +323,28 @@ func checkHostPath(h *workload.HostPathVolumeSource) error {
 }
 
 // TearDown removes what SetUp made for the pod with that UID: it unmounts
-// its tmpfs volumes and removes its directory. What hostPath volumes name
+// its tmpfs and nfs volumes and removes its directory. What hostPath volumes name
 // is never touched. A pod with nothing set up is not an error.
 func (m *Mounter) TearDown(podUID string) error {
 	base, err := m.podDir(podUID)
 	if err != nil {
 		return err
 	}
-	if m.Tmpfs != nil {
-		entries, err := os.ReadDir(filepath.Join(base, "volumes"))
-		if err != nil && !os.IsNotExist(err) {
-			return err
+	entries, err := os.ReadDir(filepath.Join(base, "volumes"))
+	if err != nil && !os.IsNotExist(err) {
+		return err
+	}
+	for _, e := range entries {
+		dir := filepath.Join(base, "volumes", e.Name())
+		var unmounters []interface{ Unmount(string) error }
+		if m.NFS != nil {
+			unmounters = append(unmounters, m.NFS)
 		}
-		for _, e := range entries {
-			if err := m.Tmpfs.Unmount(filepath.Join(base, "volumes", e.Name())); err != nil {
+		if m.Tmpfs != nil {
+			unmounters = append(unmounters, m.Tmpfs)
+		}
+		for _, u := range unmounters {
+			if err := u.Unmount(dir); err != nil {
 				return fmt.Errorf("pod %s: volume %q: %w", podUID, e.Name(), err)
 			}
 		}

@@ -290,3 +290,54 @@ func TestMounterProjectsSecretsOnTmpfs(t *testing.T) {
 		t.Errorf("a node without tmpfs: %v", err)
 	}
 }
+
+// memNFS records NFS mounts instead of making them.
+type memNFS struct {
+	mounted map[string]string // dir -> "source options"
+}
+
+func (m *memNFS) Mount(_ context.Context, source, dir string, options []string) error {
+	if m.mounted == nil {
+		m.mounted = map[string]string{}
+	}
+	m.mounted[dir] = source + " " + strings.Join(options, ",")
+	return nil
+}
+
+func (m *memNFS) Unmount(dir string) error { delete(m.mounted, dir); return nil }
+
+// On a node whose kernel has an NFS client, an nfs volume is mounted on
+// the pod's volume directory with its mountOptions (and ro when it is
+// read-only), and unmounted with the pod.
+func TestMounterMountsNFSWhereTheKernelCan(t *testing.T) {
+	nfs := &memNFS{}
+	m := &Mounter{Root: t.TempDir(), NFS: nfs}
+	v := pv("share", "10Gi", modes(workload.ReadWriteMany, workload.ReadOnlyMany))
+	v.Spec.HostPath, v.Spec.NFS, v.Spec.MountOptions = nil, &workload.NFSVolumeSource{Server: "nfs.example", Path: "/exports/a"}, []string{"vers=4.1"}
+	memVolumes["share"] = v
+	c := claim("1Gi", wants(workload.ReadWriteMany))
+	c.Metadata.Name, c.Spec.VolumeName, c.Status.Phase = "share", "share", workload.ClaimBound
+	memClaims["default/share"] = c
+	t.Cleanup(func() { clear(memClaims); clear(memVolumes) })
+	pod := &workload.Pod{Metadata: workload.ObjectMeta{Namespace: "default", Name: "web", UID: "uid-6"}}
+	pod.Spec.Volumes = []workload.Volume{
+		{Name: "rw", VolumeSource: workload.VolumeSource{PersistentVolumeClaim: &workload.PersistentVolumeClaimVolumeSource{ClaimName: "share"}}},
+		{Name: "ro", VolumeSource: workload.VolumeSource{PersistentVolumeClaim: &workload.PersistentVolumeClaimVolumeSource{ClaimName: "share", ReadOnly: true}}},
+	}
+	got, err := m.SetUp(context.Background(), pod, memSources{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vols := filepath.Join(m.Root, "uid-6", "volumes")
+	want := map[string]Mounted{"rw": {Path: filepath.Join(vols, "rw"), Writable: true}, "ro": {Path: filepath.Join(vols, "ro"), ReadOnly: true}}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("SetUp = %v\nwant %v", got, want)
+	}
+	wantMounts := map[string]string{filepath.Join(vols, "rw"): "nfs.example:/exports/a vers=4.1", filepath.Join(vols, "ro"): "nfs.example:/exports/a vers=4.1,ro"}
+	if fmt.Sprint(nfs.mounted) != fmt.Sprint(wantMounts) {
+		t.Errorf("nfs mounts %v\nwant %v", nfs.mounted, wantMounts)
+	}
+	if err := m.TearDown("uid-6"); err != nil || len(nfs.mounted) != 0 {
+		t.Errorf("after TearDown: %v, still mounted %v", err, nfs.mounted)
+	}
+}

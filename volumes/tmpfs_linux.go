@@ -1,9 +1,12 @@
 package volumes
 
 import (
+	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -53,3 +56,30 @@ func mounted(dir string) bool {
 	}
 	return a.Sys().(*syscall.Stat_t).Dev != b.Sys().(*syscall.Stat_t).Dev
 }
+
+// LinuxNFS mounts NFS exports with the system's mount helper (`mount -t
+// nfs`, from nfs-common), as the kubelet's nfs plugin does: the helper
+// resolves the server and negotiates the version. It needs CAP_SYS_ADMIN
+// and a kernel with an NFS client.
+type LinuxNFS struct{}
+
+var _ NFS = LinuxNFS{}
+
+// Mount implements NFS.
+func (LinuxNFS) Mount(ctx context.Context, source, dir string, options []string) error {
+	if mounted(dir) {
+		return nil
+	}
+	args := []string{"-t", "nfs"}
+	if len(options) > 0 {
+		args = append(args, "-o", strings.Join(options, ","))
+	}
+	args = append(args, source, dir)
+	if out, err := exec.CommandContext(ctx, "mount", args...).CombinedOutput(); err != nil {
+		return fmt.Errorf("mount -t nfs %s: %v: %s", source, err, strings.TrimSpace(string(out)))
+	}
+	return nil
+}
+
+// Unmount implements NFS.
+func (LinuxNFS) Unmount(dir string) error { return LinuxTmpfs{}.Unmount(dir) }
