@@ -171,14 +171,18 @@ func (p *Peer) controlPass(ctx context.Context, shard uint64) error {
 			plan.Create.Metadata.UID = newUID()
 			errs = append(errs, p.createIn(ctx, shard, plan.Create))
 		}
-		for _, rs := range plan.Scale {
+		for _, rs := range plan.Update {
 			errs = append(errs, p.updateIn(ctx, shard, rs))
 		}
 		for _, rs := range plan.Delete {
 			errs = append(errs, p.deleteIn(ctx, shard, "ReplicaSet", &rs.Metadata))
 		}
-		if !statusEqual(d.Status, plan.Status) {
+		if !statusEqual(d.Status, plan.Status) || d.Metadata.Annotations[workload.AnnotationRevision] != plan.Revision {
 			d.Status = plan.Status
+			if d.Metadata.Annotations == nil {
+				d.Metadata.Annotations = map[string]string{}
+			}
+			d.Metadata.Annotations[workload.AnnotationRevision] = plan.Revision
 			errs = append(errs, p.updateIn(ctx, shard, d))
 		}
 	}

@@ -3,6 +3,9 @@ package workload
 import (
 	"fmt"
 	"slices"
+	"strconv"
+	"strings"
+	"time"
 
 	"k8s.io/apimachinery/pkg/util/validation/field"
 )
@@ -108,7 +111,18 @@ type DeploymentCondition struct {
 	Status  ConditionStatus `json:"status"`
 	Reason  string          `json:"reason,omitempty"`
 	Message string          `json:"message,omitempty"`
+	// LastUpdateTime is when the rollout last made progress (Progressing)
+	// or the condition last changed; LastTransitionTime when its status
+	// last changed.
+	LastUpdateTime     time.Time `json:"lastUpdateTime,omitzero"`
+	LastTransitionTime time.Time `json:"lastTransitionTime,omitzero"`
 }
+
+// Deployment annotations, as Kubernetes names them.
+const (
+	AnnotationRevision    = "deployment.kubernetes.io/revision"
+	AnnotationChangeCause = "kubernetes.io/change-cause"
+)
 
 var (
 	_ Object = (*ReplicaSet)(nil)
@@ -200,6 +214,15 @@ func validateDeployment(d *Deployment) field.ErrorList {
 	sp := field.NewPath("spec", "strategy")
 	switch s.Strategy.Type {
 	case "", RollingUpdateDeploymentStrategyType:
+		if ru := s.Strategy.RollingUpdate; ru != nil {
+			rp := sp.Child("rollingUpdate")
+			surge, e1 := validateRolloutBound(ru.MaxSurge, rp.Child("maxSurge"), false)
+			unavail, e2 := validateRolloutBound(ru.MaxUnavailable, rp.Child("maxUnavailable"), true)
+			errs = append(append(errs, e1...), e2...)
+			if len(e1) == 0 && len(e2) == 0 && surge == 0 && unavail == 0 && ru.MaxSurge != nil && ru.MaxUnavailable != nil {
+				errs = append(errs, field.Invalid(rp.Child("maxUnavailable"), ru.MaxUnavailable.String(), "may not be 0 when `maxSurge` is 0"))
+			}
+		}
 	case RecreateDeploymentStrategyType:
 		if s.Strategy.RollingUpdate != nil {
 			errs = append(errs, field.Forbidden(sp.Child("rollingUpdate"), "may not be specified when strategy `type` is 'Recreate'"))
@@ -207,10 +230,39 @@ func validateDeployment(d *Deployment) field.ErrorList {
 	default:
 		errs = append(errs, field.NotSupported(sp.Child("type"), s.Strategy.Type, []string{string(RecreateDeploymentStrategyType), string(RollingUpdateDeploymentStrategyType)}))
 	}
+	if p := s.ProgressDeadlineSeconds; p != nil && *p <= s.MinReadySeconds {
+		errs = append(errs, field.Invalid(field.NewPath("spec", "progressDeadlineSeconds"), *p, "must be greater than minReadySeconds"))
+	}
 	if s.RevisionHistoryLimit != nil && *s.RevisionHistoryLimit < 0 {
 		errs = append(errs, field.Invalid(field.NewPath("spec", "revisionHistoryLimit"), *s.RevisionHistoryLimit, "must be greater than or equal to 0"))
 	}
 	return errs
+}
+
+// validateRolloutBound checks a maxSurge or maxUnavailable: a count of
+// at least 0, or "N%" (at most 100% for maxUnavailable). It returns the
+// number (count or percent) for the both-zero check.
+func validateRolloutBound(v *IntOrString, p *field.Path, atMost100 bool) (int64, field.ErrorList) {
+	if v == nil {
+		return -1, nil
+	}
+	if v.Type == IntOrStringInt {
+		if v.IntVal < 0 {
+			return 0, field.ErrorList{field.Invalid(p, v.IntVal, "must be greater than or equal to 0")}
+		}
+		return int64(v.IntVal), nil
+	}
+	pct, ok := strings.CutSuffix(v.StrVal, "%")
+	n, err := strconv.ParseInt(pct, 10, 32)
+	switch {
+	case !ok || err != nil:
+		return 0, field.ErrorList{field.Invalid(p, v.StrVal, "a valid percent string must be a numeric string followed by an ending '%' (e.g. '1%',  or '93%', regex used for validation is '[0-9]+%')")}
+	case n < 0:
+		return 0, field.ErrorList{field.Invalid(p, v.StrVal, "must be greater than or equal to 0")}
+	case atMost100 && n > 100:
+		return 0, field.ErrorList{field.Invalid(p, v.StrVal, "must not be greater than 100%")}
+	}
+	return n, nil
 }
 
 // Matches says whether labels satisfy the selector, as Kubernetes: every

@@ -40,6 +40,12 @@ func TestDeploymentValidation(t *testing.T) {
 		{"negative replicas", "replicas: 3", "replicas: -1", "spec.replicas: Invalid value: -1"},
 		{"restartPolicy Never", "    spec:\n      containers", "    spec:\n      restartPolicy: Never\n      containers", "spec.template.spec.restartPolicy: Unsupported value"},
 		{"bad container", "image: shoal.local/webapp:v1", "image: \"\"", "spec.template.spec.containers[0].image: Required value"},
+		{"maxSurge not a percent", "  replicas: 3", "  replicas: 3\n  strategy: {rollingUpdate: {maxSurge: lots}}", "spec.strategy.rollingUpdate.maxSurge: Invalid value: \"lots\": a valid percent string"},
+		{"negative maxSurge", "  replicas: 3", "  replicas: 3\n  strategy: {rollingUpdate: {maxSurge: -1}}", "spec.strategy.rollingUpdate.maxSurge: Invalid value: -1: must be greater than or equal to 0"},
+		{"maxUnavailable over 100%", "  replicas: 3", "  replicas: 3\n  strategy: {rollingUpdate: {maxUnavailable: 150%}}", "spec.strategy.rollingUpdate.maxUnavailable: Invalid value: \"150%\": must not be greater than 100%"},
+		{"both zero", "  replicas: 3", "  replicas: 3\n  strategy: {rollingUpdate: {maxUnavailable: 0, maxSurge: 0%}}", "spec.strategy.rollingUpdate.maxUnavailable: Invalid value: \"0\": may not be 0 when `maxSurge` is 0"},
+		{"deadline not past minReadySeconds", "  replicas: 3", "  replicas: 3\n  minReadySeconds: 30\n  progressDeadlineSeconds: 30", "spec.progressDeadlineSeconds: Invalid value: 30: must be greater than minReadySeconds"},
+		{"rollingUpdate with Recreate", "  replicas: 3", "  replicas: 3\n  strategy: {type: Recreate, rollingUpdate: {maxSurge: 1}}", "spec.strategy.rollingUpdate: Forbidden"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			err := decodeErrors("d.yaml", strings.Replace(deployYAML, c.from, c.to, 1))

@@ -106,16 +106,23 @@ func TestDeploymentCreatesAReplicaSetPerTemplate(t *testing.T) {
 		created.Metadata.Annotations[workload.AnnotationDeployment] != "web" || !controlledBy(&created.Metadata, "d-uid") {
 		t.Fatalf("created %+v", created)
 	}
+	if created.Metadata.Annotations[workload.AnnotationRevision] != "1" || plan.Revision != "1" {
+		t.Fatalf("the first ReplicaSet's revision %q, the Deployment's %q; want 1", created.Metadata.Annotations[workload.AnnotationRevision], plan.Revision)
+	}
 	// Scaled: the same ReplicaSet gets the new count.
 	d5 := deployment(5, "img:v1")
 	plan = PlanDeployment(d5, []*workload.ReplicaSet{created}, t0)
-	if plan.Create != nil || len(plan.Scale) != 1 || *plan.Scale[0].Spec.Replicas != 5 {
+	if plan.Create != nil || len(plan.Update) != 1 || *plan.Update[0].Spec.Replicas != 5 {
 		t.Fatalf("scale: %+v", plan)
 	}
-	// A new template: a new ReplicaSet, and the old one to zero.
+	// A new template: a new ReplicaSet with revision 2, as many pods as
+	// maxSurge allows (25% of 3, rounded up: 1), and the old one kept
+	// while none of the new is available.
 	d2 := deployment(3, "img:v2")
+	created.Status = workload.ReplicaSetStatus{Replicas: 3, ReadyReplicas: 3, AvailableReplicas: 3}
 	plan = PlanDeployment(d2, []*workload.ReplicaSet{created}, t0)
-	if plan.Create == nil || plan.Create.Metadata.Name == created.Metadata.Name || len(plan.Scale) != 1 || *plan.Scale[0].Spec.Replicas != 0 {
+	if plan.Create == nil || plan.Create.Metadata.Name == created.Metadata.Name || *plan.Create.Spec.Replicas != 1 || len(plan.Update) != 0 ||
+		plan.Create.Metadata.Annotations[workload.AnnotationRevision] != "2" || plan.Revision != "2" {
 		t.Fatalf("new template: %+v", plan)
 	}
 	if TemplateHash(d.Spec.Template) != TemplateHash(deployment(9, "img:v1").Spec.Template) {

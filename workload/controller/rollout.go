@@ -1,0 +1,378 @@
+package controller
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/shoalproject/shoal/workload"
+)
+
+// DeploymentPlan is what a Deployment's controller does in one pass.
+type DeploymentPlan struct {
+	// Create is the ReplicaSet of the current template, when missing, with
+	// the replicas the strategy allows it now.
+	Create *workload.ReplicaSet
+	// Update are ReplicaSets to write (set already): a new spec.replicas,
+	// or a new revision for an old template brought back.
+	Update []*workload.ReplicaSet
+	Delete []*workload.ReplicaSet // old ReplicaSets beyond revisionHistoryLimit, scaled to zero and empty
+	// Revision is the Deployment's deployment.kubernetes.io/revision now.
+	Revision string
+	Status   workload.DeploymentStatus
+}
+
+// Fenceposts are a rolling update's bounds for a Deployment of replicas
+// pods, as Kubernetes resolves them: maxSurge as a count or a percentage
+// rounded up, maxUnavailable rounded down, and when both come to zero,
+// maxUnavailable is 1.
+func Fenceposts(maxSurge, maxUnavailable *workload.IntOrString, replicas int32) (surge, unavailable int32, err error) {
+	if surge, err = scaled(maxSurge, replicas, true); err != nil {
+		return 0, 0, fmt.Errorf("maxSurge: %w", err)
+	}
+	if unavailable, err = scaled(maxUnavailable, replicas, false); err != nil {
+		return 0, 0, fmt.Errorf("maxUnavailable: %w", err)
+	}
+	if surge == 0 && unavailable == 0 {
+		unavailable = 1
+	}
+	return surge, unavailable, nil
+}
+
+// scaled is v as a count of total: a number as is, "N%" of total rounded
+// up or down; nil is 25%.
+func scaled(v *workload.IntOrString, total int32, roundUp bool) (int32, error) {
+	if v == nil {
+		q := workload.IntOrStringFromString("25%")
+		v = &q
+	}
+	if v.Type == workload.IntOrStringInt {
+		return v.IntVal, nil
+	}
+	pct, ok := strings.CutSuffix(v.StrVal, "%")
+	n, err := strconv.Atoi(pct)
+	if !ok || err != nil || n < 0 {
+		return 0, fmt.Errorf("invalid value %q: must be an integer or a percentage", v.StrVal)
+	}
+	f := float64(n) * float64(total) / 100
+	if roundUp {
+		return int32(math.Ceil(f)), nil
+	}
+	return int32(math.Floor(f)), nil
+}
+
+func replicasOf(rs *workload.ReplicaSet) int32 {
+	if rs == nil || rs.Spec.Replicas == nil {
+		return 0
+	}
+	return *rs.Spec.Replicas
+}
+
+// revisionOf is a ReplicaSet's revision, 0 when it has none.
+func revisionOf(rs *workload.ReplicaSet) int64 {
+	n, _ := strconv.ParseInt(rs.Metadata.Annotations[workload.AnnotationRevision], 10, 64)
+	return n
+}
+
+// PlanDeployment decides, for one Deployment, its ReplicaSets, as
+// Kubernetes' deployment controller does:
+//
+//   - the ReplicaSet of the current template (by pod-template-hash) is the
+//     new one; it is created when missing, with the next revision, and an
+//     old template brought back (a rollback) takes the next revision too;
+//   - RollingUpdate: the new ReplicaSet grows while the pods of all of
+//     them stay within replicas+maxSurge, and old ones shrink while the
+//     available pods stay at least replicas-maxUnavailable (unavailable
+//     old pods go first);
+//   - Recreate: old ReplicaSets go to zero, and the new one is created or
+//     grown only once no old pod is left;
+//   - paused: nothing moves but the counts of a Deployment whose template
+//     did not change;
+//   - Progressing is True while the rollout moves (its LastUpdateTime is
+//     the last move), False with ProgressDeadlineExceeded once it has not
+//     moved for progressDeadlineSeconds, and True NewReplicaSetAvailable
+//     once it is done; Available says whether replicas-maxUnavailable pods
+//     are available.
+//
+// rss may hold any ReplicaSets of the namespace; now is the clock.
+func PlanDeployment(d *workload.Deployment, rss []*workload.ReplicaSet, now time.Time) DeploymentPlan {
+	var plan DeploymentPlan
+	hash := TemplateHash(d.Spec.Template)
+	want := int32(1)
+	if d.Spec.Replicas != nil {
+		want = *d.Spec.Replicas
+	}
+	var current *workload.ReplicaSet
+	var old []*workload.ReplicaSet
+	maxRev := int64(0)
+	for _, rs := range rss {
+		if !controlledBy(&rs.Metadata, d.Metadata.UID) {
+			continue
+		}
+		if rs.Metadata.Labels[LabelTemplateHash] == hash {
+			current = rs
+			continue
+		}
+		old = append(old, rs)
+		maxRev = max(maxRev, revisionOf(rs))
+	}
+	sort.Slice(old, func(i, j int) bool { // newest first
+		a, b := old[i].Metadata.CreationTimestamp, old[j].Metadata.CreationTimestamp
+		return a != nil && b != nil && a.After(*b)
+	})
+	changed := map[*workload.ReplicaSet]*workload.ReplicaSet{} // original -> the copy to write
+	edit := func(rs *workload.ReplicaSet) *workload.ReplicaSet {
+		if c, ok := changed[rs]; ok {
+			return c
+		}
+		c := *rs
+		c.Metadata.Annotations = cloneMap(rs.Metadata.Annotations)
+		changed[rs] = &c
+		plan.Update = append(plan.Update, &c)
+		return &c
+	}
+	setReplicas := func(rs *workload.ReplicaSet, n int32) {
+		if replicasOf(rs) != n {
+			edit(rs).Spec.Replicas = &n
+		}
+	}
+	strategy := d.Spec.Strategy
+	surge, unavailable := int32(0), int32(0) // Recreate: all or nothing
+	if strategy.Type != workload.RecreateDeploymentStrategyType {
+		var ru workload.RollingUpdateDeployment
+		if strategy.RollingUpdate != nil {
+			ru = *strategy.RollingUpdate
+		}
+		var err error
+		if surge, unavailable, err = Fenceposts(ru.MaxSurge, ru.MaxUnavailable, want); err != nil {
+			surge, unavailable = 0, 1 // validation refuses such a Deployment; be careful with one stored before
+		}
+	}
+	moved := false
+	switch {
+	case d.Spec.Paused:
+		if current != nil && len(activeRS(old)) == 0 {
+			setReplicas(current, want) // scaling a paused Deployment that is not mid-rollout
+		}
+	case current == nil:
+		n := want
+		if strategy.Type == workload.RecreateDeploymentStrategyType {
+			if oldPods(old) > 0 {
+				n = -1 // not yet
+			}
+		} else {
+			n = min(max(want+surge-specTotal(old), 0), want)
+		}
+		for _, rs := range old {
+			if strategy.Type == workload.RecreateDeploymentStrategyType {
+				setReplicas(rs, 0)
+			}
+		}
+		if n >= 0 {
+			plan.Create = newReplicaSet(d, hash, n, now)
+			plan.Create.Metadata.Annotations[workload.AnnotationRevision] = strconv.FormatInt(maxRev+1, 10)
+			if cause := d.Metadata.Annotations[workload.AnnotationChangeCause]; cause != "" {
+				plan.Create.Metadata.Annotations[workload.AnnotationChangeCause] = cause
+			}
+			moved = true
+		}
+	default:
+		if revisionOf(current) <= maxRev { // an old template brought back
+			c := edit(current)
+			c.Metadata.Annotations[workload.AnnotationRevision] = strconv.FormatInt(maxRev+1, 10)
+			if cause := d.Metadata.Annotations[workload.AnnotationChangeCause]; cause != "" {
+				c.Metadata.Annotations[workload.AnnotationChangeCause] = cause
+			}
+		}
+		if strategy.Type == workload.RecreateDeploymentStrategyType {
+			for _, rs := range old {
+				setReplicas(rs, 0)
+			}
+			if oldPods(old) == 0 {
+				setReplicas(current, want)
+			}
+		} else {
+			rollingUpdate(current, old, want, surge, unavailable, setReplicas)
+		}
+		moved = len(plan.Update) > 0
+	}
+	plan.Revision = strconv.FormatInt(maxRev+1, 10)
+	if current != nil && revisionOf(current) > maxRev {
+		plan.Revision = strconv.FormatInt(revisionOf(current), 10)
+	}
+	// History: old ReplicaSets at zero with no pods, beyond the limit.
+	keep := 10
+	if d.Spec.RevisionHistoryLimit != nil {
+		keep = int(*d.Spec.RevisionHistoryLimit)
+	}
+	idle := 0
+	for _, rs := range old {
+		if replicasOf(rs) == 0 && rs.Status.Replicas == 0 && changed[rs] == nil {
+			if idle >= keep {
+				plan.Delete = append(plan.Delete, rs)
+			}
+			idle++
+		}
+	}
+	plan.Status = deploymentStatus(d, current, old, want, unavailable, moved, now)
+	return plan
+}
+
+// rollingUpdate grows the new ReplicaSet and shrinks the old ones within
+// the fenceposts, as Kubernetes' reconcileNewReplicaSet and
+// reconcileOldReplicaSets do. old is newest first.
+func rollingUpdate(current *workload.ReplicaSet, old []*workload.ReplicaSet, want, surge, unavailable int32, set func(*workload.ReplicaSet, int32)) {
+	newReplicas := replicasOf(current)
+	switch total := specTotal(old) + newReplicas; {
+	case newReplicas > want:
+		newReplicas = want
+	case total < want+surge:
+		newReplicas += min(want+surge-total, want-newReplicas)
+	}
+	set(current, newReplicas)
+	reps := map[*workload.ReplicaSet]int32{}
+	oldTotal := int32(0)
+	for _, rs := range old {
+		reps[rs] = replicasOf(rs)
+		oldTotal += reps[rs]
+	}
+	if oldTotal == 0 {
+		return
+	}
+	minAvailable := want - unavailable
+	newUnavailable := max(newReplicas-current.Status.AvailableReplicas, 0)
+	budget := oldTotal + newReplicas - minAvailable - newUnavailable
+	if budget <= 0 {
+		return
+	}
+	// Unavailable old pods first, oldest ReplicaSet first: they serve
+	// nothing.
+	for i := len(old) - 1; i >= 0 && budget > 0; i-- {
+		rs := old[i]
+		cut := min(max(reps[rs]-rs.Status.AvailableReplicas, 0), budget)
+		reps[rs] -= cut
+		budget -= cut
+	}
+	// Then available ones, while replicas-maxUnavailable stay available.
+	avail := current.Status.AvailableReplicas
+	for _, rs := range old {
+		avail += min(rs.Status.AvailableReplicas, reps[rs])
+	}
+	for i, cut := len(old)-1, avail-minAvailable; i >= 0 && cut > 0; i-- {
+		rs := old[i]
+		c := min(reps[rs], cut)
+		reps[rs] -= c
+		cut -= c
+	}
+	for _, rs := range old {
+		set(rs, reps[rs])
+	}
+}
+
+// deploymentStatus counts the Deployment's pods and sets its conditions.
+func deploymentStatus(d *workload.Deployment, current *workload.ReplicaSet, old []*workload.ReplicaSet, want, unavailable int32, moved bool, now time.Time) workload.DeploymentStatus {
+	st := workload.DeploymentStatus{ObservedGeneration: d.Metadata.Generation}
+	for _, rs := range append(append([]*workload.ReplicaSet(nil), old...), current) {
+		if rs == nil {
+			continue
+		}
+		st.Replicas += rs.Status.Replicas
+		st.ReadyReplicas += rs.Status.ReadyReplicas
+		st.AvailableReplicas += rs.Status.AvailableReplicas
+	}
+	if current != nil {
+		st.UpdatedReplicas = current.Status.Replicas
+	}
+	st.UnavailableReplicas = max(want-st.AvailableReplicas, 0)
+	prev := func(t string) *workload.DeploymentCondition {
+		for i := range d.Status.Conditions {
+			if d.Status.Conditions[i].Type == t {
+				return &d.Status.Conditions[i]
+			}
+		}
+		return nil
+	}
+	cond := func(t string, status workload.ConditionStatus, reason, msg string, progress bool) workload.DeploymentCondition {
+		c := workload.DeploymentCondition{Type: t, Status: status, Reason: reason, Message: msg, LastUpdateTime: now.UTC().Truncate(time.Second)}
+		c.LastTransitionTime = c.LastUpdateTime
+		if p := prev(t); p != nil {
+			if p.Status == status {
+				c.LastTransitionTime = p.LastTransitionTime
+			}
+			if !progress && p.Status == status && p.Reason == reason {
+				c.LastUpdateTime = p.LastUpdateTime
+			}
+		}
+		return c
+	}
+	avail := cond("Available", workload.ConditionFalse, "MinimumReplicasUnavailable", "Deployment does not have minimum availability.", false)
+	if st.AvailableReplicas >= want-unavailable {
+		avail = cond("Available", workload.ConditionTrue, "MinimumReplicasAvailable", "Deployment has minimum availability.", false)
+	}
+	name := "ReplicaSet"
+	if current != nil {
+		name = fmt.Sprintf("ReplicaSet %q", current.Metadata.Name)
+	}
+	done := current != nil && replicasOf(current) == want && current.Status.Replicas == want &&
+		current.Status.AvailableReplicas == want && oldPods(old) == 0 && specTotal(old) == 0
+	var prog workload.DeploymentCondition
+	deadline := time.Duration(600) * time.Second
+	if d.Spec.ProgressDeadlineSeconds != nil {
+		deadline = time.Duration(*d.Spec.ProgressDeadlineSeconds) * time.Second
+	}
+	p := prev("Progressing")
+	switch {
+	case d.Spec.Paused:
+		prog = cond("Progressing", workload.ConditionUnknown, "DeploymentPaused", "Deployment is paused", false)
+	case done:
+		prog = cond("Progressing", workload.ConditionTrue, "NewReplicaSetAvailable", name+" has successfully progressed.", false)
+	case moved || p == nil || p.Reason == "DeploymentPaused" || p.Reason == "NewReplicaSetAvailable" ||
+		st.UpdatedReplicas > d.Status.UpdatedReplicas || st.ReadyReplicas > d.Status.ReadyReplicas || st.AvailableReplicas > d.Status.AvailableReplicas:
+		prog = cond("Progressing", workload.ConditionTrue, "ReplicaSetUpdated", name+" is progressing.", true)
+	case p.Reason == "ProgressDeadlineExceeded" || now.Sub(p.LastUpdateTime) > deadline:
+		prog = cond("Progressing", workload.ConditionFalse, "ProgressDeadlineExceeded", name+" has timed out progressing.", false)
+	default:
+		prog = *p // waiting for pods: no move, within the deadline
+	}
+	st.Conditions = []workload.DeploymentCondition{avail, prog}
+	return st
+}
+
+func specTotal(rss []*workload.ReplicaSet) int32 {
+	var n int32
+	for _, rs := range rss {
+		n += replicasOf(rs)
+	}
+	return n
+}
+
+// oldPods counts the pods old ReplicaSets still have, terminating ones
+// included.
+func oldPods(rss []*workload.ReplicaSet) int32 {
+	var n int32
+	for _, rs := range rss {
+		n += rs.Status.Replicas
+	}
+	return n
+}
+
+func activeRS(rss []*workload.ReplicaSet) []*workload.ReplicaSet {
+	var out []*workload.ReplicaSet
+	for _, rs := range rss {
+		if replicasOf(rs) > 0 || rs.Status.Replicas > 0 {
+			out = append(out, rs)
+		}
+	}
+	return out
+}
+
+func cloneMap(m map[string]string) map[string]string {
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
