@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 	"strconv"
 	"time"
 
@@ -214,6 +215,7 @@ func (p *Peer) createObject(r *http.Request, _ principal) (any, error) {
 	if meta.UID == "" {
 		meta.UID = newUID()
 	}
+	meta.Generation = 1
 	now := p.cfg.Now().UTC().Truncate(1e9)
 	meta.CreationTimestamp = &now
 	release := func() {}
@@ -263,6 +265,7 @@ func (p *Peer) updateObject(r *http.Request, _ principal) (any, error) {
 	}
 	_ = json.Unmarshal(cur.Data, &old)
 	meta.UID, meta.CreationTimestamp = old.Metadata.UID, old.Metadata.CreationTimestamp // immutable
+	meta.Generation = nextGeneration(o, cur.Data, old.Metadata.Generation)
 	meta.DeletionTimestamp, meta.DeletionGracePeriodSeconds = old.Metadata.DeletionTimestamp, old.Metadata.DeletionGracePeriodSeconds
 	if svc, ok := o.(*workload.Service); ok {
 		if err := keepServiceAddrs(svc, cur); err != nil {
@@ -292,6 +295,29 @@ func (p *Peer) updateObject(r *http.Request, _ principal) (any, error) {
 		return nil, t.worded(err)
 	}
 	return loaded(res.Objects[0])
+}
+
+// nextGeneration is an updated object's metadata.generation: one more
+// when its spec changed, as in Kubernetes, so that a controller's
+// status.observedGeneration says whether it has seen the change.
+func nextGeneration(next workload.Object, cur []byte, gen int64) int64 {
+	var a, b struct {
+		Spec json.RawMessage `json:"spec"`
+	}
+	nb, err := json.Marshal(next)
+	if err != nil || json.Unmarshal(nb, &b) != nil || json.Unmarshal(cur, &a) != nil {
+		return gen + 1
+	}
+	if a.Spec == nil && b.Spec == nil {
+		return gen
+	}
+	var x, y any
+	_ = json.Unmarshal(a.Spec, &x)
+	_ = json.Unmarshal(b.Spec, &y)
+	if reflect.DeepEqual(x, y) {
+		return gen
+	}
+	return gen + 1
 }
 
 // keepBinding keeps what the claim binder wrote in a volume's or claim's

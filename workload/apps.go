@@ -45,7 +45,10 @@ type ReplicaSetStatus struct {
 	FullyLabeledReplicas int32 `json:"fullyLabeledReplicas,omitempty"`
 	ReadyReplicas        int32 `json:"readyReplicas,omitempty"`
 	AvailableReplicas    int32 `json:"availableReplicas,omitempty"`
-	ObservedGeneration   int64 `json:"observedGeneration,omitempty"`
+	// TerminatingReplicas are the set's pods being deleted: they still run,
+	// and a rolling update counts them toward maxSurge.
+	TerminatingReplicas int32 `json:"terminatingReplicas,omitempty"`
+	ObservedGeneration  int64 `json:"observedGeneration,omitempty"`
 }
 
 // Deployment (apps/v1) manages ReplicaSets: one per version of its

@@ -108,6 +108,8 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			execCommand(),
 			imageCommand(),
 			scaleCommand(),
+			rolloutCommand(),
+			setCommand(),
 			cordonCommand("cordon", true),
 			cordonCommand("uncordon", false),
 			drainCommand(),

@@ -135,6 +135,44 @@ func containerdHosts(t *testing.T) (*containerdtest.Daemon, string, *procCluster
 	return d, image, c
 }
 
+// startContainerdPeers starts p1, p2 and p3 on containerd, each in its own
+// network namespace, p2 and p3 joining through p1.
+func startContainerdPeers(t *testing.T, c *procCluster, d *containerdtest.Daemon) map[string]*agent {
+	agents := map[string]*agent{}
+	for n := 1; n <= 3; n++ {
+		via := 1
+		if n == 1 {
+			via = 0
+		}
+		agents[fmt.Sprintf("p%d", n)] = c.start(n, via, containerdFlags(t, c, d, n)...)
+	}
+	return agents
+}
+
+// importImage builds spec's image (once per test process) and imports it
+// through the CLI.
+func importImage(t *testing.T, c *procCluster, spec testimage.Spec) {
+	f := filepath.Join(t.TempDir(), "image.tar")
+	if err := os.WriteFile(f, testimage.Cached(t, spec), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c.importTar(f)
+}
+
+// importTar imports an image archive through the first peer, once its
+// container runtime is up (a peer just started may not have it yet).
+func (c *procCluster) importTar(path string) {
+	c.t.Helper()
+	var out string
+	var err error
+	if !poll.Until(60*time.Second, 200*time.Millisecond, func() bool {
+		out, err = c.cli("image", "import", path)
+		return err == nil
+	}) {
+		c.t.Fatalf("shoal image import %s: %v: %s", path, err, out)
+	}
+}
+
 // unmountUnder detaches every file system mounted below dir.
 func unmountUnder(t *testing.T, dir string) {
 	b, err := os.ReadFile("/proc/self/mounts")

@@ -174,10 +174,23 @@ spec:
 	}
 	gateway := netip.MustParsePrefix(node.Spec.PodCIDR).Masked().Addr().Next().String()
 	for _, name := range []string{"web.default.svc.cluster.local", "web.default.svc"} {
-		var got string
+		var last error
+		defer func() {
+			if t.Failed() && last != nil {
+				t.Logf("resolving %s from a pod on p1: last error %v", name, last)
+			}
+		}()
 		c.waitFor(30*time.Second, "a pod on p1 resolving "+name, func() bool {
-			got = resolveIn(t, podNS, net.JoinHostPort(gateway, "53"), name)
-			return got == svc.Spec.ClusterIP
+			// Any pod of p1's will do: ask from each until one answers.
+			out, _ := exec.Command("sh", "-c", "ls /var/run/netns | grep '^shoal-"+p1Flags[5]+"-'").Output()
+			for _, ns := range strings.Fields(string(out)) {
+				got, err := resolveInErr(ns, net.JoinHostPort(gateway, "53"), name)
+				if got == svc.Spec.ClusterIP {
+					return true
+				}
+				last = err
+			}
+			return false
 		})
 	}
 	// From outside (this test's own namespace, on the peers' LAN), to each
@@ -436,28 +449,43 @@ func podEnvWith(t *testing.T, ip, marker string) []string {
 // resolveIn asks server for name's A record from inside the network
 // namespace ns (a pod's), and returns the first address, or "".
 func resolveIn(t *testing.T, ns, server, name string) string {
-	out := make(chan string, 1)
+	got, _ := resolveInErr(ns, server, name)
+	return got
+}
+
+// resolveInErr is resolveIn that says why it got no address.
+func resolveInErr(ns, server, name string) (string, error) {
+	type result struct {
+		addr string
+		err  error
+	}
+	out := make(chan result, 1)
 	go func() {
 		runtime.LockOSThread() // never unlocked: the thread ends in the pod's namespace
 		h, err := netns.GetFromPath("/var/run/netns/" + ns)
-		if err != nil || netns.Set(h) != nil {
-			out <- ""
+		if err != nil {
+			out <- result{err: fmt.Errorf("namespace %s: %w", ns, err)}
+			return
+		}
+		if err := netns.Set(h); err != nil {
+			out <- result{err: fmt.Errorf("enter %s: %w", ns, err)}
 			return
 		}
 		m := new(dns.Msg)
 		m.SetQuestion(dns.Fqdn(name), dns.TypeA)
 		resp, _, err := (&dns.Client{Timeout: 3 * time.Second}).Exchange(m, server)
 		if err != nil {
-			out <- ""
+			out <- result{err: err}
 			return
 		}
 		for _, rr := range resp.Answer {
 			if a, ok := rr.(*dns.A); ok {
-				out <- a.A.String()
+				out <- result{addr: a.A.String()}
 				return
 			}
 		}
-		out <- ""
+		out <- result{err: fmt.Errorf("%s: %s, no A record", name, dns.RcodeToString[resp.Rcode])}
 	}()
-	return <-out
+	r := <-out
+	return r.addr, r.err
 }

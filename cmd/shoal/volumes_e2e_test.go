@@ -15,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/shoalproject/shoal/internal/testimage"
 	"github.com/shoalproject/shoal/workload"
 	"github.com/shoalproject/shoal/workload/runtime/runtimetest"
 )
@@ -31,12 +30,8 @@ func TestVolumesAndConfigMapsOnContainerd(t *testing.T) {
 	d, image, c := containerdHosts(t)
 	flags := containerdFlags(t, c, d, 1)
 	a := c.start(1, 0, flags...)
-	testee := filepath.Join(t.TempDir(), "testee.tar")
-	if err := os.WriteFile(testee, testimage.Cached(t, runtimetest.TesteeSpec), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	c.mustCLI("image", "import", image)
-	c.mustCLI("image", "import", testee)
+	c.importTar(image)
+	importImage(t, c, runtimetest.TesteeSpec)
 	host := t.TempDir()
 	cl := c.apiClient(a)
 	get := func(name string) workload.Pod {
@@ -169,19 +164,9 @@ spec:
 // ReadWriteOnce claim keeps all its pods on one node.
 func TestClaimsOnContainerd(t *testing.T) {
 	d, image, c := containerdHosts(t)
-	for n := 1; n <= 3; n++ {
-		via := 1
-		if n == 1 {
-			via = 0
-		}
-		c.start(n, via, containerdFlags(t, c, d, n)...)
-	}
-	testee := filepath.Join(t.TempDir(), "testee.tar")
-	if err := os.WriteFile(testee, testimage.Cached(t, runtimetest.TesteeSpec), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	c.mustCLI("image", "import", image)
-	c.mustCLI("image", "import", testee)
+	startContainerdPeers(t, c, d)
+	c.importTar(image)
+	importImage(t, c, runtimetest.TesteeSpec)
 	// The peers share this machine's file system: one directory stands in
 	// for the copy the demo seeds on every peer.
 	seed, disk, rwo := t.TempDir(), t.TempDir(), t.TempDir()
@@ -373,20 +358,8 @@ func dumpContainerLogs(t *testing.T, c *procCluster) {
 // reads what is stored, as stored (nothing is compressed away).
 func TestSecretsOnContainerdAreNeverStoredInTheClear(t *testing.T) {
 	d, _, c := containerdHosts(t)
-	var flags [4][]string
-	for n := 1; n <= 3; n++ {
-		via := 1
-		if n == 1 {
-			via = 0
-		}
-		flags[n] = containerdFlags(t, c, d, n)
-		c.start(n, via, flags[n]...)
-	}
-	testee := filepath.Join(t.TempDir(), "testee.tar")
-	if err := os.WriteFile(testee, testimage.Cached(t, runtimetest.TesteeSpec), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	c.mustCLI("image", "import", testee)
+	startContainerdPeers(t, c, d)
+	importImage(t, c, runtimetest.TesteeSpec)
 	value := fmt.Sprintf("s3cr3t-%d-%d", os.Getpid(), time.Now().UnixNano())
 	control := fmt.Sprintf("not-secret-%d-%d", os.Getpid(), time.Now().UnixNano())
 	pwFile := filepath.Join(t.TempDir(), "password")

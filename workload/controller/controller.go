@@ -67,6 +67,8 @@ func PlanReplicaSet(rs *workload.ReplicaSet, pods []*workload.Pod, lost func(nod
 			plan.Delete = append(plan.Delete, p) // failed for good: replace it
 		case active(p):
 			mine = append(mine, p)
+		case p.Metadata.DeletionTimestamp != nil && p.Status.Phase != workload.PodSucceeded:
+			plan.Status.TerminatingReplicas++
 		}
 	}
 	want := 1
@@ -83,6 +85,7 @@ func PlanReplicaSet(rs *workload.ReplicaSet, pods []*workload.Pod, lost func(nod
 		// not ready, then the newest, as Kubernetes does.
 		sort.SliceStable(mine, func(i, j int) bool { return deletionRank(mine[i]) < deletionRank(mine[j]) })
 		plan.Delete = append(plan.Delete, mine[:len(mine)-want]...)
+		plan.Status.TerminatingReplicas += int32(len(mine) - want) // they terminate from now on
 		mine = mine[len(mine)-want:]
 	}
 	for _, p := range mine {

@@ -164,7 +164,7 @@ func PlanDeployment(d *workload.Deployment, rss []*workload.ReplicaSet, now time
 				n = -1 // not yet
 			}
 		} else {
-			n = min(max(want+surge-specTotal(old), 0), want)
+			n = min(max(want+surge-podsOf(old), 0), want)
 		}
 		for _, rs := range old {
 			if strategy.Type == workload.RecreateDeploymentStrategyType {
@@ -226,7 +226,11 @@ func PlanDeployment(d *workload.Deployment, rss []*workload.ReplicaSet, now time
 // reconcileOldReplicaSets do. old is newest first.
 func rollingUpdate(current *workload.ReplicaSet, old []*workload.ReplicaSet, want, surge, unavailable int32, set func(*workload.ReplicaSet, int32)) {
 	newReplicas := replicasOf(current)
-	switch total := specTotal(old) + newReplicas; {
+	// Toward maxSurge count every pod that exists or is about to: a
+	// ReplicaSet just scaled down may not have deleted its extra pods yet,
+	// and terminating pods still run.
+	total := max(newReplicas, current.Status.Replicas) + current.Status.TerminatingReplicas + podsOf(old)
+	switch {
 	case newReplicas > want:
 		newReplicas = want
 	case total < want+surge:
@@ -341,6 +345,17 @@ func deploymentStatus(d *workload.Deployment, current *workload.ReplicaSet, old 
 	return st
 }
 
+// podsOf counts the pods that ReplicaSets have or are about to have:
+// their spec, or more while extra pods are not deleted yet, and the
+// terminating ones.
+func podsOf(rss []*workload.ReplicaSet) int32 {
+	var n int32
+	for _, rs := range rss {
+		n += max(replicasOf(rs), rs.Status.Replicas) + rs.Status.TerminatingReplicas
+	}
+	return n
+}
+
 func specTotal(rss []*workload.ReplicaSet) int32 {
 	var n int32
 	for _, rs := range rss {
@@ -354,7 +369,7 @@ func specTotal(rss []*workload.ReplicaSet) int32 {
 func oldPods(rss []*workload.ReplicaSet) int32 {
 	var n int32
 	for _, rs := range rss {
-		n += rs.Status.Replicas
+		n += rs.Status.Replicas + rs.Status.TerminatingReplicas
 	}
 	return n
 }

@@ -74,11 +74,14 @@ func (w *world) step() DeploymentPlan {
 			}
 		}
 	}
-	// Pods: made and removed at once; available a pass after they exist.
+	// Pods: made at once and available a pass after they exist; removed
+	// ones terminate for a pass (they still run, and count toward
+	// maxSurge).
 	for _, rs := range w.rss {
 		n := replicasOf(rs)
 		prev := rs.Status.Replicas
 		rs.Status.Replicas = n
+		rs.Status.TerminatingReplicas = max(prev-n, 0)
 		if w.broken[rs.Metadata.Labels[LabelTemplateHash]] {
 			rs.Status.AvailableReplicas, rs.Status.ReadyReplicas = 0, 0
 			continue
@@ -102,7 +105,7 @@ func (w *world) rollOut(image string, steps int) (done bool) {
 		w.step()
 		var total, avail int32
 		for _, rs := range w.rss {
-			total += rs.Status.Replicas
+			total += rs.Status.Replicas + rs.Status.TerminatingReplicas
 			avail += rs.Status.AvailableReplicas
 		}
 		if total > want+surge {
@@ -148,7 +151,8 @@ func newWorld(t *testing.T, replicas int32, surge, unavailable string) *world {
 	return w
 }
 
-// A rolling update never has more than replicas+maxSurge pods, nor fewer
+// A rolling update never has more than replicas+maxSurge pods (terminating
+// ones included), nor fewer
 // than replicas-maxUnavailable available, and ends with every pod on the
 // new template; for replicas 1 to 10 and several bounds.
 func TestRollingUpdateStaysWithinItsBounds(t *testing.T) {
@@ -156,8 +160,8 @@ func TestRollingUpdateStaysWithinItsBounds(t *testing.T) {
 		for replicas := int32(1); replicas <= 10; replicas++ {
 			t.Run(fmt.Sprintf("%d replicas, surge %s, unavailable %s", replicas, b[0], b[1]), func(t *testing.T) {
 				w := newWorld(t, replicas, b[0], b[1])
-				if !w.rollOut("img:v2", 40) {
-					t.Fatalf("not done after 40 passes: %+v", w.d.Status)
+				if !w.rollOut("img:v2", 80) {
+					t.Fatalf("not done after 80 passes: %+v", w.d.Status)
 				}
 				hash := TemplateHash(w.d.Spec.Template)
 				for _, rs := range w.rss {

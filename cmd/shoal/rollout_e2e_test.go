@@ -1,0 +1,186 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/shoalproject/shoal/internal/testimage"
+	"github.com/shoalproject/shoal/workload"
+)
+
+// A rolling update on real containerd, three agents: the image of a
+// 3-replica Deployment behind a NodePort Service changes from v1 to v2
+// while a client sends a steady stream of requests through every peer. No
+// request fails; `rollout status` follows it to the end; and at every
+// change the pod watch reports, no fewer than replicas-maxUnavailable pods
+// are ready and no more than replicas+maxSurge exist (terminating ones
+// included). Then `rollout undo` brings v1 back as revision 3, and
+// `rollout history` lists the revisions with their change causes.
+func TestRollingUpdateOnContainerdFailsNoRequest(t *testing.T) {
+	d, image, c := containerdHosts(t)
+	agents := startContainerdPeers(t, c, d)
+	c.importTar(image)
+	importImage(t, c, testimage.Webapp("v2"))
+	nodePort := 30000 + rand.IntN(2700)
+	c.apply("web", fmt.Sprintf(`apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, annotations: {kubernetes.io/change-cause: "v1"}}
+spec:
+  replicas: 3
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      terminationGracePeriodSeconds: 5
+      containers:
+      - name: web
+        image: shoal.local/webapp:v1
+        env: [{name: PORT, value: "9000"}]
+        ports: [{name: http, containerPort: 9000}]
+        readinessProbe: {httpGet: {path: /healthz, port: 9000}, periodSeconds: 1}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec:
+  type: NodePort
+  selector: {app: web}
+  ports: [{port: 80, targetPort: http, nodePort: %d}]
+`, nodePort))
+	if out, err := c.cli("rollout", "status", "deployment/web", "--timeout", "120s"); err != nil {
+		t.Fatalf("the first rollout: %v\n%s", err, out)
+	}
+	// Watch the pods: check the bounds at every change.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var mu sync.Mutex
+	var violations []string
+	changes := 0
+	watchDone := make(chan struct{})
+	go func() {
+		defer close(watchDone)
+		// List, then watch from the list's version: every change after it.
+		var list struct {
+			Metadata struct{ ResourceVersion string }
+			Items    []workload.Pod
+		}
+		cl := c.apiClient(c.agent(1))
+		pods := map[string]workload.Pod{}
+		err := cl.Do(ctx, http.MethodGet, "/api/v1/namespaces/default/pods?labelSelector=app%3Dweb", nil, &list)
+		var body io.ReadCloser
+		if err == nil {
+			for _, p := range list.Items {
+				pods[p.Metadata.Name] = p
+			}
+			body, err = cl.Stream(ctx, "/api/v1/namespaces/default/pods?watch=true&labelSelector=app%3Dweb&resourceVersion="+url.QueryEscape(list.Metadata.ResourceVersion))
+		}
+		if err != nil {
+			mu.Lock()
+			violations = append(violations, "list and watch: "+err.Error())
+			mu.Unlock()
+			return
+		}
+		defer body.Close()
+		sc := bufio.NewScanner(body)
+		sc.Buffer(make([]byte, 1<<20), 1<<22)
+		for sc.Scan() {
+			var ev struct {
+				Type   string
+				Object workload.Pod
+			}
+			if json.Unmarshal(sc.Bytes(), &ev) != nil {
+				continue
+			}
+			if ev.Type == "DELETED" {
+				delete(pods, ev.Object.Metadata.Name)
+			} else {
+				pods[ev.Object.Metadata.Name] = ev.Object
+			}
+			ready := 0
+			for _, p := range pods {
+				if p.Metadata.DeletionTimestamp == nil && workload.IsPodReady(&p) {
+					ready++
+				}
+			}
+			mu.Lock()
+			changes++
+			if len(pods) > 4 || ready < 3 {
+				violations = append(violations, fmt.Sprintf("after change %d: %d pods, %d ready", changes, len(pods), ready))
+			}
+			mu.Unlock()
+		}
+	}()
+	var all []string
+	for _, n := range []string{"p1", "p2", "p3"} {
+		all = append(all, fmt.Sprintf("%s:%d", agents[n].ip, nodePort))
+	}
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	st := startStream(t, client, all)
+	st.waitAnswers(t, 30)
+	start := time.Now()
+	c.mustCLI("set", "image", "deployment/web", "web=shoal.local/webapp:v2")
+	out, err := c.cli("rollout", "status", "deployment/web", "--timeout", "180s")
+	if err != nil || !strings.Contains(out, `deployment "web" successfully rolled out`) {
+		t.Fatalf("rollout status: %v\n%s", err, out)
+	}
+	took := time.Since(start)
+	c.waitFor(30*time.Second, "answers from v2", func() bool {
+		resp, err := client.Get("http://" + all[0] + "/")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		b := make([]byte, 256)
+		n, _ := resp.Body.Read(b)
+		return strings.Contains(string(b[:n]), "(v2)")
+	})
+	res := st.stop()
+	cancel()
+	<-watchDone
+	mu.Lock()
+	defer mu.Unlock()
+	if len(res.failed) > 0 {
+		t.Errorf("during the rollout %d of %d requests failed: %v", len(res.failed), res.sent, res.failed[:min(5, len(res.failed))])
+	}
+	if len(violations) > 0 {
+		t.Errorf("bounds broken during the rollout: %v", violations)
+	}
+	t.Logf("v1 to v2 in %s under a stream: %d requests, %d failed; %d pod changes watched; rollout status said:\n%s",
+		took.Round(100*time.Millisecond), res.sent, len(res.failed), changes, out)
+
+	// Undo: back to v1, as revision 3.
+	c.mustCLI("rollout", "undo", "deployment/web")
+	if out, err := c.cli("rollout", "status", "deployment/web", "--timeout", "180s"); err != nil {
+		t.Fatalf("rollout status after undo: %v\n%s", err, out)
+	}
+	hist := c.mustCLI("rollout", "history", "deployment/web")
+	var revs []string
+	for _, line := range strings.Split(hist, "\n")[2:] {
+		if f := strings.Fields(line); len(f) == 2 {
+			revs = append(revs, f[0]+":"+f[1])
+		}
+	}
+	if strings.Join(revs, " ") != "2:v1 3:v1" { // v1's ReplicaSet came back as revision 3; the cause was never changed
+		t.Errorf("rollout history:\n%s", hist)
+	}
+	if tmpl := c.mustCLI("rollout", "history", "deployment/web", "--revision", "2"); !strings.Contains(tmpl, "image: shoal.local/webapp:v2") {
+		t.Errorf("rollout history --revision 2:\n%s", tmpl)
+	}
+	var dep workload.Deployment
+	if err := c.apiClient(c.agent(1)).Do(context.Background(), http.MethodGet, "/apis/apps/v1/namespaces/default/deployments/web", nil, &dep); err != nil {
+		t.Fatal(err)
+	}
+	if dep.Metadata.Annotations[workload.AnnotationRevision] != "3" || dep.Spec.Template.Spec.Containers[0].Image != "shoal.local/webapp:v1" {
+		t.Errorf("after undo: revision %q, image %s; want 3 and v1", dep.Metadata.Annotations[workload.AnnotationRevision], dep.Spec.Template.Spec.Containers[0].Image)
+	}
+}
