@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"sync"
@@ -166,7 +167,13 @@ func (p *Peer) controlPass(ctx context.Context, shard uint64) error {
 		}
 	}
 	for _, d := range deps {
-		plan := controller.PlanDeployment(d, sameNamespace(rss, d.Metadata.Namespace), now)
+		mine := sameNamespace(rss, d.Metadata.Namespace)
+		health := controller.HealthOf(controller.CurrentReplicaSet(d, mine), pods)
+		if tmpl, rev, why := controller.AutoRollback(d, mine, health); tmpl != nil {
+			errs = append(errs, p.autoRollback(ctx, shard, d, tmpl, rev, why))
+			continue
+		}
+		plan := controller.PlanDeployment(d, mine, now)
 		if plan.Create != nil {
 			plan.Create.Metadata.UID = newUID()
 			errs = append(errs, p.createIn(ctx, shard, plan.Create))
@@ -212,6 +219,34 @@ func (p *Peer) controlPass(ctx context.Context, shard uint64) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// autoRollback puts a Deployment's previous template back (a
+// compare-and-swap), with an event saying why; the next pass rolls it out.
+func (p *Peer) autoRollback(ctx context.Context, shard uint64, d *workload.Deployment, tmpl *workload.PodTemplateSpec, rev, why string) error {
+	failed := d.Metadata.Annotations[workload.AnnotationRevision]
+	d.Spec.Template = *tmpl
+	d.Metadata.Generation++ // a new spec, as the API would count it
+	// The failed revision's verdict is not the new one's: Progressing
+	// starts over, or the next pass would roll back again.
+	now := p.cfg.Now().UTC().Truncate(time.Second)
+	for i, c := range d.Status.Conditions {
+		if c.Type == "Progressing" {
+			d.Status.Conditions[i] = workload.DeploymentCondition{Type: "Progressing", Status: workload.ConditionTrue, Reason: "DeploymentRollback",
+				Message: "Rolled back to revision " + rev, LastUpdateTime: now, LastTransitionTime: now}
+		}
+	}
+	if err := p.updateIn(ctx, shard, d); err != nil {
+		return err
+	}
+	msg := fmt.Sprintf("Rolled back deployment %q to revision %s: revision %s %s", d.Metadata.Name, rev, failed, why)
+	p.log.Info("auto-rollback", "deployment", d.Metadata.Namespace+"/"+d.Metadata.Name, "to", rev, "why", why)
+	ev := workload.NewEvent(d, workload.EventWarning, "DeploymentRollback", msg, p.cfg.Now().UTC(),
+		workload.EventSource{Component: "deployment-controller", Host: p.cfg.Name})
+	if err := p.createEvent(ctx, ev); err != nil {
+		p.log.Debug("record event", "reason", "DeploymentRollback", "err", err)
+	}
+	return nil
 }
 
 // controllerUID is the UID of the object's controller, if it has one.

@@ -184,3 +184,150 @@ spec:
 		t.Errorf("after undo: revision %q, image %s; want 3 and v1", dep.Metadata.Annotations[workload.AnnotationRevision], dep.Spec.Template.Spec.Containers[0].Image)
 	}
 }
+
+// Rollouts that go wrong, on real containerd: an image that cannot be
+// pulled stalls its rollout with every old pod still serving, and `rollout
+// status` exits non-zero at the progress deadline; with
+// shoal.dev/auto-rollback the previous revision comes back by itself, with
+// an event saying why. Recreate starts no new pod while an old one is
+// left.
+func TestRolloutsOnContainerdThatGoWrong(t *testing.T) {
+	d, image, c := containerdHosts(t)
+	startContainerdPeers(t, c, d)
+	c.importTar(image)
+	importImage(t, c, testimage.Webapp("v2"))
+	deployment := func(name, extra string) string {
+		return fmt.Sprintf(`apiVersion: apps/v1
+kind: Deployment
+metadata: {name: %[1]s%[2]s}
+spec:
+  replicas: 2
+  progressDeadlineSeconds: 10
+  selector: {matchLabels: {app: %[1]s}}
+  template:
+    metadata: {labels: {app: %[1]s}}
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers:
+      - name: web
+        image: shoal.local/webapp:v1
+        readinessProbe: {httpGet: {path: /healthz, port: 8080}, periodSeconds: 1}
+`, name, extra)
+	}
+	c.apply("deployments", strings.Join([]string{
+		deployment("stall", ""),
+		deployment("auto", `, annotations: {shoal.dev/auto-rollback: "true"}`),
+		strings.Replace(deployment("re", ""), "  progressDeadlineSeconds: 10\n", "  strategy: {type: Recreate}\n", 1),
+	}, "---\n"))
+	for _, name := range []string{"stall", "auto", "re"} {
+		if out, err := c.cli("rollout", "status", "deployment/"+name, "--timeout", "120s"); err != nil {
+			t.Fatalf("%s's first rollout: %v\n%s", name, err, out)
+		}
+	}
+	cl := c.apiClient(c.agent(1))
+	get := func(name string) workload.Deployment {
+		var dep workload.Deployment
+		_ = cl.Do(context.Background(), http.MethodGet, "/apis/apps/v1/namespaces/default/deployments/"+name, nil, &dep)
+		return dep
+	}
+	// A missing image (a registry on loopback that refuses): the rollout
+	// stalls and rollout status gives up at the deadline.
+	missing := "127.0.0.1:1/webapp:missing"
+	c.mustCLI("set", "image", "deployment/stall", "web="+missing)
+	c.mustCLI("set", "image", "deployment/auto", "web="+missing)
+	out, err := c.cli("rollout", "status", "deployment/stall", "--timeout", "90s")
+	if err == nil || !strings.Contains(out+err.Error(), `deployment "stall" exceeded its progress deadline`) {
+		t.Fatalf("rollout status of a stalled rollout: %v\n%s", err, out)
+	}
+	st := get("stall").Status
+	if st.AvailableReplicas != 2 {
+		t.Errorf("stalled: %d pods available, want both old ones (maxUnavailable 0)", st.AvailableReplicas)
+	}
+	var prog workload.DeploymentCondition
+	for _, c := range st.Conditions {
+		if c.Type == "Progressing" {
+			prog = c
+		}
+	}
+	if prog.Status != workload.ConditionFalse || prog.Reason != "ProgressDeadlineExceeded" {
+		t.Errorf("stalled: Progressing %+v", prog)
+	}
+	// With auto-rollback, v1 comes back.
+	c.waitFor(90*time.Second, "auto rolled back to v1", func() bool {
+		dep := get("auto")
+		return dep.Spec.Template.Spec.Containers[0].Image == "shoal.local/webapp:v1" && dep.Metadata.Annotations[workload.AnnotationRevision] == "3"
+	})
+	if out, err := c.cli("rollout", "status", "deployment/auto", "--timeout", "60s"); err != nil {
+		t.Fatalf("after the automatic rollback: %v\n%s", err, out)
+	}
+	var evs struct{ Items []workload.Event }
+	if err := cl.Do(context.Background(), http.MethodGet, "/api/v1/namespaces/default/events", nil, &evs); err != nil {
+		t.Fatal(err)
+	}
+	said := ""
+	for _, e := range evs.Items {
+		if e.InvolvedObject.Name == "auto" && e.Reason == "DeploymentRollback" {
+			said = e.Message
+		}
+	}
+	if !strings.HasPrefix(said, `Rolled back deployment "auto" to revision 1: revision 2 `) {
+		t.Errorf("the DeploymentRollback event says %q", said)
+	}
+	t.Logf("auto-rollback: %s", said)
+
+	// Recreate: at no change the watch reports does a new pod run while an
+	// old one exists.
+	var list struct {
+		Metadata struct{ ResourceVersion string }
+		Items    []workload.Pod
+	}
+	if err := cl.Do(context.Background(), http.MethodGet, "/api/v1/namespaces/default/pods?labelSelector=app%3Dre", nil, &list); err != nil {
+		t.Fatal(err)
+	}
+	pods := map[string]workload.Pod{}
+	for _, p := range list.Items {
+		pods[p.Metadata.Name] = p
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	defer cancel()
+	body, err := cl.Stream(ctx, "/api/v1/namespaces/default/pods?watch=true&labelSelector=app%3Dre&resourceVersion="+url.QueryEscape(list.Metadata.ResourceVersion))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer body.Close()
+	c.mustCLI("set", "image", "deployment/re", "web=shoal.local/webapp:v2")
+	sc := bufio.NewScanner(body)
+	sc.Buffer(make([]byte, 1<<20), 1<<22)
+	for sc.Scan() {
+		var ev struct {
+			Type   string
+			Object workload.Pod
+		}
+		if json.Unmarshal(sc.Bytes(), &ev) != nil {
+			continue
+		}
+		if ev.Type == "DELETED" {
+			delete(pods, ev.Object.Metadata.Name)
+		} else {
+			pods[ev.Object.Metadata.Name] = ev.Object
+		}
+		var old, newRunning, newReady int
+		for _, p := range pods {
+			if p.Spec.Containers[0].Image == "shoal.local/webapp:v1" {
+				old++
+			} else if p.Status.Phase == workload.PodRunning {
+				newRunning++
+				if workload.IsPodReady(&p) {
+					newReady++
+				}
+			}
+		}
+		if old > 0 && newRunning > 0 {
+			t.Fatalf("Recreate: %d new pods run while %d old ones exist", newRunning, old)
+		}
+		if newReady == 2 && old == 0 {
+			return
+		}
+	}
+	t.Fatalf("Recreate: the watch ended before both v2 pods were ready: %v", sc.Err())
+}

@@ -333,7 +333,7 @@ func deploymentStatus(d *workload.Deployment, current *workload.ReplicaSet, old 
 		prog = cond("Progressing", workload.ConditionUnknown, "DeploymentPaused", "Deployment is paused", false)
 	case done:
 		prog = cond("Progressing", workload.ConditionTrue, "NewReplicaSetAvailable", name+" has successfully progressed.", false)
-	case moved || p == nil || p.Reason == "DeploymentPaused" || p.Reason == "NewReplicaSetAvailable" ||
+	case moved || p == nil || p.Reason == "DeploymentPaused" || p.Reason == "NewReplicaSetAvailable" || p.Reason == "DeploymentRollback" ||
 		st.UpdatedReplicas > d.Status.UpdatedReplicas || st.ReadyReplicas > d.Status.ReadyReplicas || st.AvailableReplicas > d.Status.AvailableReplicas:
 		prog = cond("Progressing", workload.ConditionTrue, "ReplicaSetUpdated", name+" is progressing.", true)
 	case p.Reason == "ProgressDeadlineExceeded" || now.Sub(p.LastUpdateTime) > deadline:
@@ -390,4 +390,100 @@ func cloneMap(m map[string]string) map[string]string {
 		out[k] = v
 	}
 	return out
+}
+
+// AnnotationAutoRollback, set to "true" on a Deployment, makes a revision
+// that fails go back to the one before it, as Nomad's auto_revert does.
+// It is an annotation, so the manifest stays valid for Kubernetes.
+const AnnotationAutoRollback = "shoal.dev/auto-rollback"
+
+// PodHealth is how the pods of a Deployment's newest ReplicaSet fare.
+type PodHealth struct {
+	Restarts int32 // the most restarts of any of their containers
+	BackOff  bool  // a container waits in CrashLoopBackOff
+}
+
+// HealthOf reads the health of rs's pods.
+func HealthOf(rs *workload.ReplicaSet, pods []*workload.Pod) PodHealth {
+	var h PodHealth
+	if rs == nil {
+		return h
+	}
+	for _, p := range pods {
+		if !controlledBy(&p.Metadata, rs.Metadata.UID) {
+			continue
+		}
+		for _, cs := range p.Status.ContainerStatuses {
+			h.Restarts = max(h.Restarts, cs.RestartCount)
+			if w := cs.State.Waiting; w != nil && w.Reason == workload.ReasonCrashLoopBackOff {
+				h.BackOff = true
+			}
+		}
+	}
+	return h
+}
+
+// AutoRollback decides whether a Deployment annotated for it goes back to
+// its previous revision: while its newest revision is rolling out, when
+// that revision has missed its progress deadline, or its pods crash-loop
+// (3 restarts, or BackOff). It returns the template to go back to, that
+// revision, and why; nil when nothing is to be done. current is the
+// ReplicaSet of d's template (nil before it exists).
+func AutoRollback(d *workload.Deployment, rss []*workload.ReplicaSet, health PodHealth) (*workload.PodTemplateSpec, string, string) {
+	if d.Metadata.Annotations[AnnotationAutoRollback] != "true" || d.Spec.Paused {
+		return nil, "", ""
+	}
+	var why string
+	prog := workload.DeploymentCondition{}
+	for _, c := range d.Status.Conditions {
+		if c.Type == "Progressing" {
+			prog = c
+		}
+	}
+	switch {
+	case prog.Reason == "NewReplicaSetAvailable":
+		return nil, "", "" // the rollout is done: later failures are the ReplicaSet's to handle
+	case prog.Reason == "ProgressDeadlineExceeded":
+		why = "it missed its progress deadline"
+	case health.BackOff:
+		why = "its pods crash-loop (BackOff)"
+	case health.Restarts >= 3:
+		why = fmt.Sprintf("its pods restarted %d times", health.Restarts)
+	default:
+		return nil, "", ""
+	}
+	hash := TemplateHash(d.Spec.Template)
+	var prev *workload.ReplicaSet
+	for _, rs := range rss {
+		if !controlledBy(&rs.Metadata, d.Metadata.UID) || rs.Metadata.Labels[LabelTemplateHash] == hash {
+			continue
+		}
+		if prev == nil || revisionOf(rs) > revisionOf(prev) {
+			prev = rs
+		}
+	}
+	if prev == nil {
+		return nil, "", ""
+	}
+	t := prev.Spec.Template
+	labels := map[string]string{}
+	for k, v := range t.Metadata.Labels {
+		if k != LabelTemplateHash {
+			labels[k] = v
+		}
+	}
+	t.Metadata.Labels = labels
+	return &t, prev.Metadata.Annotations[workload.AnnotationRevision], why
+}
+
+// CurrentReplicaSet is the ReplicaSet of d's template, nil before it
+// exists.
+func CurrentReplicaSet(d *workload.Deployment, rss []*workload.ReplicaSet) *workload.ReplicaSet {
+	hash := TemplateHash(d.Spec.Template)
+	for _, rs := range rss {
+		if controlledBy(&rs.Metadata, d.Metadata.UID) && rs.Metadata.Labels[LabelTemplateHash] == hash {
+			return rs
+		}
+	}
+	return nil
 }

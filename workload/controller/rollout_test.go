@@ -263,3 +263,40 @@ func TestRevisionsRollbackAndPause(t *testing.T) {
 		t.Fatalf("paused: %+v", plan)
 	}
 }
+
+// With shoal.dev/auto-rollback, a revision that misses its deadline, or
+// whose pods crash-loop, goes back to the previous one; without the
+// annotation, or once the rollout is done, nothing happens.
+func TestAutoRollback(t *testing.T) {
+	w := newWorld(t, 3, "25%", "25%")
+	if !w.rollOut("img:v2", 40) {
+		t.Fatal("v2 not done")
+	}
+	w.d.Spec.Template.Spec.Containers[0].Image = "img:broken"
+	w.broken[TemplateHash(w.d.Spec.Template)] = true
+	w.step()
+	w.d.Metadata.Annotations = map[string]string{AnnotationAutoRollback: "true"}
+	if tmpl, _, _ := AutoRollback(w.d, w.rss, PodHealth{}); tmpl != nil {
+		t.Fatal("rolled back a revision that is merely in progress")
+	}
+	tmpl, rev, why := AutoRollback(w.d, w.rss, PodHealth{Restarts: 3})
+	if tmpl == nil || tmpl.Spec.Containers[0].Image != "img:v2" || rev != "2" || why != "its pods restarted 3 times" {
+		t.Fatalf("3 restarts: %v, %q, %q", tmpl, rev, why)
+	}
+	if _, ok := tmpl.Metadata.Labels[LabelTemplateHash]; ok {
+		t.Error("the template brought back keeps its pod-template-hash label")
+	}
+	if tmpl, _, why := AutoRollback(w.d, w.rss, PodHealth{BackOff: true}); tmpl == nil || why != "its pods crash-loop (BackOff)" {
+		t.Errorf("BackOff: %v, %q", tmpl, why)
+	}
+	for i := 0; i < 10; i++ { // past the 60 s deadline
+		w.step()
+	}
+	if tmpl, _, why := AutoRollback(w.d, w.rss, PodHealth{}); tmpl == nil || why != "it missed its progress deadline" {
+		t.Errorf("the deadline: %v, %q (Progressing %+v)", tmpl, why, cond(w.d.Status, "Progressing"))
+	}
+	delete(w.d.Metadata.Annotations, AnnotationAutoRollback)
+	if tmpl, _, _ := AutoRollback(w.d, w.rss, PodHealth{Restarts: 9}); tmpl != nil {
+		t.Error("rolled back without the annotation")
+	}
+}
