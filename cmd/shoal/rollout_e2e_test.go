@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"github.com/shoalproject/shoal/internal/testimage"
+	"github.com/shoalproject/shoal/peer/api"
 	"github.com/shoalproject/shoal/workload"
 )
 
@@ -24,8 +24,10 @@ import (
 // request fails; `rollout status` follows it to the end; and at every
 // change the pod watch reports, no fewer than replicas-maxUnavailable pods
 // are ready and no more than replicas+maxSurge exist (terminating ones
-// included). Then `rollout undo` brings v1 back as revision 3, and
-// `rollout history` lists the revisions with their change causes.
+// included). Then `rollout undo --to-revision 1` brings v1 back as
+// revision 3, and `rollout history` lists the revisions with their change
+// causes; a paused Deployment holds a new image until resumed; restart
+// rolls every pod again.
 func TestRollingUpdateOnContainerdFailsNoRequest(t *testing.T) {
 	d, image, c := containerdHosts(t)
 	agents := startContainerdPeers(t, c, d)
@@ -69,43 +71,7 @@ spec:
 	watchDone := make(chan struct{})
 	go func() {
 		defer close(watchDone)
-		// List, then watch from the list's version: every change after it.
-		var list struct {
-			Metadata struct{ ResourceVersion string }
-			Items    []workload.Pod
-		}
-		cl := c.apiClient(c.agent(1))
-		pods := map[string]workload.Pod{}
-		err := cl.Do(ctx, http.MethodGet, "/api/v1/namespaces/default/pods?labelSelector=app%3Dweb", nil, &list)
-		var body io.ReadCloser
-		if err == nil {
-			for _, p := range list.Items {
-				pods[p.Metadata.Name] = p
-			}
-			body, err = cl.Stream(ctx, "/api/v1/namespaces/default/pods?watch=true&labelSelector=app%3Dweb&resourceVersion="+url.QueryEscape(list.Metadata.ResourceVersion))
-		}
-		if err != nil {
-			mu.Lock()
-			violations = append(violations, "list and watch: "+err.Error())
-			mu.Unlock()
-			return
-		}
-		defer body.Close()
-		sc := bufio.NewScanner(body)
-		sc.Buffer(make([]byte, 1<<20), 1<<22)
-		for sc.Scan() {
-			var ev struct {
-				Type   string
-				Object workload.Pod
-			}
-			if json.Unmarshal(sc.Bytes(), &ev) != nil {
-				continue
-			}
-			if ev.Type == "DELETED" {
-				delete(pods, ev.Object.Metadata.Name)
-			} else {
-				pods[ev.Object.Metadata.Name] = ev.Object
-			}
+		err := watchPods(ctx, c.apiClient(c.agent(1)), "app=web", func(pods map[string]workload.Pod) bool {
 			ready := 0
 			for _, p := range pods {
 				if p.Metadata.DeletionTimestamp == nil && workload.IsPodReady(&p) {
@@ -113,10 +79,16 @@ spec:
 				}
 			}
 			mu.Lock()
+			defer mu.Unlock()
 			changes++
 			if len(pods) > 4 || ready < 3 {
 				violations = append(violations, fmt.Sprintf("after change %d: %d pods, %d ready", changes, len(pods), ready))
 			}
+			return false
+		})
+		if err != nil && ctx.Err() == nil {
+			mu.Lock()
+			violations = append(violations, "list and watch: "+err.Error())
 			mu.Unlock()
 		}
 	}()
@@ -159,7 +131,7 @@ spec:
 		took.Round(100*time.Millisecond), res.sent, len(res.failed), changes, out)
 
 	// Undo: back to v1, as revision 3.
-	c.mustCLI("rollout", "undo", "deployment/web")
+	c.mustCLI("rollout", "undo", "deployment/web", "--to-revision", "1")
 	if out, err := c.cli("rollout", "status", "deployment/web", "--timeout", "180s"); err != nil {
 		t.Fatalf("rollout status after undo: %v\n%s", err, out)
 	}
@@ -182,6 +154,40 @@ spec:
 	}
 	if dep.Metadata.Annotations[workload.AnnotationRevision] != "3" || dep.Spec.Template.Spec.Containers[0].Image != "shoal.local/webapp:v1" {
 		t.Errorf("after undo: revision %q, image %s; want 3 and v1", dep.Metadata.Annotations[workload.AnnotationRevision], dep.Spec.Template.Spec.Containers[0].Image)
+	}
+
+	// Pause: a new image waits, and Progressing says why; resume rolls it
+	// out. Restart replaces every pod with a new revision.
+	get := func() (dep workload.Deployment) {
+		_ = c.apiClient(c.agent(1)).Do(context.Background(), http.MethodGet, "/apis/apps/v1/namespaces/default/deployments/web", nil, &dep)
+		return dep
+	}
+	c.mustCLI("rollout", "pause", "deployment/web")
+	c.mustCLI("set", "image", "deployment/web", "web=shoal.local/webapp:v2")
+	c.waitFor(30*time.Second, "Progressing to say DeploymentPaused", func() bool {
+		for _, cd := range get().Status.Conditions {
+			if cd.Type == "Progressing" && cd.Reason == "DeploymentPaused" {
+				return true
+			}
+		}
+		return false
+	})
+	if d := get(); d.Status.UpdatedReplicas != 0 || d.Metadata.Annotations[workload.AnnotationRevision] != "3" {
+		t.Errorf("paused with a new image: %d updated replicas, revision %q; want 0 and 3", d.Status.UpdatedReplicas, d.Metadata.Annotations[workload.AnnotationRevision])
+	}
+	c.mustCLI("rollout", "resume", "deployment/web")
+	if out, err := c.cli("rollout", "status", "deployment/web", "--timeout", "180s"); err != nil {
+		t.Fatalf("rollout status after resume: %v\n%s", err, out)
+	}
+	if d := get(); d.Metadata.Annotations[workload.AnnotationRevision] != "4" {
+		t.Errorf("after resume: revision %q, want 4 (v2 again)", d.Metadata.Annotations[workload.AnnotationRevision])
+	}
+	c.mustCLI("rollout", "restart", "deployment/web")
+	if out, err := c.cli("rollout", "status", "deployment/web", "--timeout", "180s"); err != nil {
+		t.Fatalf("rollout status after restart: %v\n%s", err, out)
+	}
+	if d := get(); d.Metadata.Annotations[workload.AnnotationRevision] != "5" || d.Spec.Template.Metadata.Annotations[AnnotationRestartedAt] == "" {
+		t.Errorf("after restart: revision %q, template annotations %v; want 5 and restartedAt", d.Metadata.Annotations[workload.AnnotationRevision], d.Spec.Template.Metadata.Annotations)
 	}
 }
 
@@ -277,25 +283,74 @@ spec:
 
 	// Recreate: at no change the watch reports does a new pod run while an
 	// old one exists.
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	defer cancel()
+	started := make(chan struct{})
+	go func() {
+		<-started
+		if out, err := c.cli("set", "image", "deployment/re", "web=shoal.local/webapp:v2"); err != nil {
+			t.Errorf("set image: %v: %s", err, out)
+			cancel()
+		}
+	}()
+	var broken string
+	done := false
+	err = watchPods(ctx, cl, "app=re", func(pods map[string]workload.Pod) bool {
+		select {
+		case <-started:
+		default:
+			close(started) // watching: change the image now
+		}
+		var old, newRunning, newReady int
+		for _, p := range pods {
+			if p.Spec.Containers[0].Image == "shoal.local/webapp:v1" {
+				old++
+			} else if p.Status.Phase == workload.PodRunning {
+				newRunning++
+				if workload.IsPodReady(&p) {
+					newReady++
+				}
+			}
+		}
+		if old > 0 && newRunning > 0 {
+			broken = fmt.Sprintf("%d new pods run while %d old ones exist", newRunning, old)
+			return true
+		}
+		done = newReady == 2 && old == 0
+		return done
+	})
+	if broken != "" {
+		t.Fatalf("Recreate: %s", broken)
+	}
+	if !done {
+		t.Fatalf("Recreate: both v2 pods were not ready in time: %v", err)
+	}
+}
+
+// watchPods lists the pods selector picks, then follows their watch from
+// the list's version, calling f with all of them at first and after every
+// change, until f returns true (nil), ctx ends or the watch fails.
+func watchPods(ctx context.Context, cl *api.Client, selector string, f func(map[string]workload.Pod) bool) error {
 	var list struct {
 		Metadata struct{ ResourceVersion string }
 		Items    []workload.Pod
 	}
-	if err := cl.Do(context.Background(), http.MethodGet, "/api/v1/namespaces/default/pods?labelSelector=app%3Dre", nil, &list); err != nil {
-		t.Fatal(err)
+	q := url.QueryEscape(selector)
+	if err := cl.Do(ctx, http.MethodGet, "/api/v1/namespaces/default/pods?labelSelector="+q, nil, &list); err != nil {
+		return err
 	}
 	pods := map[string]workload.Pod{}
 	for _, p := range list.Items {
 		pods[p.Metadata.Name] = p
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
-	defer cancel()
-	body, err := cl.Stream(ctx, "/api/v1/namespaces/default/pods?watch=true&labelSelector=app%3Dre&resourceVersion="+url.QueryEscape(list.Metadata.ResourceVersion))
+	if f(pods) {
+		return nil
+	}
+	body, err := cl.Stream(ctx, "/api/v1/namespaces/default/pods?watch=true&labelSelector="+q+"&resourceVersion="+url.QueryEscape(list.Metadata.ResourceVersion))
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	defer body.Close()
-	c.mustCLI("set", "image", "deployment/re", "web=shoal.local/webapp:v2")
 	sc := bufio.NewScanner(body)
 	sc.Buffer(make([]byte, 1<<20), 1<<22)
 	for sc.Scan() {
@@ -311,23 +366,12 @@ spec:
 		} else {
 			pods[ev.Object.Metadata.Name] = ev.Object
 		}
-		var old, newRunning, newReady int
-		for _, p := range pods {
-			if p.Spec.Containers[0].Image == "shoal.local/webapp:v1" {
-				old++
-			} else if p.Status.Phase == workload.PodRunning {
-				newRunning++
-				if workload.IsPodReady(&p) {
-					newReady++
-				}
-			}
-		}
-		if old > 0 && newRunning > 0 {
-			t.Fatalf("Recreate: %d new pods run while %d old ones exist", newRunning, old)
-		}
-		if newReady == 2 && old == 0 {
-			return
+		if f(pods) {
+			return nil
 		}
 	}
-	t.Fatalf("Recreate: the watch ended before both v2 pods were ready: %v", sc.Err())
+	if err := sc.Err(); err != nil {
+		return err
+	}
+	return ctx.Err()
 }

@@ -203,6 +203,9 @@ func PlanDeployment(d *workload.Deployment, rss []*workload.ReplicaSet, now time
 	if current != nil && revisionOf(current) > maxRev {
 		plan.Revision = strconv.FormatInt(revisionOf(current), 10)
 	}
+	if rev := d.Metadata.Annotations[workload.AnnotationRevision]; d.Spec.Paused && rev != "" {
+		plan.Revision = rev // a paused Deployment takes no new revision until it resumes
+	}
 	// History: old ReplicaSets at zero with no pods, beyond the limit.
 	keep := 10
 	if d.Spec.RevisionHistoryLimit != nil {

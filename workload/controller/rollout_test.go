@@ -257,9 +257,10 @@ func TestRevisionsRollbackAndPause(t *testing.T) {
 		t.Errorf("the Deployment's revision %q, want 3", plan.Revision)
 	}
 	w.d.Spec.Paused = true
-	w.d.Spec.Template.Spec.Containers[0].Image = "img:v3"
+	w.d.Metadata.Annotations[workload.AnnotationRevision] = "3"
+	w.d.Spec.Template.Spec.Containers[0].Image = "img:v2" // a template with a ReplicaSet already
 	plan := PlanDeployment(w.d, w.rss, w.now)
-	if plan.Create != nil || len(plan.Update) != 0 || cond(plan.Status, "Progressing").Reason != "DeploymentPaused" {
+	if plan.Create != nil || len(plan.Update) != 0 || cond(plan.Status, "Progressing").Reason != "DeploymentPaused" || plan.Revision != "3" {
 		t.Fatalf("paused: %+v", plan)
 	}
 }
