@@ -5,9 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -374,4 +377,72 @@ func watchPods(ctx context.Context, cl *api.Client, selector string, f func(map[
 		return err
 	}
 	return ctx.Err()
+}
+
+// The seed example (examples/seed/), as users apply it, on real
+// containerd, three agents: the claim binds ReadOnlyMany to the volume,
+// three replicas spread over the peers, and every peer's NodePort reaches
+// all three, each serving the volume's file (which the ConfigMap names)
+// after its greeting. The Secret is shown redacted. Its volume's path is
+// the test's own directory instead of /srv/shoal-seed/content.
+func TestSeedExampleOnContainerd(t *testing.T) {
+	d, image, c := containerdHosts(t)
+	agents := startContainerdPeers(t, c, d)
+	c.importTar(image)
+	content := t.TempDir()
+	if err := os.WriteFile(filepath.Join(content, "index.txt"), []byte("Hello from the seed example's volume.\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	seed := t.TempDir()
+	nodePort := 30000 + rand.IntN(2700) // not 30080: tests may run beside others
+	for _, f := range []string{"storage.yaml", "config.yaml", "web.yaml"} {
+		b, err := os.ReadFile(filepath.Join("..", "..", "examples", "seed", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := strings.ReplaceAll(string(b), "/srv/shoal-seed/content", content)
+		text = strings.ReplaceAll(text, "nodePort: 30080", fmt.Sprintf("nodePort: %d", nodePort))
+		if err := os.WriteFile(filepath.Join(seed, f), []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.mustCLI("apply", "-f", seed)
+	if out, err := c.cli("rollout", "status", "deployment/web", "--timeout", "120s"); err != nil {
+		t.Fatalf("rollout status: %v\n%s", err, out)
+	}
+	if out := c.mustCLI("get", "pvc"); !strings.Contains(out, "seed-content   Bound    seed-content   100Gi      ROX") {
+		t.Errorf("get pvc:\n%s", out)
+	}
+	var pods struct{ Items []workload.Pod }
+	if err := c.apiClient(c.agent(1)).Do(context.Background(), http.MethodGet, "/api/v1/namespaces/default/pods?labelSelector=app%3Dweb", nil, &pods); err != nil {
+		t.Fatal(err)
+	}
+	nodes := map[string]bool{}
+	for _, p := range pods.Items {
+		nodes[p.Spec.NodeName] = true
+	}
+	if len(nodes) != 3 {
+		t.Errorf("the replicas run on %v, want one on each peer", nodes)
+	}
+	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	for _, name := range []string{"p1", "p2", "p3"} {
+		seen := map[string]bool{}
+		c.waitFor(60*time.Second, name+"'s NodePort reaching all 3 replicas with the volume's file", func() bool {
+			resp, err := client.Get(fmt.Sprintf("http://%s:%d/", agents[name].ip, nodePort))
+			if err != nil {
+				return false
+			}
+			defer resp.Body.Close()
+			b := make([]byte, 512)
+			n, _ := io.ReadFull(resp.Body, b)
+			body := string(b[:n])
+			if m := helloFrom.FindStringSubmatch(body); m != nil && strings.HasSuffix(body, "Hello from the seed example's volume.\n") {
+				seen[m[1]] = true
+			}
+			return len(seen) == 3
+		})
+	}
+	if out := c.mustCLI("get", "secret", "web-token", "-o", "yaml"); strings.Contains(out, "change-me") || !strings.Contains(out, "shoal.dev/redacted") {
+		t.Errorf("the seed Secret is not redacted:\n%s", out)
+	}
 }
