@@ -2,8 +2,11 @@ package peer
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -184,8 +187,24 @@ func createdOn(pv *workload.PersistentVolume) []string {
 
 // markCreated records that node is about to create pv's directory
 // (volumes.Mounter.Creating).
+// The node also keeps its own record, in its data directory: only a
+// directory recorded there is ever removed, so an annotation a user wrote
+// cannot make a node delete anything.
 func (p *Peer) markCreated(ctx context.Context, pv *workload.PersistentVolume, node string) error {
-	return p.annotateVolume(ctx, pv.Metadata.Name, func(a map[string]string) { a[annotationCreatedOn+node] = pv.Spec.HostPath.Path })
+	path := pv.Spec.HostPath.Path
+	if err := os.MkdirAll(p.dir.path(dirCreatedVolumes), 0o700); err != nil {
+		return err
+	}
+	if err := os.WriteFile(p.createdRecord(path), []byte(path), 0o600); err != nil {
+		return err
+	}
+	return p.annotateVolume(ctx, pv.Metadata.Name, func(a map[string]string) { a[annotationCreatedOn+node] = path })
+}
+
+// createdRecord is the file that records that this node created path.
+func (p *Peer) createdRecord(path string) string {
+	sum := sha256.Sum256([]byte(path))
+	return filepath.Join(p.dir.path(dirCreatedVolumes), hex.EncodeToString(sum[:16]))
 }
 
 // annotateVolume changes a volume's annotations with a compare-and-swap,
@@ -238,7 +257,13 @@ func (p *Peer) reclaimVolumes(ctx context.Context) {
 				continue
 			}
 			path, ok := pv.Metadata.Annotations[mine]
-			if !ok || path == "" || path == "/" {
+			if !ok || path == "" {
+				continue
+			}
+			if rec, err := os.ReadFile(p.createdRecord(path)); err != nil || string(rec) != path || pv.Spec.HostPath == nil || pv.Spec.HostPath.Path != path {
+				// Not a directory this node made for this volume: leave it, and drop the claim to it.
+				p.log.Warn("reclaim volume: not removing a directory this node has no record of creating", "volume", pv.Metadata.Name, "path", path)
+				_ = p.annotateVolume(ctx, pv.Metadata.Name, func(a map[string]string) { delete(a, mine) })
 				continue
 			}
 			if err := os.RemoveAll(path); err != nil {
@@ -246,6 +271,7 @@ func (p *Peer) reclaimVolumes(ctx context.Context) {
 				continue
 			}
 			p.log.Info("reclaimed volume: removed the directory this node created", "volume", pv.Metadata.Name, "path", path)
+			_ = os.Remove(p.createdRecord(path))
 			if err := p.annotateVolume(ctx, pv.Metadata.Name, func(a map[string]string) { delete(a, mine) }); err != nil {
 				p.log.Warn("reclaim volume", "volume", pv.Metadata.Name, "err", err)
 			}

@@ -144,7 +144,8 @@ func TestClaimsBindToVolumesAndReleaseThem(t *testing.T) {
 
 // The Delete policy empties what Shoal made, and only that: a hostPath
 // volume whose directory a node created for a pod is removed from that
-// node with the volume; one whose directory was there before keeps it.
+// node with the volume; one whose directory was there before keeps it,
+// even with a forged annotation claiming the node made it.
 func TestDeleteReclaimEmptiesOnlyDirectoriesShoalCreated(t *testing.T) {
 	c := newTestCluster(t)
 	c.withRuntime = true
@@ -198,6 +199,12 @@ func TestDeleteReclaimEmptiesOnlyDirectoriesShoalCreated(t *testing.T) {
 	}
 	if _, err := os.Stat(made); err != nil {
 		t.Fatalf("the node did not create %s: %v", made, err)
+	}
+	// A user's forged record on the other volume removes nothing: the node
+	// keeps its own record of what it made.
+	pv2.Metadata.Annotations = map[string]string{annotationCreatedOn + "p1": before}
+	if err := cl.Do(ctx, http.MethodPut, "/api/v1/persistentvolumes/before", &pv2, nil); err != nil {
+		t.Fatal(err)
 	}
 	for _, name := range []string{"made", "before"} {
 		if err := cl.Do(ctx, http.MethodDelete, "/api/v1/namespaces/default/pods/"+name, nil, nil); err != nil {

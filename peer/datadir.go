@@ -35,6 +35,9 @@ const (
 	// dirPodVolumes holds the volumes of the pods this peer runs, a
 	// directory per pod UID (volumes.Mounter).
 	dirPodVolumes = "pods"
+	// dirCreatedVolumes records the hostPath directories this node created
+	// for PersistentVolumes, which their Delete policy may remove.
+	dirCreatedVolumes = "volumes/created"
 	// FileAdminConf and FileJoinToken are written by the peer that
 	// bootstraps a cluster.
 	FileAdminConf = "admin.conf"
