@@ -117,10 +117,22 @@ func (p *Peer) volumesPass(ctx context.Context) error {
 		}
 	}
 	var errs []error
+	var users map[string][]volumes.ClaimUser // read once, when a claim has gone
 	for _, pv := range pvs {
 		exists := false
 		if r := pv.Spec.ClaimRef; r != nil {
 			exists = claims[r.Namespace+"/"+r.Name+"/"+r.UID]
+			if !exists && r.UID != "" && pv.Status.Phase == workload.VolumeBound {
+				// A claim deleted while pods still use it: the volume stays
+				// Bound (and nothing is reclaimed) until they are gone, as
+				// Kubernetes' pvc-protection makes it.
+				if users == nil {
+					if users, err = p.claimUsers(ctx); err != nil {
+						return err
+					}
+				}
+				exists = len(users[r.Namespace+"/"+r.Name]) > 0
+			}
 		}
 		phase, msg := volumes.VolumePhase(pv, exists, p.nfsClient)
 		if phase == workload.VolumeReleased && pv.Spec.PersistentVolumeReclaimPolicy == workload.ReclaimDelete && len(createdOn(pv)) == 0 {
@@ -135,6 +147,17 @@ func (p *Peer) volumesPass(ctx context.Context) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// claimUsers maps each claim to the bound pods that use it, reading every
+// pod linearizably.
+func (p *Peer) claimUsers(ctx context.Context) (map[string][]volumes.ClaimUser, error) {
+	info, _ := workload.LookupKind("Pod")
+	objs, _, err := consensus.ListShards(ctx, p.store, p.shardsFor(info), consensus.Filter{Kind: "Pod"}, true)
+	if err != nil {
+		return nil, err
+	}
+	return volumes.ClaimUsers(p.pods.decode(objs)), nil
 }
 
 // persistentVolumes lists every PersistentVolume, linearizably.
@@ -195,15 +218,17 @@ func (p *Peer) markCreated(ctx context.Context, pv *workload.PersistentVolume, n
 	if err := os.MkdirAll(p.dir.path(dirCreatedVolumes), 0o700); err != nil {
 		return err
 	}
-	if err := os.WriteFile(p.createdRecord(path), []byte(path), 0o600); err != nil {
+	if err := os.WriteFile(p.createdRecord(pv.Metadata.UID, path), []byte(path), 0o600); err != nil {
 		return err
 	}
 	return p.annotateVolume(ctx, pv.Metadata.Name, func(a map[string]string) { a[annotationCreatedOn+node] = path })
 }
 
-// createdRecord is the file that records that this node created path.
-func (p *Peer) createdRecord(path string) string {
-	sum := sha256.Sum256([]byte(path))
+// createdRecord is the file that records that this node created path for
+// the volume with that UID (a volume made again under the same name, or a
+// second volume on the same path, has another).
+func (p *Peer) createdRecord(uid, path string) string {
+	sum := sha256.Sum256([]byte(uid + "\x00" + path))
 	return filepath.Join(p.dir.path(dirCreatedVolumes), hex.EncodeToString(sum[:16]))
 }
 
@@ -260,7 +285,7 @@ func (p *Peer) reclaimVolumes(ctx context.Context) {
 			if !ok || path == "" {
 				continue
 			}
-			if rec, err := os.ReadFile(p.createdRecord(path)); err != nil || string(rec) != path || pv.Spec.HostPath == nil || pv.Spec.HostPath.Path != path {
+			if rec, err := os.ReadFile(p.createdRecord(pv.Metadata.UID, path)); err != nil || string(rec) != path || pv.Spec.HostPath == nil || pv.Spec.HostPath.Path != path {
 				// Not a directory this node made for this volume: leave it, and drop the claim to it.
 				p.log.Warn("reclaim volume: not removing a directory this node has no record of creating", "volume", pv.Metadata.Name, "path", path)
 				_ = p.annotateVolume(ctx, pv.Metadata.Name, func(a map[string]string) { delete(a, mine) })
@@ -271,7 +296,7 @@ func (p *Peer) reclaimVolumes(ctx context.Context) {
 				continue
 			}
 			p.log.Info("reclaimed volume: removed the directory this node created", "volume", pv.Metadata.Name, "path", path)
-			_ = os.Remove(p.createdRecord(path))
+			_ = os.Remove(p.createdRecord(pv.Metadata.UID, path))
 			if err := p.annotateVolume(ctx, pv.Metadata.Name, func(a map[string]string) { delete(a, mine) }); err != nil {
 				p.log.Warn("reclaim volume", "volume", pv.Metadata.Name, "err", err)
 			}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"strconv"
 	"strings"
 	"sync"
@@ -170,7 +171,7 @@ func (p *Peer) controlPass(ctx context.Context, shard uint64) error {
 		mine := sameNamespace(rss, d.Metadata.Namespace)
 		health := controller.HealthOf(controller.CurrentReplicaSet(d, mine), pods)
 		if tmpl, rev, why := controller.AutoRollback(d, mine, health); tmpl != nil {
-			errs = append(errs, p.autoRollback(ctx, shard, d, tmpl, rev, why))
+			errs = append(errs, p.autoRollback(ctx, shard, d, controller.CurrentReplicaSet(d, mine), tmpl, rev, why))
 			continue
 		}
 		plan := controller.PlanDeployment(d, mine, now)
@@ -223,8 +224,18 @@ func (p *Peer) controlPass(ctx context.Context, shard uint64) error {
 
 // autoRollback puts a Deployment's previous template back (a
 // compare-and-swap), with an event saying why; the next pass rolls it out.
-func (p *Peer) autoRollback(ctx context.Context, shard uint64, d *workload.Deployment, tmpl *workload.PodTemplateSpec, rev, why string) error {
+func (p *Peer) autoRollback(ctx context.Context, shard uint64, d *workload.Deployment, bad *workload.ReplicaSet, tmpl *workload.PodTemplateSpec, rev, why string) error {
 	failed := d.Metadata.Annotations[workload.AnnotationRevision]
+	// Mark the failed revision first, so that no later rollback returns to it.
+	mark := *bad
+	mark.Metadata.Annotations = maps.Clone(bad.Metadata.Annotations)
+	if mark.Metadata.Annotations == nil {
+		mark.Metadata.Annotations = map[string]string{}
+	}
+	mark.Metadata.Annotations[controller.AnnotationRolledBackFrom] = why
+	if err := p.updateIn(ctx, shard, &mark); err != nil {
+		return err
+	}
 	d.Spec.Template = *tmpl
 	d.Metadata.Generation++ // a new spec, as the API would count it
 	// The failed revision's verdict is not the new one's: Progressing

@@ -326,8 +326,10 @@ func nextGeneration(next workload.Object, cur []byte, gen int64) int64 {
 func keepBinding(next workload.Object, cur consensus.Object) {
 	switch o := next.(type) {
 	case *workload.PersistentVolume:
+		// A Released volume's claimRef may go: that is how its
+		// administrator makes it Available again, as in Kubernetes.
 		var old workload.PersistentVolume
-		if o.Spec.ClaimRef == nil && json.Unmarshal(cur.Data, &old) == nil {
+		if o.Spec.ClaimRef == nil && json.Unmarshal(cur.Data, &old) == nil && old.Status.Phase != workload.VolumeReleased {
 			o.Spec.ClaimRef = old.Spec.ClaimRef
 		}
 	case *workload.PersistentVolumeClaim:

@@ -56,6 +56,10 @@ func TestSecretsAreSealedAndShownRedacted(t *testing.T) {
 	if err := cl.Do(ctx, http.MethodGet, "/api/v1/namespaces/default/secrets", nil, &list); err != nil || len(list.Items) != 1 || len(list.Items[0].Data["password"]) != 0 {
 		t.Errorf("a list shows %+v, %v; want the secret redacted", list.Items, err)
 	}
+	// Writing the redacted copy back would empty every value: refused.
+	if err := cl.Do(ctx, http.MethodPut, "/api/v1/namespaces/default/secrets/db", &shown, nil); err == nil || !strings.Contains(err.Error(), "redacted copy") {
+		t.Errorf("writing back a redacted copy: %v, want it refused", err)
+	}
 	// An update is sealed too, and what a pod's peer reads is opened.
 	revealed.Data["password"] = []byte("rotated-plain")
 	if err := cl.Do(ctx, http.MethodPut, "/api/v1/namespaces/default/secrets/db", &revealed, nil); err != nil {

@@ -77,9 +77,12 @@ func (u unrouter) Unroute(ctx context.Context, pod *workload.Pod) error {
 			return fmt.Errorf("%s still in the ready endpoints (%v): %w", ip, err, ctx.Err())
 		}
 	}
+	// Every member whose proxy may still run is asked: alive, suspect (a
+	// busy peer) or leaving; only a failed or departed one routes nothing.
+	running := func(st gossip.Status) bool { return st != gossip.StatusFailed && st != gossip.StatusLeft }
 	pending := map[string]string{} // member name -> API address
 	for _, m := range p.gossip.Members() {
-		if m.Status == gossip.StatusAlive && m.Tags.API != "" {
+		if running(m.Status) && m.Tags.API != "" {
 			pending[m.Name] = m.Tags.API
 		}
 	}
@@ -88,7 +91,7 @@ func (u unrouter) Unroute(ctx context.Context, pod *workload.Pod) error {
 	for {
 		alive := map[string]bool{}
 		for _, m := range p.gossip.Members() {
-			alive[m.Name] = m.Status == gossip.StatusAlive
+			alive[m.Name] = running(m.Status)
 		}
 		for name, addr := range pending {
 			if !alive[name] {

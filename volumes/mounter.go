@@ -376,22 +376,38 @@ func (m *Mounter) PodUIDs() ([]string, error) {
 // writable volumes).
 func SubPath(root, sub string, create bool) (string, error) {
 	p := filepath.Join(root, filepath.FromSlash(sub))
+	realRoot, err := filepath.EvalSymlinks(root)
+	if err != nil {
+		return "", fmt.Errorf("subPath %q: %w", sub, err)
+	}
+	within := func(real string) bool {
+		return real == realRoot || strings.HasPrefix(real, realRoot+string(filepath.Separator))
+	}
 	if create {
 		if _, err := os.Lstat(p); os.IsNotExist(err) {
+			// Make nothing through a symlink that leads out of the volume
+			// (one a container planted): the deepest existing ancestor
+			// must resolve inside it first.
+			anc := filepath.Dir(p)
+			for {
+				if _, err := os.Lstat(anc); err == nil || anc == root || len(anc) <= len(root) {
+					break
+				}
+				anc = filepath.Dir(anc)
+			}
+			if real, err := filepath.EvalSymlinks(anc); err != nil || !within(real) {
+				return "", fmt.Errorf("subPath %q leaves the volume: %w", sub, errdefs.ErrInvalid)
+			}
 			if err := os.MkdirAll(p, 0o777); err != nil {
 				return "", fmt.Errorf("subPath %q: %w", sub, err)
 			}
 		}
 	}
-	realRoot, err := filepath.EvalSymlinks(root)
-	if err != nil {
-		return "", fmt.Errorf("subPath %q: %w", sub, err)
-	}
 	real, err := filepath.EvalSymlinks(p)
 	if err != nil {
 		return "", fmt.Errorf("subPath %q does not exist in the volume: %w", sub, errdefs.ErrNotFound)
 	}
-	if real != realRoot && !strings.HasPrefix(real, realRoot+string(filepath.Separator)) {
+	if !within(real) {
 		return "", fmt.Errorf("subPath %q leaves the volume: %w", sub, errdefs.ErrInvalid)
 	}
 	return real, nil

@@ -198,6 +198,12 @@ func TestSubPath(t *testing.T) {
 	if _, err := SubPath(root, "escape", false); !errors.Is(err, errdefs.ErrInvalid) {
 		t.Errorf("a subPath through a symlink out of the volume: %v, want ErrInvalid", err)
 	}
+	if _, err := SubPath(root, "escape/made/here", true); !errors.Is(err, errdefs.ErrInvalid) {
+		t.Errorf("creating a subPath through a symlink out of the volume: %v, want ErrInvalid", err)
+	}
+	if _, err := os.Stat(filepath.Join(outside, "made")); !os.IsNotExist(err) {
+		t.Errorf("SubPath created a directory outside the volume: %v", err)
+	}
 	p, err := SubPath(filepath.Join(root, "cfg"), "app.conf", false)
 	if b, _ := os.ReadFile(p); err != nil || string(b) != "x" || !strings.Contains(p, "..2026_11_27") {
 		t.Errorf("a projected file's subPath: %q, %v (read %q)", p, err, b)

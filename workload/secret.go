@@ -69,6 +69,11 @@ func validateSecret(s *Secret) field.ErrorList {
 	if s.Sealed != nil {
 		errs = append(errs, field.Forbidden(field.NewPath("sealed"), "is set by Shoal, not by users"))
 	}
+	if _, ok := s.Metadata.Annotations[AnnotationRedacted]; ok {
+		// A copy from `get -o yaml`: writing it back would empty every value.
+		errs = append(errs, field.Forbidden(field.NewPath("metadata", "annotations").Key(AnnotationRedacted),
+			"this is a redacted copy of a secret, its values emptied; write back one from `shoal get secret NAME -o yaml --reveal`"))
+	}
 	size := 0
 	for _, part := range []struct {
 		path *field.Path

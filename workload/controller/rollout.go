@@ -206,13 +206,16 @@ func PlanDeployment(d *workload.Deployment, rss []*workload.ReplicaSet, now time
 	if rev := d.Metadata.Annotations[workload.AnnotationRevision]; d.Spec.Paused && rev != "" {
 		plan.Revision = rev // a paused Deployment takes no new revision until it resumes
 	}
-	// History: old ReplicaSets at zero with no pods, beyond the limit.
+	// History: old ReplicaSets at zero with no pods, beyond the limit,
+	// the lowest revisions first to go.
 	keep := 10
 	if d.Spec.RevisionHistoryLimit != nil {
 		keep = int(*d.Spec.RevisionHistoryLimit)
 	}
+	byRevision := append([]*workload.ReplicaSet(nil), old...)
+	sort.SliceStable(byRevision, func(i, j int) bool { return revisionOf(byRevision[i]) > revisionOf(byRevision[j]) })
 	idle := 0
-	for _, rs := range old {
+	for _, rs := range byRevision {
 		if replicasOf(rs) == 0 && rs.Status.Replicas == 0 && changed[rs] == nil {
 			if idle >= keep {
 				plan.Delete = append(plan.Delete, rs)
@@ -400,6 +403,10 @@ func cloneMap(m map[string]string) map[string]string {
 // It is an annotation, so the manifest stays valid for Kubernetes.
 const AnnotationAutoRollback = "shoal.dev/auto-rollback"
 
+// AnnotationRolledBackFrom marks the ReplicaSet of a revision that
+// auto-rollback left, with why: it is never gone back to automatically.
+const AnnotationRolledBackFrom = "shoal.dev/rolled-back-from"
+
 // PodHealth is how the pods of a Deployment's newest ReplicaSet fare.
 type PodHealth struct {
 	Restarts int32 // the most restarts of any of their containers
@@ -433,8 +440,9 @@ func HealthOf(rs *workload.ReplicaSet, pods []*workload.Pod) PodHealth {
 // revision, and why; nil when nothing is to be done. current is the
 // ReplicaSet of d's template (nil before it exists).
 func AutoRollback(d *workload.Deployment, rss []*workload.ReplicaSet, health PodHealth) (*workload.PodTemplateSpec, string, string) {
-	if d.Metadata.Annotations[AnnotationAutoRollback] != "true" || d.Spec.Paused {
-		return nil, "", ""
+	if d.Metadata.Annotations[AnnotationAutoRollback] != "true" || d.Spec.Paused ||
+		d.Status.ObservedGeneration != d.Metadata.Generation || CurrentReplicaSet(d, rss) == nil {
+		return nil, "", "" // the status is not this template's yet
 	}
 	var why string
 	prog := workload.DeploymentCondition{}
@@ -458,8 +466,9 @@ func AutoRollback(d *workload.Deployment, rss []*workload.ReplicaSet, health Pod
 	hash := TemplateHash(d.Spec.Template)
 	var prev *workload.ReplicaSet
 	for _, rs := range rss {
-		if !controlledBy(&rs.Metadata, d.Metadata.UID) || rs.Metadata.Labels[LabelTemplateHash] == hash {
-			continue
+		if !controlledBy(&rs.Metadata, d.Metadata.UID) || rs.Metadata.Labels[LabelTemplateHash] == hash ||
+			rs.Metadata.Annotations[AnnotationRolledBackFrom] != "" {
+			continue // never back to a revision that was itself rolled back from
 		}
 		if prev == nil || revisionOf(rs) > revisionOf(prev) {
 			prev = rs

@@ -296,6 +296,19 @@ func TestAutoRollback(t *testing.T) {
 	if tmpl, _, why := AutoRollback(w.d, w.rss, PodHealth{}); tmpl == nil || why != "it missed its progress deadline" {
 		t.Errorf("the deadline: %v, %q (Progressing %+v)", tmpl, why, cond(w.d.Status, "Progressing"))
 	}
+	w.d.Metadata.Generation = 7 // a new spec the controller has not seen
+	if tmpl, _, _ := AutoRollback(w.d, w.rss, PodHealth{Restarts: 9}); tmpl != nil {
+		t.Error("rolled back on a status older than the template")
+	}
+	w.d.Metadata.Generation = 0
+	for _, rs := range w.rss { // v2 was rolled back from once: never again
+		if rs.Spec.Template.Spec.Containers[0].Image == "img:v2" {
+			rs.Metadata.Annotations[AnnotationRolledBackFrom] = "crash-looped"
+		}
+	}
+	if tmpl, _, _ := AutoRollback(w.d, w.rss, PodHealth{Restarts: 9}); tmpl == nil || tmpl.Spec.Containers[0].Image != "img:v1" {
+		t.Errorf("with v2 marked, rolled back to %v, want v1", tmpl)
+	}
 	delete(w.d.Metadata.Annotations, AnnotationAutoRollback)
 	if tmpl, _, _ := AutoRollback(w.d, w.rss, PodHealth{Restarts: 9}); tmpl != nil {
 		t.Error("rolled back without the annotation")
