@@ -100,6 +100,11 @@ func (p *Peer) claimStatus(ctx context.Context, shard uint64, c *workload.Persis
 // of volumes whose claims are gone: Retain leaves them Released, Delete
 // removes them.
 func (p *Peer) volumesPass(ctx context.Context) error {
+	// Most clusters have no volumes: a local read says so without a round
+	// to the meta leader every pass.
+	if lr, err := p.store.List(ctx, consensus.MetaShard, consensus.Filter{Kind: "PersistentVolume"}, false); err != nil || len(lr.Objects) == 0 {
+		return err
+	}
 	pvs, err := p.persistentVolumes(ctx) // before the claims: see above
 	if err != nil || len(pvs) == 0 {
 		return err

@@ -186,14 +186,9 @@ func (s podStore) get(ctx context.Context, k consensus.Key, o workload.Object) e
 }
 
 func (s podStore) ConfigMap(ctx context.Context, namespace, name string) (*workload.ConfigMap, error) {
-	k := consensus.Key{Kind: "ConfigMap", Namespace: namespace, Name: name}
-	so, err := s.p.store.Get(ctx, s.p.shardOf(k), k, true)
-	if err != nil {
-		return nil, err
-	}
 	var cm workload.ConfigMap
-	if err := json.Unmarshal(so.Data, &cm); err != nil {
-		return nil, fmt.Errorf("configmap %s/%s: %v: %w", namespace, name, err, errdefs.ErrInvalid)
+	if err := s.get(ctx, consensus.Key{Kind: "ConfigMap", Namespace: namespace, Name: name}, &cm); err != nil {
+		return nil, err
 	}
 	return &cm, nil
 }

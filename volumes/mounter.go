@@ -69,10 +69,9 @@ type Mounter struct {
 type Mounted struct {
 	Path string // the host path to bind into containers
 	// ReadOnly is set for volumes that are read-only by nature (configMap,
-	// secret): containers get them read-only whatever their mounts say.
+	// secret) or by their claim: containers get them read-only whatever
+	// their mounts say, and a missing subPath is made only in the others.
 	ReadOnly bool
-	// Writable says a mount's missing subPath may be created in it.
-	Writable bool
 }
 
 // SetUp makes each of pod's volumes ready and returns them by name. It may
@@ -120,12 +119,12 @@ func (m *Mounter) setUp(ctx context.Context, pod *workload.Pod, v workload.Volum
 				return Mounted{}, fmt.Errorf("emptyDir medium Memory: %w", err)
 			}
 		}
-		return Mounted{Path: dir, Writable: true}, nil
+		return Mounted{Path: dir}, nil
 	case v.HostPath != nil:
 		if err := checkHostPath(v.HostPath); err != nil {
 			return Mounted{}, err
 		}
-		return Mounted{Path: v.HostPath.Path, Writable: true}, nil
+		return Mounted{Path: v.HostPath.Path}, nil
 	case v.ConfigMap != nil:
 		if src == nil {
 			return Mounted{}, fmt.Errorf("configmap %q: config maps are not available to this node: %w", v.ConfigMap.Name, errdefs.ErrUnavailable)
@@ -275,7 +274,7 @@ func (m *Mounter) claimMount(ctx context.Context, namespace string, ref *workloa
 	default:
 		return Mounted{}, fmt.Errorf("volume %q: %s: %w", pv.Metadata.Name, s.Unsupported(), errdefs.ErrUnavailable)
 	}
-	return Mounted{Path: dir, ReadOnly: ro, Writable: !ro}, nil
+	return Mounted{Path: dir, ReadOnly: ro}, nil
 }
 
 // checkHostPath checks, or makes, what a hostPath volume's type expects at

@@ -100,9 +100,9 @@ func TestMounterSetsUpAndTearsDownAPodsVolumes(t *testing.T) {
 	}
 	vols := filepath.Join(root, "pods", "uid-1", "volumes")
 	want := map[string]Mounted{
-		"scratch": {Path: filepath.Join(vols, "scratch"), Writable: true},
-		"cache":   {Path: filepath.Join(vols, "cache"), Writable: true},
-		"data":    {Path: filepath.Join(host, "data"), Writable: true},
+		"scratch": {Path: filepath.Join(vols, "scratch")},
+		"cache":   {Path: filepath.Join(vols, "cache")},
+		"data":    {Path: filepath.Join(host, "data")},
 		"config":  {Path: filepath.Join(vols, "config"), ReadOnly: true},
 	}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
@@ -240,7 +240,7 @@ func TestMounterMountsClaims(t *testing.T) {
 		vol("nfs", "nfs", false), vol("pending", "pending", false), vol("gone", "gone", false)}
 	got, err := m.SetUp(context.Background(), pod, memSources{})
 	path := filepath.Join(host, "data")
-	want := map[string]Mounted{"rox": {Path: path, ReadOnly: true}, "rwo": {Path: path, Writable: true}, "rwo-ro": {Path: path, ReadOnly: true}}
+	want := map[string]Mounted{"rox": {Path: path, ReadOnly: true}, "rwo": {Path: path}, "rwo-ro": {Path: path, ReadOnly: true}}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("SetUp = %v\nwant %v", got, want)
 	}
@@ -335,7 +335,7 @@ func TestMounterMountsNFSWhereTheKernelCan(t *testing.T) {
 		t.Fatal(err)
 	}
 	vols := filepath.Join(m.Root, "uid-6", "volumes")
-	want := map[string]Mounted{"rw": {Path: filepath.Join(vols, "rw"), Writable: true}, "ro": {Path: filepath.Join(vols, "ro"), ReadOnly: true}}
+	want := map[string]Mounted{"rw": {Path: filepath.Join(vols, "rw")}, "ro": {Path: filepath.Join(vols, "ro"), ReadOnly: true}}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("SetUp = %v\nwant %v", got, want)
 	}

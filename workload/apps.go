@@ -3,8 +3,6 @@ package workload
 import (
 	"fmt"
 	"slices"
-	"strconv"
-	"strings"
 	"time"
 
 	"k8s.io/apimachinery/pkg/util/validation/field"
@@ -255,10 +253,9 @@ func validateRolloutBound(v *IntOrString, p *field.Path, atMost100 bool) (int64,
 		}
 		return int64(v.IntVal), nil
 	}
-	pct, ok := strings.CutSuffix(v.StrVal, "%")
-	n, err := strconv.ParseInt(pct, 10, 32)
+	n, _, err := v.Percent()
 	switch {
-	case !ok || err != nil:
+	case err != nil:
 		return 0, field.ErrorList{field.Invalid(p, v.StrVal, "a valid percent string must be a numeric string followed by an ending '%' (e.g. '1%',  or '93%', regex used for validation is '[0-9]+%')")}
 	case n < 0:
 		return 0, field.ErrorList{field.Invalid(p, v.StrVal, "must be greater than or equal to 0")}

@@ -25,60 +25,37 @@ const AnnotationRestartedAt = "kubectl.kubernetes.io/restartedAt"
 
 func rolloutCommand() *cli.Command {
 	nsFlag := &cli.StringFlag{Name: "namespace", Aliases: []string{"n"}, Value: workload.DefaultNamespace, Usage: "namespace"}
-	edit := func(name, usage, done string, change func(*workload.Deployment) error) *cli.Command {
+	// verb is a subcommand on deployment/NAME.
+	verb := func(name, usage, description string, run func(c *cli.Context, cl *api.Client, ns, name string) error, flags ...cli.Flag) *cli.Command {
 		return &cli.Command{
-			Name: name, Usage: usage, ArgsUsage: "deployment/NAME", Flags: withClientFlags(nsFlag),
+			Name: name, Usage: usage, Description: description, ArgsUsage: "deployment/NAME",
+			Flags: withClientFlags(append([]cli.Flag{nsFlag}, flags...)...),
 			Action: func(c *cli.Context) error {
-				return withDeployment(c, func(cl *api.Client, d string) error {
-					if err := updateDeployment(c.Context, cl, c.String("namespace"), d, change); err != nil {
-						return err
-					}
-					fmt.Fprintf(c.App.Writer, "deployment.apps/%s %s\n", d, done)
-					return nil
-				})
+				return withDeployment(c, func(cl *api.Client, d string) error { return run(c, cl, c.String("namespace"), d) })
 			},
 		}
+	}
+	edit := func(name, usage, done string, change func(*workload.Deployment) error) *cli.Command {
+		return verb(name, usage, "", func(c *cli.Context, cl *api.Client, ns, d string) error {
+			if err := updateDeployment(c.Context, cl, ns, d, change); err != nil {
+				return err
+			}
+			fmt.Fprintf(c.App.Writer, "deployment.apps/%s %s\n", d, done)
+			return nil
+		})
 	}
 	return &cli.Command{
 		Name:  "rollout",
 		Usage: "follow, list, undo, pause, resume or restart a Deployment's rollouts",
 		Subcommands: []*cli.Command{
-			{
-				Name:      "status",
-				Usage:     "wait for a rollout to finish, printing its progress",
-				ArgsUsage: "deployment/NAME",
-				Description: "Exits 0 once every replica runs the current template and is available, and 1 when\n" +
+			verb("status", "wait for a rollout to finish, printing its progress",
+				"Exits 0 once every replica runs the current template and is available, and 1 when\n"+
 					"the Deployment's progress deadline passes (or --timeout does) first.",
-				Flags: withClientFlags(nsFlag,
-					&cli.DurationFlag{Name: "timeout", Usage: "give up after this long (0: wait for the progress deadline)"}),
-				Action: func(c *cli.Context) error {
-					return withDeployment(c, func(cl *api.Client, name string) error {
-						return rolloutStatus(c, cl, c.String("namespace"), name)
-					})
-				},
-			},
-			{
-				Name:      "history",
-				Usage:     "list a Deployment's revisions and their change causes",
-				ArgsUsage: "deployment/NAME",
-				Flags:     withClientFlags(nsFlag, &cli.IntFlag{Name: "revision", Usage: "show this revision's pod template"}),
-				Action: func(c *cli.Context) error {
-					return withDeployment(c, func(cl *api.Client, name string) error {
-						return rolloutHistory(c, cl, c.String("namespace"), name)
-					})
-				},
-			},
-			{
-				Name:      "undo",
-				Usage:     "go back to the previous revision (or --to-revision N)",
-				ArgsUsage: "deployment/NAME",
-				Flags:     withClientFlags(nsFlag, &cli.IntFlag{Name: "to-revision", Usage: "the revision to go back to (default: the previous one)"}),
-				Action: func(c *cli.Context) error {
-					return withDeployment(c, func(cl *api.Client, name string) error {
-						return rolloutUndo(c, cl, c.String("namespace"), name, c.Int("to-revision"))
-					})
-				},
-			},
+				rolloutStatus, &cli.DurationFlag{Name: "timeout", Usage: "give up after this long (0: wait for the progress deadline)"}),
+			verb("history", "list a Deployment's revisions and their change causes", "",
+				rolloutHistory, &cli.IntFlag{Name: "revision", Usage: "show this revision's pod template"}),
+			verb("undo", "go back to the previous revision (or --to-revision N)", "",
+				rolloutUndo, &cli.IntFlag{Name: "to-revision", Usage: "the revision to go back to (default: the previous one)"}),
 			edit("pause", "stop a Deployment's rollouts where they are", "paused", func(d *workload.Deployment) error {
 				d.Spec.Paused = true
 				return nil
@@ -174,24 +151,30 @@ func deploymentPath(ns, name string) string {
 	return objectPath(info, ns, name)
 }
 
-// updateDeployment changes a Deployment with a compare-and-swap, reading
-// it again when it changed meanwhile.
+// updateDeployment changes a Deployment with a compare-and-swap.
 func updateDeployment(ctx context.Context, cl *api.Client, ns, name string, change func(*workload.Deployment) error) error {
+	return updateRetrying(ctx, cl, deploymentPath(ns, name), fmt.Sprintf("deployment %q", name), change)
+}
+
+// updateRetrying reads the object at path, changes it and writes it back
+// with a compare-and-swap, reading it again when it changed meanwhile (or
+// a leader moved), 5 times at most; what names it in the error.
+func updateRetrying[T any](ctx context.Context, cl *api.Client, path, what string, change func(*T) error) error {
 	for range 5 {
-		var d workload.Deployment
-		if err := cl.Do(ctx, http.MethodGet, deploymentPath(ns, name), nil, &d); err != nil {
+		var o T
+		if err := cl.Do(ctx, http.MethodGet, path, nil, &o); err != nil {
 			return err
 		}
-		if err := change(&d); err != nil {
+		if err := change(&o); err != nil {
 			return err
 		}
-		err := cl.Do(ctx, http.MethodPut, deploymentPath(ns, name), &d, nil)
+		err := cl.Do(ctx, http.MethodPut, path, &o, nil)
 		if errors.Is(err, errdefs.ErrConflict) || errors.Is(err, errdefs.ErrUnavailable) {
 			continue
 		}
 		return err
 	}
-	return fmt.Errorf("deployment %q keeps changing; try again", name)
+	return fmt.Errorf("%s keeps changing; try again", what)
 }
 
 // rolloutLine is kubectl's view of a rollout: a line, and whether it is
@@ -326,7 +309,8 @@ func indent(s, pre string) string {
 	return strings.Join(lines, "\n") + "\n"
 }
 
-func rolloutUndo(c *cli.Context, cl *api.Client, ns, name string, to int) error {
+func rolloutUndo(c *cli.Context, cl *api.Client, ns, name string) error {
+	to := c.Int("to-revision")
 	rss, err := revisions(c.Context, cl, ns, name)
 	if err != nil {
 		return err

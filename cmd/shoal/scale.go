@@ -43,27 +43,20 @@ func scaleCommand() *cli.Command {
 			}
 			defer cl.Close()
 			path := objectPath(info, c.String("namespace"), name)
-			for range 5 { // a compare-and-swap: again if it changed meanwhile
-				var o map[string]any
-				if err := cl.Do(c.Context, http.MethodGet, path, nil, &o); err != nil {
-					return err
-				}
-				spec, _ := o["spec"].(map[string]any)
+			what := strings.ToLower(info.Kind) + "/" + name
+			err = updateRetrying(c.Context, cl, path, what, func(o *map[string]any) error {
+				spec, _ := (*o)["spec"].(map[string]any)
 				if spec == nil {
-					return fmt.Errorf("%s/%s has no spec", strings.ToLower(info.Kind), name)
+					return fmt.Errorf("%s has no spec", what)
 				}
-				spec["replicas"] = c.Int("replicas")
-				err := cl.Do(c.Context, http.MethodPut, path, o, nil)
-				if errors.Is(err, errdefs.ErrConflict) || errors.Is(err, errdefs.ErrUnavailable) {
-					continue // changed meanwhile, or a leader moved: read it again (setting replicas twice is harmless)
-				}
-				if err != nil {
-					return err
-				}
-				fmt.Fprintf(c.App.Writer, "%s.apps/%s scaled\n", strings.ToLower(info.Kind), name)
+				spec["replicas"] = c.Int("replicas") // setting it twice is harmless
 				return nil
+			})
+			if err != nil {
+				return err
 			}
-			return fmt.Errorf("%s/%s keeps changing; try again", strings.ToLower(info.Kind), name)
+			fmt.Fprintf(c.App.Writer, "%s.apps/%s scaled\n", strings.ToLower(info.Kind), name)
+			return nil
 		},
 	}
 }

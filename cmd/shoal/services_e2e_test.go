@@ -184,7 +184,7 @@ spec:
 			// Any pod of p1's will do: ask from each until one answers.
 			out, _ := exec.Command("sh", "-c", "ls /var/run/netns | grep '^shoal-"+p1Flags[5]+"-'").Output()
 			for _, ns := range strings.Fields(string(out)) {
-				got, err := resolveInErr(ns, net.JoinHostPort(gateway, "53"), name)
+				got, err := resolveIn(ns, net.JoinHostPort(gateway, "53"), name)
 				if got == svc.Spec.ClusterIP {
 					return true
 				}
@@ -447,14 +447,8 @@ func podEnvWith(t *testing.T, ip, marker string) []string {
 }
 
 // resolveIn asks server for name's A record from inside the network
-// namespace ns (a pod's), and returns the first address, or "".
-func resolveIn(t *testing.T, ns, server, name string) string {
-	got, _ := resolveInErr(ns, server, name)
-	return got
-}
-
-// resolveInErr is resolveIn that says why it got no address.
-func resolveInErr(ns, server, name string) (string, error) {
+// namespace ns (a pod's), and returns the first address, or why it got none.
+func resolveIn(ns, server, name string) (string, error) {
 	type result struct {
 		addr string
 		err  error

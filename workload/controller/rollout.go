@@ -2,10 +2,8 @@ package controller
 
 import (
 	"fmt"
-	"math"
 	"sort"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/shoalproject/shoal/workload"
@@ -49,19 +47,7 @@ func scaled(v *workload.IntOrString, total int32, roundUp bool) (int32, error) {
 		q := workload.IntOrStringFromString("25%")
 		v = &q
 	}
-	if v.Type == workload.IntOrStringInt {
-		return v.IntVal, nil
-	}
-	pct, ok := strings.CutSuffix(v.StrVal, "%")
-	n, err := strconv.Atoi(pct)
-	if !ok || err != nil || n < 0 {
-		return 0, fmt.Errorf("invalid value %q: must be an integer or a percentage", v.StrVal)
-	}
-	f := float64(n) * float64(total) / 100
-	if roundUp {
-		return int32(math.Ceil(f)), nil
-	}
-	return int32(math.Floor(f)), nil
+	return v.Scaled(total, roundUp)
 }
 
 func replicasOf(rs *workload.ReplicaSet) int32 {

@@ -158,9 +158,28 @@ func (w *worker) sync(ctx context.Context) bool {
 	return false
 }
 
-// secret reads a secret of the pod's namespace, opened; nil for an
+// configMapData is a config map's data, for env vars; nil for an
+// optional one that does not exist.
+func (w *worker) configMapData(ctx context.Context, name string, optional *bool) (map[string]string, error) {
+	if w.a.cfg.Config == nil {
+		return nil, fmt.Errorf("configmap %q: config maps are not available to this node: %w", name, errdefs.ErrUnavailable)
+	}
+	m, err := w.a.cfg.Config.ConfigMap(ctx, w.pod.Metadata.Namespace, name)
+	if errors.Is(err, errdefs.ErrNotFound) && optional != nil && *optional {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("configmap %q not found", name)
+	}
+	if m.Data == nil {
+		return map[string]string{}, nil // there, and empty: not the nil of an absent one
+	}
+	return m.Data, nil
+}
+
+// secretData is a secret's data, opened, for env vars; nil for an
 // optional one that does not exist. Errors never carry values.
-func (w *worker) secret(ctx context.Context, name string, optional *bool) (*workload.Secret, error) {
+func (w *worker) secretData(ctx context.Context, name string, optional *bool) (map[string]string, error) {
 	if w.a.cfg.Secrets == nil {
 		return nil, fmt.Errorf("secret %q: secrets are not available to this node: %w", name, errdefs.ErrUnavailable)
 	}
@@ -174,7 +193,11 @@ func (w *worker) secret(ctx context.Context, name string, optional *bool) (*work
 	if err != nil {
 		return nil, fmt.Errorf("secret %q: %w", name, err)
 	}
-	return s, nil
+	data := make(map[string]string, len(s.Data))
+	for k, v := range s.Data {
+		data[k] = string(v)
+	}
+	return data, nil
 }
 
 // setUpVolumes sets the pod's volumes up, and refreshes them every
@@ -465,7 +488,7 @@ func (w *worker) containerConfig(ctx context.Context, s workload.Container) (run
 		}
 		host := mv.Path
 		if vm.SubPath != "" {
-			if host, err = volumes.SubPath(mv.Path, vm.SubPath, mv.Writable); err != nil {
+			if host, err = volumes.SubPath(mv.Path, vm.SubPath, !mv.ReadOnly); err != nil {
 				return runtime.ContainerConfig{}, fmt.Errorf("volumeMount %q: %w", vm.MountPath, err)
 			}
 		}
@@ -492,41 +515,20 @@ func (w *worker) env(ctx context.Context, s workload.Container) ([]string, error
 		}
 		out = append(out, workload.ServiceEnv(svcs)...)
 	}
-	cm := func(name string, optional *bool) (*workload.ConfigMap, error) {
-		if w.a.cfg.Config == nil {
-			return nil, fmt.Errorf("configmap %q: config maps are not available to this node: %w", name, errdefs.ErrUnavailable)
-		}
-		m, err := w.a.cfg.Config.ConfigMap(ctx, w.pod.Metadata.Namespace, name)
-		if errors.Is(err, errdefs.ErrNotFound) && optional != nil && *optional {
-			return nil, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("configmap %q not found", name)
-		}
-		return m, nil
-	}
 	for _, from := range s.EnvFrom {
+		var data map[string]string
+		var err error
 		switch {
 		case from.ConfigMapRef != nil:
-			m, err := cm(from.ConfigMapRef.Name, from.ConfigMapRef.Optional)
-			if err != nil {
-				return nil, err
-			}
-			if m != nil {
-				for _, k := range sortedKeys(m.Data) {
-					out = append(out, from.Prefix+k+"="+m.Data[k])
-				}
-			}
+			data, err = w.configMapData(ctx, from.ConfigMapRef.Name, from.ConfigMapRef.Optional)
 		case from.SecretRef != nil:
-			sec, err := w.secret(ctx, from.SecretRef.Name, from.SecretRef.Optional)
-			if err != nil {
-				return nil, err
-			}
-			if sec != nil {
-				for _, k := range sortedKeys(sec.Data) {
-					out = append(out, from.Prefix+k+"="+string(sec.Data[k]))
-				}
-			}
+			data, err = w.secretData(ctx, from.SecretRef.Name, from.SecretRef.Optional)
+		}
+		if err != nil {
+			return nil, err
+		}
+		for _, k := range sortedKeys(data) {
+			out = append(out, from.Prefix+k+"="+data[k])
 		}
 	}
 	for _, e := range s.Env {
@@ -534,45 +536,39 @@ func (w *worker) env(ctx context.Context, s workload.Container) ([]string, error
 			out = append(out, e.Name+"="+e.Value)
 			continue
 		}
-		switch vf := e.ValueFrom; {
-		case vf.FieldRef != nil:
+		vf := e.ValueFrom
+		if vf.FieldRef != nil {
 			v, err := w.field(vf.FieldRef.FieldPath)
 			if err != nil {
 				return nil, fmt.Errorf("env %s: %w", e.Name, err)
 			}
 			out = append(out, e.Name+"="+v)
+			continue
+		}
+		// A key of a ConfigMap or a Secret.
+		kind, source := "ConfigMap", w.configMapData
+		var name, key string
+		var optional *bool
+		switch {
 		case vf.ConfigMapKeyRef != nil:
-			m, err := cm(vf.ConfigMapKeyRef.Name, vf.ConfigMapKeyRef.Optional)
-			if err != nil {
-				return nil, err
-			}
-			if m == nil {
-				continue
-			}
-			v, ok := m.Data[vf.ConfigMapKeyRef.Key]
-			if !ok {
-				if vf.ConfigMapKeyRef.Optional != nil && *vf.ConfigMapKeyRef.Optional {
-					continue
-				}
-				return nil, fmt.Errorf("couldn't find key %s in ConfigMap %s/%s", vf.ConfigMapKeyRef.Key, w.pod.Metadata.Namespace, vf.ConfigMapKeyRef.Name)
-			}
-			out = append(out, e.Name+"="+v)
+			name, key, optional = vf.ConfigMapKeyRef.Name, vf.ConfigMapKeyRef.Key, vf.ConfigMapKeyRef.Optional
 		case vf.SecretKeyRef != nil:
-			sec, err := w.secret(ctx, vf.SecretKeyRef.Name, vf.SecretKeyRef.Optional)
-			if err != nil {
-				return nil, err
-			}
-			if sec == nil {
-				continue
-			}
-			v, ok := sec.Data[vf.SecretKeyRef.Key]
-			if !ok {
-				if vf.SecretKeyRef.Optional != nil && *vf.SecretKeyRef.Optional {
-					continue
-				}
-				return nil, fmt.Errorf("couldn't find key %s in Secret %s/%s", vf.SecretKeyRef.Key, w.pod.Metadata.Namespace, vf.SecretKeyRef.Name)
-			}
-			out = append(out, e.Name+"="+string(v))
+			kind, source = "Secret", w.secretData
+			name, key, optional = vf.SecretKeyRef.Name, vf.SecretKeyRef.Key, vf.SecretKeyRef.Optional
+		default:
+			continue
+		}
+		data, err := source(ctx, name, optional)
+		if err != nil {
+			return nil, err
+		}
+		v, ok := data[key]
+		switch {
+		case ok:
+			out = append(out, e.Name+"="+v)
+		case data == nil || optional != nil && *optional: // optional, and absent
+		default:
+			return nil, fmt.Errorf("couldn't find key %s in %s %s/%s", key, kind, w.pod.Metadata.Namespace, name)
 		}
 	}
 	return out, nil
