@@ -167,8 +167,12 @@ spec:
 	}
 	c.mustCLI("rollout", "pause", "deployment/web")
 	c.mustCLI("set", "image", "deployment/web", "web=shoal.local/webapp:v2")
-	c.waitFor(30*time.Second, "Progressing to say DeploymentPaused", func() bool {
-		for _, cd := range get().Status.Conditions {
+	c.waitFor(30*time.Second, "Progressing to say DeploymentPaused, for the new image", func() bool {
+		d := get()
+		if d.Status.ObservedGeneration != d.Metadata.Generation {
+			return false // the status is from before set image
+		}
+		for _, cd := range d.Status.Conditions {
 			if cd.Type == "Progressing" && cd.Reason == "DeploymentPaused" {
 				return true
 			}
