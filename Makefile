@@ -34,11 +34,15 @@ bench: build
 build-bench:
 	$(GO) build -o bin/shoal-bench ./cmd/shoal-bench
 
+# The seed example (examples/seed/) on 3 peers, each in a network namespace
+# of its own; see cmd/shoal-demo. It leaves the cluster running.
 demo: deps build images
-	DEMO_DIR=$(DEMO_DIR) SHOAL_BIN=$(CURDIR)/$(BIN) examples/local-cluster.sh up
+	$(GO) build -o bin/shoal-demo ./cmd/shoal-demo
+	bin/shoal-demo up --dir $(DEMO_DIR) --shoal $(BIN) --image bin/webapp.tar --seed examples/seed
 
 demo-down:
-	DEMO_DIR=$(DEMO_DIR) SHOAL_BIN=$(CURDIR)/$(BIN) examples/local-cluster.sh down
+	$(GO) build -o bin/shoal-demo ./cmd/shoal-demo
+	bin/shoal-demo down --dir $(DEMO_DIR)
 
 clean: demo-down
 	rm -rf bin

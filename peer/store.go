@@ -10,6 +10,7 @@ import (
 	"io"
 	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -76,45 +77,119 @@ func (s *routedStore) learn(records []consensus.ShardRecord) {
 	}
 }
 
-// targets lists the API addresses to forward a shard's calls to: its known
-// holders that are alive first, then every other live peer.
+// targets lists the API addresses to forward a shard's calls to; see
+// forwardOrder. Only reads forward from a peer that holds the shard (its
+// writes go through leaderAPI), and only once its own replica could not
+// answer: most often because the leader it knows is gone, which is why
+// that leader's peer comes after the other holders.
 func (s *routedStore) targets(shard uint64) []string {
-	var known []string // the shard's voters
+	var leader uint64
+	if s.p.host.Has(shard) {
+		leader, _, _ = s.p.host.Leader(shard)
+	}
 	s.mu.Lock()
-	for _, rr := range s.shards[shard].Replicas {
-		if !rr.NonVoting {
-			known = append(known, rr.Peer)
-		}
-	}
+	rec := s.shards[shard]
 	s.mu.Unlock()
-	api := s.liveAPIs()
-	var rest []string
-	var out []string
-	seen := map[string]bool{}
-	for _, n := range known {
-		if a, ok := api[n]; ok && !seen[a] {
-			out = append(out, a)
-			seen[a] = true
+	return forwardOrder(rec, leader, s.liveAPIs())
+}
+
+// forwardOrder orders the live peers' API addresses (live: name to
+// address) for a call on the shard rec describes: its voting holders
+// first, the one holding replica leader (a leader that may have just died
+// with its peer: a call to a peer whose link is cut waits out its whole
+// dial timeout) after the other holders, then every other live peer.
+func forwardOrder(rec consensus.ShardRecord, leader uint64, live map[string]string) []string {
+	var holders, last, rest []string
+	for id, rr := range rec.Replicas {
+		a, ok := live[rr.Peer]
+		switch {
+		case !ok || rr.NonVoting:
+		case id == leader:
+			last = append(last, a)
+		default:
+			holders = append(holders, a)
 		}
 	}
-	for _, a := range api {
-		if !seen[a] {
+	for _, a := range live {
+		if !slices.Contains(holders, a) && !slices.Contains(last, a) {
 			rest = append(rest, a)
 		}
 	}
-	return append(out, rest...)
+	slices.Sort(holders)
+	slices.Sort(rest)
+	return slices.Concat(holders, last, rest)
 }
 
-// forward tries each target until one answers with something other than
-// "unavailable".
-func (s *routedStore) forward(ctx context.Context, shard uint64, op string, in, out any) error {
-	return s.forwardTo(ctx, shard, func(cl *api.Client) error {
-		return cl.Do(ctx, http.MethodPost, shardPath(shard, op), in, out)
+// hedgeAfter is how long a forwarded read waits for a target's answer
+// before it asks the next target too.
+const hedgeAfter = 250 * time.Millisecond
+
+// forwardRead sends a read to the shard's targets, hedged (see hedged).
+// Reads are safe to send twice; waiting on one target at a time is not,
+// when a target's peer has just died with its link: a call to it waits out
+// the whole dial timeout (5 s) before the next is tried, and gossip takes
+// about a second to say that peer is gone.
+func forwardRead[T any](ctx context.Context, s *routedStore, shard uint64, op string, in any) (T, error) {
+	return hedged(ctx, s.targets(shard), hedgeAfter, func(ctx context.Context, addr string) (T, error) {
+		var v T
+		err := s.p.peers.get(addr).Do(ctx, http.MethodPost, shardPath(shard, op), in, &v)
+		return v, err
 	})
 }
 
-// forwardTo calls each target's client until one answers with something
-// other than "unavailable".
+// hedged calls the first target, then the next one as well each time
+// after passes without an answer or a target answers "unavailable". The
+// first answer other than "unavailable" wins, and the calls still running
+// are cancelled. With no target, or only "unavailable" answers, it is
+// unavailable.
+func hedged[T any](ctx context.Context, targets []string, after time.Duration, call func(context.Context, string) (T, error)) (T, error) {
+	type answer struct {
+		v   T
+		err error
+	}
+	var zero T
+	last := fmt.Errorf("no live peer holds the shard: %w", errdefs.ErrUnavailable)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	answers := make(chan answer, len(targets))
+	next, pending := 0, 0
+	timer := time.NewTimer(after)
+	defer timer.Stop()
+	ask := func() {
+		addr := targets[next]
+		next++
+		pending++
+		timer.Reset(after)
+		go func() {
+			v, err := call(ctx, addr)
+			answers <- answer{v, err}
+		}()
+	}
+	for next < len(targets) || pending > 0 {
+		if pending == 0 {
+			ask()
+		}
+		select {
+		case a := <-answers:
+			pending--
+			if a.err == nil || !errors.Is(a.err, errdefs.ErrUnavailable) {
+				return a.v, a.err
+			}
+			last = a.err
+		case <-timer.C:
+			if next < len(targets) {
+				ask()
+			}
+		case <-ctx.Done():
+			return zero, ctx.Err()
+		}
+	}
+	return zero, last
+}
+
+// forwardTo calls each target's client, one at a time, until one answers
+// with something other than "unavailable": for writes, which must not be
+// sent twice.
 func (s *routedStore) forwardTo(ctx context.Context, shard uint64, call func(*api.Client) error) error {
 	var last error = fmt.Errorf("shard %d: no live peer holds it: %w", shard, errdefs.ErrUnavailable)
 	for _, addr := range s.targets(shard) {
@@ -245,10 +320,12 @@ type getRequest struct {
 
 func (s *routedStore) Get(ctx context.Context, shard uint64, k consensus.Key, lin bool) (consensus.Object, error) {
 	var o consensus.Object
-	err := s.read(ctx, shard,
+	var err error
+	err = s.read(ctx, shard,
 		func(ctx context.Context) (err error) { o, err = s.p.host.Get(ctx, shard, k, lin); return err },
 		func(ctx context.Context) error {
-			return s.forward(ctx, shard, "get", getRequest{Key: k, Linearizable: lin}, &o)
+			o, err = forwardRead[consensus.Object](ctx, s, shard, "get", getRequest{Key: k, Linearizable: lin})
+			return err
 		})
 	return o, err
 }
@@ -260,10 +337,12 @@ type listRequest struct {
 
 func (s *routedStore) List(ctx context.Context, shard uint64, f consensus.Filter, lin bool) (consensus.ListResult, error) {
 	var l consensus.ListResult
-	err := s.read(ctx, shard,
+	var err error
+	err = s.read(ctx, shard,
 		func(ctx context.Context) (err error) { l, err = s.p.host.List(ctx, shard, f, lin); return err },
 		func(ctx context.Context) error {
-			return s.forward(ctx, shard, "list", listRequest{Filter: f, Linearizable: lin}, &l)
+			l, err = forwardRead[consensus.ListResult](ctx, s, shard, "list", listRequest{Filter: f, Linearizable: lin})
+			return err
 		})
 	return l, err
 }
@@ -638,7 +717,5 @@ func (s *routedStore) status(ctx context.Context, shard uint64) (shardStatus, er
 	if st, err := s.p.shardStatusLocal(shard); err == nil {
 		return st, nil
 	}
-	var st shardStatus
-	err := s.forward(ctx, shard, "status", struct{}{}, &st)
-	return st, err
+	return forwardRead[shardStatus](ctx, s, shard, "status", struct{}{})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 	"testing"
@@ -268,4 +269,79 @@ func TestKilledReplicaPeerIsRebuiltOnTheFourthWithoutLosingWrites(t *testing.T) 
 		}
 	}
 	t.Logf("%d acknowledged writes, none lost", len(acked))
+}
+
+func TestForwardOrderPutsTheLastKnownLeaderAfterTheOtherHolders(t *testing.T) {
+	rec := consensus.ShardRecord{ID: 3, Replicas: map[uint64]consensus.ReplicaRecord{
+		1: {Peer: "p1"}, 2: {Peer: "p2"}, 3: {Peer: "p3"}, 4: {Peer: "p4", NonVoting: true},
+	}}
+	live := map[string]string{"p1": "a1", "p2": "a2", "p3": "a3", "p4": "a4", "p5": "a5"}
+	for _, tc := range []struct {
+		name   string
+		leader uint64
+		live   map[string]string
+		want   []string
+	}{
+		{"no leader known", 0, live, []string{"a1", "a2", "a3", "a4", "a5"}},
+		{"p1 leads", 1, live, []string{"a2", "a3", "a1", "a4", "a5"}},
+		{"p3 leads", 3, live, []string{"a1", "a2", "a3", "a4", "a5"}},
+		{"the leader's peer is not live", 2, map[string]string{"p1": "a1", "p3": "a3", "p5": "a5"}, []string{"a1", "a3", "a5"}},
+		{"a non-voting holder's replica is not a leader to avoid", 4, live, []string{"a1", "a2", "a3", "a4", "a5"}},
+	} {
+		if got := forwardOrder(rec, tc.leader, tc.live); !slices.Equal(got, tc.want) {
+			t.Errorf("%s: forwardOrder = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestHedgedReadsAskTheNextTargetWhenOneIsSlowOrUnavailable(t *testing.T) {
+	unavailable := fmt.Errorf("no leader: %w", errdefs.ErrUnavailable)
+	// behave maps a target to how it answers: after a delay (or never, for
+	// "hang"), with its name or an error.
+	type behaviour struct {
+		delay time.Duration
+		hang  bool
+		err   error
+	}
+	for _, tc := range []struct {
+		name    string
+		targets map[string]behaviour
+		order   []string
+		want    string
+		wantErr error
+	}{
+		{"the first answers", map[string]behaviour{"a": {}, "b": {}}, []string{"a", "b"}, "a", nil},
+		{"the first hangs: the second answers", map[string]behaviour{"a": {hang: true}, "b": {}}, []string{"a", "b"}, "b", nil},
+		{"the first is unavailable: the second at once", map[string]behaviour{"a": {err: unavailable}, "b": {}}, []string{"a", "b"}, "b", nil},
+		{"a domain error wins", map[string]behaviour{"a": {err: errdefs.ErrNotFound}, "b": {delay: time.Second}}, []string{"a", "b"}, "", errdefs.ErrNotFound},
+		{"all unavailable", map[string]behaviour{"a": {err: unavailable}, "b": {err: unavailable}}, []string{"a", "b"}, "", errdefs.ErrUnavailable},
+		{"no targets", nil, nil, "", errdefs.ErrUnavailable},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var mu sync.Mutex
+			var asked []string
+			got, err := hedged(context.Background(), tc.order, 20*time.Millisecond, func(ctx context.Context, addr string) (string, error) {
+				mu.Lock()
+				asked = append(asked, addr)
+				mu.Unlock()
+				b := tc.targets[addr]
+				if b.hang {
+					<-ctx.Done() // cancelled once another answered
+					return "", ctx.Err()
+				}
+				select {
+				case <-time.After(b.delay):
+				case <-ctx.Done():
+					return "", ctx.Err()
+				}
+				if b.err != nil {
+					return "", b.err
+				}
+				return addr, nil
+			})
+			if got != tc.want || !errors.Is(err, tc.wantErr) || (tc.wantErr == nil && err != nil) {
+				t.Errorf("hedged = %q, %v; want %q, %v (asked %v)", got, err, tc.want, tc.wantErr, asked)
+			}
+		})
+	}
 }

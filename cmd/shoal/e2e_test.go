@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/shoalproject/shoal/internal/poll"
+	"github.com/shoalproject/shoal/internal/shoalbin"
 	"github.com/shoalproject/shoal/peer/api"
 )
 
@@ -23,25 +24,7 @@ import (
 
 var shoalBin string
 
-func TestMain(m *testing.M) {
-	shoalBin = os.Getenv("SHOAL_BIN")
-	if shoalBin == "" {
-		dir, err := os.MkdirTemp("", "shoal-bin")
-		if err != nil {
-			panic(err)
-		}
-		shoalBin = filepath.Join(dir, "shoal")
-		out, err := exec.Command("go", "build", "-o", shoalBin, ".").CombinedOutput()
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "build shoal: %v\n%s", err, out)
-			os.Exit(1)
-		}
-		code := m.Run()
-		os.RemoveAll(dir)
-		os.Exit(code)
-	}
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { os.Exit(shoalbin.Run(m, &shoalBin)) }
 
 // Each test cluster gets loopback addresses of its own; the second octet
 // differs between concurrent test binaries.
