@@ -181,8 +181,29 @@ func stopContainerd(ctx context.Context, o options) error {
 		errs = append(errs, killPID(pid))
 	}
 	// Shims outlive their daemon; theirs name its socket.
-	_ = exec.CommandContext(ctx, "pkill", "-9", "-f", "containerd-shim-runc-v2 .*-address "+o.ctdSock()).Run()
+	for _, pid := range shimsOf(o.ctdSock()) {
+		errs = append(errs, killPID(pid))
+	}
 	return errors.Join(errs...)
+}
+
+// shimsOf lists the containerd shims serving the daemon at sock.
+func shimsOf(sock string) []int {
+	var pids []int
+	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, f := range procs {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		args := strings.Split(string(b), "\x00")
+		if len(args) > 0 && filepath.Base(args[0]) == "containerd-shim-runc-v2" && slices.Contains(args, sock) {
+			if pid, err := strconv.Atoi(filepath.Base(filepath.Dir(f))); err == nil {
+				pids = append(pids, pid)
+			}
+		}
+	}
+	return pids
 }
 
 // unmountUnder detaches every file system mounted below dir (pods'

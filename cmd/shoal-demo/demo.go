@@ -48,7 +48,8 @@ type report struct {
 	// replica.
 	Down, Replaced string
 	// Failover is from the kill to the Deployment at 3 ready replicas,
-	// none on the dead peer, each a ready endpoint of the Service.
+	// none on the dead peer, each a ready endpoint of the Service (polled
+	// every 200 ms).
 	Failover time.Duration
 	// The stream through the surviving peers during the failover: requests
 	// sent; failed that were sent after the kill; failed that were in
@@ -155,7 +156,8 @@ func (d *demo) seed(ctx context.Context) error {
 	if err := os.WriteFile(filepath.Join(d.o.Content, "index.txt"), []byte(seedFile), 0o644); err != nil {
 		return err
 	}
-	fmt.Fprintf(d.o.Out, "%s: %q\n", filepath.Join(d.o.Content, "index.txt"), seedFile)
+	fmt.Fprintf(d.o.Out, "%s: %q\n(the peers share this machine's disk, so one copy serves all three; separate machines each need their own)\n",
+		filepath.Join(d.o.Content, "index.txt"), seedFile)
 	return nil
 }
 
@@ -407,7 +409,7 @@ func (d *demo) failover(ctx context.Context) error {
 	fmt.Fprintf(o.Out, "$ kill -9 %d   # %s's agent\n$ ip link set %s down   # %s's network\n", pid, down, o.veth(victim), down)
 
 	// Whole again: 3 ready replicas, none on the dead peer, each a ready
-	// endpoint of the Service.
+	// endpoint of the Service, and the Deployment's status saying so.
 	var last string
 	err = waitFor(ctx, 120*time.Second, "3 ready replicas again, none on "+down, func() (bool, error) {
 		status := d.memberStatus(ctx, down)
@@ -432,7 +434,7 @@ func (d *demo) failover(ctx context.Context) error {
 			fmt.Fprintf(o.Out, "  +%4.1fs  %s: %s\n", time.Since(killed).Seconds(), down, line)
 			last = line
 		}
-		if len(ready) != 3 || !d.endpointsWithout(ctx, down) {
+		if len(ready) != 3 || !d.endpointsWithout(ctx, down) || d.deploymentReady(ctx) != 3 {
 			return false, nil
 		}
 		d.rep.Failover = time.Since(killed)
@@ -478,6 +480,15 @@ func (d *demo) memberStatus(ctx context.Context, peer string) string {
 		}
 	}
 	return "gone"
+}
+
+// deploymentReady is the web Deployment's ready replicas, by its status.
+func (d *demo) deploymentReady(ctx context.Context) int32 {
+	var dep workload.Deployment
+	if err := d.client.Do(ctx, http.MethodGet, "/apis/apps/v1/namespaces/default/deployments/web", nil, &dep); err != nil {
+		return -1
+	}
+	return dep.Status.ReadyReplicas
 }
 
 // endpointsWithout says whether the Service has 3 ready endpoints, none
