@@ -57,11 +57,43 @@ func newTestCluster(t testing.TB) *testCluster {
 	return c
 }
 
+// testLogger logs to stderr with -v; otherwise it keeps the log, and a
+// test that fails prints its last lines (CI runs without -v).
 func testLogger(t testing.TB) *slog.Logger {
 	if testing.Verbose() {
 		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	}
-	return slog.New(slog.NewTextHandler(io.Discard, nil))
+	buf := &logTail{}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("the last %d lines the peers logged:\n%s", logTailLines, buf.String())
+		}
+	})
+	return slog.New(slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelInfo}))
+}
+
+const logTailLines = 300
+
+// logTail keeps the last logTailLines lines written to it.
+type logTail struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (l *logTail) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.lines = append(l.lines, strings.TrimRight(string(p), "\n"))
+	if len(l.lines) > 2*logTailLines {
+		l.lines = append(l.lines[:0], l.lines[len(l.lines)-logTailLines:]...)
+	}
+	return len(p), nil
+}
+
+func (l *logTail) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.Join(l.lines[max(0, len(l.lines)-logTailLines):], "\n")
 }
 
 func (c *testCluster) config(name, join, token string) Config {
