@@ -125,7 +125,9 @@ spec:
 	mu.Lock()
 	defer mu.Unlock()
 	if len(res.failed) > 0 {
-		t.Errorf("during the rollout %d of %d requests failed: %v", len(res.failed), res.sent, res.failed[:min(5, len(res.failed))])
+		t.Errorf("during the rollout (set image at +%.2fs, rolled out at +%.2fs of the stream) %d of %d requests failed; the first and the last: %v ... %v",
+			start.Sub(st.began).Seconds(), start.Add(took).Sub(st.began).Seconds(), len(res.failed), res.sent,
+			res.failed[:min(5, len(res.failed))], res.failed[max(0, len(res.failed)-5):])
 	}
 	if len(violations) > 0 {
 		t.Errorf("bounds broken during the rollout: %v", violations)

@@ -319,12 +319,13 @@ type stream struct {
 	failedAfter []string // failed requests sent after mark
 	byPod       map[string]int
 	marked      time.Time
+	began       time.Time // failures say when they came, from here
 	done        chan struct{}
 	finished    chan struct{}
 }
 
 func startStream(t *testing.T, client *http.Client, targets []string) *stream {
-	s := &stream{byPod: map[string]int{}, done: make(chan struct{}), finished: make(chan struct{})}
+	s := &stream{byPod: map[string]int{}, began: time.Now(), done: make(chan struct{}), finished: make(chan struct{})}
 	go func() {
 		defer close(s.finished)
 		deadline := time.Now().Add(5 * time.Minute)
@@ -353,6 +354,7 @@ func startStream(t *testing.T, client *http.Client, targets []string) *stream {
 			s.mu.Lock()
 			s.sent++
 			if err != nil {
+				err = fmt.Errorf("+%.2fs: %w", sent.Sub(s.began).Seconds(), err)
 				s.failed = append(s.failed, err.Error())
 				if !s.marked.IsZero() && sent.After(s.marked) {
 					s.failedAfter = append(s.failedAfter, err.Error())
