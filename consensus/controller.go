@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"time"
 
@@ -251,7 +252,16 @@ func (c *Controller) reconcileMembership(ctx context.Context, rec ShardRecord) {
 		_, nonVoting := m.NonVoting[id]
 		switch {
 		case m.Removed[id]:
-			continue // an ID never comes back; placement assigns a new one
+			// An ID never comes back: the record must stop naming it, and
+			// placement then gives that peer (or another) a new one.
+			// Without this the shard waits forever for a replica that
+			// cannot join. The update is a compare-and-swap on the record,
+			// so a stale record changes nothing.
+			next := rec.Clone()
+			delete(next.Replicas, id)
+			c.log.Info("the shard map names a removed replica; dropping it", "shard", rec.ID, "replica", id, "peer", rr.Peer)
+			c.update(ctx, next)
+			return
 		case !voting && !nonVoting && rr.NonVoting:
 			c.logChange(h.AddNonVoting(ctx, rec.ID, id, rr.Addr, m.ConfigChangeID), "added non-voting replica", rec.ID, id, rr.Peer)
 			return
@@ -272,20 +282,41 @@ func (c *Controller) reconcileMembership(ctx context.Context, rec ShardRecord) {
 			return // the record moved on; next round sees it
 		}
 	}
-	mine, _ := h.ReplicaID(rec.ID)
+	id, ok := dropped(rec, m)
+	if !ok {
+		return
+	}
+	if mine, _ := h.ReplicaID(rec.ID); id == mine {
+		c.handOver(rec, m)
+		return
+	}
+	c.logChange(h.RemoveReplica(ctx, rec.ID, id, m.ConfigChangeID), "removed replica", rec.ID, id, "")
+}
+
+// dropped picks a member of the shard's raft group that its record no
+// longer names, to remove. A member whose ID the record has not yet handed
+// out was named by a newer version of the record than this round read (a
+// leader that has just taken over can act on a map read before the change
+// that added it): while the group has such a member, nothing is removed,
+// for a removed ID never comes back, and the shard would wait forever for a
+// replica that cannot join.
+func dropped(rec ShardRecord, m Membership) (uint64, bool) {
+	next := max(rec.NextReplicaID, maxReplicaID(rec)+1)
+	var out []uint64
 	for _, set := range []map[uint64]string{m.Voting, m.NonVoting} {
 		for id := range set {
-			if _, keep := rec.Replicas[id]; keep {
-				continue
+			if id >= next {
+				return 0, false
 			}
-			if id == mine {
-				c.handOver(rec, m)
-				return
+			if _, keep := rec.Replicas[id]; !keep {
+				out = append(out, id)
 			}
-			c.logChange(h.RemoveReplica(ctx, rec.ID, id, m.ConfigChangeID), "removed replica", rec.ID, id, "")
-			return
 		}
 	}
+	if len(out) == 0 {
+		return 0, false
+	}
+	return slices.Min(out), true
 }
 
 // handOver moves leadership of a shard away from this host's replica, which

@@ -369,3 +369,48 @@ func TestMetaGrowsToFiveReplicasAtSixPeersSpreadOverZones(t *testing.T) {
 		}
 	}
 }
+
+func TestDroppedRemovesOnlyWhatTheRecordNoLongerNames(t *testing.T) {
+	rec := ShardRecord{ID: 2, NextReplicaID: 4, Replicas: map[uint64]ReplicaRecord{1: {Peer: "p1"}, 3: {Peer: "p3"}}}
+	members := func(voting []uint64, nonVoting ...uint64) Membership {
+		m := Membership{Voting: map[uint64]string{}, NonVoting: map[uint64]string{}}
+		for _, id := range voting {
+			m.Voting[id] = "addr"
+		}
+		for _, id := range nonVoting {
+			m.NonVoting[id] = "addr"
+		}
+		return m
+	}
+	for _, tc := range []struct {
+		name string
+		m    Membership
+		want uint64
+		ok   bool
+	}{
+		{"the group matches the record", members([]uint64{1, 3}), 0, false},
+		{"a voter the record dropped", members([]uint64{1, 2, 3}), 2, true},
+		{"a non-voter the record dropped", members([]uint64{1, 3}, 2), 2, true},
+		// Replica 4 was added by a newer record than this one (its next ID
+		// is 4): this record is stale, and nothing may be removed.
+		{"a member newer than the record", members([]uint64{1, 2, 3}, 4), 0, false},
+		{"a member newer than the record's highest ID", members([]uint64{1, 3, 5}), 0, false},
+	} {
+		got, ok := dropped(rec, tc.m)
+		if got != tc.want || ok != tc.ok {
+			t.Errorf("%s: dropped = %d, %v; want %d, %v", tc.name, got, ok, tc.want, tc.ok)
+		}
+	}
+	two := ShardRecord{ID: 2, NextReplicaID: 6, Replicas: map[uint64]ReplicaRecord{1: {}, 5: {}}}
+	if got, ok := dropped(two, members([]uint64{1, 4, 5}, 2)); !ok || got != 2 {
+		t.Errorf("two dropped: dropped = %d, %v; want the lower, 2", got, ok)
+	}
+	// A record without a next ID (older maps) counts from its highest.
+	old := ShardRecord{ID: 2, Replicas: map[uint64]ReplicaRecord{1: {}, 3: {}}}
+	if got, ok := dropped(old, members([]uint64{1, 2, 3})); !ok || got != 2 {
+		t.Errorf("a record without nextReplicaID: dropped = %d, %v; want 2, true", got, ok)
+	}
+	if _, ok := dropped(old, members([]uint64{1, 3, 4})); ok {
+		t.Errorf("a record without nextReplicaID removed a member newer than its highest ID")
+	}
+}
