@@ -176,6 +176,9 @@ func hedged[T any](ctx context.Context, targets []string, after time.Duration, c
 				return a.v, a.err
 			}
 			last = a.err
+			if next < len(targets) {
+				ask() // at once, even while another call is still out
+			}
 		case <-timer.C:
 			if next < len(targets) {
 				ask()

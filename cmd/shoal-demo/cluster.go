@@ -126,14 +126,52 @@ func killPID(pid int) error {
 	return fmt.Errorf("pid %d still there 10 s after SIGKILL", pid)
 }
 
+// demoMarker, in the state directory, says the directory is a demo's and
+// holds the name (the prefix of the namespaces and links) it was made
+// with: down removes nothing from a directory without it, and takes the
+// names to remove from it rather than from its flags.
+func (o options) demoMarker() string { return filepath.Join(o.Dir, ".shoal-demo") }
+
+// claimDir makes the state directory and marks it as this demo's. A
+// directory that exists must be empty, or a demo's already.
+func claimDir(o options) error {
+	entries, err := os.ReadDir(o.Dir)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		if err := os.MkdirAll(o.Dir, 0o700); err != nil {
+			return err
+		}
+	case err != nil:
+		return err
+	case len(entries) > 0:
+		if _, err := os.Stat(o.demoMarker()); err != nil {
+			return fmt.Errorf("%s is not empty and is not a demo's (no %s): choose another --dir", o.Dir, filepath.Base(o.demoMarker()))
+		}
+	}
+	return os.WriteFile(o.demoMarker(), []byte(o.Name+"\n"), 0o600)
+}
+
 // down removes everything up made, in reverse order; it works on a
-// half-made demo and on none at all. It reports the first failure after
+// half-made demo and on none at all. It touches nothing unless the state
+// directory carries the demo's marker, and it kills a process only if its
+// command line names the demo's directory. It reports the failures after
 // trying every step.
 func down(ctx context.Context, o options) error {
+	b, err := os.ReadFile(o.demoMarker())
+	if errors.Is(err, os.ErrNotExist) {
+		if _, err := os.Stat(o.Dir); errors.Is(err, os.ErrNotExist) {
+			return nil // nothing was made here
+		}
+		return fmt.Errorf("%s is not a demo's directory (no %s): nothing removed", o.Dir, filepath.Base(o.demoMarker()))
+	}
+	if err != nil {
+		return err
+	}
+	o.Name = strings.TrimSpace(string(b)) // the names up made, whatever --name says now
 	var errs []error
 	for n := 1; n <= o.Peers; n++ {
 		if pid, err := o.peerPID(n); err == nil {
-			errs = append(errs, killPID(pid))
+			errs = append(errs, killOwn(pid, filepath.Join(o.peerDir(n), "data")))
 		}
 	}
 	errs = append(errs, stopContainerd(ctx, o))
@@ -154,6 +192,16 @@ func down(ctx context.Context, o options) error {
 	}
 	errs = append(errs, os.RemoveAll(o.Dir))
 	return errors.Join(errs...)
+}
+
+// killOwn kills pid only if its command line names mark (the demo's
+// directory): a pid file can outlive its process, and the pid be reused.
+func killOwn(pid int, mark string) error {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	if err != nil || !slices.ContainsFunc(strings.Split(string(b), "\x00"), func(arg string) bool { return strings.Contains(arg, mark) }) {
+		return nil // gone, or another process's now
+	}
+	return killPID(pid)
 }
 
 // stopContainerd kills every task the peers left, removes their
@@ -178,7 +226,7 @@ func stopContainerd(ctx context.Context, o options) error {
 	}
 	var errs []error
 	if pid, err := strconv.Atoi(strings.TrimSpace(string(pidText))); err == nil {
-		errs = append(errs, killPID(pid))
+		errs = append(errs, killOwn(pid, o.ctdSock()))
 	}
 	// Shims outlive their daemon; theirs name its socket.
 	for _, pid := range shimsOf(o.ctdSock()) {

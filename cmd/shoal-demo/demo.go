@@ -82,7 +82,12 @@ func up(ctx context.Context, o options) (*report, error) {
 		run   func(context.Context) error
 	}{
 		{"checking what the demo needs", d.preflight},
-		{"removing a previous demo, if any", func(ctx context.Context) error { return down(ctx, o) }},
+		{"removing a previous demo, if any", func(ctx context.Context) error {
+			if err := down(ctx, o); err != nil {
+				return err
+			}
+			return claimDir(o)
+		}},
 		{"starting a private containerd for the peers' pods (" + o.ctdDir() + ")", d.startContainerd},
 		{fmt.Sprintf("a LAN of %d machines: a network namespace per peer on bridge %s", o.Peers, o.bridge()), d.makeLAN},
 		{"seeding the volume's content (" + filepath.Join(o.Content, "index.txt") + ") on every peer", d.seed},

@@ -155,3 +155,31 @@ func TestDemoRunsTheSeedExampleAndSurvivesAPeerTakenDown(t *testing.T) {
 		}
 	}
 }
+
+// down removes nothing from a directory the demo did not make, and up
+// will not take one over.
+func TestDownTouchesOnlyADemosDirectory(t *testing.T) {
+	dir := t.TempDir()
+	keep := filepath.Join(dir, "precious")
+	if err := os.WriteFile(keep, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	o := options{Dir: dir, Name: "nodemo", Peers: 3, Out: &bytes.Buffer{}}
+	if err := down(context.Background(), o); err == nil || !strings.Contains(err.Error(), "not a demo's directory") {
+		t.Errorf("down on a foreign directory: %v, want a refusal", err)
+	}
+	if err := claimDir(o); err == nil {
+		t.Errorf("claimDir took over a non-empty foreign directory")
+	}
+	if _, err := os.Stat(keep); err != nil {
+		t.Errorf("the foreign directory's file is gone: %v", err)
+	}
+	// A directory that does not exist: nothing to do.
+	if err := down(context.Background(), options{Dir: filepath.Join(dir, "none"), Name: "nodemo", Peers: 3}); err != nil {
+		t.Errorf("down on a missing directory: %v", err)
+	}
+	// A pid file naming a process that is not the demo's is not killed.
+	if err := killOwn(os.Getpid(), filepath.Join(dir, "peer1", "data")); err != nil {
+		t.Errorf("killOwn: %v", err)
+	}
+}

@@ -91,6 +91,7 @@ func run(ctx context.Context, args ...string) error {
 // are then used from any goroutine.
 type nsDialer struct {
 	reqs chan dialRequest
+	done chan struct{} // closed by Close
 }
 
 type dialRequest struct {
@@ -106,7 +107,7 @@ type dialResult struct {
 
 // newNSDialer enters the namespace at path (/var/run/netns/NAME).
 func newNSDialer(path string) (*nsDialer, error) {
-	d := &nsDialer{reqs: make(chan dialRequest)}
+	d := &nsDialer{reqs: make(chan dialRequest), done: make(chan struct{})}
 	entered := make(chan error, 1)
 	go func() {
 		// Never unlocked: the thread ends with this goroutine, still in
@@ -121,10 +122,15 @@ func newNSDialer(path string) (*nsDialer, error) {
 		if err != nil {
 			return
 		}
-		for r := range d.reqs {
-			var dialer net.Dialer
-			c, err := dialer.DialContext(r.ctx, "tcp", r.addr)
-			r.reply <- dialResult{c, err}
+		dialer := net.Dialer{Timeout: dialTimeout}
+		for {
+			select {
+			case <-d.done:
+				return
+			case r := <-d.reqs:
+				c, err := dialer.DialContext(r.ctx, "tcp", r.addr)
+				r.reply <- dialResult{c, err} // buffered: never blocks
+			}
 		}
 	}()
 	if err := <-entered; err != nil {
@@ -140,13 +146,20 @@ func (d *nsDialer) DialContext(ctx context.Context, network, addr string) (net.C
 	case d.reqs <- r:
 	case <-ctx.Done():
 		return nil, ctx.Err()
+	case <-d.done:
+		return nil, net.ErrClosed
 	}
 	res := <-r.reply
 	return res.conn, res.err
 }
 
-// Close ends the dialing goroutine and its thread.
-func (d *nsDialer) Close() { close(d.reqs) }
+// dialTimeout bounds one dial, so that an address that drops packets
+// does not hold the namespace's only dialing thread.
+const dialTimeout = 3 * time.Second
+
+// Close ends the dialing goroutine and its thread; dials asked for later
+// fail.
+func (d *nsDialer) Close() { close(d.done) }
 
 // client is an HTTP client whose every request is a new connection made
 // from inside the namespace.

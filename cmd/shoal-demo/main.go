@@ -22,7 +22,7 @@ func main() {
 		&cli.StringFlag{Name: "shoal", Usage: "the shoal binary", Value: "bin/shoal"},
 		&cli.StringFlag{Name: "image", Usage: "the example web service's image archive (make images)", Value: "bin/webapp.tar"},
 		&cli.StringFlag{Name: "seed", Usage: "the seed example's manifests", Value: "examples/seed"},
-		&cli.StringSliceFlag{Name: "agent-flag", Usage: "a flag to add to every `shoal agent` (repeat it; e.g. --agent-flag=--log-level=debug)"},
+		&cli.StringSliceFlag{Name: "agent-flag", Usage: "a flag to add to every agent's command line (repeat it; e.g. --agent-flag=--log-level=debug)"},
 		&cli.StringFlag{Name: "content", Usage: "where the seed volume's content is written on every peer (the PersistentVolume's hostPath)", Value: seedContent},
 	)
 	app := &cli.App{
@@ -70,6 +70,9 @@ func main() {
 }
 
 func optionsFrom(c *cli.Context) (options, error) {
+	if c.String("dir") == "" {
+		return options{}, fmt.Errorf("--dir: want a directory for the demo's state")
+	}
 	dir, err := filepath.Abs(c.String("dir"))
 	if err != nil {
 		return options{}, err
