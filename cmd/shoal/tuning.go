@@ -19,20 +19,30 @@ const envTuned = "SHOAL_AGENT_TUNED"
 // dragonboat-soft-settings.json file in the working directory, when the
 // process starts.
 //
-// Tried and taken back: one connection per remote peer and send and
-// receive queues of 256 messages took an idle peer from 59-65 MB resident
-// to 55-56.5 MB with the write figure unchanged, but the end-to-end tests
-// on containerd then failed 3 runs in 6 (a rolling update behind a Service
-// lost a quarter of its requests, twice in CI), against none in 5 runs
-// before. The likely cause, not proven: one queue then carries every
-// shard's messages to a peer,
+// What each setting costs an idle peer of a 3-peer cluster
+// (BenchmarkIdlePeer, VmRSS of each agent over 2 runs):
+//
+//	2 connections, queues 2,048 send and 1,024 receive  59-65 MB
+//	2 connections, queues of 256                          56-62 MB
+//	1 connection, queues 2,048 and 1,024                  56-60 MB
+//	1 connection, queues 1,024 and 512 (these settings)   55.8-57.8 MB
+//	1 connection, queues of 256                           55-56.5 MB
+//
+// The last was tried first and taken back: the end-to-end tests on
+// containerd then failed 3 runs in 6 (a rolling update behind a Service
+// lost a quarter of its requests, twice in CI). The likely cause, not
+// proven: one send queue carries every shard's messages to a peer,
 // heartbeats included (5 shards at a 20 ms heartbeat is 250 messages a
-// second); a sender stalled on a loaded machine fills it, and a dropped
+// second), so a sender stalled on a loaded machine fills 256 slots in
+// about a second; dragonboat drops what does not fit, and a dropped
 // ReadIndex heartbeat stalls a linearizable read for a whole second.
+// 1,024 slots hold about four seconds of that.
 var raftTransportTuning = map[string]uint64{
-	"StreamConnections":        2,
+	"StreamConnections":        1,
 	"PerConnectionSendBufSize": 256 << 10,
 	"PerConnectionRecvBufSize": 256 << 10,
+	"SendQueueLength":          1024,
+	"ReceiveQueueLength":       512,
 }
 
 // execTuned writes the settings file into the data directory and
