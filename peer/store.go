@@ -165,10 +165,10 @@ func hedged[T any](ctx context.Context, targets []string, after time.Duration, c
 			answers <- answer{v, err}
 		}()
 	}
-	for next < len(targets) || pending > 0 {
-		if pending == 0 {
-			ask()
-		}
+	if len(targets) > 0 {
+		ask()
+	}
+	for pending > 0 {
 		select {
 		case a := <-answers:
 			pending--

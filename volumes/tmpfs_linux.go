@@ -2,6 +2,7 @@ package volumes
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -83,3 +84,26 @@ func (LinuxNFS) Mount(ctx context.Context, source, dir string, options []string)
 
 // Unmount implements NFS.
 func (LinuxNFS) Unmount(dir string) error { return LinuxTmpfs{}.Unmount(dir) }
+
+// UnmountUnder detaches every file system mounted below dir, deepest
+// first (pods' volumes, containerd's snapshots): what a node, a test or
+// the demo leaves mounted under a directory it is about to remove.
+func UnmountUnder(dir string) error {
+	b, err := os.ReadFile("/proc/self/mounts")
+	if err != nil {
+		return err
+	}
+	var mounts []string
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) > 1 && strings.HasPrefix(f[1], dir+"/") {
+			mounts = append(mounts, f[1])
+		}
+	}
+	var errs []error
+	for i := len(mounts) - 1; i >= 0; i-- {
+		if err := unix.Unmount(mounts[i], unix.MNT_DETACH); err != nil && !errors.Is(err, unix.EINVAL) {
+			errs = append(errs, fmt.Errorf("unmount %s: %w", mounts[i], err))
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -14,6 +14,9 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/shoalproject/shoal/internal/poll"
+	"github.com/shoalproject/shoal/volumes"
 )
 
 // The cluster's processes: one private containerd (DIR/ctd, its socket
@@ -116,12 +119,8 @@ func killPID(pid int) error {
 		}
 		return err
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		if syscall.Kill(pid, 0) != nil {
-			return nil
-		}
-		time.Sleep(20 * time.Millisecond)
+	if poll.Until(10*time.Second, 20*time.Millisecond, func() bool { return syscall.Kill(pid, 0) != nil }) {
+		return nil
 	}
 	return fmt.Errorf("pid %d still there 10 s after SIGKILL", pid)
 }
@@ -186,7 +185,7 @@ func down(ctx context.Context, o options) error {
 		errs = append(errs, os.RemoveAll(filepath.Join("/var/lib/cni/networks", network)))
 	}
 	removeLAN(ctx, o)
-	errs = append(errs, unmountUnder(o.Dir))
+	errs = append(errs, volumes.UnmountUnder(o.Dir))
 	if b, err := os.ReadFile(o.seededMarker()); err == nil {
 		errs = append(errs, os.RemoveAll(strings.TrimSpace(string(b))))
 	}
@@ -252,28 +251,6 @@ func shimsOf(sock string) []int {
 		}
 	}
 	return pids
-}
-
-// unmountUnder detaches every file system mounted below dir (pods'
-// volumes, containerd's snapshots), deepest first.
-func unmountUnder(dir string) error {
-	b, err := os.ReadFile("/proc/self/mounts")
-	if err != nil {
-		return err
-	}
-	var mounts []string
-	for _, line := range strings.Split(string(b), "\n") {
-		if f := strings.Fields(line); len(f) > 1 && strings.HasPrefix(f[1], dir+"/") {
-			mounts = append(mounts, f[1])
-		}
-	}
-	var errs []error
-	for i := len(mounts) - 1; i >= 0; i-- {
-		if err := unix.Unmount(mounts[i], unix.MNT_DETACH); err != nil && !errors.Is(err, unix.EINVAL) {
-			errs = append(errs, fmt.Errorf("unmount %s: %w", mounts[i], err))
-		}
-	}
-	return errors.Join(errs...)
 }
 
 func ignoreMissing(err error) error {

@@ -5,16 +5,17 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
+	"github.com/shoalproject/shoal/internal/poll"
 	"github.com/shoalproject/shoal/peer/api"
 	"github.com/shoalproject/shoal/workload"
 )
@@ -346,14 +347,13 @@ func (d *demo) callThroughEachPeer(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("%w (last error: %v)", err, lastErr)
 		}
-		d.rep.Answered[peer] = sortedKeys(seen)
+		d.rep.Answered[peer] = slices.Sorted(maps.Keys(seen))
 	}
 	fmt.Fprintf(d.o.Out, "and from this host through a NodePort:\n$ curl http://%s:30080/\n", d.o.peerIP(1))
-	pod, body, err := call(ctx, &http.Client{Timeout: 3 * time.Second}, fmt.Sprintf("http://%s:30080/", d.o.peerIP(1)), seedFile)
+	_, body, err := call(ctx, &http.Client{Timeout: 3 * time.Second}, fmt.Sprintf("http://%s:30080/", d.o.peerIP(1)), seedFile)
 	if err != nil {
 		return fmt.Errorf("NodePort 30080 on peer1: %w", err)
 	}
-	_ = pod
 	fmt.Fprintf(d.o.Out, "  %s", indentAfterFirst(body, "  "))
 	return nil
 }
@@ -549,21 +549,15 @@ func peerNames(o options, n int) []string {
 // waitFor polls cond every 200 ms until it holds, it fails, ctx ends, or
 // timeout passes (an error naming what was awaited).
 func waitFor(ctx context.Context, timeout time.Duration, what string, cond func() (bool, error)) error {
-	deadline := time.Now().Add(timeout)
-	for {
-		ok, err := cond()
-		if err != nil || ok {
-			return err
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("timed out after %s waiting for %s", timeout, what)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(200 * time.Millisecond):
-		}
+	var err error
+	if poll.Until(timeout, 200*time.Millisecond, func() bool {
+		var ok bool
+		ok, err = cond()
+		return ok || err != nil || ctx.Err() != nil
+	}) {
+		return errors.Join(err, ctx.Err())
 	}
+	return fmt.Errorf("timed out after %s waiting for %s", timeout, what)
 }
 
 // indentAfterFirst indents every line of s but the first.
@@ -572,24 +566,10 @@ func indentAfterFirst(s, indent string) string {
 	return strings.ReplaceAll(s, "\n", "\n"+indent) + "\n"
 }
 
-func sortedKeys(m map[string]bool) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
 func formatCounts(m map[string]int) string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = fmt.Sprintf("%s %d", k, m[k])
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		parts = append(parts, fmt.Sprintf("%s %d", k, m[k]))
 	}
 	return strings.Join(parts, ", ")
 }

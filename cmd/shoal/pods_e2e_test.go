@@ -19,6 +19,7 @@ import (
 
 	"github.com/shoalproject/shoal/internal/poll"
 	"github.com/shoalproject/shoal/internal/testimage"
+	"github.com/shoalproject/shoal/volumes"
 	"github.com/shoalproject/shoal/workload"
 	"github.com/shoalproject/shoal/workload/runtime/containerd/containerdtest"
 )
@@ -175,16 +176,8 @@ func (c *procCluster) importTar(path string) {
 
 // unmountUnder detaches every file system mounted below dir.
 func unmountUnder(t *testing.T, dir string) {
-	b, err := os.ReadFile("/proc/self/mounts")
-	if err != nil {
-		return
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if f := strings.Fields(line); len(f) > 1 && strings.HasPrefix(f[1], dir+"/") {
-			if err := syscall.Unmount(f[1], syscall.MNT_DETACH); err != nil {
-				t.Logf("unmount %s: %v", f[1], err)
-			}
-		}
+	if err := volumes.UnmountUnder(dir); err != nil {
+		t.Log(err)
 	}
 }
 
