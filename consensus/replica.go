@@ -151,6 +151,9 @@ func (r *replicaSM) watch(fromRV uint64, f Filter, buffer int) (*watcher, []Even
 	if err != nil {
 		return nil, nil, err
 	}
+	if len(f.Kinds) > 0 { // Since knows one kind or all
+		backlog = slices.DeleteFunc(backlog, func(e Event) bool { return !slices.Contains(f.Kinds, e.Object.Kind) })
+	}
 	w := newWatcher(f, buffer)
 	r.watchers[w] = struct{}{}
 	return w, backlog, nil

@@ -67,16 +67,18 @@ func (s *State) Index() uint64 { return s.index }
 // Count is how many objects the state holds.
 func (s *State) Count() int { return s.count }
 
-// Get returns a copy of the object with key k.
+// Get returns the object with key k. It shares Labels and Data with the
+// state: read-only (see Object).
 func (s *State) Get(k Key) (Object, bool) {
 	o := s.lookup(k)
 	if o == nil {
 		return Object{}, false
 	}
-	return o.clone(), true
+	return *o, true
 }
 
-// List returns copies of the objects of a kind in a namespace that sel
+// List returns the objects (sharing Labels and Data with the state:
+// read-only, see Object) of a kind in a namespace that sel
 // selects, sorted by namespace then name. Namespace "" lists every
 // namespace; kind "" lists every kind (sorted by kind first); a nil sel
 // selects everything.
@@ -109,7 +111,7 @@ func (s *State) List(kind, namespace string, sel Selector) []Object {
 	slices.SortFunc(found, compareObjects)
 	out := make([]Object, len(found))
 	for i, o := range found {
-		out[i] = o.clone()
+		out[i] = *o
 	}
 	return out
 }
@@ -125,7 +127,7 @@ func compareObjects(a, b *Object) int {
 	return cmp.Compare(a.Name, b.Name)
 }
 
-// Since returns copies of the events after resourceVersion rv, oldest first,
+// Since returns the events (read-only, see Object) after resourceVersion rv, oldest first,
 // of objects of a kind ("" for all) in a namespace ("" for all) that sel
 // selects (nil for all). rv >= Index() has none. If the bounded history has
 // dropped any event after rv, whatever its object, the answer is an error
@@ -148,7 +150,7 @@ func (s *State) Since(rv uint64, kind, namespace string, sel Selector) ([]Event,
 		e := s.history.at(i)
 		o := &e.Object
 		if (kind == "" || o.Kind == kind) && (namespace == "" || o.Namespace == namespace) && (all || sel.Matches(o.Labels)) {
-			out = append(out, Event{Type: e.Type, Object: o.clone()})
+			out = append(out, Event{Type: e.Type, Object: *o})
 		}
 	}
 	return out, nil
@@ -229,8 +231,8 @@ func (s *State) applyAt(index uint64, b Batch) (Result, []Event) {
 	events := make([]Event, len(s.staged))
 	for i, e := range s.staged {
 		s.record(e)
-		res.Objects[i] = e.Object.clone()
-		events[i] = Event{Type: e.Type, Object: e.Object.clone()}
+		res.Objects[i] = e.Object
+		events[i] = e
 	}
 	return res, events
 }

@@ -732,29 +732,29 @@ func mutate(o *Object) {
 	}
 }
 
-func TestReturnedObjectsAreCopies(t *testing.T) {
+// Objects handed out share memory with the state and are read-only (see
+// Object); a caller's batch is copied on the way in, and a write replaces
+// a stored object rather than changing it, so what a reader holds stays
+// as it was read.
+func TestTheCallersBatchIsCopiedAndWritesReplaceObjects(t *testing.T) {
 	s := NewState(0)
 	in := obj("ConfigMap", "default", "app", map[string]string{"app": "web"}, "data")
 	b := Batch{Commands: []Command{create(in)}}
-	res, events := mustApply(t, s, 1, b.Commands...)
+	mustApply(t, s, 1, b.Commands...)
 	want := snapshot(t, s)
+	held, _ := s.Get(appKey)
 
 	mutate(&b.Commands[0].Object) // the caller's batch
-	mutate(&res.Objects[0])
-	mutate(&events[0].Object)
-	got, _ := s.Get(appKey)
-	mutate(&got)
-	for _, o := range s.List("ConfigMap", "", nil) {
-		mutate(&o)
-	}
-	since, _ := s.Since(0, "", "", nil)
-	mutate(&since[0].Object)
 
 	if after := snapshot(t, s); !bytes.Equal(after, want) {
-		t.Errorf("mutating returned objects changed the state:\n%s\n%s", want, after)
+		t.Errorf("mutating the caller's batch changed the state:\n%s\n%s", want, after)
 	}
-	stored, _ := s.Get(appKey)
-	if stored.Labels["app"] != "web" || string(stored.Data) != "data" || len(stored.Labels) != 1 {
+	up := obj("ConfigMap", "default", "app", map[string]string{"app": "api"}, "other")
+	mustApply(t, s, 2, Command{Op: OpUpdate, Object: up})
+	if held.Labels["app"] != "web" || string(held.Data) != "data" || len(held.Labels) != 1 {
+		t.Errorf("an update changed an object read before it: %+v", held)
+	}
+	if stored, _ := s.Get(appKey); stored.Labels["app"] != "api" || string(stored.Data) != "other" {
 		t.Errorf("stored = %+v", stored)
 	}
 }
@@ -889,6 +889,18 @@ func TestListAndWatchSeveralKinds(t *testing.T) {
 	sel := f.selector()
 	if !f.matches(obj("Pod", "prod", "x", nil, ""), sel) || f.matches(obj("ConfigMap", "prod", "x", nil, ""), sel) {
 		t.Error("a watch of several kinds matches by Kinds, not Kind")
+	}
+	w, backlog, err := r.watch(0, f, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.unwatch(w)
+	got = nil
+	for _, e := range backlog {
+		got = append(got, e.Object.Key().String())
+	}
+	if want := []string{"Pod/prod/web-1", "ReplicaSet/prod/web", "Deployment/prod/web"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("a watch of several kinds from the start replays %v; want %v (not the ConfigMap)", got, want)
 	}
 }
 

@@ -79,6 +79,18 @@ type Config struct {
 	// slog.Default().
 	Logger *slog.Logger
 
+	// Track, if set, limits which other members this one keeps in its
+	// view: news of a member for which it returns false is dropped
+	// (memberlist's alive delegate), so this member neither lists,
+	// probes nor relays that one. The others still list and probe this
+	// member, and it still refutes suspicion of itself. Hollow nodes use
+	// it to track only the real peers: a thousand members in one process
+	// that each learn of every other do the O(N²) work that the cluster
+	// they stand in for spreads over N machines. A push/pull merge is
+	// taken whole and then filtered member by member, so joining through
+	// a tracked member works. nil tracks every member.
+	Track func(name string, t Tags) bool
+
 	// Now is the clock for Member.Since and Event.At; default time.Now.
 	// It is not used for timeouts, which are serf's and memberlist's.
 	Now func() time.Time

@@ -87,6 +87,9 @@ func Start(ctx context.Context, cfg Config) (*Membership, error) {
 	ml.GossipVerifyIncoming = true
 	ml.GossipVerifyOutgoing = true
 	ml.Logger = libLogger(logger)
+	if cfg.Track != nil {
+		ml.Alive = trackFilter{self: cfg.Name, track: cfg.Track}
+	}
 	var transport *memTransport
 	if cfg.Network != nil {
 		transport, err = cfg.Network.attach(cfg.Name, cfg.BindAddr, cfg.BindPort)

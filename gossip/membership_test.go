@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -398,5 +399,43 @@ func TestMemNetworkRefusesDuplicateNames(t *testing.T) {
 	_, err := Start(context.Background(), h.config("m0"))
 	if !errors.Is(err, errdefs.ErrAlreadyExists) {
 		t.Fatalf("second m0 on one network: %v, want ErrAlreadyExists", err)
+	}
+}
+
+// A member with Track keeps only the members it tracks in its view, while
+// the others still see it and still notice when it dies: what hollow
+// nodes rely on.
+func TestTrackLimitsTheMembersAMemberKeeps(t *testing.T) {
+	h := &harness{t: t, net: NewMemNetwork()}
+	peers := h.cluster(2)
+	hollow := func(name string) *Membership {
+		cfg := h.config(name)
+		cfg.Tags.Raft = ""
+		cfg.Profile = ProfileQuiet
+		cfg.Track = func(_ string, t Tags) bool { return t.Raft != "" }
+		m := h.start(cfg)
+		h.join(m, peers[0].LocalAddr())
+		return m
+	}
+	x, y := hollow("x"), hollow("y")
+	waitAllSee(t, peers, []*Membership{x, y}, StatusAlive)
+	waitAllSee(t, []*Membership{x, y}, peers, StatusAlive)
+	// Push/pull from a peer hands x the whole view, y included: y must
+	// stay out of it.
+	h.join(x, peers[1].LocalAddr())
+	for _, m := range []*Membership{x, y} {
+		var names []string
+		for _, mm := range m.Members() {
+			names = append(names, mm.Name)
+		}
+		slices.Sort(names)
+		if want := []string{"m0", "m1", m.Name()}; !slices.Equal(names, want) {
+			t.Errorf("%s keeps %v; want %v (the peers and itself)", m.Name(), names, want)
+		}
+	}
+	_ = y.Shutdown()
+	waitAllSee(t, peers, []*Membership{y}, StatusFailed)
+	if got := statusOf(peers[0], "x"); got != StatusAlive {
+		t.Errorf("m0 sees x %s; want alive", got)
 	}
 }

@@ -22,11 +22,13 @@ const (
 	// for links with high and variable latency.
 	ProfileWAN Profile = "wan"
 	// ProfileQuiet is for hollow nodes (many members in one process that
-	// only need the real peers to see them alive): WAN probes, and news
-	// passed to one member at a time, once, so the real peers carry
-	// most of it. N members that all gossip at full strength do O(N²·log N)
-	// work to join, which a thousand in one process cannot afford. Not
-	// offered by ParseProfile.
+	// only need the real peers to see them alive), with Config.Track
+	// limiting each to the real peers: WAN probes, and its own news
+	// (a refutation of a suspicion) sent to three members in one round,
+	// which are the peers when it tracks no more than three. N members
+	// that all gossip at full strength do O(N²·log N) work to join, which
+	// a thousand in one process cannot afford. Not offered by
+	// ParseProfile.
 	ProfileQuiet Profile = "quiet"
 )
 
@@ -98,6 +100,11 @@ const (
 	lanReconnectInterval = 10 * time.Second
 )
 
+// quietGossipNodes is how many members a quiet member gossips to in a
+// round, and (as RetransmitMult, with fewer than ten members known) how
+// often it sends each piece of news: once to each.
+const quietGossipNodes = 3
+
 // wanReconnectInterval is serf's default.
 const wanReconnectInterval = 30 * time.Second
 
@@ -121,7 +128,7 @@ func (p Profile) memberlistConfig() *memberlist.Config {
 		c.AwarenessMaxMultiplier = awarenessMaxMultiplier
 		c.DeadNodeReclaimTime = deadNodeReclaimTime
 		if p == ProfileQuiet {
-			c.GossipNodes, c.RetransmitMult = 1, 1
+			c.GossipNodes, c.RetransmitMult = quietGossipNodes, quietGossipNodes
 		}
 		return c
 	}

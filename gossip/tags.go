@@ -1,9 +1,13 @@
 package gossip
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"strconv"
+
+	"github.com/hashicorp/go-msgpack/v2/codec"
+	"github.com/hashicorp/memberlist"
 
 	"github.com/shoalproject/shoal/internal/errdefs"
 )
@@ -120,3 +124,43 @@ func decodeTags(m map[string]string) Tags {
 	}
 	return t
 }
+
+// serfTagMagic starts serf's encoding of a member's tags in memberlist's
+// node meta; a msgpack map follows.
+const serfTagMagic = 255
+
+// decodeMeta reads the tags serf put in a memberlist node's meta.
+func decodeMeta(meta []byte) (Tags, error) {
+	if len(meta) == 0 || meta[0] != serfTagMagic {
+		return Tags{}, fmt.Errorf("gossip: node meta is not serf tags: %w", errdefs.ErrInvalid)
+	}
+	var m map[string]string
+	if err := codec.NewDecoderBytes(meta[1:], &codec.MsgpackHandle{}).Decode(&m); err != nil {
+		return Tags{}, fmt.Errorf("gossip: node meta: %v: %w", err, errdefs.ErrInvalid)
+	}
+	return decodeTags(m), nil
+}
+
+// trackFilter is the memberlist alive delegate behind Config.Track.
+type trackFilter struct {
+	self  string
+	track func(name string, t Tags) bool
+}
+
+// NotifyAlive refuses news of a member the filter does not track; this
+// member itself is always tracked (it must refute suspicion of itself).
+func (f trackFilter) NotifyAlive(n *memberlist.Node) error {
+	if n.Name == f.self {
+		return nil
+	}
+	t, err := decodeMeta(n.Meta)
+	if err != nil {
+		return err
+	}
+	if !f.track(n.Name, t) {
+		return errNotTracked
+	}
+	return nil
+}
+
+var errNotTracked = errors.New("not tracked by this member")

@@ -338,7 +338,9 @@ func (p *Peer) runNode(ctx context.Context) {
 
 // watchPods wakes this peer's scheduler and node agent on every pod change
 // anywhere, so a new pod is placed, and a pod bound here started, without
-// waiting for their next look.
+// waiting for their next look; and the controllers on every change of a
+// pod, a ReplicaSet or a Deployment, so a new Deployment gets its
+// ReplicaSet, and that its pods, without waiting out a control period each.
 func (p *Peer) watchPods(ctx context.Context) {
 	info, err := workload.LookupKind("Pod")
 	if err != nil {
@@ -346,7 +348,7 @@ func (p *Peer) watchPods(ctx context.Context) {
 	}
 	from := consensus.Version{}
 	for ctx.Err() == nil {
-		events, err := consensus.WatchShards(ctx, p.store, p.shardsFor(info), from, consensus.Filter{Kind: "Pod"})
+		events, err := consensus.WatchShards(ctx, p.store, p.shardsFor(info), from, consensus.Filter{Kinds: []string{"Deployment", "Pod", "ReplicaSet"}})
 		if err != nil {
 			from = consensus.Version{} // too old, or the store is not ready: from now
 			if !sleepCtx(ctx, time.Second) {
@@ -356,8 +358,11 @@ func (p *Peer) watchPods(ctx context.Context) {
 		}
 		for e := range events {
 			from = e.Version
-			p.wakeScheduler()
 			p.wakeControllers()
+			if e.Event.Object.Kind != "Pod" {
+				continue
+			}
+			p.wakeScheduler()
 			p.nodeMu.Lock()
 			agent := p.agent
 			p.nodeMu.Unlock()

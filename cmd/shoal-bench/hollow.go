@@ -56,6 +56,10 @@ func hollowBench(args []string) error {
 	defer cancel()
 	start := time.Now()
 
+	stats, err := startGossipStats()
+	if err != nil {
+		return err
+	}
 	network := gossip.NewMemNetwork()
 	var peers []*peer.Peer
 	defer func() {
@@ -165,7 +169,7 @@ func hollowBench(args []string) error {
 		case <-ctx.Done():
 			return fmt.Errorf("after %s: %d of %d pods bound, %d running: %w", time.Since(applied).Round(time.Millisecond), len(bound), *pods, len(running), errdefs.ErrUnavailable)
 		case <-tick.C:
-			fmt.Printf("  %5.1fs: %d bound, %d running; scheduler attempts %s\n", time.Since(applied).Seconds(), len(bound), len(running), scheduleAttempts(peers))
+			fmt.Printf("  %5.1fs: %d bound, %d running; scheduler attempts %s; %s\n", time.Since(applied).Seconds(), len(bound), len(running), scheduleAttempts(peers), stats.lastSecond())
 		case e, ok := <-events:
 			if !ok { // a leader moved: resume from the last change seen, or relist
 				if events, err = consensus.WatchShards(ctx, p1.Store(), p1.Router().Shards()[1:], from, consensus.Filter{Kind: "Pod"}); err != nil {
