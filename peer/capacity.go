@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/shoalproject/shoal/consensus"
@@ -58,20 +57,6 @@ func decodeLedger(so consensus.Object) (*ledger, error) {
 	}
 	l.rv = so.ResourceVersion
 	return l, nil
-}
-
-// ledgers decodes every capacity ledger of a meta-shard listing, by node.
-func ledgers(objs []consensus.Object) map[string]*ledger {
-	out := map[string]*ledger{}
-	for _, o := range objs {
-		if o.Kind != "ClusterSetting" || !strings.HasPrefix(o.Name, ledgerPrefix) {
-			continue
-		}
-		if l, err := decodeLedger(o); err == nil {
-			out[strings.TrimPrefix(o.Name, ledgerPrefix)] = l
-		}
-	}
-	return out
 }
 
 // sum is what a ledger's claims hold.

@@ -61,9 +61,7 @@ func (p *Peer) claimsPass(ctx context.Context, shard uint64, claims []*workload.
 			if c.Status.Phase != workload.ClaimPending { // said once, as the claim turns Pending
 				ev := workload.NewEvent(c, workload.EventWarning, "FailedBinding", why, p.cfg.Now().UTC(),
 					workload.EventSource{Component: "persistentvolume-controller", Host: p.cfg.Name})
-				if err := p.createEvent(ctx, ev); err != nil {
-					p.log.Debug("record event", "reason", "FailedBinding", "err", err)
-				}
+				p.recordEvent(ev)
 			}
 			errs = append(errs, p.claimStatus(ctx, shard, c, workload.PersistentVolumeClaimStatus{Phase: workload.ClaimPending}))
 			continue

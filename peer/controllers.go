@@ -254,9 +254,7 @@ func (p *Peer) autoRollback(ctx context.Context, shard uint64, d *workload.Deplo
 	p.log.Info("auto-rollback", "deployment", d.Metadata.Namespace+"/"+d.Metadata.Name, "to", rev, "why", why)
 	ev := workload.NewEvent(d, workload.EventWarning, "DeploymentRollback", msg, p.cfg.Now().UTC(),
 		workload.EventSource{Component: "deployment-controller", Host: p.cfg.Name})
-	if err := p.createEvent(ctx, ev); err != nil {
-		p.log.Debug("record event", "reason", "DeploymentRollback", "err", err)
-	}
+	p.recordEvent(ev)
 	return nil
 }
 
@@ -348,15 +346,11 @@ func (p *Peer) proposeEach(ctx context.Context, shard uint64, batches []consensu
 }
 
 func (p *Peer) updateIn(ctx context.Context, shard uint64, o workload.Object) error {
-	rv, err := parseRV(o.GetMeta().ResourceVersion)
+	cmd, err := updateCommand(o)
 	if err != nil {
 		return err
 	}
-	so, err := stored(o)
-	if err != nil {
-		return err
-	}
-	_, err = p.store.Propose(ctx, shard, consensus.Batch{Commands: []consensus.Command{{Op: consensus.OpUpdate, Object: so, Precondition: rv}}})
+	_, err = p.store.Propose(ctx, shard, consensus.Batch{Commands: []consensus.Command{cmd}})
 	return err
 }
 

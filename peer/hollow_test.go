@@ -107,18 +107,17 @@ func TestHollowNodesRunADeploymentsPods(t *testing.T) {
 		t.Fatal(err)
 	}
 	p1 := c.peers["p1"]
-	evs, _, err := consensus.ListShards(ctx, p1.store, p1.shardsFor(info), consensus.Filter{Kind: "Event", Namespace: "default"}, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	started := 0
-	for _, so := range evs {
-		var ev workload.Event
-		if json.Unmarshal(so.Data, &ev) == nil && ev.Reason == "Started" && hollow[ev.Source.Host] {
-			started++
+	waitFor(t, 30*time.Second, "a Started event from a hollow node", func() bool { // written in the background
+		evs, _, err := consensus.ListShards(ctx, p1.store, p1.shardsFor(info), consensus.Filter{Kind: "Event", Namespace: "default"}, false)
+		if err != nil {
+			return false
 		}
-	}
-	if started == 0 {
-		t.Error("no Started event from a hollow node")
-	}
+		for _, so := range evs {
+			var ev workload.Event
+			if json.Unmarshal(so.Data, &ev) == nil && ev.Reason == "Started" && hollow[ev.Source.Host] {
+				return true
+			}
+		}
+		return false
+	})
 }

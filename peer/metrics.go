@@ -23,6 +23,9 @@ type metrics struct {
 	scheduleAttempts *prometheus.CounterVec
 	// schedulePass times the passes that had pods to place.
 	schedulePass prometheus.Histogram
+	// eventsDropped counts events dropped because the background writer
+	// was that far behind (events.go).
+	eventsDropped prometheus.Counter
 }
 
 func newMetrics(p *Peer) (*prometheus.Registry, *metrics) {
@@ -42,6 +45,9 @@ func newMetrics(p *Peer) (*prometheus.Registry, *metrics) {
 		Name: "shoal_scheduler_pass_duration_seconds", Help: "Scheduling passes that had pending pods, from listing to the last binding.",
 		Buckets: prometheus.ExponentialBuckets(0.005, 2, 14),
 	})
+	m.eventsDropped = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "shoal_events_dropped_total", Help: "Events dropped because too many were waiting to be written.",
+	})
 	build := prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "shoal_build_info", Help: "Always 1; labels say the build.",
 		ConstLabels: prometheus.Labels{"version": Version, "peer": p.cfg.Name},
@@ -50,7 +56,7 @@ func newMetrics(p *Peer) (*prometheus.Registry, *metrics) {
 	reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		m.requests, m.joins, m.scheduleAttempts, m.schedulePass, build,
+		m.requests, m.joins, m.scheduleAttempts, m.schedulePass, m.eventsDropped, build,
 		&gossipCollector{p: p},
 		&storeCollector{p: p},
 	)

@@ -25,6 +25,7 @@ import (
 	"github.com/shoalproject/shoal/internal/pki"
 	"github.com/shoalproject/shoal/netproxy"
 	"github.com/shoalproject/shoal/peer/api"
+	"github.com/shoalproject/shoal/workload"
 	"github.com/shoalproject/shoal/workload/nodeagent"
 	"github.com/shoalproject/shoal/workload/runtime"
 )
@@ -217,9 +218,13 @@ type Peer struct {
 	reg        *prometheus.Registry
 	metrics    *metrics
 
-	host         *consensus.Host
-	store        *routedStore
-	pods         podMemo         // decoded pods for the leader's passes
+	host  *consensus.Host
+	store *routedStore
+	// Decoded objects for the leader's passes.
+	pods         *memo[workload.Pod]
+	nodes        *memo[workload.Node]
+	ledgers      *memo[ledger]
+	events       *eventRecorder  // writes events in the background
 	srvStopping  context.Context // done once the API server shuts down
 	ctl          *consensus.Controller
 	router       consensus.Router
@@ -257,7 +262,11 @@ func Start(ctx context.Context, cfg Config) (*Peer, error) {
 		nodeLifeWake: make(chan struct{}, 1),
 		done:         make(chan struct{}),
 		nfsClient:    kernelHasNFS(),
+		pods:         newPodMemo(),
+		nodes:        newNodeMemo(),
+		ledgers:      newLedgerMemo(),
 	}
+	p.events = newEventRecorder(func() { p.metrics.eventsDropped.Inc() })
 	var gossipPeers []string
 	fresh, bootstrapped := false, false
 	switch {
@@ -347,7 +356,8 @@ func Start(ctx context.Context, cfg Config) (*Peer, error) {
 		p.Kill()
 		return nil, err
 	}
-	p.bg.Add(10)
+	p.bg.Add(11)
+	go func() { defer p.bg.Done(); p.events.run(bgCtx, p.writeEvents) }()
 	go func() { defer p.bg.Done(); p.runNodeLifecycle(bgCtx) }()
 	go p.syncTokensLoop(bgCtx)
 	go func() { defer p.bg.Done(); p.wakeOnMembership(bgCtx) }()

@@ -110,27 +110,14 @@ func (s podStore) Remove(ctx context.Context, pod *workload.Pod) error {
 	return fmt.Errorf("remove pod %s/%s: it keeps changing: %w", key.Namespace, key.Name, errdefs.ErrConflict)
 }
 
-// Event records an event about a pod. Failures are logged, never returned:
-// an event is worth less than the work it reports.
-func (s podStore) Event(ctx context.Context, pod *workload.Pod, eventType, reason, message string) {
+// Event records an event about a pod, written in the background
+// (events.go): an event is worth less than the work it reports.
+func (s podStore) Event(_ context.Context, pod *workload.Pod, eventType, reason, message string) {
 	host := s.node
 	if host == "" {
 		host = s.p.cfg.Name
 	}
-	ev := workload.NewEvent(pod, workload.EventType(eventType), reason, message, s.p.cfg.Now().UTC(), workload.EventSource{Component: "kubelet", Host: host})
-	if err := s.p.createEvent(ctx, ev); err != nil {
-		s.p.log.Debug("record event", "reason", reason, "err", err)
-	}
-}
-
-func (p *Peer) createEvent(ctx context.Context, ev *workload.Event) error {
-	ev.Metadata.UID = newUID()
-	so, err := stored(ev)
-	if err != nil {
-		return err
-	}
-	_, err = p.store.Propose(ctx, p.shardOf(so.Key()), consensus.Batch{Commands: []consensus.Command{{Op: consensus.OpCreate, Object: so}}})
-	return err
+	s.p.recordEvent(workload.NewEvent(pod, workload.EventType(eventType), reason, message, s.p.cfg.Now().UTC(), workload.EventSource{Component: "kubelet", Host: host}))
 }
 
 // ConfigMap reads a config map for a pod's environment.

@@ -159,15 +159,18 @@ func (p *Peer) schedulePass(ctx context.Context, shard uint64) error {
 	if !p.host.IsLeader(shard) {
 		return nil
 	}
+	decided := p.cfg.Now()
 	var claimed []placement
 	if len(placed) > 0 {
 		if claimed, err = p.claimCapacity(ctx, ls, placed); err != nil && len(rebind) == 0 {
 			return err
 		}
 	}
+	claimedAt := p.cfg.Now()
 	p.bind(ctx, shard, append(claimed, rebind...))
 	p.log.Debug("schedule pass", "shard", shard, "pending", len(pending), "placed", len(placed), "claimed", len(claimed),
-		"rebind", len(rebind), "unschedulable", len(unschedulable), "took", p.cfg.Now().Sub(start))
+		"rebind", len(rebind), "unschedulable", len(unschedulable), "took", p.cfg.Now().Sub(start),
+		"deciding", decided.Sub(start), "claiming", claimedAt.Sub(decided), "binding", p.cfg.Now().Sub(claimedAt))
 	for _, pod := range unschedulable {
 		p.markUnschedulable(ctx, shard, pod, reasons[pod])
 	}
@@ -304,18 +307,23 @@ func (p *Peer) claimCapacity(ctx context.Context, ls map[string]*ledger, placed 
 // pods, and for claims whose pods are not bound yet, stand-in pods that
 // hold their capacity.
 func (p *Peer) snapshot(meta []consensus.Object, pods []*workload.Pod, alive map[string]bool) (*scheduler.Snapshot, map[string]*ledger) {
-	var nodes []scheduler.Node
+	var nodeObjs, ledgerObjs []consensus.Object
 	for _, o := range meta {
-		if o.Kind != "Node" {
-			continue
+		switch {
+		case o.Kind == "Node":
+			nodeObjs = append(nodeObjs, o)
+		case o.Kind == "ClusterSetting" && strings.HasPrefix(o.Name, ledgerPrefix):
+			ledgerObjs = append(ledgerObjs, o)
 		}
-		var n workload.Node
-		if err := json.Unmarshal(o.Data, &n); err != nil {
-			continue
-		}
-		nodes = append(nodes, scheduler.Node{Node: &n, Alive: alive[n.Metadata.Name]})
 	}
-	ls := ledgers(meta)
+	var nodes []scheduler.Node
+	for _, n := range p.nodes.decode(nodeObjs) {
+		nodes = append(nodes, scheduler.Node{Node: n, Alive: alive[n.Metadata.Name]})
+	}
+	ls := map[string]*ledger{}
+	for _, l := range p.ledgers.decode(ledgerObjs) {
+		ls[l.Node] = l
+	}
 	var bound []*workload.Pod
 	boundUIDs := map[string]bool{}
 	for _, pod := range pods {
@@ -380,28 +388,86 @@ func standIn(node, uid string, c claim) *workload.Pod {
 	}
 }
 
-// bind sets each placed pod's node, a compare-and-swap on the pod.
+// bindBatch is how many bindings share one proposal, and bindConcurrency
+// how many such proposals a pass has in flight. Per-proposal costs, not
+// per-pod ones, bounded binding: at 10,000 pods on 1,000 hollow nodes,
+// 128 bindings to a proposal bound 8,720 pods in 3.3 s, 1,024 in 0.7 s
+// (shoal-bench hollow). A binding that fails its compare-and-swap leaves
+// its batch, which is proposed again without it, up to bindRetries times.
+const (
+	bindBatch       = 1024
+	bindConcurrency = 4
+	bindRetries     = 8
+)
+
+// bind sets each placed pod's node, each a compare-and-swap on the pod,
+// bindBatch to a proposal. Then the bound pods get their Scheduled events.
 func (p *Peer) bind(ctx context.Context, shard uint64, placed []placement) {
-	var wg sync.WaitGroup
+	now := p.cfg.Now().UTC()
+	pods := make([]*workload.Pod, 0, len(placed))
+	cmds := make([]consensus.Command, 0, len(placed))
 	for _, pl := range placed {
+		pod := *pl.pod // shared with the memo: copy what changes
+		pod.Status.Conditions = slices.Clone(pod.Status.Conditions)
+		pod.Spec.NodeName = pl.node
+		workload.SetPodCondition(&pod.Status, scheduler.ScheduledCondition(now.Truncate(time.Second)))
+		cmd, err := updateCommand(&pod)
+		if err != nil {
+			p.countAttempts(err, 1)
+			continue
+		}
+		pods, cmds = append(pods, &pod), append(cmds, cmd)
+	}
+	var mu sync.Mutex
+	var bound []*workload.Pod
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, bindConcurrency)
+	for i := 0; i < len(cmds); i += bindBatch {
+		j := min(i+bindBatch, len(cmds))
 		wg.Add(1)
+		sem <- struct{}{}
 		go func() {
 			defer wg.Done()
-			pod := *pl.pod // shared with the memo: copy what changes
-			pod.Status.Conditions = slices.Clone(pod.Status.Conditions)
-			pod.Spec.NodeName = pl.node
-			now := p.cfg.Now().UTC().Truncate(time.Second)
-			workload.SetPodCondition(&pod.Status, workload.PodCondition{Type: workload.PodScheduled, Status: workload.ConditionTrue, LastTransitionTime: now})
-			if err := p.updatePod(ctx, shard, &pod); err != nil {
-				p.countAttempts(err, 1)
-				p.log.Debug("bind", "pod", pod.Metadata.Namespace+"/"+pod.Metadata.Name, "node", pl.node, "err", err)
-				return // its claim is pruned once the grace is over
-			}
-			p.metrics.scheduleAttempts.WithLabelValues("scheduled").Inc()
-			podStore{p: p}.Event(ctx, &pod, "Normal", "Scheduled", fmt.Sprintf("Successfully assigned %s/%s to %s", pod.Metadata.Namespace, pod.Metadata.Name, pl.node))
+			defer func() { <-sem }()
+			done := p.proposeBindings(ctx, shard, pods[i:j], cmds[i:j])
+			mu.Lock()
+			bound = append(bound, done...)
+			mu.Unlock()
 		}()
 	}
 	wg.Wait()
+	p.metrics.scheduleAttempts.WithLabelValues("scheduled").Add(float64(len(bound)))
+	// Written in the background (events.go): a pass of 5,000 bindings
+	// spent longer writing their events than binding.
+	for _, pod := range bound {
+		p.recordEvent(scheduler.ScheduledEvent(pod, pod.Spec.NodeName, now, p.cfg.Name))
+	}
+}
+
+// proposeBindings proposes one batch of bindings and returns the pods it
+// bound. A binding whose pod changed (or went) since the pass read it
+// fails the batch; it is dropped and the rest proposed again. A batch
+// that fails otherwise (a timeout) is left to the next pass, which binds
+// its pods where their claims are.
+func (p *Peer) proposeBindings(ctx context.Context, shard uint64, pods []*workload.Pod, cmds []consensus.Command) []*workload.Pod {
+	for attempt := 0; len(cmds) > 0; attempt++ {
+		res, err := p.store.Propose(ctx, shard, consensus.Batch{Commands: cmds})
+		if err == nil {
+			return pods
+		}
+		i := res.Failed
+		lost := (errors.Is(err, errdefs.ErrConflict) || errors.Is(err, errdefs.ErrNotFound)) && i >= 0 && i < len(cmds)
+		if !lost || attempt == bindRetries {
+			p.countAttempts(err, len(pods))
+			p.log.Debug("bind", "pods", len(pods), "err", err)
+			return nil
+		}
+		p.countAttempts(err, 1)
+		p.log.Debug("bind", "pod", pods[i].Metadata.Namespace+"/"+pods[i].Metadata.Name, "node", pods[i].Spec.NodeName, "err", err)
+		pods = slices.Delete(slices.Clone(pods), i, i+1)
+		cmds = slices.Delete(slices.Clone(cmds), i, i+1)
+	}
+	return nil
 }
 
 // markUnschedulable records why a pod fits nowhere, once per new reason.
@@ -411,28 +477,28 @@ func (p *Peer) markUnschedulable(ctx context.Context, shard uint64, pod *workloa
 	}
 	up := *pod // shared with the memo: copy what changes
 	up.Status.Conditions = slices.Clone(up.Status.Conditions)
-	now := p.cfg.Now().UTC().Truncate(time.Second)
-	workload.SetPodCondition(&up.Status, workload.PodCondition{Type: workload.PodScheduled, Status: workload.ConditionFalse,
-		Reason: "Unschedulable", Message: reason, LastTransitionTime: now})
+	now := p.cfg.Now().UTC()
+	why := errors.New(reason)
+	workload.SetPodCondition(&up.Status, scheduler.UnschedulableCondition(why, now.Truncate(time.Second)))
 	up.Status.Phase = workload.PodPending
-	if err := p.updatePod(ctx, shard, &up); err != nil {
+	if err := p.updateIn(ctx, shard, &up); err != nil {
 		return
 	}
-	podStore{p: p}.Event(ctx, &up, "Warning", "FailedScheduling", reason)
+	p.recordEvent(scheduler.FailedSchedulingEvent(&up, why, now, p.cfg.Name))
 }
 
-// updatePod stores a pod, a compare-and-swap on its resourceVersion.
-func (p *Peer) updatePod(ctx context.Context, shard uint64, pod *workload.Pod) error {
-	rv, err := parseRV(pod.Metadata.ResourceVersion)
+// updateCommand is the compare-and-swap that stores o over the version it
+// was read at.
+func updateCommand(o workload.Object) (consensus.Command, error) {
+	rv, err := parseRV(o.GetMeta().ResourceVersion)
 	if err != nil {
-		return err
+		return consensus.Command{}, err
 	}
-	so, err := stored(pod)
+	so, err := stored(o)
 	if err != nil {
-		return err
+		return consensus.Command{}, err
 	}
-	_, err = p.store.Propose(ctx, shard, consensus.Batch{Commands: []consensus.Command{{Op: consensus.OpUpdate, Object: so, Precondition: rv}}})
-	return err
+	return consensus.Command{Op: consensus.OpUpdate, Object: so, Precondition: rv}, nil
 }
 
 // pruneOwnLedger drops this node's claims that no pod needs any more.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -83,19 +84,26 @@ func TestConcurrentLeadersNeverOvercommitANode(t *testing.T) {
 			t.Errorf("node %s holds %dm of %dm: over-committed", node, m, alloc.MilliValue())
 		}
 	}
-	var events struct{ Items []workload.Event }
-	_ = cl.Do(ctx, http.MethodGet, "/api/v1/namespaces/default/events", nil, &events)
+	// Events are written in the background: wait for them.
 	scheduled, failed := 0, 0
-	for _, e := range events.Items {
-		switch e.Reason {
-		case "Scheduled":
-			scheduled++
-		case "FailedScheduling":
-			failed++
+	waitFor(t, 30*time.Second, "12 Scheduled and at least 8 FailedScheduling events", func() bool {
+		var events struct{ Items []workload.Event }
+		if cl.Do(ctx, http.MethodGet, "/api/v1/namespaces/default/events", nil, &events) != nil {
+			return false
 		}
-	}
-	if scheduled != 12 || failed < 8 {
-		t.Errorf("%d Scheduled and %d FailedScheduling events, want 12 and at least 8", scheduled, failed)
+		scheduled, failed = 0, 0
+		for _, e := range events.Items {
+			switch e.Reason {
+			case "Scheduled":
+				scheduled++
+			case "FailedScheduling":
+				failed++
+			}
+		}
+		return scheduled >= 12 && failed >= 8
+	})
+	if scheduled != 12 {
+		t.Errorf("%d Scheduled events, want 12", scheduled)
 	}
 }
 
@@ -194,5 +202,85 @@ func TestHeldClaimsPreferAUsableClaim(t *testing.T) {
 	}
 	if len(held) != len(want) {
 		t.Errorf("held %v, want %v", held, want)
+	}
+}
+
+// A batch of bindings in which some pods changed or went since they were
+// read binds the rest: each failed compare-and-swap drops only its pod.
+func TestProposeBindingsDropsOnlyTheBindingsThatFail(t *testing.T) {
+	c := newRuntimeCluster(t)
+	ctx := context.Background()
+	p1 := c.peers["p1"]
+	var pods []*workload.Pod
+	for _, name := range []string{"kept", "changed", "gone", "also-kept"} {
+		pod := &workload.Pod{
+			TypeMeta: workload.TypeMeta{APIVersion: "v1", Kind: "Pod"},
+			// One Deployment's, so all four share a shard.
+			Metadata: workload.ObjectMeta{Namespace: "default", Name: name, UID: name + "-uid", Annotations: map[string]string{workload.AnnotationDeployment: "web"}},
+			// Fits nowhere, so the scheduler leaves it to this test.
+			Spec: workload.PodSpec{NodeSelector: map[string]string{"no": "such"}, Containers: []workload.Container{{Name: "c", Image: "shoal.local/webapp:v1"}}},
+		}
+		so, err := stored(pod)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := p1.store.Propose(ctx, p1.podShard(pod), consensus.Batch{Commands: []consensus.Command{{Op: consensus.OpCreate, Object: so}}}); err != nil {
+			t.Fatal(err)
+		}
+		pods = append(pods, pod)
+	}
+	shard := p1.podShard(pods[0])
+	// The scheduler marks each unschedulable once; then nothing else
+	// writes them.
+	waitFor(t, 30*time.Second, "the pods marked unschedulable", func() bool {
+		for i, pod := range pods {
+			so, err := p1.store.Get(ctx, shard, consensus.Key{Kind: "Pod", Namespace: "default", Name: pod.Metadata.Name}, true)
+			if err != nil {
+				return false
+			}
+			got, err := decodePod(so)
+			if err != nil {
+				return false
+			}
+			if cnd := workload.GetPodCondition(&got.Status, workload.PodScheduled); cnd == nil || cnd.Status != workload.ConditionFalse {
+				return false
+			}
+			pods[i] = &got
+		}
+		return true
+	})
+	changed := *pods[1]
+	changed.Metadata.Labels = map[string]string{"touched": "yes"}
+	if err := p1.updateIn(ctx, shard, &changed); err != nil {
+		t.Fatal(err)
+	}
+	if err := p1.deleteIn(ctx, shard, "Pod", &pods[2].Metadata); err != nil {
+		t.Fatal(err)
+	}
+	var cmds []consensus.Command
+	for _, pod := range pods {
+		b := *pod
+		b.Spec.NodeName = "p2"
+		cmd, err := updateCommand(&b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmds = append(cmds, cmd)
+	}
+	var names []string
+	for _, pod := range p1.proposeBindings(ctx, shard, pods, cmds) {
+		names = append(names, pod.Metadata.Name)
+	}
+	if want := []string{"kept", "also-kept"}; !slices.Equal(names, want) {
+		t.Errorf("bound %v, want %v", names, want)
+	}
+	for name, node := range map[string]string{"kept": "p2", "changed": "", "also-kept": "p2"} {
+		var got workload.Pod
+		if err := c.client("p1").Do(ctx, http.MethodGet, "/api/v1/namespaces/default/pods/"+name, nil, &got); err != nil {
+			t.Fatal(err)
+		}
+		if got.Spec.NodeName != node {
+			t.Errorf("%s is on %q, want %q", name, got.Spec.NodeName, node)
+		}
 	}
 }

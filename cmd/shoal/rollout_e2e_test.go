@@ -275,16 +275,19 @@ spec:
 	if out, err := c.cli("rollout", "status", "deployment/auto", "--timeout", "60s"); err != nil {
 		t.Fatalf("after the automatic rollback: %v\n%s", err, out)
 	}
-	var evs struct{ Items []workload.Event }
-	if err := cl.Do(context.Background(), http.MethodGet, "/api/v1/namespaces/default/events", nil, &evs); err != nil {
-		t.Fatal(err)
-	}
-	said := ""
-	for _, e := range evs.Items {
-		if e.InvolvedObject.Name == "auto" && e.Reason == "DeploymentRollback" {
-			said = e.Message
+	said := "" // events are written in the background: wait for it
+	c.waitFor(30*time.Second, "a DeploymentRollback event", func() bool {
+		var evs struct{ Items []workload.Event }
+		if err := cl.Do(context.Background(), http.MethodGet, "/api/v1/namespaces/default/events", nil, &evs); err != nil {
+			return false
 		}
-	}
+		for _, e := range evs.Items {
+			if e.InvolvedObject.Name == "auto" && e.Reason == "DeploymentRollback" {
+				said = e.Message
+			}
+		}
+		return said != ""
+	})
 	if !strings.HasPrefix(said, `Rolled back deployment "auto" to revision 1: revision 2 `) {
 		t.Errorf("the DeploymentRollback event says %q", said)
 	}

@@ -13,7 +13,7 @@ func podObject(name string, rv uint64, phase string) consensus.Object {
 }
 
 func TestPodMemoDecodesOnlyWhatChanged(t *testing.T) {
-	var m podMemo
+	m := newPodMemo()
 	first := m.decode([]consensus.Object{podObject("a", 1, "Pending"), podObject("b", 2, "Pending"), {Kind: "Pod", Name: "bad", Data: []byte("{")}})
 	if len(first) != 2 || first[0].Metadata.Name != "a" || first[0].Metadata.ResourceVersion != "1" {
 		t.Fatalf("first decode: %d pods, %+v", len(first), first)
