@@ -1,6 +1,7 @@
 package peer
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -58,8 +59,8 @@ type HollowFleet struct {
 	byName map[string]*hollowNode
 
 	mu    sync.Mutex
-	bound map[string]map[string]*workload.Pod // node -> pod UID -> pod, decoded once, never modified
-	where map[string]string                   // pod UID -> node it is bound to
+	bound map[string]map[consensus.Key]*workload.Pod // node -> pod -> pod, decoded once, never modified
+	where map[consensus.Key]string                   // pod -> node it is bound to
 }
 
 type hollowNode struct {
@@ -106,7 +107,7 @@ func StartHollowFleet(ctx context.Context, cfg HollowConfig) (*HollowFleet, erro
 	}
 	runCtx, cancel := context.WithCancel(context.Background())
 	f := &HollowFleet{cfg: cfg, log: cfg.Logger.With("component", "hollow"), cancel: cancel,
-		byName: map[string]*hollowNode{}, bound: map[string]map[string]*workload.Pod{}, where: map[string]string{}}
+		byName: map[string]*hollowNode{}, bound: map[string]map[consensus.Key]*workload.Pod{}, where: map[consensus.Key]string{}}
 	if err := f.register(ctx); err != nil {
 		cancel()
 		return nil, err
@@ -312,8 +313,8 @@ func (f *HollowFleet) watchPods(ctx context.Context) {
 // reset replaces the cache with a list's pods and wakes every agent.
 func (f *HollowFleet) reset(objs []consensus.Object) {
 	f.mu.Lock()
-	f.bound = map[string]map[string]*workload.Pod{}
-	f.where = map[string]string{}
+	f.bound = map[string]map[consensus.Key]*workload.Pod{}
+	f.where = map[consensus.Key]string{}
 	f.mu.Unlock()
 	for _, so := range objs {
 		f.apply(so, false)
@@ -323,26 +324,34 @@ func (f *HollowFleet) reset(objs []consensus.Object) {
 	}
 }
 
-// apply records one pod's new state and wakes the agents it concerns.
+// apply records one pod's new state and wakes the agents it concerns. A
+// pod that is not bound and was not before (a new one) is passed over
+// without decoding: the scheduler's pods are not a kubelet's business, and
+// the fleet shares its cores with the peers it loads.
 func (f *HollowFleet) apply(so consensus.Object, deleted bool) {
+	key := so.Key()
+	f.mu.Lock()
+	old := f.where[key]
+	f.mu.Unlock()
+	if old == "" && (deleted || !bytes.Contains(so.Data, []byte(`"nodeName":`))) {
+		return
+	}
 	pod, err := decodePod(so)
 	if err != nil {
 		return
 	}
-	uid := pod.Metadata.UID
 	f.mu.Lock()
-	old := f.where[uid]
 	if old != "" {
-		delete(f.bound[old], uid)
-		delete(f.where, uid)
+		delete(f.bound[old], key)
+		delete(f.where, key)
 	}
 	node := pod.Spec.NodeName
 	if _, ours := f.byName[node]; !deleted && ours {
 		if f.bound[node] == nil {
-			f.bound[node] = map[string]*workload.Pod{}
+			f.bound[node] = map[consensus.Key]*workload.Pod{}
 		}
-		f.bound[node][uid] = &pod
-		f.where[uid] = node
+		f.bound[node][key] = &pod
+		f.where[key] = node
 	} else {
 		node = ""
 	}

@@ -85,3 +85,16 @@ func (m *memo[T]) decode(objs []consensus.Object) []*T {
 	}
 	return out
 }
+
+// remember records obj as what decoding key's object at rv gives: a
+// writer that holds what it just stored (the scheduler's bindings) spares
+// the next passes decoding it. obj must be exactly that, and is shared
+// from then on.
+func (m *memo[T]) remember(k consensus.Key, rv uint64, obj *T) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if e, ok := m.byKey[k]; ok && e.rv > rv {
+		return // a later version is known already
+	}
+	m.byKey[k] = memoEntry[T]{rv: rv, obj: obj, used: m.gen}
+}

@@ -33,3 +33,24 @@ func TestPodMemoDecodesOnlyWhatChanged(t *testing.T) {
 		t.Errorf("the memo holds %d pods after lists of at most %d", n, m.most)
 	}
 }
+
+func TestMemoRemembersWhatAWriterStored(t *testing.T) {
+	m := newPodMemo()
+	so := podObject("a", 5, "Pending")
+	pod, err := decodePod(so)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.remember(so.Key(), 5, &pod)
+	if got := m.decode([]consensus.Object{so}); len(got) != 1 || got[0] != &pod {
+		t.Error("a remembered pod at its version was decoded again")
+	}
+	older := pod
+	m.remember(so.Key(), 4, &older)
+	if got := m.decode([]consensus.Object{so}); got[0] != &pod {
+		t.Error("an older version replaced a newer one")
+	}
+	if got := m.decode([]consensus.Object{podObject("a", 6, "Running")}); got[0] == &pod || got[0].Status.Phase != "Running" {
+		t.Error("a newer stored version did not replace the remembered one")
+	}
+}

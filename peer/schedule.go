@@ -257,17 +257,16 @@ func (p *Peer) countAttempts(err error, n int) {
 	p.metrics.scheduleAttempts.WithLabelValues(result).Add(float64(n))
 }
 
-// claimConcurrency bounds the ledger writes one pass has in flight.
-const claimConcurrency = 64
+// claimBatch is how many ledgers' compare-and-swaps share one proposal.
+const claimBatch = 256
 
-// claimCapacity writes the placements' capacity claims, one compare-and-swap per
-// node's ledger, each its own batch: a ledger another shard's leader
-// changed first loses only that node's placements (they are decided again
-// next pass), not the whole pass's. Concurrent shard leaders place over the
-// same nodes, so with one batch for every touched ledger nearly every pass
-// but one conflicted, and at a thousand nodes, passes that take seconds
-// stopped making progress at all. Group commit still packs the batches into
-// few raft entries. It returns the placements whose claims committed.
+// claimCapacity writes the placements' capacity claims, one
+// compare-and-swap per node's ledger, claimBatch ledgers to a proposal. A
+// ledger another shard's leader changed first loses only that node's
+// placements (they are decided again next pass), not its batch's
+// (proposeDropping): concurrent shard leaders place over the same nodes,
+// and with one batch for every touched ledger nearly every pass but one
+// conflicted. It returns the placements whose claims committed.
 func (p *Peer) claimCapacity(ctx context.Context, ls map[string]*ledger, placed []placement) ([]placement, error) {
 	cmds, err := claimCommands(ls, placed, p.cfg.Now())
 	if err != nil {
@@ -277,17 +276,13 @@ func (p *Peer) claimCapacity(ctx context.Context, ls map[string]*ledger, placed 
 	for _, pl := range placed {
 		byLedger[ledgerName(pl.node)] = append(byLedger[ledgerName(pl.node)], pl)
 	}
-	batches := make([]consensus.Batch, len(cmds))
-	for i, cmd := range cmds {
-		batches[i] = consensus.Batch{Commands: []consensus.Command{cmd}}
-	}
 	var claimed []placement
 	var failed error
-	for i, err := range p.proposeEach(ctx, consensus.MetaShard, batches, claimConcurrency) {
+	for i, r := range p.proposeAllDropping(ctx, consensus.MetaShard, cmds, claimBatch) {
 		ps := byLedger[cmds[i].Object.Name]
-		if err != nil {
-			p.countAttempts(err, len(ps))
-			failed = err
+		if r.err != nil {
+			p.countAttempts(r.err, len(ps))
+			failed = r.err
 			continue
 		}
 		claimed = append(claimed, ps...)
@@ -301,6 +296,78 @@ func (p *Peer) claimCapacity(ctx context.Context, ls map[string]*ledger, placed 
 		}
 	}
 	return claimed, nil
+}
+
+// dropped is one command's outcome in proposeDropping: the version it
+// committed at, or the error that kept it out.
+type dropped struct {
+	rv  uint64
+	err error
+}
+
+// dropRetries bounds how often proposeDropping proposes a batch again.
+const dropRetries = 8
+
+// proposeDropping proposes cmds as one batch. A command whose
+// precondition fails (its object changed or went since it was read) fails
+// the whole batch, as a batch is atomic; it is dropped and the rest
+// proposed again, up to dropRetries times. A batch that fails otherwise
+// (a timeout) or runs out of retries fails for every command left.
+func (p *Peer) proposeDropping(ctx context.Context, shard uint64, cmds []consensus.Command) []dropped {
+	out := make([]dropped, len(cmds))
+	left := make([]int, len(cmds)) // indices into cmds still proposed
+	for i := range left {
+		left[i] = i
+	}
+	for attempt := 0; len(left) > 0; attempt++ {
+		batch := make([]consensus.Command, len(left))
+		for j, i := range left {
+			batch[j] = cmds[i]
+		}
+		res, err := p.store.Propose(ctx, shard, consensus.Batch{Commands: batch})
+		if err == nil {
+			for j, i := range left {
+				out[i].rv = res.Index
+				if j < len(res.Objects) {
+					out[i].rv = res.Objects[j].ResourceVersion
+				}
+			}
+			return out
+		}
+		f := res.Failed
+		lost := (errors.Is(err, errdefs.ErrConflict) || errors.Is(err, errdefs.ErrNotFound) || errors.Is(err, errdefs.ErrAlreadyExists)) &&
+			f >= 0 && f < len(left)
+		if !lost || attempt == dropRetries {
+			for _, i := range left {
+				out[i].err = err
+			}
+			return out
+		}
+		out[left[f]].err = err
+		left = slices.Delete(left, f, f+1)
+	}
+	return out
+}
+
+// proposeAllDropping runs proposeDropping over cmds, n to a batch, up to
+// four batches at once (a shard has four entries in flight at most), and
+// returns each command's outcome.
+func (p *Peer) proposeAllDropping(ctx context.Context, shard uint64, cmds []consensus.Command, n int) []dropped {
+	out := make([]dropped, len(cmds))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 4)
+	for i := 0; i < len(cmds); i += n {
+		j := min(i+n, len(cmds))
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			copy(out[i:j], p.proposeDropping(ctx, shard, cmds[i:j]))
+		}()
+	}
+	wg.Wait()
+	return out
 }
 
 // snapshot builds the scheduler's view: nodes (alive per gossip), bound
@@ -388,20 +455,17 @@ func standIn(node, uid string, c claim) *workload.Pod {
 	}
 }
 
-// bindBatch is how many bindings share one proposal, and bindConcurrency
-// how many such proposals a pass has in flight. Per-proposal costs, not
-// per-pod ones, bounded binding: at 10,000 pods on 1,000 hollow nodes,
-// 128 bindings to a proposal bound 8,720 pods in 3.3 s, 1,024 in 0.7 s
-// (shoal-bench hollow). A binding that fails its compare-and-swap leaves
-// its batch, which is proposed again without it, up to bindRetries times.
-const (
-	bindBatch       = 1024
-	bindConcurrency = 4
-	bindRetries     = 8
-)
+// bindBatch is how many bindings share one proposal. Per-proposal
+// costs, not per-pod ones, bounded binding: at 10,000 pods on 1,000
+// hollow nodes, 128 bindings to a proposal bound 8,720 pods in 3.3 s,
+// 1,024 in 0.7 s (shoal-bench hollow).
+const bindBatch = 1024
 
 // bind sets each placed pod's node, each a compare-and-swap on the pod,
-// bindBatch to a proposal. Then the bound pods get their Scheduled events.
+// bindBatch to a proposal; a pod that changed since the pass read it is
+// left out (proposeDropping). The bound pods go into the memo as they
+// were stored, so the next passes need not decode them, and get their
+// Scheduled events.
 func (p *Peer) bind(ctx context.Context, shard uint64, placed []placement) {
 	now := p.cfg.Now().UTC()
 	pods := make([]*workload.Pod, 0, len(placed))
@@ -418,56 +482,24 @@ func (p *Peer) bind(ctx context.Context, shard uint64, placed []placement) {
 		}
 		pods, cmds = append(pods, &pod), append(cmds, cmd)
 	}
-	var mu sync.Mutex
 	var bound []*workload.Pod
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, bindConcurrency)
-	for i := 0; i < len(cmds); i += bindBatch {
-		j := min(i+bindBatch, len(cmds))
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			done := p.proposeBindings(ctx, shard, pods[i:j], cmds[i:j])
-			mu.Lock()
-			bound = append(bound, done...)
-			mu.Unlock()
-		}()
+	for i, r := range p.proposeAllDropping(ctx, shard, cmds, bindBatch) {
+		pod := pods[i]
+		if r.err != nil {
+			p.countAttempts(r.err, 1)
+			p.log.Debug("bind", "pod", pod.Metadata.Namespace+"/"+pod.Metadata.Name, "node", pod.Spec.NodeName, "err", r.err)
+			continue // a timeout: the next pass binds it where its claim is
+		}
+		pod.Metadata.ResourceVersion = stringRV(r.rv)
+		p.pods.remember(cmds[i].Object.Key(), r.rv, pod)
+		bound = append(bound, pod)
 	}
-	wg.Wait()
 	p.metrics.scheduleAttempts.WithLabelValues("scheduled").Add(float64(len(bound)))
 	// Written in the background (events.go): a pass of 5,000 bindings
 	// spent longer writing their events than binding.
 	for _, pod := range bound {
 		p.recordEvent(scheduler.ScheduledEvent(pod, pod.Spec.NodeName, now, p.cfg.Name))
 	}
-}
-
-// proposeBindings proposes one batch of bindings and returns the pods it
-// bound. A binding whose pod changed (or went) since the pass read it
-// fails the batch; it is dropped and the rest proposed again. A batch
-// that fails otherwise (a timeout) is left to the next pass, which binds
-// its pods where their claims are.
-func (p *Peer) proposeBindings(ctx context.Context, shard uint64, pods []*workload.Pod, cmds []consensus.Command) []*workload.Pod {
-	for attempt := 0; len(cmds) > 0; attempt++ {
-		res, err := p.store.Propose(ctx, shard, consensus.Batch{Commands: cmds})
-		if err == nil {
-			return pods
-		}
-		i := res.Failed
-		lost := (errors.Is(err, errdefs.ErrConflict) || errors.Is(err, errdefs.ErrNotFound)) && i >= 0 && i < len(cmds)
-		if !lost || attempt == bindRetries {
-			p.countAttempts(err, len(pods))
-			p.log.Debug("bind", "pods", len(pods), "err", err)
-			return nil
-		}
-		p.countAttempts(err, 1)
-		p.log.Debug("bind", "pod", pods[i].Metadata.Namespace+"/"+pods[i].Metadata.Name, "node", pods[i].Spec.NodeName, "err", err)
-		pods = slices.Delete(slices.Clone(pods), i, i+1)
-		cmds = slices.Delete(slices.Clone(cmds), i, i+1)
-	}
-	return nil
 }
 
 // markUnschedulable records why a pod fits nowhere, once per new reason.

@@ -3,15 +3,16 @@ package peer
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/shoalproject/shoal/consensus"
+	"github.com/shoalproject/shoal/internal/errdefs"
 	"github.com/shoalproject/shoal/workload"
 )
 
@@ -207,7 +208,7 @@ func TestHeldClaimsPreferAUsableClaim(t *testing.T) {
 
 // A batch of bindings in which some pods changed or went since they were
 // read binds the rest: each failed compare-and-swap drops only its pod.
-func TestProposeBindingsDropsOnlyTheBindingsThatFail(t *testing.T) {
+func TestProposeDroppingLeavesOutOnlyTheCommandsThatFail(t *testing.T) {
 	c := newRuntimeCluster(t)
 	ctx := context.Background()
 	p1 := c.peers["p1"]
@@ -267,12 +268,14 @@ func TestProposeBindingsDropsOnlyTheBindingsThatFail(t *testing.T) {
 		}
 		cmds = append(cmds, cmd)
 	}
-	var names []string
-	for _, pod := range p1.proposeBindings(ctx, shard, pods, cmds) {
-		names = append(names, pod.Metadata.Name)
+	out := p1.proposeDropping(ctx, shard, cmds)
+	for i, want := range []error{nil, errdefs.ErrConflict, errdefs.ErrNotFound, nil} {
+		if r := out[i]; (want == nil) != (r.err == nil) || (want != nil && !errors.Is(r.err, want)) || (want == nil && r.rv == 0) {
+			t.Errorf("%s: %+v, want error %v", pods[i].Metadata.Name, r, want)
+		}
 	}
-	if want := []string{"kept", "also-kept"}; !slices.Equal(names, want) {
-		t.Errorf("bound %v, want %v", names, want)
+	if out[0].rv != out[3].rv {
+		t.Errorf("the bindings committed at %d and %d, want one batch", out[0].rv, out[3].rv)
 	}
 	for name, node := range map[string]string{"kept": "p2", "changed": "", "also-kept": "p2"} {
 		var got workload.Pod
