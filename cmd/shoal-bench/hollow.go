@@ -151,12 +151,14 @@ func hollowBench(args []string) error {
 	if err := cl.Do(ctx, http.MethodPost, "/apis/apps/v1/namespaces/default/deployments", benchDeployment(*pods), nil); err != nil {
 		return err
 	}
-	bound, running := map[consensus.Key]bool{}, map[consensus.Key]bool{}
+	created, bound, running := map[consensus.Key]bool{}, map[consensus.Key]bool{}, map[consensus.Key]bool{}
+	var firstCreated, allCreated time.Duration
 	count := func(so consensus.Object) {
 		// No decoding: the benchmark shares the cores with what it
 		// measures. A bound pod's stored form has a nodeName (empty ones
 		// are left out), a running one the phase.
 		key := so.Key()
+		created[key] = true
 		if bytes.Contains(so.Data, []byte(`"nodeName":"`)) {
 			bound[key] = true
 		}
@@ -172,7 +174,7 @@ func hollowBench(args []string) error {
 		case <-ctx.Done():
 			return fmt.Errorf("after %s: %d of %d pods bound, %d running: %w", time.Since(applied).Round(time.Millisecond), len(bound), *pods, len(running), errdefs.ErrUnavailable)
 		case <-tick.C:
-			fmt.Printf("  %5.1fs: %d bound, %d running; scheduler attempts %s; %s\n", time.Since(applied).Seconds(), len(bound), len(running), scheduleAttempts(peers), stats.lastSecond())
+			fmt.Printf("  %5.1fs: %d created, %d bound, %d running; scheduler attempts %s; %s\n", time.Since(applied).Seconds(), len(created), len(bound), len(running), scheduleAttempts(peers), stats.lastSecond())
 		case e, ok := <-events:
 			if !ok { // a leader moved: resume from the last change seen, or relist
 				if events, err = consensus.WatchShards(ctx, p1.Store(), p1.Router().Shards()[1:], from, consensus.Filter{Kind: "Pod"}); err != nil {
@@ -194,6 +196,12 @@ func hollowBench(args []string) error {
 				count(e.Event.Object)
 			}
 		}
+		if firstCreated == 0 && len(created) > 0 {
+			firstCreated = time.Since(applied)
+		}
+		if allCreated == 0 && len(created) >= *pods {
+			allCreated = time.Since(applied)
+		}
 		if allBound == 0 && len(bound) >= *pods {
 			allBound = time.Since(applied)
 			if *boundProfile != "" {
@@ -207,6 +215,7 @@ func hollowBench(args []string) error {
 	cpu1 := processCPU()
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	fmt.Printf("created: the first pod %s after the apply, all %d after %s\n", firstCreated.Round(time.Millisecond), *pods, allCreated.Round(time.Millisecond))
 	fmt.Printf("scheduling: %d pods on %d hollow nodes bound %s after the apply: %.0f pods/s\n",
 		*pods, *nodes, allBound.Round(time.Millisecond), float64(*pods)/allBound.Seconds())
 	fmt.Printf("running: all %d Running %s after the apply: %.0f pods/s (CPU used by this process meanwhile: %.1f s; peak RSS %d MB)\n",
