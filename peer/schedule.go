@@ -305,6 +305,10 @@ type dropped struct {
 	err error
 }
 
+// dropBytes bounds the objects' bytes in one batch of proposeAllDropping,
+// as the proposer bounds a group entry (2 MB).
+const dropBytes = 2 << 20
+
 // dropRetries bounds how often proposeDropping proposes a batch again.
 const dropRetries = 8
 
@@ -356,8 +360,13 @@ func (p *Peer) proposeAllDropping(ctx context.Context, shard uint64, cmds []cons
 	out := make([]dropped, len(cmds))
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 4)
-	for i := 0; i < len(cmds); i += n {
-		j := min(i+n, len(cmds))
+	for i, j := 0, 0; i < len(cmds); i = j {
+		// At most n commands and about dropBytes of objects to a batch: a
+		// forwarded proposal's frame and a raft entry are bounded.
+		size := 0
+		for j = i; j < len(cmds) && j-i < n && (j == i || size+len(cmds[j].Object.Data) <= dropBytes); j++ {
+			size += len(cmds[j].Object.Data)
+		}
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
