@@ -140,10 +140,13 @@ func DecodeBatch(p []byte) (Batch, error) {
 	return b, nil
 }
 
-// EncodeResult encodes a result. A Result always encodes, so a state
-// machine can always answer.
-func EncodeResult(r Result) []byte {
-	return encodeResultBinary(r)
+// EncodeResult encodes the result of batch b for b's proposer, who decodes
+// it with DecodeResult and the same batch: the objects that b's creates
+// and updates stored are left out and rebuilt there from b (see
+// formatResultV4). A Result always encodes, so a state machine can always
+// answer.
+func EncodeResult(r Result, b Batch) []byte {
+	return encodeResultLean(r, b)
 }
 
 // encodeResultJSON is the version 1 encoding, kept for tests of old logs.
@@ -157,9 +160,14 @@ func encodeResultJSON(r Result) []byte {
 	return p
 }
 
-// DecodeResult decodes what EncodeResult wrote. A malformed or unknown
-// format is errdefs.ErrInvalid.
-func DecodeResult(p []byte) (Result, error) {
+// DecodeResult decodes what EncodeResult(r, b) wrote, given the batch b.
+// The objects rebuilt from b share its objects' Labels and Data, read-only
+// like every object the store hands out. A malformed or unknown format is
+// errdefs.ErrInvalid.
+func DecodeResult(p []byte, b Batch) (Result, error) {
+	if len(p) > 0 && p[0] == formatResultV4 {
+		return decodeResultLean(p[1:], b)
+	}
 	if len(p) > 0 && p[0] == formatBinaryV2 {
 		return decodeResultBinary(p[1:])
 	}

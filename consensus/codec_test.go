@@ -3,6 +3,7 @@ package consensus
 import (
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/shoalproject/shoal/internal/errdefs"
@@ -55,7 +56,7 @@ func TestDecodeInvalid(t *testing.T) {
 		if _, err := DecodeBatch(p); !errors.Is(err, errdefs.ErrInvalid) {
 			t.Errorf("DecodeBatch(%s) = %v; want ErrInvalid", name, err)
 		}
-		if _, err := DecodeResult(p); !errors.Is(err, errdefs.ErrInvalid) {
+		if _, err := DecodeResult(p, Batch{}); !errors.Is(err, errdefs.ErrInvalid) {
 			t.Errorf("DecodeResult(%s) = %v; want ErrInvalid", name, err)
 		}
 	}
@@ -68,13 +69,57 @@ func TestResultRoundTrip(t *testing.T) {
 		{Index: 10, Err: "update Pod/a/b: conflict", Code: "Conflict", Failed: 2},
 	}
 	for _, r := range tests {
-		got, err := DecodeResult(EncodeResult(r))
+		// The version 2 encoding, whole objects: a dragonboat session
+		// keeps results, so a repeated proposal after an upgrade may get
+		// one back.
+		got, err := DecodeResult(encodeResultBinary(r), Batch{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if !reflect.DeepEqual(got, r) {
 			t.Errorf("round trip = %+v; want %+v", got, r)
 		}
+		// Without the batch, every object goes whole.
+		if got, err = DecodeResult(EncodeResult(r, Batch{}), Batch{}); err != nil || !reflect.DeepEqual(got, r) {
+			t.Errorf("lean round trip without a batch = %+v, %v; want %+v", got, err, r)
+		}
+	}
+}
+
+// TestResultLeavesOutWhatTheProposerHolds: a replica's result of a create
+// and an update carries their CreateVersions only, and the proposer
+// rebuilds the objects as stored from its batch; a delete's last state
+// goes whole.
+func TestResultLeavesOutWhatTheProposerHolds(t *testing.T) {
+	big := strings.Repeat("x", 4096)
+	b := Batch{Commands: []Command{
+		create(obj("ConfigMap", "default", "new", map[string]string{"a": "b"}, big)),
+		update(obj("ConfigMap", "default", "app", map[string]string{"c": "d"}, big), 0),
+		del("ConfigMap", "other", "gone", 0),
+	}}
+	s := seeded(t)
+	mustApply(t, s, 7, create(obj("ConfigMap", "other", "gone", nil, "last words")))
+	res, _ := s.Apply(20, b)
+	if res.Error() != nil || len(res.Objects) != 3 {
+		t.Fatalf("apply: %+v", res)
+	}
+	p := EncodeResult(res, b)
+	if len(p) > 200 {
+		t.Errorf("encoded result is %d bytes; want the two 4 KB objects left out", len(p))
+	}
+	got, err := DecodeResult(p, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, res) {
+		t.Errorf("decoded %+v;\nwant  %+v", got, res)
+	}
+	if got.Objects[2].CreateVersion != 7 || string(got.Objects[2].Data) != "last words" {
+		t.Errorf("the delete's object = %+v; want its last state", got.Objects[2])
+	}
+	// A result that names more commands than the batch holds is refused.
+	if _, err := DecodeResult(p, Batch{Commands: b.Commands[:1]}); !errors.Is(err, errdefs.ErrInvalid) {
+		t.Errorf("decode with a shorter batch = %v; want ErrInvalid", err)
 	}
 }
 
@@ -123,7 +168,7 @@ func TestResultErrorAfterTheWire(t *testing.T) {
 	}
 	for _, tt := range tests {
 		res, _ := seeded(t).Apply(10, Batch{Commands: []Command{tt.cmd}})
-		got, err := DecodeResult(EncodeResult(res))
+		got, err := DecodeResult(EncodeResult(res, Batch{Commands: []Command{tt.cmd}}), Batch{Commands: []Command{tt.cmd}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -145,7 +190,7 @@ func TestJSONVersion1StillDecodes(t *testing.T) {
 		t.Fatalf("v1 batch: %+v %v", got, err)
 	}
 	r := Result{Index: 4, Err: "x", Code: "Conflict", Failed: 1}
-	back, err := DecodeResult(encodeResultJSON(r))
+	back, err := DecodeResult(encodeResultJSON(r), Batch{})
 	if err != nil || !reflect.DeepEqual(back, r) {
 		t.Fatalf("v1 result: %+v %v", back, err)
 	}

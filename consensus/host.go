@@ -384,7 +384,7 @@ func (h *Host) Propose(ctx context.Context, shardID uint64, b Batch) (Result, er
 	}
 	ctx, cancel := withDefaultTimeout(ctx)
 	defer cancel()
-	return h.proposer(shardID).propose(ctx, cmd, b.keys())
+	return h.proposer(shardID).propose(ctx, b, cmd)
 }
 
 // ProposeAsync is Propose for a caller that already holds the batch
@@ -409,7 +409,7 @@ func (h *Host) ProposeAsync(ctx context.Context, shardID uint64, b Batch, cmd []
 	if timeout > 0 {
 		deadline = time.Now().Add(timeout)
 	}
-	h.proposer(shardID).proposeAsync(ctx, cmd, b.keys(), deadline, done)
+	h.proposer(shardID).proposeAsync(ctx, b, cmd, deadline, done)
 }
 
 // ProposeStats counts the raft entries this host proposed and the batches

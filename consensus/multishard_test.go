@@ -147,7 +147,9 @@ func TestWatchShardsDeliversWholeEntries(t *testing.T) {
 	}
 }
 
-// A watcher that overflows takes none of the entry that overflowed it.
+// A watcher takes whole entries while fewer than its limit of events
+// wait, however large they are; one that overflows takes none of the entry
+// that overflowed it.
 func TestWatcherOverflowKeepsWholeEntries(t *testing.T) {
 	w := newWatcher(Filter{Kind: "ConfigMap"}, 3)
 	entry := func(rv uint64, n int) []Event {
@@ -157,14 +159,23 @@ func TestWatcherOverflowKeepsWholeEntries(t *testing.T) {
 		}
 		return out
 	}
-	if !w.offer(entry(4, 2)) {
-		t.Fatal("the first entry overflowed a watcher of 3")
+	if !w.offer(entry(3, 5)) {
+		t.Fatal("an entry of 5 overflowed an empty watcher of 3")
 	}
-	if w.offer(entry(5, 2)) {
-		t.Fatal("4 events fit a watcher of 3")
+	if events, closed := w.take(); closed || len(events) != 5 {
+		t.Fatalf("took %d events (closed %v), want entry 3's 5", len(events), closed)
+	}
+	if !w.offer(entry(4, 2)) || !w.offer(entry(5, 2)) {
+		t.Fatal("entries overflowed a watcher of 3 that held 0 and then 2 events")
+	}
+	if !w.offer(nil) {
+		t.Fatal("an entry with no events for the watcher overflowed it")
+	}
+	if w.offer(entry(6, 1)) {
+		t.Fatal("an entry fit a watcher of 3 that held 4 events")
 	}
 	events, closed := w.take()
-	if !closed || len(events) != 2 || events[1].Object.ResourceVersion != 4 {
-		t.Fatalf("took %d events (closed %v), want entry 4's 2 and closed", len(events), closed)
+	if !closed || len(events) != 4 || events[3].Object.ResourceVersion != 5 {
+		t.Fatalf("took %d events (closed %v), want entries 4 and 5 and closed", len(events), closed)
 	}
 }

@@ -26,7 +26,9 @@ func (k Key) String() string {
 // memo and its bytes never looked at. A caller that wants to change one
 // builds a new map or slice. The store itself never changes a stored
 // object in place: a write replaces it. The objects of a caller's batch are
-// copied on the way in.
+// copied on the way in; the results of its creates and updates share
+// Labels and Data with the batch itself (the proposer rebuilds them from
+// it rather than have every replica send them back).
 type Object struct {
 	Kind      string            `json:"kind"`
 	Namespace string            `json:"namespace,omitempty"`

@@ -54,6 +54,7 @@ type proposal struct {
 	// per proposal would cost a timer each.
 	deadline time.Time
 	cmd      []byte // the encoded batch
+	batch    Batch  // cmd before encoding, to decode the result with
 	keys     []Key
 	done     func(Result, error) // called once; never blocks the proposer
 }
@@ -119,9 +120,9 @@ func newProposer(nh *dragonboat.NodeHost, shard uint64, stop <-chan struct{}, at
 // ends while it still waits in the queue is withdrawn (it was never
 // proposed); one that ends after it was proposed returns ErrTimeout
 // wrapped as unavailable: it may still commit.
-func (p *proposer) propose(ctx context.Context, cmd []byte, keys []Key) (Result, error) {
+func (p *proposer) propose(ctx context.Context, b Batch, cmd []byte) (Result, error) {
 	ch := make(chan outcome, 1)
-	pr := &proposal{ctx: ctx, cmd: cmd, keys: keys, done: func(r Result, err error) { ch <- outcome{res: r, err: err} }}
+	pr := &proposal{ctx: ctx, cmd: cmd, batch: b, keys: b.keys(), done: func(r Result, err error) { ch <- outcome{res: r, err: err} }}
 	p.enqueue(pr)
 	select {
 	case o := <-ch:
@@ -142,8 +143,8 @@ func (p *proposer) propose(ctx context.Context, cmd []byte, keys []Key) (Result,
 // proposeAsync queues a batch and returns; done gets its outcome. A
 // proposal whose ctx ends, or whose deadline passes, while it is still
 // queued is answered with that error when its turn comes, not at once.
-func (p *proposer) proposeAsync(ctx context.Context, cmd []byte, keys []Key, deadline time.Time, done func(Result, error)) {
-	p.enqueue(&proposal{ctx: ctx, deadline: deadline, cmd: cmd, keys: keys, done: done})
+func (p *proposer) proposeAsync(ctx context.Context, b Batch, cmd []byte, deadline time.Time, done func(Result, error)) {
+	p.enqueue(&proposal{ctx: ctx, deadline: deadline, cmd: cmd, batch: b, keys: b.keys(), done: done})
 }
 
 func (p *proposer) enqueue(pr *proposal) {
@@ -403,7 +404,7 @@ func requestError(r dragonboat.RequestResult) error {
 
 func (p *proposer) deliver(group []*proposal, data []byte) {
 	if len(group) == 1 {
-		res, err := DecodeResult(data)
+		res, err := DecodeResult(data, group[0].batch)
 		if err == nil {
 			err = res.Error()
 		}
@@ -417,14 +418,14 @@ func (p *proposer) deliver(group []*proposal, data []byte) {
 	if err != nil {
 		// The whole entry failed the same way on every replica (it did not
 		// decode there either): one result for all.
-		if res, derr := DecodeResult(data); derr == nil && res.Error() != nil {
+		if res, derr := DecodeResult(data, Batch{}); derr == nil && res.Error() != nil {
 			err = res.Error()
 		}
 		p.fail(group, fmt.Errorf("shard %d: propose: %w", p.shard, err))
 		return
 	}
 	for i, pr := range group {
-		res, err := DecodeResult(parts[i])
+		res, err := DecodeResult(parts[i], pr.batch)
 		if err == nil {
 			err = res.Error()
 		}

@@ -50,7 +50,7 @@ func (r *replicaSM) Update(e sm.Entry) (sm.Result, error) {
 		r.offer(events)
 	}
 	r.mu.Unlock()
-	return sm.Result{Value: e.Index, Data: EncodeResult(res)}, nil
+	return sm.Result{Value: e.Index, Data: EncodeResult(res, b)}, nil
 }
 
 // applyGroup applies a group entry and encodes one result per batch. A
@@ -62,7 +62,7 @@ func (r *replicaSM) applyGroup(e sm.Entry) []byte {
 		res, _ := r.state.Apply(e.Index, Batch{})
 		r.mu.Unlock()
 		res.Err, res.Code = err.Error(), "Invalid"
-		return EncodeResult(res)
+		return EncodeResult(res, Batch{})
 	}
 	batches := make([]Batch, len(parts))
 	bad := make([]error, len(parts))
@@ -78,7 +78,7 @@ func (r *replicaSM) applyGroup(e sm.Entry) []byte {
 		if bad[i] != nil {
 			res = Result{Index: e.Index, Err: bad[i].Error(), Code: "Invalid"}
 		}
-		out[i] = EncodeResult(res)
+		out[i] = EncodeResult(res, batches[i])
 	}
 	return encodeGroup(out)
 }
@@ -223,7 +223,11 @@ func newWatcher(f Filter, limit int) *watcher {
 }
 
 // offer queues the matching events of one entry; false means the watcher
-// overflowed and was closed. Called with the replica's lock held.
+// overflowed and was closed. The limit applies to what already waits: an
+// entry is taken whole while fewer than limit events wait, however many it
+// holds (a binding of 1,024 pods is one entry, and with a limit on the
+// total every watcher that had not drained the last one was closed and
+// relisted). Called with the replica's lock held.
 func (w *watcher) offer(events []Event) bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -236,7 +240,7 @@ func (w *watcher) offer(events []Event) bool {
 			w.queue = append(w.queue, e)
 		}
 	}
-	if len(w.queue) > w.limit {
+	if len(w.queue) > n && n >= w.limit {
 		// None of the entry's events, rather than some: the consumer
 		// resumes from the last version it saw, which must be whole.
 		w.queue = w.queue[:n]

@@ -287,26 +287,34 @@ func (f *HollowFleet) watchPods(ctx context.Context) {
 		return
 	}
 	shards := via.shardsFor(info)
+	listed := false
+	var from consensus.Version
 	for ctx.Err() == nil {
-		objs, from, err := consensus.ListShards(ctx, via.store, shards, consensus.Filter{Kind: "Pod"}, true)
-		if err != nil {
-			if !sleepCtx(ctx, time.Second) {
-				return
+		if !listed {
+			objs, v, err := consensus.ListShards(ctx, via.store, shards, consensus.Filter{Kind: "Pod"}, true)
+			if err != nil {
+				if !sleepCtx(ctx, time.Second) {
+					return
+				}
+				continue
 			}
-			continue
+			f.reset(objs)
+			listed, from = true, v
 		}
-		f.reset(objs)
 		events, err := consensus.WatchShards(ctx, via.store, shards, from, consensus.Filter{Kind: "Pod"})
 		if err != nil {
+			listed = false // too old (410 Gone), or the store is busy: relist
 			if !sleepCtx(ctx, time.Second) {
 				return
 			}
 			continue
 		}
 		for e := range events {
+			from = e.Version
 			f.apply(e.Event.Object, e.Event.Type == consensus.Deleted)
 		}
-		// The watch ended (a peer moved, or 410 Gone): relist.
+		// The watch ended (a peer moved, or it fell behind): resume from
+		// the last change seen.
 	}
 }
 

@@ -81,8 +81,10 @@ func (s podStore) UpdateStatus(ctx context.Context, pod *workload.Pod) (*workloa
 	if err != nil {
 		return nil, err
 	}
-	out, err := decodePod(res.Objects[0])
-	return &out, err
+	// What was stored is pod at its new version: no need to decode it back.
+	out := *pod
+	out.Metadata.ResourceVersion = strconv.FormatUint(res.Objects[0].ResourceVersion, 10)
+	return &out, nil
 }
 
 // Remove deletes a terminated pod, if the stored pod is still the one with

@@ -80,6 +80,7 @@ func decodePods(objs []consensus.Object) []*workload.Pod {
 
 // schedulePass places the unbound pods of one shard this peer leads.
 func (p *Peer) schedulePass(ctx context.Context, shard uint64) error {
+	entered := p.cfg.Now()
 	lr, err := p.store.List(ctx, shard, consensus.Filter{Kind: "Pod"}, false)
 	if err != nil {
 		return err
@@ -169,7 +170,7 @@ func (p *Peer) schedulePass(ctx context.Context, shard uint64) error {
 	claimedAt := p.cfg.Now()
 	p.bind(ctx, shard, append(claimed, rebind...))
 	p.log.Debug("schedule pass", "shard", shard, "pending", len(pending), "placed", len(placed), "claimed", len(claimed),
-		"rebind", len(rebind), "unschedulable", len(unschedulable), "took", p.cfg.Now().Sub(start),
+		"rebind", len(rebind), "unschedulable", len(unschedulable), "took", p.cfg.Now().Sub(start), "listing", start.Sub(entered),
 		"deciding", decided.Sub(start), "claiming", claimedAt.Sub(decided), "binding", p.cfg.Now().Sub(claimedAt))
 	for _, pod := range unschedulable {
 		p.markUnschedulable(ctx, shard, pod, reasons[pod])

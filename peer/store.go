@@ -236,11 +236,12 @@ func (s *routedStore) Propose(ctx context.Context, shard uint64, b consensus.Bat
 	if err != nil {
 		return consensus.Result{}, err
 	}
-	return decodeProposed(raw)
+	return decodeProposed(raw, b)
 }
 
-func decodeProposed(raw []byte) (consensus.Result, error) {
-	res, err := consensus.DecodeResult(raw)
+// decodeProposed decodes a peer's answer to proposing b.
+func decodeProposed(raw []byte, b consensus.Batch) (consensus.Result, error) {
+	res, err := consensus.DecodeResult(raw, b)
 	if err != nil {
 		return consensus.Result{}, err
 	}
@@ -260,7 +261,7 @@ func (s *routedStore) proposeHeld(ctx context.Context, shard uint64, b consensus
 		}
 		raw, err := s.p.peers.get(addr).Propose(ctx, shard, body, true)
 		if err == nil {
-			return decodeProposed(raw)
+			return decodeProposed(raw, b)
 		}
 		if !errors.Is(err, errdefs.ErrUnavailable) || ctx.Err() != nil {
 			return consensus.Result{}, err
@@ -458,7 +459,8 @@ func (p *Peer) shardPropose(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	out, err := proposeOutcome(p.host.Propose(r.Context(), shard, b))
+	res, err := p.host.Propose(r.Context(), shard, b)
+	out, err := proposeOutcome(res, b, err)
 	if err != nil {
 		writeError(w, err)
 		return
@@ -552,7 +554,7 @@ func (p *Peer) proposeStream(w http.ResponseWriter, r *http.Request) {
 		}
 		local := func(timeout time.Duration) {
 			p.host.ProposeAsync(ctx, prop.Shard, b, encoded, timeout, func(res consensus.Result, err error) {
-				finish(proposeOutcome(res, err))
+				finish(proposeOutcome(res, b, err))
 			})
 		}
 		addr, elsewhere := p.store.leaderAPI(prop.Shard)
@@ -590,11 +592,11 @@ func (p *Peer) proposeStream(w http.ResponseWriter, r *http.Request) {
 // proposeOutcome is what a peer answers for a proposal it served: the
 // encoded result once committed (the state may still have refused it), or
 // the error when it did not commit, so the caller tries elsewhere or fails.
-func proposeOutcome(res consensus.Result, err error) ([]byte, error) {
+func proposeOutcome(res consensus.Result, b consensus.Batch, err error) ([]byte, error) {
 	if err != nil && res.Index == 0 {
 		return nil, err
 	}
-	return consensus.EncodeResult(res), nil
+	return consensus.EncodeResult(res, b), nil
 }
 
 func (p *Peer) shardGet(r *http.Request, _ principal) (any, error) {

@@ -167,6 +167,7 @@ func hollowBench(args []string) error {
 		}
 	}
 	var allBound, allRunning time.Duration
+	var cpuBound float64
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	for allRunning == 0 {
@@ -204,6 +205,7 @@ func hollowBench(args []string) error {
 		}
 		if allBound == 0 && len(bound) >= *pods {
 			allBound = time.Since(applied)
+			cpuBound = processCPU()
 			if *boundProfile != "" {
 				pprof.StopCPUProfile()
 			}
@@ -216,8 +218,11 @@ func hollowBench(args []string) error {
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	fmt.Printf("created: the first pod %s after the apply, all %d after %s\n", firstCreated.Round(time.Millisecond), *pods, allCreated.Round(time.Millisecond))
-	fmt.Printf("scheduling: %d pods on %d hollow nodes bound %s after the apply: %.0f pods/s\n",
-		*pods, *nodes, allBound.Round(time.Millisecond), float64(*pods)/allBound.Seconds())
+	if os.Getenv("SHOAL_BENCH_DEBUG") != "" {
+		fmt.Printf("applied at %s, all bound seen at %s\n", applied.UTC().Format("15:04:05.000"), applied.Add(allBound).UTC().Format("15:04:05.000"))
+	}
+	fmt.Printf("scheduling: %d pods on %d hollow nodes bound %s after the apply: %.0f pods/s (CPU used by this process meanwhile: %.1f s)\n",
+		*pods, *nodes, allBound.Round(time.Millisecond), float64(*pods)/allBound.Seconds(), cpuBound-cpu0)
 	fmt.Printf("running: all %d Running %s after the apply: %.0f pods/s (CPU used by this process meanwhile: %.1f s; peak RSS %d MB)\n",
 		*pods, allRunning.Round(time.Millisecond), float64(*pods)/allRunning.Seconds(), cpu1-cpu0, ru.Maxrss/1024)
 	return nil

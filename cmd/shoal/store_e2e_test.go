@@ -36,7 +36,8 @@ func (c *procCluster) peerClient(a *agent, via *agent) *api.Client {
 }
 
 func storeWrite(ctx context.Context, cl *api.Client, router consensus.Router, o consensus.Object) error {
-	body, err := consensus.EncodeBatch(consensus.Batch{Commands: []consensus.Command{{Op: consensus.OpCreate, Object: o}}})
+	b := consensus.Batch{Commands: []consensus.Command{{Op: consensus.OpCreate, Object: o}}}
+	body, err := consensus.EncodeBatch(b)
 	if err != nil {
 		return err
 	}
@@ -45,7 +46,7 @@ func storeWrite(ctx context.Context, cl *api.Client, router consensus.Router, o 
 		api.Raw{ContentType: api.ContentTypeBinary, Data: body}, &raw); err != nil {
 		return err
 	}
-	r, err := consensus.DecodeResult(raw.Data)
+	r, err := consensus.DecodeResult(raw.Data, b)
 	if err != nil {
 		return err
 	}
