@@ -14,6 +14,7 @@ import (
 	"github.com/lni/dragonboat/v4"
 	"github.com/lni/dragonboat/v4/config"
 	dlog "github.com/lni/dragonboat/v4/logger"
+	"github.com/lni/dragonboat/v4/raftio"
 	sm "github.com/lni/dragonboat/v4/statemachine"
 
 	"github.com/shoalproject/shoal/internal/errdefs"
@@ -88,16 +89,18 @@ func NewHost(cfg HostConfig) (*Host, error) {
 		return nil, err
 	}
 	quietDragonboat()
+	log := cfg.Logger.With("component", "consensus")
 	nhc := config.NodeHostConfig{
-		NodeHostDir:    filepath.Join(cfg.Dir, "nodehost"),
-		WALDir:         filepath.Join(cfg.Dir, "wal"),
-		RTTMillisecond: uint64(cfg.RTT / time.Millisecond),
-		RaftAddress:    cfg.RaftAddress,
-		ListenAddress:  cfg.ListenAddress,
-		MutualTLS:      tls,
-		CAFile:         cfg.CAFile,
-		CertFile:       cfg.CertFile,
-		KeyFile:        cfg.KeyFile,
+		RaftEventListener: leaderLog{log},
+		NodeHostDir:       filepath.Join(cfg.Dir, "nodehost"),
+		WALDir:            filepath.Join(cfg.Dir, "wal"),
+		RTTMillisecond:    uint64(cfg.RTT / time.Millisecond),
+		RaftAddress:       cfg.RaftAddress,
+		ListenAddress:     cfg.ListenAddress,
+		MutualTLS:         tls,
+		CAFile:            cfg.CAFile,
+		CertFile:          cfg.CertFile,
+		KeyFile:           cfg.KeyFile,
 		Expert: config.ExpertConfig{
 			LogDB:  smallLogDB(),
 			Engine: smallEngine(),
@@ -107,8 +110,17 @@ func NewHost(cfg HostConfig) (*Host, error) {
 	if err != nil {
 		return nil, fmt.Errorf("raft host on %s: %v: %w", cfg.RaftAddress, err, errdefs.ErrUnavailable)
 	}
-	return &Host{cfg: cfg, nh: nh, log: cfg.Logger.With("component", "consensus"), replicas: map[uint64]*replicaSM{}, replicaIDs: map[uint64]uint64{},
+	return &Host{cfg: cfg, nh: nh, log: log, replicas: map[uint64]*replicaSM{}, replicaIDs: map[uint64]uint64{},
 		proposers: map[uint64]*proposer{}, stop: make(chan struct{})}, nil
+}
+
+// leaderLog logs, at debug level, each change of a shard's leader that
+// this host sees: elections under load show there, where dragonboat's own
+// logs are silenced.
+type leaderLog struct{ log *slog.Logger }
+
+func (l leaderLog) LeaderUpdated(info raftio.LeaderInfo) {
+	l.log.Debug("shard leader", "shard", info.ShardID, "leader", info.LeaderID, "term", info.Term, "replica", info.ReplicaID)
 }
 
 // smallLogDB is one LogDB shard with small write buffers: a few MB instead

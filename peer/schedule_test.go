@@ -287,3 +287,66 @@ func TestProposeDroppingLeavesOutOnlyTheCommandsThatFail(t *testing.T) {
 		}
 	}
 }
+
+// A pass decides only the pods that the linearizable list still shows
+// unbound: its first list is the local replica's, which may lag behind
+// bindings that a previous leader committed.
+func TestStillUnboundKeepsOnlyPodsTheFreshListShowsUnbound(t *testing.T) {
+	pod := func(name, uid, rv, node string) *workload.Pod {
+		return &workload.Pod{Metadata: workload.ObjectMeta{Namespace: "default", Name: name, UID: uid, ResourceVersion: rv},
+			Spec: workload.PodSpec{NodeName: node}}
+	}
+	deleting := pod("deleting", "u5", "9", "")
+	deleting.Metadata.DeletionTimestamp = &time.Time{}
+	pending := []*workload.Pod{pod("bound", "u1", "1", ""), pod("waits", "u2", "2", ""), pod("gone", "u3", "3", ""),
+		pod("recreated", "u4", "4", ""), pod("deleting", "u5", "5", "")}
+	fresh := []*workload.Pod{pod("bound", "u1", "7", "n1"), pod("waits", "u2", "8", ""), pod("recreated", "u44", "6", ""),
+		deleting, pod("other", "u6", "1", "")}
+	got := stillUnbound(pending, fresh)
+	if len(got) != 1 || got[0].Metadata.Name != "waits" || got[0].Metadata.ResourceVersion != "8" {
+		var names []string
+		for _, p := range got {
+			names = append(names, p.Metadata.Name+"@"+p.Metadata.ResourceVersion)
+		}
+		t.Fatalf("stillUnbound = %v; want [waits@8]", names)
+	}
+}
+
+// A scheduling pass waits for this peer's pod creations to end, or for
+// its limit, and not at all when none is in flight.
+func TestBurstWaitsForCreationsToEnd(t *testing.T) {
+	var b burst
+	ctx := context.Background()
+	returned := func(limit time.Duration) chan struct{} {
+		ch := make(chan struct{})
+		go func() { b.wait(ctx, limit); close(ch) }()
+		return ch
+	}
+	select {
+	case <-returned(time.Hour):
+	case <-time.After(10 * time.Second):
+		t.Fatal("wait with no creation in flight did not return")
+	}
+	b.begin()
+	b.begin()
+	w := returned(time.Hour)
+	b.end()
+	select {
+	case <-w:
+		t.Fatal("wait returned while a creation was still in flight")
+	default:
+	}
+	b.end()
+	select {
+	case <-w:
+	case <-time.After(10 * time.Second):
+		t.Fatal("wait did not return once the creations ended")
+	}
+	b.begin()
+	defer b.end()
+	select {
+	case <-returned(time.Millisecond):
+	case <-time.After(10 * time.Second):
+		t.Fatal("wait outlived its limit")
+	}
+}
