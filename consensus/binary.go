@@ -58,8 +58,9 @@ func encodeBatchBinary(b Batch) ([]byte, error) {
 	return w, nil
 }
 
-// formatResultV4 is a result as a replica sends it to its proposer, who
-// holds the batch: an object that a create or update stored is the
+// formatResultV4 is a result as a replica answers a proposal of its own
+// host (it never leaves the process: peers pass results whole, in
+// formatBinaryV2), whose proposer holds the batch: an object that a create or update stored is the
 // command's own object at the entry's index, so only its CreateVersion is
 // sent, and the decoder rebuilds the object from the batch. Only a
 // delete's object (its last state, which the proposer does not hold) is
@@ -98,12 +99,22 @@ func decodeResultLean(p []byte, b Batch) (Result, error) {
 	r := &rbuf{p: p}
 	res := Result{Index: r.uvarint()}
 	if n := r.count(); n > 0 {
+		// One object per command; whole ones only without a batch.
+		if len(b.Commands) > 0 && n != len(b.Commands) && r.err == nil {
+			return Result{}, fmt.Errorf("result: %d objects for a batch of %d commands: %w", n, len(b.Commands), errdefs.ErrInvalid)
+		}
 		res.Objects = make([]Object, 0, n)
 		for i := range n {
 			switch r.byte() {
 			case leanCommand:
+				if r.err != nil {
+					return Result{}, fmt.Errorf("result: %w", r.err)
+				}
 				if i >= len(b.Commands) {
-					return Result{}, fmt.Errorf("result: object %d of a batch of %d commands: %w", i, len(b.Commands), errdefs.ErrInvalid)
+					return Result{}, fmt.Errorf("result: object %d left out, with no command to rebuild it from: %w", i, errdefs.ErrInvalid)
+				}
+				if b.Commands[i].Op == OpDelete {
+					return Result{}, fmt.Errorf("result: object %d: a delete's object left out: %w", i, errdefs.ErrInvalid)
 				}
 				o := b.Commands[i].Object
 				o.CreateVersion, o.ResourceVersion = r.uvarint(), res.Index

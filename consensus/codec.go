@@ -140,13 +140,12 @@ func DecodeBatch(p []byte) (Batch, error) {
 	return b, nil
 }
 
-// EncodeResult encodes the result of batch b for b's proposer, who decodes
-// it with DecodeResult and the same batch: the objects that b's creates
-// and updates stored are left out and rebuilt there from b (see
-// formatResultV4). A Result always encodes, so a state machine can always
-// answer.
-func EncodeResult(r Result, b Batch) []byte {
-	return encodeResultLean(r, b)
+// EncodeResult encodes a result with its objects whole, as peers pass
+// results to each other. A Result always encodes, so a state machine can
+// always answer. (A replica answers its own host's proposer leaner: see
+// formatResultV4.)
+func EncodeResult(r Result) []byte {
+	return encodeResultBinary(r)
 }
 
 // encodeResultJSON is the version 1 encoding, kept for tests of old logs.
@@ -160,14 +159,20 @@ func encodeResultJSON(r Result) []byte {
 	return p
 }
 
-// DecodeResult decodes what EncodeResult(r, b) wrote, given the batch b.
-// The objects rebuilt from b share its objects' Labels and Data, read-only
-// like every object the store hands out. A malformed or unknown format is
-// errdefs.ErrInvalid.
-func DecodeResult(p []byte, b Batch) (Result, error) {
+// decodeResultOf decodes a replica's answer to the batch b: a
+// formatResultV4 result, whose objects it rebuilds from b (they share b's
+// objects' Labels and Data, read-only like every object the store hands
+// out), or any format DecodeResult reads.
+func decodeResultOf(p []byte, b Batch) (Result, error) {
 	if len(p) > 0 && p[0] == formatResultV4 {
 		return decodeResultLean(p[1:], b)
 	}
+	return DecodeResult(p)
+}
+
+// DecodeResult decodes what EncodeResult wrote. A malformed or unknown
+// format is errdefs.ErrInvalid.
+func DecodeResult(p []byte) (Result, error) {
 	if len(p) > 0 && p[0] == formatBinaryV2 {
 		return decodeResultBinary(p[1:])
 	}

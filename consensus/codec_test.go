@@ -3,6 +3,7 @@ package consensus
 import (
 	"errors"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -56,7 +57,10 @@ func TestDecodeInvalid(t *testing.T) {
 		if _, err := DecodeBatch(p); !errors.Is(err, errdefs.ErrInvalid) {
 			t.Errorf("DecodeBatch(%s) = %v; want ErrInvalid", name, err)
 		}
-		if _, err := DecodeResult(p, Batch{}); !errors.Is(err, errdefs.ErrInvalid) {
+		if _, err := DecodeResult(p); !errors.Is(err, errdefs.ErrInvalid) {
+			t.Errorf("DecodeResult(%s) = %v; want ErrInvalid", name, err)
+		}
+		if _, err := decodeResultOf(p, Batch{}); !errors.Is(err, errdefs.ErrInvalid) {
 			t.Errorf("DecodeResult(%s) = %v; want ErrInvalid", name, err)
 		}
 	}
@@ -69,19 +73,20 @@ func TestResultRoundTrip(t *testing.T) {
 		{Index: 10, Err: "update Pod/a/b: conflict", Code: "Conflict", Failed: 2},
 	}
 	for _, r := range tests {
-		// The version 2 encoding, whole objects: a dragonboat session
-		// keeps results, so a repeated proposal after an upgrade may get
-		// one back.
-		got, err := DecodeResult(encodeResultBinary(r), Batch{})
+		got, err := DecodeResult(EncodeResult(r))
 		if err != nil {
 			t.Fatal(err)
 		}
 		if !reflect.DeepEqual(got, r) {
 			t.Errorf("round trip = %+v; want %+v", got, r)
 		}
-		// Without the batch, every object goes whole.
-		if got, err = DecodeResult(EncodeResult(r, Batch{}), Batch{}); err != nil || !reflect.DeepEqual(got, r) {
-			t.Errorf("lean round trip without a batch = %+v, %v; want %+v", got, err, r)
+		// A replica's answer: whole objects (a dragonboat session keeps
+		// results, so a repeated proposal after an upgrade may get one
+		// back), or lean ones with no command to rebuild from.
+		for _, p := range [][]byte{EncodeResult(r), encodeResultLean(r, Batch{})} {
+			if got, err = decodeResultOf(p, Batch{}); err != nil || !reflect.DeepEqual(got, r) {
+				t.Errorf("replica's answer (format %d) = %+v, %v; want %+v", p[0], got, err, r)
+			}
 		}
 	}
 }
@@ -103,11 +108,11 @@ func TestResultLeavesOutWhatTheProposerHolds(t *testing.T) {
 	if res.Error() != nil || len(res.Objects) != 3 {
 		t.Fatalf("apply: %+v", res)
 	}
-	p := EncodeResult(res, b)
+	p := encodeResultLean(res, b)
 	if len(p) > 200 {
 		t.Errorf("encoded result is %d bytes; want the two 4 KB objects left out", len(p))
 	}
-	got, err := DecodeResult(p, b)
+	got, err := decodeResultOf(p, b)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,9 +122,20 @@ func TestResultLeavesOutWhatTheProposerHolds(t *testing.T) {
 	if got.Objects[2].CreateVersion != 7 || string(got.Objects[2].Data) != "last words" {
 		t.Errorf("the delete's object = %+v; want its last state", got.Objects[2])
 	}
-	// A result that names more commands than the batch holds is refused.
-	if _, err := DecodeResult(p, Batch{Commands: b.Commands[:1]}); !errors.Is(err, errdefs.ErrInvalid) {
-		t.Errorf("decode with a shorter batch = %v; want ErrInvalid", err)
+	// A result that does not fit the batch is refused: more objects than
+	// commands, or a create's object answered for a delete.
+	for name, other := range map[string]Batch{
+		"shorter": {Commands: b.Commands[:1]},
+		"longer":  {Commands: append(slices.Clone(b.Commands), create(obj("ConfigMap", "default", "x", nil, "")))},
+		"delete":  {Commands: []Command{del("ConfigMap", "default", "new", 0), b.Commands[1], b.Commands[2]}},
+	} {
+		if _, err := decodeResultOf(p, other); !errors.Is(err, errdefs.ErrInvalid) {
+			t.Errorf("decode with a %s batch = %v; want ErrInvalid", name, err)
+		}
+	}
+	// Peers pass results whole.
+	if whole, err := DecodeResult(EncodeResult(got)); err != nil || !reflect.DeepEqual(whole, res) {
+		t.Errorf("EncodeResult and back = %+v, %v; want %+v", whole, err, res)
 	}
 }
 
@@ -168,7 +184,7 @@ func TestResultErrorAfterTheWire(t *testing.T) {
 	}
 	for _, tt := range tests {
 		res, _ := seeded(t).Apply(10, Batch{Commands: []Command{tt.cmd}})
-		got, err := DecodeResult(EncodeResult(res, Batch{Commands: []Command{tt.cmd}}), Batch{Commands: []Command{tt.cmd}})
+		got, err := decodeResultOf(encodeResultLean(res, Batch{Commands: []Command{tt.cmd}}), Batch{Commands: []Command{tt.cmd}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -190,7 +206,7 @@ func TestJSONVersion1StillDecodes(t *testing.T) {
 		t.Fatalf("v1 batch: %+v %v", got, err)
 	}
 	r := Result{Index: 4, Err: "x", Code: "Conflict", Failed: 1}
-	back, err := DecodeResult(encodeResultJSON(r), Batch{})
+	back, err := DecodeResult(encodeResultJSON(r))
 	if err != nil || !reflect.DeepEqual(back, r) {
 		t.Fatalf("v1 result: %+v %v", back, err)
 	}

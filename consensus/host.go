@@ -116,8 +116,11 @@ func NewHost(cfg HostConfig) (*Host, error) {
 
 // leaderLog logs, at debug level, each change of a shard's leader that
 // this host sees: elections under load show there, where dragonboat's own
-// logs are silenced.
+// logs are silenced. Dragonboat calls it from one goroutine of its own,
+// through an unbounded queue, so a slow log cannot stall raft.
 type leaderLog struct{ log *slog.Logger }
+
+var _ raftio.IRaftEventListener = leaderLog{}
 
 func (l leaderLog) LeaderUpdated(info raftio.LeaderInfo) {
 	l.log.Debug("shard leader", "shard", info.ShardID, "leader", info.LeaderID, "term", info.Term, "replica", info.ReplicaID)
@@ -385,7 +388,9 @@ func (h *Host) replica(shardID uint64) (*replicaSM, error) {
 // Propose commits a batch to a shard and returns what it did. A batch that
 // the state refused (conflict, not found, ...) comes back as the error.
 // Concurrent proposals to one shard share raft entries (group commit, see
-// proposer.go); each batch still succeeds or fails alone.
+// proposer.go); each batch still succeeds or fails alone. The result's
+// objects are rebuilt from b (formatResultV4), so b must not change once
+// proposed, not even after ctx ends: the entry may still commit.
 func (h *Host) Propose(ctx context.Context, shardID uint64, b Batch) (Result, error) {
 	if _, err := h.replica(shardID); err != nil {
 		return Result{}, err
@@ -400,7 +405,7 @@ func (h *Host) Propose(ctx context.Context, shardID uint64, b Batch) (Result, er
 }
 
 // ProposeAsync is Propose for a caller that already holds the batch
-// encoded (cmd, as EncodeBatch made it; nil to encode b here) and takes
+// encoded (cmd, exactly EncodeBatch(b); nil to encode b here) and takes
 // its outcome as a callback instead of waiting: done is called once, from
 // the proposer's goroutines, and must not block. ctx and, when positive,
 // timeout bound the proposal as Propose's ctx does; a stream of proposals

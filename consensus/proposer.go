@@ -404,7 +404,7 @@ func requestError(r dragonboat.RequestResult) error {
 
 func (p *proposer) deliver(group []*proposal, data []byte) {
 	if len(group) == 1 {
-		res, err := DecodeResult(data, group[0].batch)
+		res, err := decodeResultOf(data, group[0].batch)
 		if err == nil {
 			err = res.Error()
 		}
@@ -418,14 +418,14 @@ func (p *proposer) deliver(group []*proposal, data []byte) {
 	if err != nil {
 		// The whole entry failed the same way on every replica (it did not
 		// decode there either): one result for all.
-		if res, derr := DecodeResult(data, Batch{}); derr == nil && res.Error() != nil {
+		if res, derr := decodeResultOf(data, Batch{}); derr == nil && res.Error() != nil {
 			err = res.Error()
 		}
 		p.fail(group, fmt.Errorf("shard %d: propose: %w", p.shard, err))
 		return
 	}
 	for i, pr := range group {
-		res, err := DecodeResult(parts[i], pr.batch)
+		res, err := decodeResultOf(parts[i], pr.batch)
 		if err == nil {
 			err = res.Error()
 		}

@@ -50,7 +50,7 @@ func (r *replicaSM) Update(e sm.Entry) (sm.Result, error) {
 		r.offer(events)
 	}
 	r.mu.Unlock()
-	return sm.Result{Value: e.Index, Data: EncodeResult(res, b)}, nil
+	return sm.Result{Value: e.Index, Data: encodeResultLean(res, b)}, nil
 }
 
 // applyGroup applies a group entry and encodes one result per batch. A
@@ -62,7 +62,7 @@ func (r *replicaSM) applyGroup(e sm.Entry) []byte {
 		res, _ := r.state.Apply(e.Index, Batch{})
 		r.mu.Unlock()
 		res.Err, res.Code = err.Error(), "Invalid"
-		return EncodeResult(res, Batch{})
+		return encodeResultLean(res, Batch{})
 	}
 	batches := make([]Batch, len(parts))
 	bad := make([]error, len(parts))
@@ -78,7 +78,7 @@ func (r *replicaSM) applyGroup(e sm.Entry) []byte {
 		if bad[i] != nil {
 			res = Result{Index: e.Index, Err: bad[i].Error(), Code: "Invalid"}
 		}
-		out[i] = EncodeResult(res, batches[i])
+		out[i] = encodeResultLean(res, batches[i])
 	}
 	return encodeGroup(out)
 }

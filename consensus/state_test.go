@@ -860,7 +860,7 @@ func BenchmarkApply(b *testing.B) {
 				b.Fatal(err)
 			}
 			res, _ := s.Apply(index, batch)
-			_ = EncodeResult(res, batch)
+			_ = encodeResultLean(res, batch)
 		}
 	})
 }

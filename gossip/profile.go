@@ -26,7 +26,7 @@ const (
 	// limiting each to the real peers: WAN probes, its own news (a
 	// refutation of a suspicion) sent to three members in one round,
 	// which are the peers when it tracks no more than three, and a
-	// full-state exchange every ten minutes. N members
+	// full-state exchange every three minutes. N members
 	// that all gossip at full strength do O(N²·log N) work to join, which
 	// a thousand in one process cannot afford. Not offered by
 	// ParseProfile.
@@ -110,8 +110,10 @@ const quietGossipNodes = 3
 // state with another. A quiet member tracks only the peers, whose gossip
 // reaches it directly, but a push/pull still hands it the peer's whole
 // view to filter: a thousand hollow nodes at the WAN default (60 s) were
-// 5% of a busy benchmark's CPU, on both sides, for views they throw away.
-const quietPushPullInterval = 10 * time.Minute
+// 5% of a busy benchmark's CPU, for views they throw away. Three minutes
+// still lets a member that missed the news of its own (false) death learn
+// it and refute it within a benchmark's run.
+const quietPushPullInterval = 3 * time.Minute
 
 // wanReconnectInterval is serf's default.
 const wanReconnectInterval = 30 * time.Second

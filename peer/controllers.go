@@ -310,8 +310,11 @@ const createPodsBatch = 256
 // create (a name taken meanwhile) fails its batch, and the next pass
 // plans those pods again.
 func (p *Peer) createPods(ctx context.Context, shard uint64, pods []*workload.Pod) error {
-	p.creating.begin()
-	defer p.creating.end()
+	if len(pods) == 0 {
+		return nil
+	}
+	p.creating.begin(shard)
+	defer p.creating.end(shard)
 	var batches []consensus.Batch
 	for i, pod := range pods {
 		pod.Metadata.UID = newUID()

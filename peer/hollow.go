@@ -289,6 +289,7 @@ func (f *HollowFleet) watchPods(ctx context.Context) {
 	shards := via.shardsFor(info)
 	listed := false
 	var from consensus.Version
+	empty := 0 // watches in a row that ended with no event
 	for ctx.Err() == nil {
 		if !listed {
 			objs, v, err := consensus.ListShards(ctx, via.store, shards, consensus.Filter{Kind: "Pod"}, true)
@@ -309,12 +310,25 @@ func (f *HollowFleet) watchPods(ctx context.Context) {
 			}
 			continue
 		}
+		got := false
 		for e := range events {
-			from = e.Version
+			from, got = e.Version, true
 			f.apply(e.Event.Object, e.Event.Type == consensus.Deleted)
 		}
 		// The watch ended (a peer moved, or it fell behind): resume from
-		// the last change seen.
+		// the last change seen. One that keeps ending at once with nothing
+		// (an event its reader cannot take, say) is not retried at once
+		// for ever: wait, and after a few, relist past it.
+		if got {
+			empty = 0
+			continue
+		}
+		if empty++; empty >= 3 {
+			listed, empty = false, 0
+		}
+		if !sleepCtx(ctx, time.Second) {
+			return
+		}
 	}
 }
 

@@ -231,7 +231,7 @@ type Peer struct {
 	streamClient *http.Client
 
 	scheduleWake chan struct{} // capacity 1: a pod changed
-	creating     burst         // this peer's ReplicaSet controller creating pods
+	creating     creations     // this peer's ReplicaSet controller creating pods
 	controlWake  chan struct{} // capacity 1: a pod changed
 	nodeLifeWake chan struct{} // capacity 1: a failed peer's grace passed
 

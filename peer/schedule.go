@@ -78,7 +78,7 @@ func decodePods(objs []consensus.Object) []*workload.Pod {
 	return out
 }
 
-// burstWait bounds how long a scheduling pass waits for this peer's
+// creationWait bounds how long a scheduling pass waits for this peer's
 // ReplicaSet controller to finish creating pods. The controller runs
 // where the scheduler does (in the shard's leader), and creates a burst
 // 256 pods to an entry: 10,000 take about half a second. A pass that
@@ -86,40 +86,44 @@ func decodePods(objs []consensus.Object) []*workload.Pod {
 // decided the rest while the first part's pods started on their nodes, on
 // the same cores (shoal-bench hollow: 1.9-2.7 s to bind 10,000 in two
 // passes, 3.4-3.9 s in three).
-const burstWait = time.Second
+const creationWait = time.Second
 
-// burst counts the creations in flight, so that a scheduling pass can
-// wait for them to end.
-type burst struct {
-	mu   sync.Mutex
-	n    int
-	done chan struct{} // closed when n falls to 0; nil while n is 0
+// creations counts this peer's pod creations in flight, by shard, so that
+// a scheduling pass can wait for those in its shard to end. The zero value
+// is ready to use.
+type creations struct {
+	mu       sync.Mutex
+	inFlight map[uint64]int
+	done     map[uint64]chan struct{} // a shard's is closed when its count falls to 0
 }
 
-func (b *burst) begin() {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.n == 0 {
-		b.done = make(chan struct{})
+func (c *creations) begin(shard uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.inFlight == nil {
+		c.inFlight, c.done = map[uint64]int{}, map[uint64]chan struct{}{}
 	}
-	b.n++
+	if c.inFlight[shard] == 0 {
+		c.done[shard] = make(chan struct{})
+	}
+	c.inFlight[shard]++
 }
 
-func (b *burst) end() {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.n--
-	if b.n == 0 {
-		close(b.done)
-		b.done = nil
+func (c *creations) end(shard uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.inFlight[shard]--; c.inFlight[shard] == 0 {
+		close(c.done[shard])
+		delete(c.inFlight, shard)
+		delete(c.done, shard)
 	}
 }
 
-// wait returns once no creation is in flight, or after limit.
-func (b *burst) wait(ctx context.Context, limit time.Duration) {
-	b.mu.Lock()
-	done := b.done
-	b.mu.Unlock()
+// wait returns once no creation in shard is in flight, or after limit.
+func (c *creations) wait(ctx context.Context, shard uint64, limit time.Duration) {
+	c.mu.Lock()
+	done := c.done[shard]
+	c.mu.Unlock()
 	if done == nil {
 		return
 	}
@@ -158,7 +162,8 @@ func stillUnbound(pending, fresh []*workload.Pod) []*workload.Pod {
 // schedulePass places the unbound pods of one shard this peer leads.
 func (p *Peer) schedulePass(ctx context.Context, shard uint64) error {
 	entered := p.cfg.Now()
-	p.creating.wait(ctx, burstWait)
+	p.creating.wait(ctx, shard, creationWait)
+	listing := p.cfg.Now()
 	lr, err := p.store.List(ctx, shard, consensus.Filter{Kind: "Pod"}, false)
 	if err != nil {
 		return err
@@ -255,7 +260,7 @@ func (p *Peer) schedulePass(ctx context.Context, shard uint64) error {
 	claimedAt := p.cfg.Now()
 	p.bind(ctx, shard, append(claimed, rebind...))
 	p.log.Debug("schedule pass", "shard", shard, "pending", len(pending), "placed", len(placed), "claimed", len(claimed),
-		"rebind", len(rebind), "unschedulable", len(unschedulable), "took", p.cfg.Now().Sub(start), "listing", start.Sub(entered),
+		"rebind", len(rebind), "unschedulable", len(unschedulable), "took", p.cfg.Now().Sub(start), "waiting", listing.Sub(entered), "listing", start.Sub(listing),
 		"deciding", decided.Sub(start), "claiming", claimedAt.Sub(decided), "binding", p.cfg.Now().Sub(claimedAt))
 	for _, pod := range unschedulable {
 		p.markUnschedulable(ctx, shard, pod, reasons[pod])

@@ -312,41 +312,39 @@ func TestStillUnboundKeepsOnlyPodsTheFreshListShowsUnbound(t *testing.T) {
 	}
 }
 
-// A scheduling pass waits for this peer's pod creations to end, or for
-// its limit, and not at all when none is in flight.
-func TestBurstWaitsForCreationsToEnd(t *testing.T) {
-	var b burst
+// A scheduling pass waits for this peer's pod creations in its shard to
+// end, or for its limit; not at all when none is in flight there.
+func TestCreationsWaitForTheShardsCreationsToEnd(t *testing.T) {
+	var c creations
 	ctx := context.Background()
-	returned := func(limit time.Duration) chan struct{} {
+	wait := func(shard uint64, limit time.Duration) chan struct{} {
 		ch := make(chan struct{})
-		go func() { b.wait(ctx, limit); close(ch) }()
+		go func() { c.wait(ctx, shard, limit); close(ch) }()
 		return ch
 	}
-	select {
-	case <-returned(time.Hour):
-	case <-time.After(10 * time.Second):
-		t.Fatal("wait with no creation in flight did not return")
+	returns := func(what string, ch chan struct{}) {
+		t.Helper()
+		select {
+		case <-ch:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s: wait did not return", what)
+		}
 	}
-	b.begin()
-	b.begin()
-	w := returned(time.Hour)
-	b.end()
-	select {
-	case <-w:
-		t.Fatal("wait returned while a creation was still in flight")
-	default:
+	returns("nothing in flight", wait(1, time.Hour))
+	c.begin(1)
+	c.begin(1)
+	returns("creations in another shard only", wait(2, time.Hour))
+	w := wait(1, time.Hour)
+	c.end(1)
+	c.mu.Lock()
+	left := c.inFlight[1]
+	c.mu.Unlock()
+	if left != 1 {
+		t.Fatalf("after one of two creations ended, %d in flight; want 1", left)
 	}
-	b.end()
-	select {
-	case <-w:
-	case <-time.After(10 * time.Second):
-		t.Fatal("wait did not return once the creations ended")
-	}
-	b.begin()
-	defer b.end()
-	select {
-	case <-returned(time.Millisecond):
-	case <-time.After(10 * time.Second):
-		t.Fatal("wait outlived its limit")
-	}
+	c.end(1)
+	returns("both creations ended", w)
+	c.begin(1)
+	defer c.end(1)
+	returns("the limit passed", wait(1, time.Millisecond))
 }

@@ -236,12 +236,11 @@ func (s *routedStore) Propose(ctx context.Context, shard uint64, b consensus.Bat
 	if err != nil {
 		return consensus.Result{}, err
 	}
-	return decodeProposed(raw, b)
+	return decodeProposed(raw)
 }
 
-// decodeProposed decodes a peer's answer to proposing b.
-func decodeProposed(raw []byte, b consensus.Batch) (consensus.Result, error) {
-	res, err := consensus.DecodeResult(raw, b)
+func decodeProposed(raw []byte) (consensus.Result, error) {
+	res, err := consensus.DecodeResult(raw)
 	if err != nil {
 		return consensus.Result{}, err
 	}
@@ -261,7 +260,7 @@ func (s *routedStore) proposeHeld(ctx context.Context, shard uint64, b consensus
 		}
 		raw, err := s.p.peers.get(addr).Propose(ctx, shard, body, true)
 		if err == nil {
-			return decodeProposed(raw, b)
+			return decodeProposed(raw)
 		}
 		if !errors.Is(err, errdefs.ErrUnavailable) || ctx.Err() != nil {
 			return consensus.Result{}, err
@@ -459,8 +458,7 @@ func (p *Peer) shardPropose(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	res, err := p.host.Propose(r.Context(), shard, b)
-	out, err := proposeOutcome(res, b, err)
+	out, err := proposeOutcome(p.host.Propose(r.Context(), shard, b))
 	if err != nil {
 		writeError(w, err)
 		return
@@ -554,7 +552,7 @@ func (p *Peer) proposeStream(w http.ResponseWriter, r *http.Request) {
 		}
 		local := func(timeout time.Duration) {
 			p.host.ProposeAsync(ctx, prop.Shard, b, encoded, timeout, func(res consensus.Result, err error) {
-				finish(proposeOutcome(res, b, err))
+				finish(proposeOutcome(res, err))
 			})
 		}
 		addr, elsewhere := p.store.leaderAPI(prop.Shard)
@@ -592,11 +590,11 @@ func (p *Peer) proposeStream(w http.ResponseWriter, r *http.Request) {
 // proposeOutcome is what a peer answers for a proposal it served: the
 // encoded result once committed (the state may still have refused it), or
 // the error when it did not commit, so the caller tries elsewhere or fails.
-func proposeOutcome(res consensus.Result, b consensus.Batch, err error) ([]byte, error) {
+func proposeOutcome(res consensus.Result, err error) ([]byte, error) {
 	if err != nil && res.Index == 0 {
 		return nil, err
 	}
-	return consensus.EncodeResult(res, b), nil
+	return consensus.EncodeResult(res), nil
 }
 
 func (p *Peer) shardGet(r *http.Request, _ principal) (any, error) {

@@ -191,8 +191,7 @@ func storeBench(args []string) error {
 	res, elapsed := run(*clients, *dur, func(ctx context.Context, c, i int) error {
 		o := consensus.Object{Kind: "ConfigMap", Namespace: "bench", Name: fmt.Sprintf("%s-c%d-%d", runID, c, i), Data: payload}
 		shard := router.ShardFor(o.Key(), "")
-		b := consensus.Batch{Commands: []consensus.Command{{Op: consensus.OpCreate, Object: o}}}
-		body, err := consensus.EncodeBatch(b)
+		body, err := consensus.EncodeBatch(consensus.Batch{Commands: []consensus.Command{{Op: consensus.OpCreate, Object: o}}})
 		if err != nil {
 			return err
 		}
@@ -211,7 +210,7 @@ func storeBench(args []string) error {
 		}
 		if err == nil {
 			var r consensus.Result
-			if r, err = consensus.DecodeResult(raw, b); err == nil {
+			if r, err = consensus.DecodeResult(raw); err == nil {
 				err = r.Error()
 			}
 		}

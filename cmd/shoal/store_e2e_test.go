@@ -36,8 +36,7 @@ func (c *procCluster) peerClient(a *agent, via *agent) *api.Client {
 }
 
 func storeWrite(ctx context.Context, cl *api.Client, router consensus.Router, o consensus.Object) error {
-	b := consensus.Batch{Commands: []consensus.Command{{Op: consensus.OpCreate, Object: o}}}
-	body, err := consensus.EncodeBatch(b)
+	body, err := consensus.EncodeBatch(consensus.Batch{Commands: []consensus.Command{{Op: consensus.OpCreate, Object: o}}})
 	if err != nil {
 		return err
 	}
@@ -46,7 +45,7 @@ func storeWrite(ctx context.Context, cl *api.Client, router consensus.Router, o 
 		api.Raw{ContentType: api.ContentTypeBinary, Data: body}, &raw); err != nil {
 		return err
 	}
-	r, err := consensus.DecodeResult(raw.Data, b)
+	r, err := consensus.DecodeResult(raw.Data)
 	if err != nil {
 		return err
 	}

@@ -21,7 +21,8 @@ type Pods interface {
 	Bound(ctx context.Context, node string) ([]workload.Pod, error)
 	// UpdateStatus stores pod.Status, if the stored pod still has
 	// pod.Metadata.ResourceVersion (ErrConflict otherwise, ErrNotFound when
-	// it is gone), and returns the pod as stored.
+	// it is gone), and returns the pod as stored: a copy of pod at its new
+	// resourceVersion, sharing pod's maps and slices.
 	UpdateStatus(ctx context.Context, pod *workload.Pod) (*workload.Pod, error)
 	// Remove deletes a pod that has finished terminating, if the stored pod
 	// is still the one with pod's UID; a pod already gone is not an error.
