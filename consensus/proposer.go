@@ -309,26 +309,36 @@ func (p *proposer) attemptOnce(sess *client.Session, cmd []byte, timeout time.Du
 	}
 }
 
-// session takes an idle client session, or registers a new one; when that
-// fails (no leader yet, say) the group goes out without one, and is then
-// not proposed again after a timeout.
+// session takes an idle client session, or registers a new one, trying
+// again (each try bounded by an attempt) while the group's deadline leaves
+// time for it: registering fails while this replica knows no leader (a
+// shard that has just elected one, a leader that just died), and a group
+// that went out without a session is never proposed again after a
+// timeout, so the first writes through a follower failed "outcome unknown"
+// within a second of the cluster forming
+// (TestWritesSurviveTheLeaderDyingUnderThem, under a busy CI machine).
+// Only when the deadline is near does the group go out without one.
 func (p *proposer) session(deadline time.Time) *client.Session {
 	select {
 	case s := <-p.sessions:
 		return s
 	default:
 	}
-	until := time.Now().Add(p.attempt)
-	if deadline.Before(until) {
-		until = deadline
+	for {
+		until := time.Now().Add(p.attempt)
+		if deadline.Before(until) {
+			until = deadline
+		}
+		ctx, cancel := context.WithDeadline(context.Background(), until)
+		s, err := p.nh.SyncGetSession(ctx, p.shard)
+		cancel()
+		if err == nil {
+			return s
+		}
+		if time.Until(deadline) < p.attempt || !p.sleep(retryPause) {
+			return p.nh.GetNoOPSession(p.shard)
+		}
 	}
-	ctx, cancel := context.WithDeadline(context.Background(), until)
-	defer cancel()
-	s, err := p.nh.SyncGetSession(ctx, p.shard)
-	if err != nil {
-		return p.nh.GetNoOPSession(p.shard)
-	}
-	return s
 }
 
 // release moves a session on to its next proposal and, when keep, keeps it
