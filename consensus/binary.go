@@ -76,18 +76,55 @@ const (
 )
 
 func encodeResultLean(r Result, b Batch) []byte {
-	w := make(wbuf, 0, 32+len(r.Objects)*4)
-	w = append(w, formatResultV4)
+	return encodeResultFrame(formatResultV4, r, 4, func(w *wbuf, i int) {
+		if i < len(b.Commands) && b.Commands[i].Op != OpDelete {
+			*w = append(*w, leanCommand)
+			w.uvarint(r.Objects[i].CreateVersion)
+			return
+		}
+		*w = append(*w, leanWhole)
+		w.object(&r.Objects[i])
+	})
+}
+
+func decodeResultLean(p []byte, b Batch) (Result, error) {
+	res, err := decodeResultFrame(p, func(r *rbuf, i int, index uint64) (Object, error) {
+		switch r.byte() {
+		case leanCommand:
+			if r.err != nil {
+				return Object{}, fmt.Errorf("result: %w", r.err)
+			}
+			if i >= len(b.Commands) {
+				return Object{}, fmt.Errorf("result: object %d left out, with no command to rebuild it from: %w", i, errdefs.ErrInvalid)
+			}
+			if b.Commands[i].Op == OpDelete {
+				return Object{}, fmt.Errorf("result: object %d: a delete's object left out: %w", i, errdefs.ErrInvalid)
+			}
+			o := b.Commands[i].Object
+			o.CreateVersion, o.ResourceVersion = r.uvarint(), index
+			return o, nil
+		case leanWhole:
+			return r.object(), nil
+		}
+		return Object{}, fmt.Errorf("result: object %d: unknown kind: %w", i, errdefs.ErrInvalid)
+	})
+	// One object per command; whole ones only without a batch.
+	if err == nil && len(res.Objects) > 0 && len(b.Commands) > 0 && len(res.Objects) != len(b.Commands) {
+		return Result{}, fmt.Errorf("result: %d objects for a batch of %d commands: %w", len(res.Objects), len(b.Commands), errdefs.ErrInvalid)
+	}
+	return res, err
+}
+
+// encodeResultFrame writes what the result formats share: the format, the
+// index, the objects (object writes the i-th; about perObject bytes each),
+// the error, its code and the failed command.
+func encodeResultFrame(format byte, r Result, perObject int, object func(w *wbuf, i int)) []byte {
+	w := make(wbuf, 0, 32+len(r.Objects)*perObject)
+	w = append(w, format)
 	w.uvarint(r.Index)
 	w.uvarint(uint64(len(r.Objects)))
 	for i := range r.Objects {
-		if i < len(b.Commands) && b.Commands[i].Op != OpDelete {
-			w = append(w, leanCommand)
-			w.uvarint(r.Objects[i].CreateVersion)
-			continue
-		}
-		w = append(w, leanWhole)
-		w.object(&r.Objects[i])
+		object(&w, i)
 	}
 	w.str(r.Err)
 	w.str(r.Code)
@@ -95,35 +132,19 @@ func encodeResultLean(r Result, b Batch) []byte {
 	return w
 }
 
-func decodeResultLean(p []byte, b Batch) (Result, error) {
+// decodeResultFrame reads what encodeResultFrame wrote, after the format
+// byte; object reads the i-th object of the result at index.
+func decodeResultFrame(p []byte, object func(r *rbuf, i int, index uint64) (Object, error)) (Result, error) {
 	r := &rbuf{p: p}
 	res := Result{Index: r.uvarint()}
 	if n := r.count(); n > 0 {
-		// One object per command; whole ones only without a batch.
-		if len(b.Commands) > 0 && n != len(b.Commands) && r.err == nil {
-			return Result{}, fmt.Errorf("result: %d objects for a batch of %d commands: %w", n, len(b.Commands), errdefs.ErrInvalid)
-		}
 		res.Objects = make([]Object, 0, n)
 		for i := range n {
-			switch r.byte() {
-			case leanCommand:
-				if r.err != nil {
-					return Result{}, fmt.Errorf("result: %w", r.err)
-				}
-				if i >= len(b.Commands) {
-					return Result{}, fmt.Errorf("result: object %d left out, with no command to rebuild it from: %w", i, errdefs.ErrInvalid)
-				}
-				if b.Commands[i].Op == OpDelete {
-					return Result{}, fmt.Errorf("result: object %d: a delete's object left out: %w", i, errdefs.ErrInvalid)
-				}
-				o := b.Commands[i].Object
-				o.CreateVersion, o.ResourceVersion = r.uvarint(), res.Index
-				res.Objects = append(res.Objects, o)
-			case leanWhole:
-				res.Objects = append(res.Objects, r.object())
-			default:
-				return Result{}, fmt.Errorf("result: object %d: unknown kind: %w", i, errdefs.ErrInvalid)
+			o, err := object(r, i, res.Index)
+			if err != nil {
+				return Result{}, err
 			}
+			res.Objects = append(res.Objects, o)
 		}
 	}
 	res.Err, res.Code = r.str(), r.str()
@@ -135,17 +156,7 @@ func decodeResultLean(p []byte, b Batch) (Result, error) {
 }
 
 func encodeResultBinary(r Result) []byte {
-	w := make(wbuf, 0, 32+len(r.Objects)*128)
-	w = append(w, formatBinaryV2)
-	w.uvarint(r.Index)
-	w.uvarint(uint64(len(r.Objects)))
-	for i := range r.Objects {
-		w.object(&r.Objects[i])
-	}
-	w.str(r.Err)
-	w.str(r.Code)
-	w.uvarint(uint64(r.Failed))
-	return w
+	return encodeResultFrame(formatBinaryV2, r, 128, func(w *wbuf, i int) { w.object(&r.Objects[i]) })
 }
 
 // rbuf reads what wbuf wrote; the first error sticks and every later read
@@ -269,20 +280,7 @@ func decodeBatchBinary(p []byte) (Batch, error) {
 }
 
 func decodeResultBinary(p []byte) (Result, error) {
-	r := &rbuf{p: p}
-	res := Result{Index: r.uvarint()}
-	if n := r.count(); n > 0 {
-		res.Objects = make([]Object, 0, n)
-		for range n {
-			res.Objects = append(res.Objects, r.object())
-		}
-	}
-	res.Err, res.Code = r.str(), r.str()
-	res.Failed = int(r.uvarint())
-	if r.done() != nil {
-		return Result{}, fmt.Errorf("result: %w", r.err)
-	}
-	return res, nil
+	return decodeResultFrame(p, func(r *rbuf, _ int, _ uint64) (Object, error) { return r.object(), nil })
 }
 
 // formatGroupV3 is a raft entry, or its result, that carries several

@@ -92,45 +92,51 @@ const creationWait = time.Second
 // a scheduling pass can wait for those in its shard to end. The zero value
 // is ready to use.
 type creations struct {
-	mu       sync.Mutex
-	inFlight map[uint64]int
-	done     map[uint64]chan struct{} // a shard's is closed when its count falls to 0
+	mu     sync.Mutex
+	shards map[uint64]*inFlight // only shards with creations in flight
+}
+
+type inFlight struct {
+	n    int
+	done chan struct{} // closed when n falls to 0
 }
 
 func (c *creations) begin(shard uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.inFlight == nil {
-		c.inFlight, c.done = map[uint64]int{}, map[uint64]chan struct{}{}
+	f := c.shards[shard]
+	if f == nil {
+		if c.shards == nil {
+			c.shards = map[uint64]*inFlight{}
+		}
+		f = &inFlight{done: make(chan struct{})}
+		c.shards[shard] = f
 	}
-	if c.inFlight[shard] == 0 {
-		c.done[shard] = make(chan struct{})
-	}
-	c.inFlight[shard]++
+	f.n++
 }
 
 func (c *creations) end(shard uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.inFlight[shard]--; c.inFlight[shard] == 0 {
-		close(c.done[shard])
-		delete(c.inFlight, shard)
-		delete(c.done, shard)
+	f := c.shards[shard]
+	if f.n--; f.n == 0 {
+		close(f.done)
+		delete(c.shards, shard)
 	}
 }
 
 // wait returns once no creation in shard is in flight, or after limit.
 func (c *creations) wait(ctx context.Context, shard uint64, limit time.Duration) {
 	c.mu.Lock()
-	done := c.done[shard]
+	f := c.shards[shard]
 	c.mu.Unlock()
-	if done == nil {
+	if f == nil {
 		return
 	}
 	t := time.NewTimer(limit)
 	defer t.Stop()
 	select {
-	case <-done:
+	case <-f.done:
 	case <-t.C:
 	case <-ctx.Done():
 	}
@@ -452,12 +458,7 @@ func (p *Peer) proposeAllDropping(ctx context.Context, shard uint64, cmds []cons
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 4)
 	for i, j := 0, 0; i < len(cmds); i = j {
-		// At most n commands and about dropBytes of objects to a batch: a
-		// forwarded proposal's frame and a raft entry are bounded.
-		size := 0
-		for j = i; j < len(cmds) && j-i < n && (j == i || size+len(cmds[j].Object.Data) <= dropBytes); j++ {
-			size += len(cmds[j].Object.Data)
-		}
+		j = batchEnd(cmds, i, n)
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
@@ -468,6 +469,18 @@ func (p *Peer) proposeAllDropping(ctx context.Context, shard uint64, cmds []cons
 	}
 	wg.Wait()
 	return out
+}
+
+// batchEnd is where the batch that starts at cmds[i] ends: after at most n
+// commands and about dropBytes of objects (at least one command), so that a
+// forwarded proposal's frame and a raft entry stay bounded.
+func batchEnd(cmds []consensus.Command, i, n int) int {
+	j, size := i+1, len(cmds[i].Object.Data)
+	for j < len(cmds) && j-i < n && size+len(cmds[j].Object.Data) <= dropBytes {
+		size += len(cmds[j].Object.Data)
+		j++
+	}
+	return j
 }
 
 // snapshot builds the scheduler's view: nodes (alive per gossip), bound

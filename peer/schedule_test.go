@@ -337,7 +337,7 @@ func TestCreationsWaitForTheShardsCreationsToEnd(t *testing.T) {
 	w := wait(1, time.Hour)
 	c.end(1)
 	c.mu.Lock()
-	left := c.inFlight[1]
+	left := c.shards[1].n
 	c.mu.Unlock()
 	if left != 1 {
 		t.Fatalf("after one of two creations ended, %d in flight; want 1", left)
