@@ -37,7 +37,7 @@ func (d *DNS) SetServices(svcs []*workload.Service) {
 	records := map[string]netip.Addr{}
 	for _, s := range svcs {
 		if ip, err := netip.ParseAddr(s.Spec.ClusterIP); err == nil {
-			records[strings.ToLower(s.Metadata.Name+"."+s.Metadata.Namespace)] = ip
+			records[strings.ToLower(s.ObjectMeta.Name+"."+s.ObjectMeta.Namespace)] = ip
 		}
 	}
 	d.mu.Lock()

@@ -51,13 +51,13 @@ func query(t *testing.T, server, name string, qtype uint16, network string) *dns
 func TestDNSAnswersServiceNames(t *testing.T) {
 	// An upstream of the test's own, for names outside the cluster.
 	upstream := &DNS{Domain: "upstream.test"}
-	upstream.SetServices([]*workload.Service{{Metadata: workload.ObjectMeta{Namespace: "example", Name: "www"}, Spec: workload.ServiceSpec{ClusterIP: "192.0.2.7"}}})
+	upstream.SetServices([]*workload.Service{{ObjectMeta: workload.ObjectMeta{Namespace: "example", Name: "www"}, Spec: workload.ServiceSpec{ClusterIP: "192.0.2.7"}}})
 	up := startDNS(t, upstream)
 
 	d := &DNS{Upstreams: []string{up}}
 	d.SetServices([]*workload.Service{
-		{Metadata: workload.ObjectMeta{Namespace: "default", Name: "web"}, Spec: workload.ServiceSpec{ClusterIP: "10.96.0.10"}},
-		{Metadata: workload.ObjectMeta{Namespace: "default", Name: "headless"}, Spec: workload.ServiceSpec{ClusterIP: "None"}},
+		{ObjectMeta: workload.ObjectMeta{Namespace: "default", Name: "web"}, Spec: workload.ServiceSpec{ClusterIP: "10.96.0.10"}},
+		{ObjectMeta: workload.ObjectMeta{Namespace: "default", Name: "headless"}, Spec: workload.ServiceSpec{ClusterIP: "None"}},
 	})
 	server := startDNS(t, d)
 	cases := []struct {

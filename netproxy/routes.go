@@ -55,7 +55,7 @@ func Routes(s Snapshot) []Route {
 			continue
 		}
 		clusterIP := s.ClusterIPBound == nil || s.ClusterIPBound(sp.ClusterIP)
-		key := svc.Metadata.Namespace + "/" + svc.Metadata.Name
+		key := svc.ObjectMeta.Namespace + "/" + svc.ObjectMeta.Name
 		var affinity time.Duration
 		if sp.SessionAffinity == workload.SessionAffinityClientIP {
 			secs := int32(workload.DefaultClientIPTimeoutSeconds)

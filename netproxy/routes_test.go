@@ -10,7 +10,7 @@ import (
 )
 
 func svc(name string, mutate func(*workload.ServiceSpec)) *workload.Service {
-	s := &workload.Service{Metadata: workload.ObjectMeta{Namespace: "default", Name: name},
+	s := &workload.Service{ObjectMeta: workload.ObjectMeta{Namespace: "default", Name: name},
 		Spec: workload.ServiceSpec{Type: workload.ServiceTypeClusterIP, ClusterIP: "10.96.0.10",
 			Ports: []workload.ServicePort{{Name: "http", Protocol: workload.ProtocolTCP, Port: 80}}}}
 	if mutate != nil {
@@ -24,11 +24,11 @@ func endpoints(name string, addrs map[string]string) *workload.Endpoints {
 	for ip, node := range addrs {
 		sub.Addresses = append(sub.Addresses, workload.EndpointAddress{IP: ip, NodeName: &node})
 	}
-	return &workload.Endpoints{Metadata: workload.ObjectMeta{Namespace: "default", Name: name}, Subsets: []workload.EndpointSubset{sub}}
+	return &workload.Endpoints{ObjectMeta: workload.ObjectMeta{Namespace: "default", Name: name}, Subsets: []workload.EndpointSubset{sub}}
 }
 
 func TestRoutes(t *testing.T) {
-	local := workload.TrafficPolicyLocal
+	local := workload.ServiceInternalTrafficPolicy(workload.TrafficPolicyLocal)
 	three := map[string]string{"10.32.0.5": "p1", "10.32.1.5": "p2", "10.32.2.5": "p3"}
 	tunnels := map[string]string{"p2": "192.168.1.2:7950"} // p3's tunnel is unknown
 	cases := []struct {

@@ -92,8 +92,8 @@ func claimCommands(ls map[string]*ledger, ps []placement, now time.Time) ([]cons
 			touched[p.node] = l
 		}
 		req := workload.PodRequests(p.pod)
-		l.Claims[p.pod.Metadata.UID] = claim{
-			Pod:      p.pod.Metadata.Namespace + "/" + p.pod.Metadata.Name,
+		l.Claims[string(p.pod.ObjectMeta.UID)] = claim{
+			Pod:      p.pod.ObjectMeta.Namespace + "/" + p.pod.ObjectMeta.Name,
 			MilliCPU: req.MilliCPU, Memory: req.Memory, At: now.UTC(),
 		}
 	}

@@ -11,7 +11,7 @@ import (
 
 func reqPod(name, node, cpu string) *workload.Pod {
 	return &workload.Pod{
-		Metadata: workload.ObjectMeta{Namespace: "default", Name: name, UID: "uid-" + name},
+		ObjectMeta: workload.ObjectMeta{Namespace: "default", Name: name, UID: workload.UID("uid-" + name)},
 		Spec: workload.PodSpec{NodeName: node, Containers: []workload.Container{{Name: "c", Resources: workload.ResourceRequirements{
 			Requests: workload.ResourceList{workload.ResourceCPU: workload.MustParseQuantity(cpu), workload.ResourceMemory: workload.MustParseQuantity("64Mi")},
 		}}}},

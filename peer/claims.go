@@ -39,11 +39,11 @@ func (p *Peer) claimsPass(ctx context.Context, shard uint64, claims []*workload.
 	}
 	byName := map[string]*workload.PersistentVolume{}
 	for _, pv := range pvs {
-		byName[pv.Metadata.Name] = pv
+		byName[pv.ObjectMeta.Name] = pv
 	}
 	var errs []error
 	for _, c := range claims {
-		if c.Metadata.DeletionTimestamp != nil {
+		if c.ObjectMeta.DeletionTimestamp != nil {
 			continue
 		}
 		pv := byName[c.Spec.VolumeName]
@@ -66,19 +66,19 @@ func (p *Peer) claimsPass(ctx context.Context, shard uint64, claims []*workload.
 			errs = append(errs, p.claimStatus(ctx, shard, c, workload.PersistentVolumeClaimStatus{Phase: workload.ClaimPending}))
 			continue
 		}
-		if r := pv.Spec.ClaimRef; r == nil || r.UID != c.Metadata.UID {
+		if r := pv.Spec.ClaimRef; r == nil || r.UID != c.ObjectMeta.UID {
 			next := *pv
 			next.Spec.ClaimRef = &workload.ObjectReference{Kind: "PersistentVolumeClaim", APIVersion: "v1",
-				Namespace: c.Metadata.Namespace, Name: c.Metadata.Name, UID: c.Metadata.UID}
+				Namespace: c.ObjectMeta.Namespace, Name: c.ObjectMeta.Name, UID: c.ObjectMeta.UID}
 			next.Status = workload.PersistentVolumeStatus{Phase: workload.VolumeBound}
 			if err := p.updateIn(ctx, consensus.MetaShard, &next); err != nil {
 				errs = append(errs, err) // another leader took it, or it changed: the next pass decides again
 				continue
 			}
 			*pv = next
-			pv.Metadata.ResourceVersion = "" // stale now: not to be written again this pass
+			pv.ObjectMeta.ResourceVersion = "" // stale now: not to be written again this pass
 		}
-		c.Spec.VolumeName = pv.Metadata.Name
+		c.Spec.VolumeName = pv.ObjectMeta.Name
 		c.Status = workload.PersistentVolumeClaimStatus{Phase: workload.ClaimBound, AccessModes: pv.Spec.AccessModes, Capacity: pv.Spec.Capacity}
 		errs = append(errs, p.updateIn(ctx, shard, c))
 	}
@@ -116,7 +116,7 @@ func (p *Peer) volumesPass(ctx context.Context) error {
 	for _, so := range objs {
 		var c workload.PersistentVolumeClaim
 		if decodeInto(so, &c) == nil {
-			claims[c.Metadata.Namespace+"/"+c.Metadata.Name+"/"+c.Metadata.UID] = true
+			claims[c.ObjectMeta.Namespace+"/"+c.ObjectMeta.Name+"/"+string(c.ObjectMeta.UID)] = true
 		}
 	}
 	var errs []error
@@ -124,7 +124,7 @@ func (p *Peer) volumesPass(ctx context.Context) error {
 	for _, pv := range pvs {
 		exists := false
 		if r := pv.Spec.ClaimRef; r != nil {
-			exists = claims[r.Namespace+"/"+r.Name+"/"+r.UID]
+			exists = claims[r.Namespace+"/"+r.Name+"/"+string(r.UID)]
 			if !exists && r.UID != "" && pv.Status.Phase == workload.VolumeBound {
 				// A claim deleted while pods still use it: the volume stays
 				// Bound (and nothing is reclaimed) until they are gone, as
@@ -140,7 +140,7 @@ func (p *Peer) volumesPass(ctx context.Context) error {
 		phase, msg := volumes.VolumePhase(pv, exists, p.nfsClient)
 		if phase == workload.VolumeReleased && pv.Spec.PersistentVolumeReclaimPolicy == workload.ReclaimDelete && len(createdOn(pv)) == 0 {
 			// Every directory Shoal made for it is emptied: the volume goes.
-			errs = append(errs, p.deleteIn(ctx, consensus.MetaShard, "PersistentVolume", &pv.Metadata))
+			errs = append(errs, p.deleteIn(ctx, consensus.MetaShard, "PersistentVolume", &pv.ObjectMeta))
 			continue
 		}
 		st := workload.PersistentVolumeStatus{Phase: phase, Message: msg}
@@ -203,7 +203,7 @@ const annotationCreatedOn = "shoal.dev/created-on."
 // createdOn lists the nodes that created a directory for pv.
 func createdOn(pv *workload.PersistentVolume) []string {
 	var out []string
-	for k := range pv.Metadata.Annotations {
+	for k := range pv.ObjectMeta.Annotations {
 		if node, ok := strings.CutPrefix(k, annotationCreatedOn); ok {
 			out = append(out, node)
 		}
@@ -221,10 +221,10 @@ func (p *Peer) markCreated(ctx context.Context, pv *workload.PersistentVolume, n
 	if err := os.MkdirAll(p.dir.path(dirCreatedVolumes), 0o700); err != nil {
 		return err
 	}
-	if err := os.WriteFile(p.createdRecord(pv.Metadata.UID, path), []byte(path), 0o600); err != nil {
+	if err := os.WriteFile(p.createdRecord(string(pv.ObjectMeta.UID), path), []byte(path), 0o600); err != nil {
 		return err
 	}
-	return p.annotateVolume(ctx, pv.Metadata.Name, func(a map[string]string) { a[annotationCreatedOn+node] = path })
+	return p.annotateVolume(ctx, pv.ObjectMeta.Name, func(a map[string]string) { a[annotationCreatedOn+node] = path })
 }
 
 // createdRecord is the file that records that this node created path for
@@ -249,10 +249,10 @@ func (p *Peer) annotateVolume(ctx context.Context, name string, change func(map[
 		if err = decodeInto(so, &pv); err != nil {
 			return err
 		}
-		if pv.Metadata.Annotations == nil {
-			pv.Metadata.Annotations = map[string]string{}
+		if pv.ObjectMeta.Annotations == nil {
+			pv.ObjectMeta.Annotations = map[string]string{}
 		}
-		change(pv.Metadata.Annotations)
+		change(pv.ObjectMeta.Annotations)
 		if err = p.updateIn(ctx, consensus.MetaShard, &pv); !errors.Is(err, errdefs.ErrConflict) {
 			return err
 		}
@@ -284,24 +284,24 @@ func (p *Peer) reclaimVolumes(ctx context.Context) {
 			if decodeInto(so, &pv) != nil || pv.Status.Phase != workload.VolumeReleased || pv.Spec.PersistentVolumeReclaimPolicy != workload.ReclaimDelete {
 				continue
 			}
-			path, ok := pv.Metadata.Annotations[mine]
+			path, ok := pv.ObjectMeta.Annotations[mine]
 			if !ok || path == "" {
 				continue
 			}
-			if rec, err := os.ReadFile(p.createdRecord(pv.Metadata.UID, path)); err != nil || string(rec) != path || pv.Spec.HostPath == nil || pv.Spec.HostPath.Path != path {
+			if rec, err := os.ReadFile(p.createdRecord(string(pv.ObjectMeta.UID), path)); err != nil || string(rec) != path || pv.Spec.HostPath == nil || pv.Spec.HostPath.Path != path {
 				// Not a directory this node made for this volume: leave it, and drop the claim to it.
-				p.log.Warn("reclaim volume: not removing a directory this node has no record of creating", "volume", pv.Metadata.Name, "path", path)
-				_ = p.annotateVolume(ctx, pv.Metadata.Name, func(a map[string]string) { delete(a, mine) })
+				p.log.Warn("reclaim volume: not removing a directory this node has no record of creating", "volume", pv.ObjectMeta.Name, "path", path)
+				_ = p.annotateVolume(ctx, pv.ObjectMeta.Name, func(a map[string]string) { delete(a, mine) })
 				continue
 			}
 			if err := os.RemoveAll(path); err != nil {
-				p.log.Warn("reclaim volume", "volume", pv.Metadata.Name, "path", path, "err", err)
+				p.log.Warn("reclaim volume", "volume", pv.ObjectMeta.Name, "path", path, "err", err)
 				continue
 			}
-			p.log.Info("reclaimed volume: removed the directory this node created", "volume", pv.Metadata.Name, "path", path)
-			_ = os.Remove(p.createdRecord(pv.Metadata.UID, path))
-			if err := p.annotateVolume(ctx, pv.Metadata.Name, func(a map[string]string) { delete(a, mine) }); err != nil {
-				p.log.Warn("reclaim volume", "volume", pv.Metadata.Name, "err", err)
+			p.log.Info("reclaimed volume: removed the directory this node created", "volume", pv.ObjectMeta.Name, "path", path)
+			_ = os.Remove(p.createdRecord(string(pv.ObjectMeta.UID), path))
+			if err := p.annotateVolume(ctx, pv.ObjectMeta.Name, func(a map[string]string) { delete(a, mine) }); err != nil {
+				p.log.Warn("reclaim volume", "volume", pv.ObjectMeta.Name, "err", err)
 			}
 		}
 	}

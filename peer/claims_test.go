@@ -200,19 +200,19 @@ func TestDeleteReclaimEmptiesOnlyDirectoriesShoalCreated(t *testing.T) {
 		return a.Status.Phase == workload.PodRunning && b.Status.Phase == workload.PodRunning
 	})
 	var pv workload.PersistentVolume
-	if err := cl.Do(ctx, http.MethodGet, "/api/v1/persistentvolumes/made", nil, &pv); err != nil || pv.Metadata.Annotations[annotationCreatedOn+"p1"] != made {
-		t.Fatalf("made's annotations %v, %v; want p1's record of %s", pv.Metadata.Annotations, err, made)
+	if err := cl.Do(ctx, http.MethodGet, "/api/v1/persistentvolumes/made", nil, &pv); err != nil || pv.ObjectMeta.Annotations[annotationCreatedOn+"p1"] != made {
+		t.Fatalf("made's annotations %v, %v; want p1's record of %s", pv.ObjectMeta.Annotations, err, made)
 	}
 	var pv2 workload.PersistentVolume
 	if err := cl.Do(ctx, http.MethodGet, "/api/v1/persistentvolumes/before", nil, &pv2); err != nil || len(createdOn(&pv2)) != 0 {
-		t.Fatalf("before's annotations %v, %v; want none", pv2.Metadata.Annotations, err)
+		t.Fatalf("before's annotations %v, %v; want none", pv2.ObjectMeta.Annotations, err)
 	}
 	if _, err := os.Stat(made); err != nil {
 		t.Fatalf("the node did not create %s: %v", made, err)
 	}
 	// A user's forged record on the other volume removes nothing: the node
 	// keeps its own record of what it made.
-	pv2.Metadata.Annotations = map[string]string{annotationCreatedOn + "p1": before}
+	pv2.ObjectMeta.Annotations = map[string]string{annotationCreatedOn + "p1": before}
 	if err := cl.Do(ctx, http.MethodPut, "/api/v1/persistentvolumes/before", &pv2, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -273,7 +273,7 @@ func TestReadWriteOnceClaimIsPinnedByOneLeader(t *testing.T) {
 		return cl.Do(ctx, http.MethodGet, "/api/v1/namespaces/default/persistentvolumeclaims/disk", nil, &claim) == nil && claim.Status.Phase == workload.ClaimBound
 	})
 	pod := func(name string) *workload.Pod {
-		p := &workload.Pod{Metadata: workload.ObjectMeta{Namespace: "default", Name: name, UID: "uid-" + name}}
+		p := &workload.Pod{ObjectMeta: workload.ObjectMeta{Namespace: "default", Name: name, UID: workload.UID("uid-" + name)}}
 		p.Spec.Volumes = []workload.Volume{{Name: "d", VolumeSource: workload.VolumeSource{PersistentVolumeClaim: &workload.PersistentVolumeClaimVolumeSource{ClaimName: "disk"}}}}
 		return p
 	}
@@ -292,12 +292,12 @@ func TestReadWriteOnceClaimIsPinnedByOneLeader(t *testing.T) {
 	if err := cl.Do(ctx, http.MethodGet, "/api/v1/namespaces/default/persistentvolumeclaims/disk", nil, &claim); err != nil {
 		t.Fatal(err)
 	}
-	if got := claim.Metadata.Annotations[volumes.AnnotationPinnedNode]; !strings.HasPrefix(got, "n1 ") {
+	if got := claim.ObjectMeta.Annotations[volumes.AnnotationPinnedNode]; !strings.HasPrefix(got, "n1 ") {
 		t.Fatalf("pin %q, want n1's", got)
 	}
 	// The next pass reads the pin and places b on n1.
 	cs := state()
-	pvs := map[string]*workload.PersistentVolume{"disk": {Metadata: workload.ObjectMeta{Name: "disk"}}}
+	pvs := map[string]*workload.PersistentVolume{"disk": {ObjectMeta: workload.ObjectMeta{Name: "disk"}}}
 	if got := volumes.Placement(pod("b"), cs.claims, pvs, cs.users, p.cfg.Now()); got.Node != "n1" || got.Unschedulable != "" {
 		t.Fatalf("b's constraint %+v, want n1", got)
 	}

@@ -151,24 +151,24 @@ func (p *Peer) controlPass(ctx context.Context, shard uint64) error {
 	// Garbage collection: what a deleted owner controlled goes with it.
 	owners := map[string]bool{}
 	for _, d := range deps {
-		owners[d.Metadata.UID] = true
+		owners[string(d.ObjectMeta.UID)] = true
 	}
 	for _, r := range rss {
-		owners[r.Metadata.UID] = true
+		owners[string(r.ObjectMeta.UID)] = true
 	}
 	for _, r := range rss {
-		if uid, ok := controllerUID(&r.Metadata); ok && !owners[uid] {
-			errs = append(errs, p.deleteIn(ctx, shard, "ReplicaSet", &r.Metadata))
+		if uid, ok := controllerUID(&r.ObjectMeta); ok && !owners[uid] {
+			errs = append(errs, p.deleteIn(ctx, shard, "ReplicaSet", &r.ObjectMeta))
 		}
 	}
 	lost := p.lostNodes()
 	for _, pod := range pods {
-		if uid, ok := controllerUID(&pod.Metadata); ok && !owners[uid] {
+		if uid, ok := controllerUID(&pod.ObjectMeta); ok && !owners[uid] {
 			errs = append(errs, p.removePod(ctx, shard, pod, lost))
 		}
 	}
 	for _, d := range deps {
-		mine := sameNamespace(rss, d.Metadata.Namespace)
+		mine := sameNamespace(rss, d.ObjectMeta.Namespace)
 		health := controller.HealthOf(controller.CurrentReplicaSet(d, mine), pods)
 		if tmpl, rev, why := controller.AutoRollback(d, mine, health); tmpl != nil {
 			errs = append(errs, p.autoRollback(ctx, shard, d, controller.CurrentReplicaSet(d, mine), tmpl, rev, why))
@@ -176,21 +176,21 @@ func (p *Peer) controlPass(ctx context.Context, shard uint64) error {
 		}
 		plan := controller.PlanDeployment(d, mine, now)
 		if plan.Create != nil {
-			plan.Create.Metadata.UID = newUID()
+			plan.Create.ObjectMeta.UID = newUID()
 			errs = append(errs, p.createIn(ctx, shard, plan.Create))
 		}
 		for _, rs := range plan.Update {
 			errs = append(errs, p.updateIn(ctx, shard, rs))
 		}
 		for _, rs := range plan.Delete {
-			errs = append(errs, p.deleteIn(ctx, shard, "ReplicaSet", &rs.Metadata))
+			errs = append(errs, p.deleteIn(ctx, shard, "ReplicaSet", &rs.ObjectMeta))
 		}
-		if !statusEqual(d.Status, plan.Status) || d.Metadata.Annotations[workload.AnnotationRevision] != plan.Revision {
+		if !statusEqual(d.Status, plan.Status) || d.ObjectMeta.Annotations[workload.AnnotationRevision] != plan.Revision {
 			d.Status = plan.Status
-			if d.Metadata.Annotations == nil {
-				d.Metadata.Annotations = map[string]string{}
+			if d.ObjectMeta.Annotations == nil {
+				d.ObjectMeta.Annotations = map[string]string{}
 			}
-			d.Metadata.Annotations[workload.AnnotationRevision] = plan.Revision
+			d.ObjectMeta.Annotations[workload.AnnotationRevision] = plan.Revision
 			errs = append(errs, p.updateIn(ctx, shard, d))
 		}
 	}
@@ -198,12 +198,12 @@ func (p *Peer) controlPass(ctx context.Context, shard uint64) error {
 	// pods of one ReplicaSet a few collisions, and one fails a whole batch.
 	taken := map[string]bool{}
 	for _, pod := range pods {
-		taken[pod.Metadata.Name] = true
+		taken[pod.ObjectMeta.Name] = true
 	}
 	for _, rs := range rss {
 		newName := func() string {
 			for {
-				if n := rs.Metadata.Name + "-" + randomSuffix(); !taken[n] {
+				if n := rs.ObjectMeta.Name + "-" + randomSuffix(); !taken[n] {
 					taken[n] = true
 					return n
 				}
@@ -225,33 +225,33 @@ func (p *Peer) controlPass(ctx context.Context, shard uint64) error {
 // autoRollback puts a Deployment's previous template back (a
 // compare-and-swap), with an event saying why; the next pass rolls it out.
 func (p *Peer) autoRollback(ctx context.Context, shard uint64, d *workload.Deployment, bad *workload.ReplicaSet, tmpl *workload.PodTemplateSpec, rev, why string) error {
-	failed := d.Metadata.Annotations[workload.AnnotationRevision]
+	failed := d.ObjectMeta.Annotations[workload.AnnotationRevision]
 	// Mark the failed revision first, so that no later rollback returns to it.
 	mark := *bad
-	mark.Metadata.Annotations = maps.Clone(bad.Metadata.Annotations)
-	if mark.Metadata.Annotations == nil {
-		mark.Metadata.Annotations = map[string]string{}
+	mark.ObjectMeta.Annotations = maps.Clone(bad.ObjectMeta.Annotations)
+	if mark.ObjectMeta.Annotations == nil {
+		mark.ObjectMeta.Annotations = map[string]string{}
 	}
-	mark.Metadata.Annotations[controller.AnnotationRolledBackFrom] = why
+	mark.ObjectMeta.Annotations[controller.AnnotationRolledBackFrom] = why
 	if err := p.updateIn(ctx, shard, &mark); err != nil {
 		return err
 	}
 	d.Spec.Template = *tmpl
-	d.Metadata.Generation++ // a new spec, as the API would count it
+	d.ObjectMeta.Generation++ // a new spec, as the API would count it
 	// The failed revision's verdict is not the new one's: Progressing
 	// starts over, or the next pass would roll back again.
 	now := p.cfg.Now().UTC().Truncate(time.Second)
 	for i, c := range d.Status.Conditions {
 		if c.Type == "Progressing" {
 			d.Status.Conditions[i] = workload.DeploymentCondition{Type: "Progressing", Status: workload.ConditionTrue, Reason: "DeploymentRollback",
-				Message: "Rolled back to revision " + rev, LastUpdateTime: now, LastTransitionTime: now}
+				Message: "Rolled back to revision " + rev, LastUpdateTime: workload.NewTime(now), LastTransitionTime: workload.NewTime(now)}
 		}
 	}
 	if err := p.updateIn(ctx, shard, d); err != nil {
 		return err
 	}
-	msg := fmt.Sprintf("Rolled back deployment %q to revision %s: revision %s %s", d.Metadata.Name, rev, failed, why)
-	p.log.Info("auto-rollback", "deployment", d.Metadata.Namespace+"/"+d.Metadata.Name, "to", rev, "why", why)
+	msg := fmt.Sprintf("Rolled back deployment %q to revision %s: revision %s %s", d.ObjectMeta.Name, rev, failed, why)
+	p.log.Info("auto-rollback", "deployment", d.ObjectMeta.Namespace+"/"+d.ObjectMeta.Name, "to", rev, "why", why)
 	ev := workload.NewEvent(d, workload.EventWarning, "DeploymentRollback", msg, p.cfg.Now().UTC(),
 		workload.EventSource{Component: "deployment-controller", Host: p.cfg.Name})
 	p.recordEvent(ev)
@@ -262,7 +262,7 @@ func (p *Peer) autoRollback(ctx context.Context, shard uint64, d *workload.Deplo
 func controllerUID(meta *workload.ObjectMeta) (string, bool) {
 	for _, r := range meta.OwnerReferences {
 		if r.Controller != nil && *r.Controller {
-			return r.UID, true
+			return string(r.UID), true
 		}
 	}
 	return "", false
@@ -271,7 +271,7 @@ func controllerUID(meta *workload.ObjectMeta) (string, bool) {
 func sameNamespace(rss []*workload.ReplicaSet, ns string) []*workload.ReplicaSet {
 	var out []*workload.ReplicaSet
 	for _, r := range rss {
-		if r.Metadata.Namespace == ns {
+		if r.ObjectMeta.Namespace == ns {
 			out = append(out, r)
 		}
 	}
@@ -288,7 +288,7 @@ func decodeInto(so consensus.Object, o workload.Object) error {
 	if err := json.Unmarshal(so.Data, o); err != nil {
 		return err
 	}
-	o.GetMeta().ResourceVersion = stringRV(so.ResourceVersion)
+	workload.MetaOf(o).ResourceVersion = stringRV(so.ResourceVersion)
 	return nil
 }
 
@@ -317,7 +317,7 @@ func (p *Peer) createPods(ctx context.Context, shard uint64, pods []*workload.Po
 	defer p.creating.end(shard)
 	var batches []consensus.Batch
 	for i, pod := range pods {
-		pod.Metadata.UID = newUID()
+		pod.ObjectMeta.UID = newUID()
 		so, err := stored(pod)
 		if err != nil {
 			return err
@@ -381,12 +381,12 @@ func (p *Peer) deleteIn(ctx context.Context, shard uint64, kind string, meta *wo
 func (p *Peer) removePod(ctx context.Context, shard uint64, pod *workload.Pod, lost func(string) bool) error {
 	finished := pod.Status.Phase == workload.PodSucceeded || pod.Status.Phase == workload.PodFailed
 	if pod.Spec.NodeName == "" || lost(pod.Spec.NodeName) || finished {
-		return p.deleteIn(ctx, shard, "Pod", &pod.Metadata)
+		return p.deleteIn(ctx, shard, "Pod", &pod.ObjectMeta)
 	}
-	if pod.Metadata.DeletionTimestamp != nil {
+	if pod.ObjectMeta.DeletionTimestamp != nil {
 		return nil // already terminating
 	}
-	rv, err := parseRV(pod.Metadata.ResourceVersion)
+	rv, err := parseRV(pod.ObjectMeta.ResourceVersion)
 	if err != nil {
 		return err
 	}
@@ -410,7 +410,7 @@ func randomSuffix() string {
 
 func ownedPods(pods []*workload.Pod) bool {
 	for _, p := range pods {
-		if _, ok := controllerUID(&p.Metadata); ok {
+		if _, ok := controllerUID(&p.ObjectMeta); ok {
 			return true
 		}
 	}

@@ -31,8 +31,8 @@ func runningPods(ctx context.Context, c *testCluster, via string) map[string]str
 		return nil
 	}
 	for _, p := range pods.Items {
-		if p.Status.Phase == workload.PodRunning && p.Metadata.DeletionTimestamp == nil {
-			out[p.Metadata.Name] = p.Spec.NodeName
+		if p.Status.Phase == workload.PodRunning && p.ObjectMeta.DeletionTimestamp == nil {
+			out[p.ObjectMeta.Name] = p.Spec.NodeName
 		}
 	}
 	return out
@@ -175,7 +175,7 @@ func TestLeaveDrainsThePeersPodsFirst(t *testing.T) {
 			return nil
 		}
 		for _, p := range pods.Items {
-			if p.Status.Phase == workload.PodRunning && p.Metadata.DeletionTimestamp == nil {
+			if p.Status.Phase == workload.PodRunning && p.ObjectMeta.DeletionTimestamp == nil {
 				out[p.Spec.NodeName]++
 			}
 		}
@@ -222,7 +222,7 @@ func TestCordonKeepsNewPodsOff(t *testing.T) {
 	})
 	for _, p := range pods.Items {
 		if p.Spec.NodeName == "p3" {
-			t.Fatalf("%s was placed on the cordoned p3", p.Metadata.Name)
+			t.Fatalf("%s was placed on the cordoned p3", p.ObjectMeta.Name)
 		}
 	}
 	// The heartbeat keeps the cordon.
@@ -231,7 +231,7 @@ func TestCordonKeepsNewPodsOff(t *testing.T) {
 		if cl.Do(ctx, http.MethodGet, "/api/v1/nodes/p3", nil, &now) != nil {
 			return false
 		}
-		return now.Metadata.ResourceVersion != n.Metadata.ResourceVersion && now.Spec.Unschedulable
+		return now.ObjectMeta.ResourceVersion != n.ObjectMeta.ResourceVersion && now.Spec.Unschedulable
 	})
 	if err := cl.Do(ctx, http.MethodPost, "/api/v1/nodes/p3/uncordon", nil, nil); err != nil {
 		t.Fatal(err)

@@ -88,7 +88,7 @@ func (p *Peer) writeEvents(ctx context.Context, events []*workload.Event) {
 	byShard := map[uint64][]consensus.Command{}
 	var shards []uint64
 	for _, ev := range events {
-		ev.Metadata.UID = newUID()
+		ev.ObjectMeta.UID = newUID()
 		so, err := stored(ev)
 		if err != nil {
 			continue

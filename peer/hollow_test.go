@@ -81,8 +81,8 @@ func TestHollowNodesRunADeploymentsPods(t *testing.T) {
 	}
 	ready := 0
 	for _, n := range list.Items {
-		if hollow[n.Metadata.Name] && n.Status.Conditions[0].Status == workload.ConditionTrue &&
-			n.Metadata.Labels["topology.kubernetes.io/zone"] != "" && strings.HasPrefix(n.Spec.PodCIDR, "10.") {
+		if hollow[n.ObjectMeta.Name] && n.Status.Conditions[0].Status == workload.ConditionTrue &&
+			n.ObjectMeta.Labels["topology.kubernetes.io/zone"] != "" && strings.HasPrefix(n.Spec.PodCIDR, "10.") {
 			ready++
 		}
 	}

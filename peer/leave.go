@@ -101,12 +101,12 @@ func (p *Peer) drainSelf(ctx context.Context) []string {
 	}
 	var evicted []string
 	for _, pod := range decodePods(all) {
-		if pod.Spec.NodeName != p.cfg.Name || len(pod.Metadata.OwnerReferences) == 0 {
+		if pod.Spec.NodeName != p.cfg.Name || len(pod.ObjectMeta.OwnerReferences) == 0 {
 			continue
 		}
-		t := target{info: info, ns: pod.Metadata.Namespace, name: pod.Metadata.Name}
+		t := target{info: info, ns: pod.ObjectMeta.Namespace, name: pod.ObjectMeta.Name}
 		if _, _, err := p.deletePodGracefully(ctx, t); err == nil {
-			evicted = append(evicted, pod.Metadata.Namespace+"/"+pod.Metadata.Name)
+			evicted = append(evicted, pod.ObjectMeta.Namespace+"/"+pod.ObjectMeta.Name)
 		}
 	}
 	for len(evicted) > 0 {

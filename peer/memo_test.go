@@ -15,14 +15,14 @@ func podObject(name string, rv uint64, phase string) consensus.Object {
 func TestPodMemoDecodesOnlyWhatChanged(t *testing.T) {
 	m := newPodMemo()
 	first := m.decode([]consensus.Object{podObject("a", 1, "Pending"), podObject("b", 2, "Pending"), {Kind: "Pod", Name: "bad", Data: []byte("{")}})
-	if len(first) != 2 || first[0].Metadata.Name != "a" || first[0].Metadata.ResourceVersion != "1" {
+	if len(first) != 2 || first[0].ObjectMeta.Name != "a" || first[0].ObjectMeta.ResourceVersion != "1" {
 		t.Fatalf("first decode: %d pods, %+v", len(first), first)
 	}
 	again := m.decode([]consensus.Object{podObject("a", 1, "Pending"), podObject("b", 3, "Running")})
 	if again[0] != first[0] {
 		t.Error("an unchanged pod was decoded again")
 	}
-	if again[1] == first[1] || again[1].Status.Phase != "Running" || again[1].Metadata.ResourceVersion != "3" {
+	if again[1] == first[1] || again[1].Status.Phase != "Running" || again[1].ObjectMeta.ResourceVersion != "3" {
 		t.Errorf("a changed pod: %+v; want its new version decoded", again[1])
 	}
 	// Pods no list returns any more are forgotten once the memo is large.

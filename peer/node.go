@@ -177,11 +177,11 @@ func makeNode(f nodeFacts, cidr string, now time.Time) *workload.Node {
 	mem := workload.NewQuantity(f.memory, workload.BinarySI)
 	pods := workload.NewQuantity(f.pods, workload.DecimalSI)
 	ready := f.ready
-	ready.LastHeartbeatTime, ready.LastTransitionTime = now, now
+	ready.LastHeartbeatTime, ready.LastTransitionTime = workload.NewTime(now), workload.NewTime(now)
 	return &workload.Node{
-		TypeMeta: workload.TypeMeta{APIVersion: "v1", Kind: "Node"},
-		Metadata: workload.ObjectMeta{Name: f.name, Labels: labels, UID: newUID(), CreationTimestamp: &now},
-		Spec:     workload.NodeSpec{PodCIDR: cidr, PodCIDRs: []string{cidr}},
+		TypeMeta:   workload.TypeMeta{APIVersion: "v1", Kind: "Node"},
+		ObjectMeta: workload.ObjectMeta{Name: f.name, Labels: labels, UID: newUID(), CreationTimestamp: workload.NewTime(now)},
+		Spec:       workload.NodeSpec{PodCIDR: cidr, PodCIDRs: []string{cidr}},
 		Status: workload.NodeStatus{
 			Capacity:    workload.ResourceList{workload.ResourceCPU: cpu, workload.ResourceMemory: mem, workload.ResourcePods: pods},
 			Allocatable: workload.ResourceList{workload.ResourceCPU: cpu, workload.ResourceMemory: mem, workload.ResourcePods: pods},
@@ -225,7 +225,7 @@ func (p *Peer) heartbeat(ctx context.Context, cidr string, runtimeErr error) err
 		return err
 	}
 	n := p.nodeObject(cidr, runtimeErr)
-	n.Metadata.UID, n.Metadata.CreationTimestamp = cur.Metadata.UID, cur.Metadata.CreationTimestamp
+	n.ObjectMeta.UID, n.ObjectMeta.CreationTimestamp = cur.ObjectMeta.UID, cur.ObjectMeta.CreationTimestamp
 	n.Spec.Unschedulable = cur.Spec.Unschedulable // cordon is the operator's
 	for _, c := range cur.Status.Conditions {
 		if c.Type == workload.NodeReady && c.Status == n.Status.Conditions[0].Status {

@@ -53,7 +53,7 @@ func (p *Peer) nodeLifecyclePass(ctx context.Context) error {
 	var errs []error
 	for _, so := range lr.Objects {
 		var n workload.Node
-		if decodeInto(so, &n) != nil || !lost(n.Metadata.Name) || !markNodeUnknown(&n, now) {
+		if decodeInto(so, &n) != nil || !lost(n.ObjectMeta.Name) || !markNodeUnknown(&n, now) {
 			continue
 		}
 		nso, err := stored(&n)
@@ -67,7 +67,7 @@ func (p *Peer) nodeLifecyclePass(ctx context.Context) error {
 			continue
 		}
 		if err == nil {
-			p.log.Info("node of a failed peer marked Ready=Unknown", "node", n.Metadata.Name)
+			p.log.Info("node of a failed peer marked Ready=Unknown", "node", n.ObjectMeta.Name)
 		}
 	}
 	return errors.Join(errs...)
@@ -82,9 +82,9 @@ func markNodeUnknown(n *workload.Node, now time.Time) bool {
 	}
 	heartbeat := now
 	if old != nil {
-		heartbeat = old.LastHeartbeatTime
+		heartbeat = old.LastHeartbeatTime.Time
 	}
 	return workload.SetNodeCondition(&n.Status, workload.NodeCondition{Type: workload.NodeReady, Status: workload.ConditionUnknown,
 		Reason: "NodeStatusUnknown", Message: "Peer failed (per gossip): it stopped posting node status.",
-		LastHeartbeatTime: heartbeat, LastTransitionTime: now})
+		LastHeartbeatTime: workload.NewTime(heartbeat), LastTransitionTime: workload.NewTime(now)})
 }

@@ -136,7 +136,7 @@ func (p *Peer) decodeObject(r *http.Request, t target) (workload.Object, error) 
 	if d.Info.Kind != t.info.Kind {
 		return nil, fmt.Errorf("kind: %q does not match the path's %q: %w", d.Info.Kind, t.info.Kind, errdefs.ErrInvalid)
 	}
-	meta := d.Object.GetMeta()
+	meta := workload.MetaOf(d.Object)
 	if t.info.Namespaced && meta.Namespace != "" && meta.Namespace != t.ns {
 		return nil, fmt.Errorf("metadata.namespace: Invalid value: %q: does not match the path's namespace %q: %w", meta.Namespace, t.ns, errdefs.ErrInvalid)
 	}
@@ -163,7 +163,7 @@ func (p *Peer) targetAndBody(r *http.Request) (target, workload.Object, error) {
 // stored turns an object into what the store keeps: its JSON without the
 // resourceVersion, which the store owns.
 func stored(o workload.Object) (consensus.Object, error) {
-	meta := o.GetMeta()
+	meta := workload.MetaOf(o)
 	rv := meta.ResourceVersion
 	meta.ResourceVersion = ""
 	b, err := json.Marshal(o)
@@ -171,7 +171,7 @@ func stored(o workload.Object) (consensus.Object, error) {
 	if err != nil {
 		return consensus.Object{}, err
 	}
-	return consensus.Object{Kind: o.GetTypeMeta().Kind, Namespace: meta.Namespace, Name: meta.Name, Labels: meta.Labels, Data: b}, nil
+	return consensus.Object{Kind: workload.TypeMetaOf(o).Kind, Namespace: meta.Namespace, Name: meta.Name, Labels: meta.Labels, Data: b}, nil
 }
 
 // loaded turns a stored object back into the API's, with its version.
@@ -184,7 +184,7 @@ func loaded(so consensus.Object) (json.RawMessage, error) {
 	if err := json.Unmarshal(so.Data, o); err != nil {
 		return nil, fmt.Errorf("stored %s/%s: %v", so.Kind, so.Name, err)
 	}
-	o.GetMeta().ResourceVersion = strconv.FormatUint(so.ResourceVersion, 10)
+	workload.MetaOf(o).ResourceVersion = strconv.FormatUint(so.ResourceVersion, 10)
 	if sec, ok := o.(*workload.Secret); ok {
 		redactSecret(sec)
 	}
@@ -205,7 +205,7 @@ func (p *Peer) createObject(r *http.Request, _ principal) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	meta := o.GetMeta()
+	meta := workload.MetaOf(o)
 	t.name = meta.Name
 	if t.info.Namespaced {
 		if err := p.namespaceExists(r.Context(), t.ns); err != nil {
@@ -217,7 +217,7 @@ func (p *Peer) createObject(r *http.Request, _ principal) (any, error) {
 	}
 	meta.Generation = 1
 	now := p.cfg.Now().UTC().Truncate(1e9)
-	meta.CreationTimestamp = &now
+	meta.CreationTimestamp = workload.NewTime(now)
 	release := func() {}
 	if svc, ok := o.(*workload.Service); ok {
 		if release, err = p.allocateService(r.Context(), svc); err != nil {
@@ -249,7 +249,7 @@ func (p *Peer) updateObject(r *http.Request, _ principal) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	meta := o.GetMeta()
+	meta := workload.MetaOf(o)
 	var pre uint64
 	if meta.ResourceVersion != "" {
 		if pre, err = strconv.ParseUint(meta.ResourceVersion, 10, 64); err != nil {
@@ -261,12 +261,12 @@ func (p *Peer) updateObject(r *http.Request, _ principal) (any, error) {
 		return nil, t.worded(err)
 	}
 	var old struct {
-		Metadata workload.ObjectMeta `json:"metadata"`
+		ObjectMeta workload.ObjectMeta `json:"metadata"`
 	}
 	_ = json.Unmarshal(cur.Data, &old)
-	meta.UID, meta.CreationTimestamp = old.Metadata.UID, old.Metadata.CreationTimestamp // immutable
-	meta.Generation = nextGeneration(o, cur.Data, old.Metadata.Generation)
-	meta.DeletionTimestamp, meta.DeletionGracePeriodSeconds = old.Metadata.DeletionTimestamp, old.Metadata.DeletionGracePeriodSeconds
+	meta.UID, meta.CreationTimestamp = old.ObjectMeta.UID, old.ObjectMeta.CreationTimestamp // immutable
+	meta.Generation = nextGeneration(o, cur.Data, old.ObjectMeta.Generation)
+	meta.DeletionTimestamp, meta.DeletionGracePeriodSeconds = old.ObjectMeta.DeletionTimestamp, old.ObjectMeta.DeletionGracePeriodSeconds
 	if svc, ok := o.(*workload.Service); ok {
 		if err := keepServiceAddrs(svc, cur); err != nil {
 			return nil, err
@@ -415,7 +415,7 @@ func (p *Peer) deletePodGracefully(ctx context.Context, t target) (out any, done
 	if pod.Spec.NodeName == "" {
 		return nil, false, nil
 	}
-	if pod.Metadata.DeletionTimestamp == nil {
+	if pod.ObjectMeta.DeletionTimestamp == nil {
 		if so, err = p.markTerminating(ctx, shard, &pod, so.ResourceVersion); err != nil {
 			return nil, true, t.worded(err)
 		}
@@ -432,7 +432,7 @@ func (p *Peer) markTerminating(ctx context.Context, shard uint64, pod *workload.
 	if g := pod.Spec.TerminationGracePeriodSeconds; g != nil {
 		grace = *g
 	}
-	pod.Metadata.DeletionTimestamp, pod.Metadata.DeletionGracePeriodSeconds = &now, &grace
+	pod.ObjectMeta.DeletionTimestamp, pod.ObjectMeta.DeletionGracePeriodSeconds = &workload.Time{Time: now}, &grace
 	nso, err := stored(pod)
 	if err != nil {
 		return consensus.Object{}, err
@@ -483,11 +483,11 @@ func (p *Peer) namespaceExists(ctx context.Context, ns string) error {
 // ensureDefaultNamespace creates the "default" namespace once, as a new
 // Kubernetes cluster has one. Any peer may try; the create is idempotent.
 func (p *Peer) ensureDefaultNamespace(ctx context.Context) error {
-	ns := &workload.Namespace{Metadata: workload.ObjectMeta{Name: workload.DefaultNamespace, UID: newUID()}}
+	ns := &workload.Namespace{ObjectMeta: workload.ObjectMeta{Name: workload.DefaultNamespace, UID: newUID()}}
 	info, _ := workload.LookupKind("Namespace")
 	workload.Defaults(ns, info, "")
 	now := p.cfg.Now().UTC().Truncate(time.Second)
-	ns.Metadata.CreationTimestamp = &now
+	ns.ObjectMeta.CreationTimestamp = workload.NewTime(now)
 	so, err := stored(ns)
 	if err != nil {
 		return err
@@ -503,7 +503,7 @@ func (p *Peer) ensureDefaultNamespace(ctx context.Context) error {
 type objectList struct {
 	APIVersion string `json:"apiVersion"`
 	Kind       string `json:"kind"`
-	Metadata   struct {
+	ObjectMeta struct {
 		ResourceVersion string `json:"resourceVersion"`
 	} `json:"metadata"`
 	Items []json.RawMessage `json:"items"`
@@ -523,7 +523,7 @@ func (p *Peer) listObjects(r *http.Request, _ principal) (any, error) {
 		return nil, err
 	}
 	out := objectList{APIVersion: t.info.APIVersion, Kind: t.info.Kind + "List", Items: []json.RawMessage{}}
-	out.Metadata.ResourceVersion = v.String()
+	out.ObjectMeta.ResourceVersion = v.String()
 	for _, so := range objs {
 		b, err := p.shown(r, so)
 		if err != nil {
@@ -596,11 +596,11 @@ func (p *Peer) shardsFor(info workload.KindInfo) []uint64 {
 	return p.router.Shards()[1:]
 }
 
-func newUID() string {
+func newUID() workload.UID {
 	b := make([]byte, 16)
 	_, _ = rand.Read(b)
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
 	h := hex.EncodeToString(b)
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+	return workload.UID(h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:])
 }

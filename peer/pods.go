@@ -29,7 +29,7 @@ var (
 // podShard is the shard a pod lives in: its Deployment's, or its own
 // name's for a bare pod.
 func (p *Peer) podShard(pod *workload.Pod) uint64 {
-	return p.shardOfObject("Pod", &pod.Metadata)
+	return p.shardOfObject("Pod", &pod.ObjectMeta)
 }
 
 func decodePod(so consensus.Object) (workload.Pod, error) {
@@ -37,7 +37,7 @@ func decodePod(so consensus.Object) (workload.Pod, error) {
 	if err := json.Unmarshal(so.Data, &pod); err != nil {
 		return pod, fmt.Errorf("pod %s/%s: stored form: %v: %w", so.Namespace, so.Name, err, errdefs.ErrInvalid)
 	}
-	pod.Metadata.ResourceVersion = strconv.FormatUint(so.ResourceVersion, 10)
+	pod.ObjectMeta.ResourceVersion = strconv.FormatUint(so.ResourceVersion, 10)
 	return pod, nil
 }
 
@@ -69,9 +69,9 @@ func (s podStore) Bound(ctx context.Context, node string) ([]workload.Pod, error
 // UpdateStatus replaces the stored pod's status, a compare-and-swap on the
 // pod's resourceVersion.
 func (s podStore) UpdateStatus(ctx context.Context, pod *workload.Pod) (*workload.Pod, error) {
-	rv, err := strconv.ParseUint(pod.Metadata.ResourceVersion, 10, 64)
+	rv, err := strconv.ParseUint(pod.ObjectMeta.ResourceVersion, 10, 64)
 	if err != nil {
-		return nil, fmt.Errorf("pod %s/%s: resourceVersion %q: %w", pod.Metadata.Namespace, pod.Metadata.Name, pod.Metadata.ResourceVersion, errdefs.ErrInvalid)
+		return nil, fmt.Errorf("pod %s/%s: resourceVersion %q: %w", pod.ObjectMeta.Namespace, pod.ObjectMeta.Name, pod.ObjectMeta.ResourceVersion, errdefs.ErrInvalid)
 	}
 	so, err := stored(pod)
 	if err != nil {
@@ -83,14 +83,14 @@ func (s podStore) UpdateStatus(ctx context.Context, pod *workload.Pod) (*workloa
 	}
 	// What was stored is pod at its new version: no need to decode it back.
 	out := *pod
-	out.Metadata.ResourceVersion = strconv.FormatUint(res.Objects[0].ResourceVersion, 10)
+	out.ObjectMeta.ResourceVersion = strconv.FormatUint(res.Objects[0].ResourceVersion, 10)
 	return &out, nil
 }
 
 // Remove deletes a terminated pod, if the stored pod is still the one with
 // pod's UID.
 func (s podStore) Remove(ctx context.Context, pod *workload.Pod) error {
-	key := consensus.Key{Kind: "Pod", Namespace: pod.Metadata.Namespace, Name: pod.Metadata.Name}
+	key := consensus.Key{Kind: "Pod", Namespace: pod.ObjectMeta.Namespace, Name: pod.ObjectMeta.Name}
 	shard := s.p.podShard(pod)
 	for range 5 {
 		so, err := s.p.store.Get(ctx, shard, key, true)
@@ -101,7 +101,7 @@ func (s podStore) Remove(ctx context.Context, pod *workload.Pod) error {
 		if err != nil {
 			return err
 		}
-		if cur.Metadata.UID != pod.Metadata.UID {
+		if cur.ObjectMeta.UID != pod.ObjectMeta.UID {
 			return nil // a new pod of that name: not ours to remove
 		}
 		_, err = s.p.store.Propose(ctx, shard, consensus.Batch{Commands: []consensus.Command{{Op: consensus.OpDelete, Object: consensus.Object{Kind: "Pod", Namespace: key.Namespace, Name: key.Name}, Precondition: so.ResourceVersion}}})
@@ -119,7 +119,7 @@ func (s podStore) Event(_ context.Context, pod *workload.Pod, eventType, reason,
 	if host == "" {
 		host = s.p.cfg.Name
 	}
-	s.p.recordEvent(workload.NewEvent(pod, workload.EventType(eventType), reason, message, s.p.cfg.Now().UTC(), workload.EventSource{Component: "kubelet", Host: host}))
+	s.p.recordEvent(workload.NewEvent(pod, eventType, reason, message, s.p.cfg.Now().UTC(), workload.EventSource{Component: "kubelet", Host: host}))
 }
 
 // ConfigMap reads a config map for a pod's environment.

@@ -62,10 +62,10 @@ func TestPodBoundToAPeerRunsThereAndDeletesGracefully(t *testing.T) {
 	})
 	var p2CIDR netip.Prefix
 	for _, n := range nodes.Items {
-		if n.Metadata.Name == "p2" {
+		if n.ObjectMeta.Name == "p2" {
 			p2CIDR = netip.MustParsePrefix(n.Spec.PodCIDR)
-			if n.Metadata.Labels["topology.kubernetes.io/zone"] != "z-p2" || n.Status.Conditions[0].Status != workload.ConditionTrue {
-				t.Errorf("node p2: labels %v, conditions %+v", n.Metadata.Labels, n.Status.Conditions)
+			if n.ObjectMeta.Labels["topology.kubernetes.io/zone"] != "z-p2" || n.Status.Conditions[0].Status != workload.ConditionTrue {
+				t.Errorf("node p2: labels %v, conditions %+v", n.ObjectMeta.Labels, n.Status.Conditions)
 			}
 		}
 	}
@@ -142,8 +142,8 @@ func TestPodBoundToAPeerRunsThereAndDeletesGracefully(t *testing.T) {
 	if err := cl3.Do(ctx, http.MethodDelete, "/api/v1/namespaces/default/pods/web", nil, &deleting); err != nil {
 		t.Fatal(err)
 	}
-	if deleting.Metadata.DeletionTimestamp == nil {
-		t.Fatalf("a bound pod was deleted at once, not marked terminating: %+v", deleting.Metadata)
+	if deleting.ObjectMeta.DeletionTimestamp == nil {
+		t.Fatalf("a bound pod was deleted at once, not marked terminating: %+v", deleting.ObjectMeta)
 	}
 	waitFor(t, 20*time.Second, "the pod to be gone", func() bool {
 		err := cl1.Do(ctx, http.MethodGet, "/api/v1/namespaces/default/pods/web", nil, nil)

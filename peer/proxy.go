@@ -237,7 +237,7 @@ func (p *Peer) serviceRoutes(ctx context.Context, local *localClusterIPs) ([]net
 			continue
 		}
 		if s.Spec.ClusterIP != "" && s.Spec.ClusterIP != "None" && !local.bound(s.Spec.ClusterIP) {
-			skipped = append(skipped, s.Metadata.Namespace+"/"+s.Metadata.Name)
+			skipped = append(skipped, s.ObjectMeta.Namespace+"/"+s.ObjectMeta.Name)
 		}
 		snap.Services = append(snap.Services, &s)
 	}
@@ -249,7 +249,7 @@ func (p *Peer) serviceRoutes(ctx context.Context, local *localClusterIPs) ([]net
 	for _, so := range objs {
 		var e workload.Endpoints
 		if json.Unmarshal(so.Data, &e) == nil {
-			snap.Endpoints[e.Metadata.Namespace+"/"+e.Metadata.Name] = &e
+			snap.Endpoints[e.ObjectMeta.Namespace+"/"+e.ObjectMeta.Name] = &e
 		}
 	}
 	if p.dns != nil {

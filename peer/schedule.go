@@ -144,7 +144,7 @@ func (c *creations) wait(ctx context.Context, shard uint64, limit time.Duration)
 
 // unbound says whether a pod waits for the scheduler.
 func unbound(pod *workload.Pod) bool {
-	return pod.Spec.NodeName == "" && pod.Metadata.DeletionTimestamp == nil &&
+	return pod.Spec.NodeName == "" && pod.ObjectMeta.DeletionTimestamp == nil &&
 		pod.Status.Phase != workload.PodSucceeded && pod.Status.Phase != workload.PodFailed
 }
 
@@ -153,12 +153,12 @@ func unbound(pod *workload.Pod) bool {
 func stillUnbound(pending, fresh []*workload.Pod) []*workload.Pod {
 	byKey := make(map[[2]string]*workload.Pod, len(fresh))
 	for _, pod := range fresh {
-		byKey[[2]string{pod.Metadata.Namespace, pod.Metadata.Name}] = pod
+		byKey[[2]string{pod.ObjectMeta.Namespace, pod.ObjectMeta.Name}] = pod
 	}
 	out := pending[:0]
 	for _, pod := range pending {
-		now, ok := byKey[[2]string{pod.Metadata.Namespace, pod.Metadata.Name}]
-		if ok && now.Metadata.UID == pod.Metadata.UID && unbound(now) {
+		now, ok := byKey[[2]string{pod.ObjectMeta.Namespace, pod.ObjectMeta.Name}]
+		if ok && now.ObjectMeta.UID == pod.ObjectMeta.UID && unbound(now) {
 			out = append(out, now)
 		}
 	}
@@ -186,8 +186,8 @@ func (p *Peer) schedulePass(ctx context.Context, shard uint64) error {
 	start := p.cfg.Now()
 	defer func() { p.metrics.schedulePass.Observe(p.cfg.Now().Sub(start).Seconds()) }()
 	sort.SliceStable(pending, func(i, j int) bool {
-		a, b := pending[i].Metadata.CreationTimestamp, pending[j].Metadata.CreationTimestamp
-		return a != nil && b != nil && a.Before(*b)
+		a, b := pending[i].ObjectMeta.CreationTimestamp, pending[j].ObjectMeta.CreationTimestamp
+		return a.Before(&b)
 	})
 	meta, err := p.store.List(ctx, consensus.MetaShard, consensus.Filter{Kinds: []string{"ClusterSetting", "Node"}}, true)
 	if err != nil {
@@ -221,7 +221,7 @@ func (p *Peer) schedulePass(ctx context.Context, shard uint64) error {
 	var unschedulable []*workload.Pod
 	reasons := map[*workload.Pod]string{}
 	for _, pod := range pending {
-		if h, ok := held[pod.Metadata.UID]; ok {
+		if h, ok := held[string(pod.ObjectMeta.UID)]; ok {
 			if h.usable {
 				// An earlier pass claimed this pod's capacity and its
 				// binding did not commit (it timed out, say): the claim
@@ -244,7 +244,7 @@ func (p *Peer) schedulePass(ctx context.Context, shard uint64) error {
 			continue // another leader pinned a claim of its first: decide again next pass
 		}
 		if err := snap.Assume(pod, node); err != nil {
-			p.log.Debug("schedule: assume", "pod", pod.Metadata.Namespace+"/"+pod.Metadata.Name, "node", node, "err", err)
+			p.log.Debug("schedule: assume", "pod", pod.ObjectMeta.Namespace+"/"+pod.ObjectMeta.Name, "node", node, "err", err)
 			continue // decide again next pass
 		}
 		placed = append(placed, placement{pod: pod, node: node})
@@ -300,7 +300,7 @@ func (p *Peer) volumeConstraints(ctx context.Context, snap *scheduler.Snapshot, 
 	for _, so := range objs {
 		var c workload.PersistentVolumeClaim
 		if decodeInto(so, &c) == nil {
-			cs.claims[c.Metadata.Namespace+"/"+c.Metadata.Name] = &c
+			cs.claims[c.ObjectMeta.Namespace+"/"+c.ObjectMeta.Name] = &c
 		}
 	}
 	list, err := p.persistentVolumes(ctx)
@@ -309,7 +309,7 @@ func (p *Peer) volumeConstraints(ctx context.Context, snap *scheduler.Snapshot, 
 	}
 	pvs := map[string]*workload.PersistentVolume{}
 	for _, pv := range list {
-		pvs[pv.Metadata.Name] = pv
+		pvs[pv.ObjectMeta.Name] = pv
 	}
 	now := p.cfg.Now()
 	snap.SetVolumeConstraints(func(pod *workload.Pod) scheduler.VolumeConstraint {
@@ -329,17 +329,17 @@ func (p *Peer) pinClaims(ctx context.Context, cs *claimState, pod *workload.Pod,
 	now := p.cfg.Now()
 	for _, key := range volumes.NeedsPin(pod, node, cs.claims, cs.users, now) {
 		c := *cs.claims[key]
-		c.Metadata.Annotations = maps.Clone(c.Metadata.Annotations)
-		if c.Metadata.Annotations == nil {
-			c.Metadata.Annotations = map[string]string{}
+		c.ObjectMeta.Annotations = maps.Clone(c.ObjectMeta.Annotations)
+		if c.ObjectMeta.Annotations == nil {
+			c.ObjectMeta.Annotations = map[string]string{}
 		}
-		c.Metadata.Annotations[volumes.AnnotationPinnedNode] = volumes.PinValue(node, now)
-		if err := p.updateIn(ctx, p.shardOfObject("PersistentVolumeClaim", &c.Metadata), &c); err != nil {
+		c.ObjectMeta.Annotations[volumes.AnnotationPinnedNode] = volumes.PinValue(node, now)
+		if err := p.updateIn(ctx, p.shardOfObject("PersistentVolumeClaim", &c.ObjectMeta), &c); err != nil {
 			p.log.Debug("schedule: pin claim", "claim", key, "node", node, "err", err)
 			return false
 		}
 	}
-	for k, u := range volumes.ClaimUsers([]*workload.Pod{{Metadata: pod.Metadata, Spec: workload.PodSpec{NodeName: node, Volumes: pod.Spec.Volumes}}}) {
+	for k, u := range volumes.ClaimUsers([]*workload.Pod{{ObjectMeta: pod.ObjectMeta, Spec: workload.PodSpec{NodeName: node, Volumes: pod.Spec.Volumes}}}) {
 		cs.users[k] = append(cs.users[k], u...)
 	}
 	return true
@@ -498,7 +498,7 @@ func (p *Peer) snapshot(meta []consensus.Object, pods []*workload.Pod, alive map
 	}
 	var nodes []scheduler.Node
 	for _, n := range p.nodes.decode(nodeObjs) {
-		nodes = append(nodes, scheduler.Node{Node: n, Alive: alive[n.Metadata.Name]})
+		nodes = append(nodes, scheduler.Node{Node: n, Alive: alive[n.ObjectMeta.Name]})
 	}
 	ls := map[string]*ledger{}
 	for _, l := range p.ledgers.decode(ledgerObjs) {
@@ -509,7 +509,7 @@ func (p *Peer) snapshot(meta []consensus.Object, pods []*workload.Pod, alive map
 	for _, pod := range pods {
 		if pod.Spec.NodeName != "" {
 			bound = append(bound, pod)
-			boundUIDs[pod.Metadata.UID] = true
+			boundUIDs[string(pod.ObjectMeta.UID)] = true
 		}
 	}
 	for node, l := range ls {
@@ -558,7 +558,7 @@ func heldClaims(ls map[string]*ledger, alive map[string]bool, now time.Time) map
 func standIn(node, uid string, c claim) *workload.Pod {
 	ns, name, _ := strings.Cut(c.Pod, "/")
 	return &workload.Pod{
-		Metadata: workload.ObjectMeta{Namespace: ns, Name: name, UID: uid},
+		ObjectMeta: workload.ObjectMeta{Namespace: ns, Name: name, UID: workload.UID(uid)},
 		Spec: workload.PodSpec{NodeName: node, Containers: []workload.Container{{Name: "claim", Resources: workload.ResourceRequirements{
 			Requests: workload.ResourceList{
 				workload.ResourceCPU:    workload.NewMilliQuantity(c.MilliCPU, workload.DecimalSI),
@@ -600,10 +600,10 @@ func (p *Peer) bind(ctx context.Context, shard uint64, placed []placement) {
 		pod := pods[i]
 		if r.err != nil {
 			p.countAttempts(r.err, 1)
-			p.log.Debug("bind", "pod", pod.Metadata.Namespace+"/"+pod.Metadata.Name, "node", pod.Spec.NodeName, "err", r.err)
+			p.log.Debug("bind", "pod", pod.ObjectMeta.Namespace+"/"+pod.ObjectMeta.Name, "node", pod.Spec.NodeName, "err", r.err)
 			continue // a timeout: the next pass binds it where its claim is
 		}
-		pod.Metadata.ResourceVersion = stringRV(r.rv)
+		pod.ObjectMeta.ResourceVersion = stringRV(r.rv)
 		p.pods.remember(cmds[i].Object.Key(), r.rv, pod)
 		bound = append(bound, pod)
 	}
@@ -635,7 +635,7 @@ func (p *Peer) markUnschedulable(ctx context.Context, shard uint64, pod *workloa
 // updateCommand is the compare-and-swap that stores o over the version it
 // was read at.
 func updateCommand(o workload.Object) (consensus.Command, error) {
-	rv, err := parseRV(o.GetMeta().ResourceVersion)
+	rv, err := parseRV(workload.MetaOf(o).ResourceVersion)
 	if err != nil {
 		return consensus.Command{}, err
 	}
@@ -666,7 +666,7 @@ func (p *Peer) pruneOwnLedger(ctx context.Context) error {
 	}
 	byUID := map[string]*workload.Pod{}
 	for _, pod := range p.pods.decode(all) {
-		byUID[pod.Metadata.UID] = pod
+		byUID[string(pod.ObjectMeta.UID)] = pod
 	}
 	if !pruneLedger(l, byUID, p.cfg.Now()) {
 		return nil

@@ -76,7 +76,7 @@ func TestConcurrentLeadersNeverOvercommitANode(t *testing.T) {
 		if p.Spec.NodeName == "" {
 			cnd := workload.GetPodCondition(&p.Status, workload.PodScheduled)
 			if !strings.Contains(cnd.Message, "Insufficient cpu") {
-				t.Errorf("%s: PodScheduled message %q, want Insufficient cpu", p.Metadata.Name, cnd.Message)
+				t.Errorf("%s: PodScheduled message %q, want Insufficient cpu", p.ObjectMeta.Name, cnd.Message)
 			}
 		}
 	}
@@ -148,9 +148,9 @@ func TestAPodWithAClaimButNoBindingIsBoundWhereItsClaimIs(t *testing.T) {
 	ctx := context.Background()
 	p1 := c.peers["p1"]
 	pod := &workload.Pod{
-		TypeMeta: workload.TypeMeta{APIVersion: "v1", Kind: "Pod"},
-		Metadata: workload.ObjectMeta{Namespace: "default", Name: "held", UID: "held-uid"},
-		Spec:     workload.PodSpec{Containers: []workload.Container{{Name: "c", Image: "shoal.local/webapp:v1"}}},
+		TypeMeta:   workload.TypeMeta{APIVersion: "v1", Kind: "Pod"},
+		ObjectMeta: workload.ObjectMeta{Namespace: "default", Name: "held", UID: "held-uid"},
+		Spec:       workload.PodSpec{Containers: []workload.Container{{Name: "c", Image: "shoal.local/webapp:v1"}}},
 	}
 	// The claim first, on p3, as a pass that lost its binding leaves it.
 	b, err := json.Marshal(ledger{Node: "p3", Claims: map[string]claim{"held-uid": {Pod: "default/held", MilliCPU: 100, At: time.Now().UTC()}}})
@@ -217,7 +217,7 @@ func TestProposeDroppingLeavesOutOnlyTheCommandsThatFail(t *testing.T) {
 		pod := &workload.Pod{
 			TypeMeta: workload.TypeMeta{APIVersion: "v1", Kind: "Pod"},
 			// One Deployment's, so all four share a shard.
-			Metadata: workload.ObjectMeta{Namespace: "default", Name: name, UID: name + "-uid", Annotations: map[string]string{workload.AnnotationDeployment: "web"}},
+			ObjectMeta: workload.ObjectMeta{Namespace: "default", Name: name, UID: workload.UID(name + "-uid"), Annotations: map[string]string{workload.AnnotationDeployment: "web"}},
 			// Fits nowhere, so the scheduler leaves it to this test.
 			Spec: workload.PodSpec{NodeSelector: map[string]string{"no": "such"}, Containers: []workload.Container{{Name: "c", Image: "shoal.local/webapp:v1"}}},
 		}
@@ -235,7 +235,7 @@ func TestProposeDroppingLeavesOutOnlyTheCommandsThatFail(t *testing.T) {
 	// writes them.
 	waitFor(t, 30*time.Second, "the pods marked unschedulable", func() bool {
 		for i, pod := range pods {
-			so, err := p1.store.Get(ctx, shard, consensus.Key{Kind: "Pod", Namespace: "default", Name: pod.Metadata.Name}, true)
+			so, err := p1.store.Get(ctx, shard, consensus.Key{Kind: "Pod", Namespace: "default", Name: pod.ObjectMeta.Name}, true)
 			if err != nil {
 				return false
 			}
@@ -251,11 +251,11 @@ func TestProposeDroppingLeavesOutOnlyTheCommandsThatFail(t *testing.T) {
 		return true
 	})
 	changed := *pods[1]
-	changed.Metadata.Labels = map[string]string{"touched": "yes"}
+	changed.ObjectMeta.Labels = map[string]string{"touched": "yes"}
 	if err := p1.updateIn(ctx, shard, &changed); err != nil {
 		t.Fatal(err)
 	}
-	if err := p1.deleteIn(ctx, shard, "Pod", &pods[2].Metadata); err != nil {
+	if err := p1.deleteIn(ctx, shard, "Pod", &pods[2].ObjectMeta); err != nil {
 		t.Fatal(err)
 	}
 	var cmds []consensus.Command
@@ -271,7 +271,7 @@ func TestProposeDroppingLeavesOutOnlyTheCommandsThatFail(t *testing.T) {
 	out := p1.proposeDropping(ctx, shard, cmds)
 	for i, want := range []error{nil, errdefs.ErrConflict, errdefs.ErrNotFound, nil} {
 		if r := out[i]; (want == nil) != (r.err == nil) || (want != nil && !errors.Is(r.err, want)) || (want == nil && r.rv == 0) {
-			t.Errorf("%s: %+v, want error %v", pods[i].Metadata.Name, r, want)
+			t.Errorf("%s: %+v, want error %v", pods[i].ObjectMeta.Name, r, want)
 		}
 	}
 	if out[0].rv != out[3].rv {
@@ -293,20 +293,20 @@ func TestProposeDroppingLeavesOutOnlyTheCommandsThatFail(t *testing.T) {
 // bindings that a previous leader committed.
 func TestStillUnboundKeepsOnlyPodsTheFreshListShowsUnbound(t *testing.T) {
 	pod := func(name, uid, rv, node string) *workload.Pod {
-		return &workload.Pod{Metadata: workload.ObjectMeta{Namespace: "default", Name: name, UID: uid, ResourceVersion: rv},
+		return &workload.Pod{ObjectMeta: workload.ObjectMeta{Namespace: "default", Name: name, UID: workload.UID(uid), ResourceVersion: rv},
 			Spec: workload.PodSpec{NodeName: node}}
 	}
 	deleting := pod("deleting", "u5", "9", "")
-	deleting.Metadata.DeletionTimestamp = &time.Time{}
+	deleting.ObjectMeta.DeletionTimestamp = &workload.Time{Time: time.Time{}}
 	pending := []*workload.Pod{pod("bound", "u1", "1", ""), pod("waits", "u2", "2", ""), pod("gone", "u3", "3", ""),
 		pod("recreated", "u4", "4", ""), pod("deleting", "u5", "5", "")}
 	fresh := []*workload.Pod{pod("bound", "u1", "7", "n1"), pod("waits", "u2", "8", ""), pod("recreated", "u44", "6", ""),
 		deleting, pod("other", "u6", "1", "")}
 	got := stillUnbound(pending, fresh)
-	if len(got) != 1 || got[0].Metadata.Name != "waits" || got[0].Metadata.ResourceVersion != "8" {
+	if len(got) != 1 || got[0].ObjectMeta.Name != "waits" || got[0].ObjectMeta.ResourceVersion != "8" {
 		var names []string
 		for _, p := range got {
-			names = append(names, p.Metadata.Name+"@"+p.Metadata.ResourceVersion)
+			names = append(names, p.ObjectMeta.Name+"@"+p.ObjectMeta.ResourceVersion)
 		}
 		t.Fatalf("stillUnbound = %v; want [waits@8]", names)
 	}

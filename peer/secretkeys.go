@@ -171,7 +171,7 @@ func (p *Peer) resealSecrets(ctx context.Context, id string) (int, error) {
 			if err := decodeInto(so, &s); err != nil {
 				return n, err
 			}
-			if s.Sealed == nil || s.Sealed.Key == id {
+			if sealed, err := workload.SealedOf(&s); err != nil || sealed == nil || sealed.Key == id {
 				continue
 			}
 			if err := p.openSecret(ctx, &s); err != nil {
@@ -180,7 +180,7 @@ func (p *Peer) resealSecrets(ctx context.Context, id string) (int, error) {
 			if err := p.sealSecret(ctx, &s); err != nil {
 				return n, err
 			}
-			if err := p.updateIn(ctx, p.shardOfObject("Secret", &s.Metadata), &s); err != nil {
+			if err := p.updateIn(ctx, p.shardOfObject("Secret", &s.ObjectMeta), &s); err != nil {
 				last = err
 				continue
 			}

@@ -30,7 +30,7 @@ func keyID(key []byte) string {
 
 func secretAAD(namespace, name string) []byte { return []byte("Secret/" + namespace + "/" + name) }
 
-// sealSecret moves s.Data into s.Sealed, under the newest secret key,
+// sealSecret moves s.Data into its sealed annotation (workload.SealedOf), under the newest secret key,
 // and empties its values.
 func (p *Peer) sealSecret(ctx context.Context, s *workload.Secret) error {
 	plain, err := json.Marshal(s.Data)
@@ -41,11 +41,11 @@ func (p *Peer) sealSecret(ctx context.Context, s *workload.Secret) error {
 	if err != nil {
 		return err
 	}
-	box, err := pki.Seal(key, plain, secretAAD(s.Metadata.Namespace, s.Metadata.Name))
+	box, err := pki.Seal(key, plain, secretAAD(s.ObjectMeta.Namespace, s.ObjectMeta.Name))
 	if err != nil {
 		return err
 	}
-	s.Sealed = &workload.SealedData{Key: keyID(key), Box: box}
+	workload.SetSealed(s, &workload.SealedData{Key: keyID(key), Box: box})
 	for k := range s.Data {
 		s.Data[k] = []byte{}
 	}
@@ -54,22 +54,24 @@ func (p *Peer) sealSecret(ctx context.Context, s *workload.Secret) error {
 
 // openSecret puts a sealed secret's values back into s.Data.
 func (p *Peer) openSecret(ctx context.Context, s *workload.Secret) error {
-	if s.Sealed == nil {
-		return nil
+	sealed, err := workload.SealedOf(s)
+	if err != nil || sealed == nil {
+		return err
 	}
-	key, err := p.openingKey(ctx, s.Sealed.Key)
+	key, err := p.openingKey(ctx, sealed.Key)
 	if err != nil {
-		return fmt.Errorf("secret %s/%s: %w", s.Metadata.Namespace, s.Metadata.Name, err)
+		return fmt.Errorf("secret %s/%s: %w", s.ObjectMeta.Namespace, s.ObjectMeta.Name, err)
 	}
-	plain, err := pki.Open(key, s.Sealed.Box, secretAAD(s.Metadata.Namespace, s.Metadata.Name))
+	plain, err := pki.Open(key, sealed.Box, secretAAD(s.ObjectMeta.Namespace, s.ObjectMeta.Name))
 	if err != nil {
-		return fmt.Errorf("secret %s/%s: %w", s.Metadata.Namespace, s.Metadata.Name, err)
+		return fmt.Errorf("secret %s/%s: %w", s.ObjectMeta.Namespace, s.ObjectMeta.Name, err)
 	}
 	data := map[string][]byte{}
 	if err := json.Unmarshal(plain, &data); err != nil {
-		return fmt.Errorf("secret %s/%s: sealed data: %v: %w", s.Metadata.Namespace, s.Metadata.Name, err, errdefs.ErrInvalid)
+		return fmt.Errorf("secret %s/%s: sealed data: %v: %w", s.ObjectMeta.Namespace, s.ObjectMeta.Name, err, errdefs.ErrInvalid)
 	}
-	s.Data, s.Sealed = data, nil
+	s.Data = data
+	workload.SetSealed(s, nil)
 	return nil
 }
 
@@ -81,14 +83,14 @@ func (p *Peer) encryptionKey() []byte {
 
 // redactSecret is a stored secret as the API shows it by default.
 func redactSecret(s *workload.Secret) {
-	s.Sealed = nil
+	workload.SetSealed(s, nil)
 	for k := range s.Data {
 		s.Data[k] = []byte{}
 	}
-	if s.Metadata.Annotations == nil {
-		s.Metadata.Annotations = map[string]string{}
+	if s.ObjectMeta.Annotations == nil {
+		s.ObjectMeta.Annotations = map[string]string{}
 	}
-	s.Metadata.Annotations[workload.AnnotationRedacted] = "true"
+	s.ObjectMeta.Annotations[workload.AnnotationRedacted] = "true"
 }
 
 // revealed is a stored secret with its values, for a client that asked.

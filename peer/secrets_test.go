@@ -43,8 +43,8 @@ func TestSecretsAreSealedAndShownRedacted(t *testing.T) {
 	if err := cl.Do(ctx, http.MethodGet, "/api/v1/namespaces/default/secrets/db", nil, &shown); err != nil {
 		t.Fatal(err)
 	}
-	if len(shown.Data) != 2 || len(shown.Data["password"]) != 0 || shown.Sealed != nil || shown.Metadata.Annotations[workload.AnnotationRedacted] != "true" {
-		t.Errorf("shown: data %q, sealed %v, annotations %v; want two keys without values, redacted", shown.Data, shown.Sealed, shown.Metadata.Annotations)
+	if len(shown.Data) != 2 || len(shown.Data["password"]) != 0 || shown.Annotations[workload.AnnotationSealed] != "" || shown.ObjectMeta.Annotations[workload.AnnotationRedacted] != "true" {
+		t.Errorf("shown: data %q, sealed %v, annotations %v; want two keys without values, redacted", shown.Data, shown.Annotations[workload.AnnotationSealed], shown.ObjectMeta.Annotations)
 	}
 	if err := cl.Do(ctx, http.MethodGet, "/api/v1/namespaces/default/secrets/db?reveal=true", nil, &revealed); err != nil {
 		t.Fatal(err)
@@ -73,9 +73,8 @@ func TestSecretsAreSealedAndShownRedacted(t *testing.T) {
 		t.Fatalf("podStore.Secret = %q, %v", s.Data, err)
 	}
 	// A user may not write the sealed form.
-	body["sealed"] = map[string]any{"key": "x", "box": "eA=="}
-	body["metadata"] = map[string]any{"name": "forged"}
-	if err := cl.Do(ctx, http.MethodPost, "/api/v1/namespaces/default/secrets", body, nil); err == nil || !strings.Contains(err.Error(), "sealed: Forbidden") {
+	body["metadata"] = map[string]any{"name": "forged", "annotations": map[string]any{workload.AnnotationSealed: `{"key":"x","box":"eA=="}`}}
+	if err := cl.Do(ctx, http.MethodPost, "/api/v1/namespaces/default/secrets", body, nil); err == nil || !strings.Contains(err.Error(), "sealed]: Forbidden") {
 		t.Errorf("a user's sealed field: %v, want Forbidden", err)
 	}
 }
@@ -103,10 +102,14 @@ func TestRotatingTheSecretKey(t *testing.T) {
 			t.Fatal(err)
 		}
 		var s workload.Secret
-		if err := decodeInto(so, &s); err != nil || s.Sealed == nil {
-			t.Fatalf("%s: %v, sealed %v", name, err, s.Sealed)
+		if err := decodeInto(so, &s); err != nil {
+			t.Fatal(err)
 		}
-		return s.Sealed.Key
+		sealed, err := workload.SealedOf(&s)
+		if err != nil || sealed == nil {
+			t.Fatalf("%s: %v, sealed %v", name, err, sealed)
+		}
+		return sealed.Key
 	}
 	put("a", "first-value")
 	put("b", "second-value")

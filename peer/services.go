@@ -48,7 +48,7 @@ func (p *Peer) allocateService(ctx context.Context, s *workload.Service) (releas
 	var claimed []string
 	release = func() {
 		for _, name := range claimed {
-			p.releaseClaim(context.WithoutCancel(ctx), name, s.Metadata.UID)
+			p.releaseClaim(context.WithoutCancel(ctx), name, string(s.ObjectMeta.UID))
 		}
 	}
 	defer func() {
@@ -56,7 +56,7 @@ func (p *Peer) allocateService(ctx context.Context, s *workload.Service) (releas
 			release()
 		}
 	}()
-	owner := addressClaim{Service: s.Metadata.Namespace + "/" + s.Metadata.Name, UID: s.Metadata.UID, At: p.cfg.Now().UTC()}
+	owner := addressClaim{Service: s.ObjectMeta.Namespace + "/" + s.ObjectMeta.Name, UID: string(s.ObjectMeta.UID), At: p.cfg.Now().UTC()}
 	seed := hashOf(owner.Service)
 
 	cidr, err := netip.ParsePrefix(p.cfg.ServiceCIDR)
@@ -111,11 +111,11 @@ func (p *Peer) allocateService(ctx context.Context, s *workload.Service) (releas
 // releaseService drops the claims of a deleted Service.
 func (p *Peer) releaseService(ctx context.Context, s *workload.Service) {
 	if s.Spec.ClusterIP != "" {
-		p.releaseClaim(ctx, serviceIPClaim+s.Spec.ClusterIP, s.Metadata.UID)
+		p.releaseClaim(ctx, serviceIPClaim+s.Spec.ClusterIP, string(s.ObjectMeta.UID))
 	}
 	for _, port := range s.Spec.Ports {
 		if port.NodePort != 0 {
-			p.releaseClaim(ctx, nodePortClaim+strconv.Itoa(int(port.NodePort)), s.Metadata.UID)
+			p.releaseClaim(ctx, nodePortClaim+strconv.Itoa(int(port.NodePort)), string(s.ObjectMeta.UID))
 		}
 	}
 }
@@ -252,7 +252,7 @@ func (p *Peer) endpointsPass(ctx context.Context, services []*workload.Service) 
 	podsOf := map[string][]*workload.Pod{} // by namespace
 	var errs []error
 	for _, s := range services {
-		ns := s.Metadata.Namespace
+		ns := s.ObjectMeta.Namespace
 		if _, ok := podsOf[ns]; !ok {
 			objs, _, err := consensus.ListShards(ctx, p.store, p.shardsFor(info), consensus.Filter{Kind: "Pod", Namespace: ns}, true)
 			if err != nil {
@@ -271,21 +271,21 @@ func (p *Peer) endpointsPass(ctx context.Context, services []*workload.Service) 
 
 // putEndpoints stores e unless the stored Endpoints already say the same.
 func (p *Peer) putEndpoints(ctx context.Context, e *workload.Endpoints) error {
-	k := consensus.Key{Kind: "Endpoints", Namespace: e.Metadata.Namespace, Name: e.Metadata.Name}
+	k := consensus.Key{Kind: "Endpoints", Namespace: e.ObjectMeta.Namespace, Name: e.ObjectMeta.Name}
 	shard := p.shardOf(k)
 	cur, err := p.store.Get(ctx, shard, k, true)
 	op, pre := consensus.OpCreate, uint64(0)
 	switch {
 	case err == nil:
 		var old workload.Endpoints
-		if decodeInto(cur, &old) == nil && statusEqual(old.Subsets, e.Subsets) && statusEqual(old.Metadata.Labels, e.Metadata.Labels) {
+		if decodeInto(cur, &old) == nil && statusEqual(old.Subsets, e.Subsets) && statusEqual(old.ObjectMeta.Labels, e.ObjectMeta.Labels) {
 			return nil
 		}
-		e.Metadata.UID, e.Metadata.CreationTimestamp = old.Metadata.UID, old.Metadata.CreationTimestamp
+		e.ObjectMeta.UID, e.ObjectMeta.CreationTimestamp = old.ObjectMeta.UID, old.ObjectMeta.CreationTimestamp
 		op, pre = consensus.OpUpdate, cur.ResourceVersion
 	case errors.Is(err, errdefs.ErrNotFound):
 		now := p.cfg.Now().UTC().Truncate(time.Second)
-		e.Metadata.UID, e.Metadata.CreationTimestamp = newUID(), &now
+		e.ObjectMeta.UID, e.ObjectMeta.CreationTimestamp = newUID(), workload.NewTime(now)
 	default:
 		return err
 	}
@@ -333,7 +333,7 @@ func (p *Peer) sweepClaims(ctx context.Context) error {
 	for _, so := range objs {
 		var s workload.Service
 		if decodeInto(so, &s) == nil {
-			live[s.Metadata.UID] = true
+			live[string(s.ObjectMeta.UID)] = true
 		}
 	}
 	var errs []error

@@ -54,7 +54,7 @@ func TestServicesGetUniqueClusterIPsAndNodePortsForLife(t *testing.T) {
 	for _, s := range []workload.Service{a, b} {
 		ip, err := netip.ParseAddr(s.Spec.ClusterIP)
 		if err != nil || !cidr.Contains(ip) || len(s.Spec.ClusterIPs) != 1 || s.Spec.ClusterIPs[0] != s.Spec.ClusterIP {
-			t.Fatalf("service %s: cluster IP %q (%v), want one in %s", s.Metadata.Name, s.Spec.ClusterIP, s.Spec.ClusterIPs, cidr)
+			t.Fatalf("service %s: cluster IP %q (%v), want one in %s", s.ObjectMeta.Name, s.Spec.ClusterIP, s.Spec.ClusterIPs, cidr)
 		}
 	}
 	if a.Spec.ClusterIP == b.Spec.ClusterIP {

@@ -69,7 +69,7 @@ func (u unrouter) Unroute(ctx context.Context, pod *workload.Pod) error {
 		return ok
 	}
 	for {
-		listed, err := p.endpointsListing(ctx, pod.Metadata.Namespace, ip)
+		listed, err := p.endpointsListing(ctx, pod.ObjectMeta.Namespace, ip)
 		if err == nil && !listed {
 			break
 		}

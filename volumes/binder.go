@@ -32,9 +32,9 @@ func Bind(claim *workload.PersistentVolumeClaim, pvs []*workload.PersistentVolum
 			}
 		case pv.Spec.ClaimRef != nil:
 			// another claim's
-		case claim.Spec.VolumeName != "" && pv.Metadata.Name != claim.Spec.VolumeName:
+		case claim.Spec.VolumeName != "" && pv.ObjectMeta.Name != claim.Spec.VolumeName:
 		case pv.Status.Phase != workload.VolumeAvailable:
-		case claim.Spec.VolumeName == "" && claim.Spec.Selector != nil && !claim.Spec.Selector.Matches(pv.Metadata.Labels):
+		case claim.Spec.VolumeName == "" && claim.Spec.Selector != nil && !workload.SelectorMatches(claim.Spec.Selector, pv.ObjectMeta.Labels):
 		case fit(pv, claim) != "":
 		default:
 			fits = append(fits, pv)
@@ -42,7 +42,7 @@ func Bind(claim *workload.PersistentVolumeClaim, pvs []*workload.PersistentVolum
 	}
 	if len(fits) == 0 {
 		if name := claim.Spec.VolumeName; name != "" {
-			i := slices.IndexFunc(pvs, func(pv *workload.PersistentVolume) bool { return pv.Metadata.Name == name })
+			i := slices.IndexFunc(pvs, func(pv *workload.PersistentVolume) bool { return pv.ObjectMeta.Name == name })
 			switch {
 			case i < 0:
 				return nil, fmt.Sprintf("volume %q not found", name)
@@ -57,10 +57,11 @@ func Bind(claim *workload.PersistentVolumeClaim, pvs []*workload.PersistentVolum
 		return nil, "no persistent volumes available for this claim"
 	}
 	slices.SortFunc(fits, func(a, b *workload.PersistentVolume) int {
-		if c := a.Spec.Capacity[workload.ResourceStorage].Cmp(b.Spec.Capacity[workload.ResourceStorage]); c != 0 {
+		qa := a.Spec.Capacity[workload.ResourceStorage]
+		if c := qa.Cmp(b.Spec.Capacity[workload.ResourceStorage]); c != 0 {
 			return c
 		}
-		return cmp.Compare(a.Metadata.Name, b.Metadata.Name)
+		return cmp.Compare(a.ObjectMeta.Name, b.ObjectMeta.Name)
 	})
 	return fits[0], ""
 }
@@ -69,8 +70,8 @@ func Bind(claim *workload.PersistentVolumeClaim, pvs []*workload.PersistentVolum
 // one).
 func reservedFor(pv *workload.PersistentVolume, claim *workload.PersistentVolumeClaim) bool {
 	r := pv.Spec.ClaimRef
-	return r != nil && r.Namespace == claim.Metadata.Namespace && r.Name == claim.Metadata.Name &&
-		(r.UID == "" || r.UID == claim.Metadata.UID)
+	return r != nil && r.Namespace == claim.ObjectMeta.Namespace && r.Name == claim.ObjectMeta.Name &&
+		(r.UID == "" || r.UID == claim.ObjectMeta.UID)
 }
 
 // fit says why pv cannot serve claim, or "" when it can.
@@ -85,8 +86,8 @@ func fit(pv *workload.PersistentVolume, claim *workload.PersistentVolumeClaim) s
 			return fmt.Sprintf("does not offer access mode %s", m)
 		}
 	}
-	if pv.Spec.StorageClassName != claim.ClaimStorageClass() {
-		return fmt.Sprintf("has storage class %q, the claim asks for %q", pv.Spec.StorageClassName, claim.ClaimStorageClass())
+	if pv.Spec.StorageClassName != workload.ClaimStorageClass(claim) {
+		return fmt.Sprintf("has storage class %q, the claim asks for %q", pv.Spec.StorageClassName, workload.ClaimStorageClass(claim))
 	}
 	return ""
 }
@@ -97,7 +98,7 @@ func fit(pv *workload.PersistentVolume, claim *workload.PersistentVolumeClaim) s
 // Failed for a source it cannot serve; Available while unbound or only
 // reserved; Bound while its claim exists; Released once its claim is gone.
 func VolumePhase(pv *workload.PersistentVolume, claimExists bool, nfsClient bool) (workload.PersistentVolumePhase, string) {
-	if msg := pv.Spec.Unsupported(); msg != "" {
+	if msg := workload.UnsupportedSource(&pv.Spec.PersistentVolumeSource); msg != "" {
 		return workload.VolumeFailed, msg
 	}
 	if pv.Spec.NFS != nil && !nfsClient {
@@ -119,7 +120,7 @@ func VolumePhase(pv *workload.PersistentVolume, claimExists bool, nfsClient bool
 // before.
 func ClaimPhase(claim *workload.PersistentVolumeClaim, pv *workload.PersistentVolume) workload.PersistentVolumeClaimPhase {
 	switch {
-	case pv != nil && pv.Spec.ClaimRef != nil && pv.Spec.ClaimRef.UID == claim.Metadata.UID && reservedFor(pv, claim):
+	case pv != nil && pv.Spec.ClaimRef != nil && pv.Spec.ClaimRef.UID == claim.ObjectMeta.UID && reservedFor(pv, claim):
 		return workload.ClaimBound
 	case claim.Status.Phase == workload.ClaimBound || claim.Status.Phase == workload.ClaimLost:
 		return workload.ClaimLost

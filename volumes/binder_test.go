@@ -1,7 +1,7 @@
 package volumes
 
 import (
-	"encoding/json"
+	corev1 "k8s.io/api/core/v1"
 	"strings"
 	"testing"
 
@@ -11,7 +11,7 @@ import (
 type pvOpt func(*workload.PersistentVolume)
 
 func pv(name, size string, opts ...pvOpt) *workload.PersistentVolume {
-	v := &workload.PersistentVolume{Metadata: workload.ObjectMeta{Name: name}}
+	v := &workload.PersistentVolume{ObjectMeta: workload.ObjectMeta{Name: name}}
 	v.Spec.Capacity = workload.ResourceList{workload.ResourceStorage: workload.MustParseQuantity(size)}
 	v.Spec.AccessModes = []workload.PersistentVolumeAccessMode{workload.ReadWriteOnce, workload.ReadOnlyMany}
 	v.Spec.HostPath = &workload.HostPathVolumeSource{Path: "/srv/" + name}
@@ -27,14 +27,14 @@ func modes(m ...workload.PersistentVolumeAccessMode) pvOpt {
 }
 func class(c string) pvOpt { return func(v *workload.PersistentVolume) { v.Spec.StorageClassName = c } }
 func labels(k, val string) pvOpt {
-	return func(v *workload.PersistentVolume) { v.Metadata.Labels = map[string]string{k: val} }
+	return func(v *workload.PersistentVolume) { v.ObjectMeta.Labels = map[string]string{k: val} }
 }
 func phase(p workload.PersistentVolumePhase) pvOpt {
 	return func(v *workload.PersistentVolume) { v.Status.Phase = p }
 }
 func claimedBy(ns, name, uid string) pvOpt {
 	return func(v *workload.PersistentVolume) {
-		v.Spec.ClaimRef = &workload.ObjectReference{Kind: "PersistentVolumeClaim", Namespace: ns, Name: name, UID: uid}
+		v.Spec.ClaimRef = &workload.ObjectReference{Kind: "PersistentVolumeClaim", Namespace: ns, Name: name, UID: workload.UID(uid)}
 		if uid != "" {
 			v.Status.Phase = workload.VolumeBound
 		}
@@ -44,7 +44,7 @@ func claimedBy(ns, name, uid string) pvOpt {
 type claimOpt func(*workload.PersistentVolumeClaim)
 
 func claim(size string, opts ...claimOpt) *workload.PersistentVolumeClaim {
-	c := &workload.PersistentVolumeClaim{Metadata: workload.ObjectMeta{Namespace: "default", Name: "data", UID: "c-1"}}
+	c := &workload.PersistentVolumeClaim{ObjectMeta: workload.ObjectMeta{Namespace: "default", Name: "data", UID: "c-1"}}
 	c.Spec.Resources.Requests = workload.ResourceList{workload.ResourceStorage: workload.MustParseQuantity(size)}
 	c.Spec.AccessModes = []workload.PersistentVolumeAccessMode{workload.ReadWriteOnce}
 	for _, o := range opts {
@@ -111,8 +111,8 @@ func TestBind(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			got, why := Bind(tc.claim, tc.pvs)
 			switch {
-			case got != nil && got.Metadata.Name != tc.want:
-				t.Fatalf("bound to %s, want %s", got.Metadata.Name, tc.want)
+			case got != nil && got.ObjectMeta.Name != tc.want:
+				t.Fatalf("bound to %s, want %s", got.ObjectMeta.Name, tc.want)
 			case got == nil && !strings.Contains(why, tc.want):
 				t.Fatalf("none: %q, want %q", why, tc.want)
 			}
@@ -123,7 +123,7 @@ func TestBind(t *testing.T) {
 func TestVolumeAndClaimPhases(t *testing.T) {
 	ebs := pv("ebs", "100Gi")
 	ebs.Spec.HostPath = nil
-	ebs.Spec.AWSElasticBlockStore = json.RawMessage(`{"volumeID":"vol-0123"}`)
+	ebs.Spec.AWSElasticBlockStore = &corev1.AWSElasticBlockStoreVolumeSource{VolumeID: "vol-0123"}
 	nfs := pv("nfs", "1Gi")
 	nfs.Spec.HostPath, nfs.Spec.NFS = nil, &workload.NFSVolumeSource{Server: "nfs.example", Path: "/exports/a"}
 	for _, tc := range []struct {

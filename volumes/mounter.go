@@ -81,7 +81,7 @@ type Mounted struct {
 // that failed and why ("volume \"config\": configmap \"web\" not found"),
 // wrapping ErrNotFound when an object is missing.
 func (m *Mounter) SetUp(ctx context.Context, pod *workload.Pod, src Sources) (map[string]Mounted, error) {
-	base, err := m.podDir(pod.Metadata.UID)
+	base, err := m.podDir(string(pod.ObjectMeta.UID))
 	if err != nil {
 		return nil, err
 	}
@@ -129,7 +129,7 @@ func (m *Mounter) setUp(ctx context.Context, pod *workload.Pod, v workload.Volum
 		if src == nil {
 			return Mounted{}, fmt.Errorf("configmap %q: config maps are not available to this node: %w", v.ConfigMap.Name, errdefs.ErrUnavailable)
 		}
-		cm, err := src.ConfigMap(ctx, pod.Metadata.Namespace, v.ConfigMap.Name)
+		cm, err := src.ConfigMap(ctx, pod.ObjectMeta.Namespace, v.ConfigMap.Name)
 		switch {
 		case errors.Is(err, errdefs.ErrNotFound) && v.ConfigMap.Optional != nil && *v.ConfigMap.Optional:
 			cm = nil
@@ -147,7 +147,7 @@ func (m *Mounter) setUp(ctx context.Context, pod *workload.Pod, v workload.Volum
 		}
 		return Mounted{Path: dir, ReadOnly: true}, nil
 	case v.Secret != nil:
-		return m.secretVolume(ctx, pod.Metadata.Namespace, v.Secret, dir, src)
+		return m.secretVolume(ctx, pod.ObjectMeta.Namespace, v.Secret, dir, src)
 	case v.PersistentVolumeClaim != nil:
 		if src == nil {
 			return Mounted{}, fmt.Errorf("persistentvolumeclaim %q: claims are not available to this node: %w", v.PersistentVolumeClaim.ClaimName, errdefs.ErrUnavailable)
@@ -156,7 +156,7 @@ func (m *Mounter) setUp(ctx context.Context, pod *workload.Pod, v workload.Volum
 		if m.Creating != nil {
 			creating = func(ctx context.Context, pv *workload.PersistentVolume) error { return m.Creating(ctx, pv, m.Node) }
 		}
-		return m.claimMount(ctx, pod.Metadata.Namespace, v.PersistentVolumeClaim, dir, src, creating)
+		return m.claimMount(ctx, pod.ObjectMeta.Namespace, v.PersistentVolumeClaim, dir, src, creating)
 	}
 	return Mounted{}, fmt.Errorf("no volume source: %w", errdefs.ErrInvalid)
 }
@@ -242,22 +242,22 @@ func (m *Mounter) claimMount(ctx context.Context, namespace string, ref *workloa
 		if creating != nil && s.HostPath.Type != nil && *s.HostPath.Type == workload.HostPathDirectoryOrCreate {
 			if _, err := os.Stat(s.HostPath.Path); os.IsNotExist(err) {
 				if err := creating(ctx, pv); err != nil {
-					return Mounted{}, fmt.Errorf("volume %q: record that %s is Shoal's: %w", pv.Metadata.Name, s.HostPath.Path, err)
+					return Mounted{}, fmt.Errorf("volume %q: record that %s is Shoal's: %w", pv.ObjectMeta.Name, s.HostPath.Path, err)
 				}
 			}
 		}
 		if err := checkHostPath(s.HostPath); err != nil {
-			return Mounted{}, fmt.Errorf("volume %q: %w", pv.Metadata.Name, err)
+			return Mounted{}, fmt.Errorf("volume %q: %w", pv.ObjectMeta.Name, err)
 		}
 		dir = s.HostPath.Path
 	case s.Local != nil:
 		if fi, err := os.Stat(s.Local.Path); err != nil || !fi.IsDir() {
-			return Mounted{}, fmt.Errorf("volume %q: local path %s is not a directory on this node: %w", pv.Metadata.Name, s.Local.Path, errdefs.ErrNotFound)
+			return Mounted{}, fmt.Errorf("volume %q: local path %s is not a directory on this node: %w", pv.ObjectMeta.Name, s.Local.Path, errdefs.ErrNotFound)
 		}
 		dir = s.Local.Path
 	case s.NFS != nil:
 		if m.NFS == nil {
-			return Mounted{}, fmt.Errorf("volume %q: nfs needs the kernel's NFS client, and this node's kernel has none: %w", pv.Metadata.Name, errdefs.ErrUnavailable)
+			return Mounted{}, fmt.Errorf("volume %q: nfs needs the kernel's NFS client, and this node's kernel has none: %w", pv.ObjectMeta.Name, errdefs.ErrUnavailable)
 		}
 		ro = ro || s.NFS.ReadOnly
 		opts := slices.Clone(s.MountOptions)
@@ -268,11 +268,11 @@ func (m *Mounter) claimMount(ctx context.Context, namespace string, ref *workloa
 			return Mounted{}, err
 		}
 		if err := m.NFS.Mount(ctx, s.NFS.Server+":"+s.NFS.Path, podDir, opts); err != nil {
-			return Mounted{}, fmt.Errorf("volume %q: %w", pv.Metadata.Name, err)
+			return Mounted{}, fmt.Errorf("volume %q: %w", pv.ObjectMeta.Name, err)
 		}
 		dir = podDir
 	default:
-		return Mounted{}, fmt.Errorf("volume %q: %s: %w", pv.Metadata.Name, s.Unsupported(), errdefs.ErrUnavailable)
+		return Mounted{}, fmt.Errorf("volume %q: %s: %w", pv.ObjectMeta.Name, workload.UnsupportedSource(&s.PersistentVolumeSource), errdefs.ErrUnavailable)
 	}
 	return Mounted{Path: dir, ReadOnly: ro}, nil
 }

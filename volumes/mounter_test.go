@@ -86,12 +86,12 @@ func TestMounterSetsUpAndTearsDownAPodsVolumes(t *testing.T) {
 	m := &Mounter{Root: filepath.Join(root, "pods"), Tmpfs: tmpfs, Now: func() time.Time { return t0 }}
 	dirOrCreate := workload.HostPathDirectoryOrCreate
 	size := workload.MustParseQuantity("64Mi")
-	pod := &workload.Pod{Metadata: workload.ObjectMeta{Namespace: "default", Name: "web", UID: "uid-1"}}
+	pod := &workload.Pod{ObjectMeta: workload.ObjectMeta{Namespace: "default", Name: "web", UID: "uid-1"}}
 	pod.Spec.Volumes = []workload.Volume{
 		{Name: "scratch", VolumeSource: workload.VolumeSource{EmptyDir: &workload.EmptyDirVolumeSource{}}},
 		{Name: "cache", VolumeSource: workload.VolumeSource{EmptyDir: &workload.EmptyDirVolumeSource{Medium: workload.StorageMediumMemory, SizeLimit: &size}}},
 		{Name: "data", VolumeSource: workload.VolumeSource{HostPath: &workload.HostPathVolumeSource{Path: filepath.Join(host, "data"), Type: &dirOrCreate}}},
-		{Name: "config", VolumeSource: workload.VolumeSource{ConfigMap: &workload.ConfigMapVolumeSource{Name: "web"}}},
+		{Name: "config", VolumeSource: workload.VolumeSource{ConfigMap: &workload.ConfigMapVolumeSource{LocalObjectReference: workload.LocalObjectReference{Name: "web"}}}},
 	}
 	src := memSources{"default/web": {Data: map[string]string{"greeting": "hello"}}}
 	got, err := m.SetUp(context.Background(), pod, src)
@@ -154,10 +154,10 @@ func TestMounterSetsUpAndTearsDownAPodsVolumes(t *testing.T) {
 func TestMounterSaysWhichVolumeFailedAndWhy(t *testing.T) {
 	m := &Mounter{Root: t.TempDir()}
 	dir := workload.HostPathDirectory
-	pod := &workload.Pod{Metadata: workload.ObjectMeta{Namespace: "default", Name: "web", UID: "uid-2"}}
+	pod := &workload.Pod{ObjectMeta: workload.ObjectMeta{Namespace: "default", Name: "web", UID: "uid-2"}}
 	pod.Spec.Volumes = []workload.Volume{
-		{Name: "config", VolumeSource: workload.VolumeSource{ConfigMap: &workload.ConfigMapVolumeSource{Name: "missing"}}},
-		{Name: "maybe", VolumeSource: workload.VolumeSource{ConfigMap: &workload.ConfigMapVolumeSource{Name: "missing", Optional: yes()}}},
+		{Name: "config", VolumeSource: workload.VolumeSource{ConfigMap: &workload.ConfigMapVolumeSource{LocalObjectReference: workload.LocalObjectReference{Name: "missing"}}}},
+		{Name: "maybe", VolumeSource: workload.VolumeSource{ConfigMap: &workload.ConfigMapVolumeSource{LocalObjectReference: workload.LocalObjectReference{Name: "missing"}, Optional: yes()}}},
 		{Name: "host", VolumeSource: workload.VolumeSource{HostPath: &workload.HostPathVolumeSource{Path: "/nonexistent/shoal", Type: &dir}}},
 		{Name: "mem", VolumeSource: workload.VolumeSource{EmptyDir: &workload.EmptyDirVolumeSource{Medium: workload.StorageMediumMemory}}},
 	}
@@ -224,7 +224,7 @@ func TestMounterMountsClaims(t *testing.T) {
 	memVolumes["data"], memVolumes["nfs"] = data, nfs
 	bound := func(name, volume string, modes ...workload.PersistentVolumeAccessMode) *workload.PersistentVolumeClaim {
 		c := claim("10Gi", wants(modes...))
-		c.Metadata.Name, c.Spec.VolumeName, c.Status.Phase = name, volume, workload.ClaimBound
+		c.ObjectMeta.Name, c.Spec.VolumeName, c.Status.Phase = name, volume, workload.ClaimBound
 		return c
 	}
 	memClaims["default/rox"] = bound("rox", "data", workload.ReadOnlyMany)
@@ -232,7 +232,7 @@ func TestMounterMountsClaims(t *testing.T) {
 	memClaims["default/nfs"] = bound("nfs", "nfs", workload.ReadWriteMany)
 	memClaims["default/pending"] = claim("1Gi")
 	t.Cleanup(func() { clear(memClaims); clear(memVolumes) })
-	pod := &workload.Pod{Metadata: workload.ObjectMeta{Namespace: "default", Name: "web", UID: "uid-4"}}
+	pod := &workload.Pod{ObjectMeta: workload.ObjectMeta{Namespace: "default", Name: "web", UID: "uid-4"}}
 	vol := func(name, claim string, ro bool) workload.Volume {
 		return workload.Volume{Name: name, VolumeSource: workload.VolumeSource{PersistentVolumeClaim: &workload.PersistentVolumeClaimVolumeSource{ClaimName: claim, ReadOnly: ro}}}
 	}
@@ -265,7 +265,7 @@ func TestMounterProjectsSecretsOnTmpfs(t *testing.T) {
 	m := &Mounter{Root: t.TempDir(), Tmpfs: tmpfs, Now: func() time.Time { return t0 }}
 	memSecrets["default/db"] = &workload.Secret{Data: map[string][]byte{"password": []byte("s3cr3t"), "user": []byte("app")}}
 	t.Cleanup(func() { clear(memSecrets) })
-	pod := &workload.Pod{Metadata: workload.ObjectMeta{Namespace: "default", Name: "web", UID: "uid-5"}}
+	pod := &workload.Pod{ObjectMeta: workload.ObjectMeta{Namespace: "default", Name: "web", UID: "uid-5"}}
 	pod.Spec.Volumes = []workload.Volume{{Name: "creds", VolumeSource: workload.VolumeSource{Secret: &workload.SecretVolumeSource{
 		SecretName: "db", DefaultMode: i32(0o400), Items: []workload.KeyToPath{{Key: "password", Path: "db/password"}}}}}}
 	got, err := m.SetUp(context.Background(), pod, memSources{})
@@ -322,10 +322,10 @@ func TestMounterMountsNFSWhereTheKernelCan(t *testing.T) {
 	v.Spec.HostPath, v.Spec.NFS, v.Spec.MountOptions = nil, &workload.NFSVolumeSource{Server: "nfs.example", Path: "/exports/a"}, []string{"vers=4.1"}
 	memVolumes["share"] = v
 	c := claim("1Gi", wants(workload.ReadWriteMany))
-	c.Metadata.Name, c.Spec.VolumeName, c.Status.Phase = "share", "share", workload.ClaimBound
+	c.ObjectMeta.Name, c.Spec.VolumeName, c.Status.Phase = "share", "share", workload.ClaimBound
 	memClaims["default/share"] = c
 	t.Cleanup(func() { clear(memClaims); clear(memVolumes) })
-	pod := &workload.Pod{Metadata: workload.ObjectMeta{Namespace: "default", Name: "web", UID: "uid-6"}}
+	pod := &workload.Pod{ObjectMeta: workload.ObjectMeta{Namespace: "default", Name: "web", UID: "uid-6"}}
 	pod.Spec.Volumes = []workload.Volume{
 		{Name: "rw", VolumeSource: workload.VolumeSource{PersistentVolumeClaim: &workload.PersistentVolumeClaimVolumeSource{ClaimName: "share"}}},
 		{Name: "ro", VolumeSource: workload.VolumeSource{PersistentVolumeClaim: &workload.PersistentVolumeClaimVolumeSource{ClaimName: "share", ReadOnly: true}}},

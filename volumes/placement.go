@@ -26,8 +26,8 @@ func ClaimUsers(pods []*workload.Pod) map[string][]ClaimUser {
 		}
 		for _, v := range p.Spec.Volumes {
 			if c := v.PersistentVolumeClaim; c != nil {
-				k := p.Metadata.Namespace + "/" + c.ClaimName
-				out[k] = append(out[k], ClaimUser{PodUID: p.Metadata.UID, Node: p.Spec.NodeName})
+				k := p.ObjectMeta.Namespace + "/" + c.ClaimName
+				out[k] = append(out[k], ClaimUser{PodUID: string(p.ObjectMeta.UID), Node: p.Spec.NodeName})
 			}
 		}
 	}
@@ -47,7 +47,7 @@ func Placement(pod *workload.Pod, claims map[string]*workload.PersistentVolumeCl
 			continue
 		}
 		name := v.PersistentVolumeClaim.ClaimName
-		key := pod.Metadata.Namespace + "/" + name
+		key := pod.ObjectMeta.Namespace + "/" + name
 		claim := claims[key]
 		switch {
 		case claim == nil:
@@ -64,7 +64,7 @@ func Placement(pod *workload.Pod, claims map[string]*workload.PersistentVolumeCl
 		}
 		var others []ClaimUser
 		for _, u := range users[key] {
-			if u.PodUID != pod.Metadata.UID {
+			if u.PodUID != string(pod.ObjectMeta.UID) {
 				others = append(others, u)
 			}
 		}
@@ -108,7 +108,7 @@ const (
 
 // pinOf is the node a claim is pinned to, while the pin is fresh.
 func pinOf(c *workload.PersistentVolumeClaim, now time.Time) string {
-	node, at, ok := strings.Cut(c.Metadata.Annotations[AnnotationPinnedNode], " ")
+	node, at, ok := strings.Cut(c.ObjectMeta.Annotations[AnnotationPinnedNode], " ")
 	if !ok {
 		return ""
 	}
@@ -133,12 +133,12 @@ func NeedsPin(pod *workload.Pod, node string, claims map[string]*workload.Persis
 		if v.PersistentVolumeClaim == nil {
 			continue
 		}
-		key := pod.Metadata.Namespace + "/" + v.PersistentVolumeClaim.ClaimName
+		key := pod.ObjectMeta.Namespace + "/" + v.PersistentVolumeClaim.ClaimName
 		c := claims[key]
 		if c == nil || !readWriteOnce(c.Spec.AccessModes) || pinOf(c, now) == node {
 			continue
 		}
-		if slices.ContainsFunc(users[key], func(u ClaimUser) bool { return u.PodUID != pod.Metadata.UID }) {
+		if slices.ContainsFunc(users[key], func(u ClaimUser) bool { return u.PodUID != string(pod.ObjectMeta.UID) }) {
 			continue
 		}
 		out = append(out, key)

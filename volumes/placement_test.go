@@ -16,11 +16,11 @@ func TestPlacement(t *testing.T) {
 	pvs := map[string]*workload.PersistentVolume{"local": local, "shared": pv("shared", "10Gi"), "rwo": pv("rwo", "10Gi"), "rwop": pv("rwop", "10Gi")}
 	bound := func(name, volume string, modes ...workload.PersistentVolumeAccessMode) *workload.PersistentVolumeClaim {
 		c := claim("1Gi", wants(modes...))
-		c.Metadata.Name, c.Spec.VolumeName, c.Status.Phase = name, volume, workload.ClaimBound
+		c.ObjectMeta.Name, c.Spec.VolumeName, c.Status.Phase = name, volume, workload.ClaimBound
 		return c
 	}
 	pending := claim("1Gi")
-	pending.Metadata.Name, pending.Status.Phase = "pending", workload.ClaimPending
+	pending.ObjectMeta.Name, pending.Status.Phase = "pending", workload.ClaimPending
 	claims := map[string]*workload.PersistentVolumeClaim{
 		"default/local":   bound("local", "local", workload.ReadWriteOnce),
 		"default/shared":  bound("shared", "shared", workload.ReadOnlyMany),
@@ -29,7 +29,7 @@ func TestPlacement(t *testing.T) {
 		"default/pending": pending,
 	}
 	using := func(name, uid string, claimNames ...string) *workload.Pod {
-		p := &workload.Pod{Metadata: workload.ObjectMeta{Namespace: "default", Name: name, UID: uid}}
+		p := &workload.Pod{ObjectMeta: workload.ObjectMeta{Namespace: "default", Name: name, UID: workload.UID(uid)}}
 		for _, c := range claimNames {
 			p.Spec.Volumes = append(p.Spec.Volumes, workload.Volume{Name: c, VolumeSource: workload.VolumeSource{
 				PersistentVolumeClaim: &workload.PersistentVolumeClaimVolumeSource{ClaimName: c}}})
@@ -86,15 +86,15 @@ func TestPlacement(t *testing.T) {
 // or one behind the claim's bound pods, does not hold.
 func TestPinnedClaims(t *testing.T) {
 	c := claim("1Gi", wants(workload.ReadWriteOnce))
-	c.Metadata.Name, c.Spec.VolumeName, c.Status.Phase = "rwo", "rwo", workload.ClaimBound
+	c.ObjectMeta.Name, c.Spec.VolumeName, c.Status.Phase = "rwo", "rwo", workload.ClaimBound
 	claims := map[string]*workload.PersistentVolumeClaim{"default/rwo": c}
 	pvs := map[string]*workload.PersistentVolume{"rwo": pv("rwo", "1Gi")}
-	p := &workload.Pod{Metadata: workload.ObjectMeta{Namespace: "default", Name: "b", UID: "u-b"}}
+	p := &workload.Pod{ObjectMeta: workload.ObjectMeta{Namespace: "default", Name: "b", UID: "u-b"}}
 	p.Spec.Volumes = []workload.Volume{{Name: "d", VolumeSource: workload.VolumeSource{PersistentVolumeClaim: &workload.PersistentVolumeClaimVolumeSource{ClaimName: "rwo"}}}}
 	if got := NeedsPin(p, "p2", claims, nil, t0); len(got) != 1 || got[0] != "default/rwo" {
 		t.Fatalf("an unused, unpinned claim: NeedsPin = %v", got)
 	}
-	c.Metadata.Annotations = map[string]string{AnnotationPinnedNode: PinValue("p2", t0)}
+	c.ObjectMeta.Annotations = map[string]string{AnnotationPinnedNode: PinValue("p2", t0)}
 	if got := Placement(p, claims, pvs, nil, t0.Add(PinGrace/2)); got.Node != "p2" {
 		t.Errorf("a fresh pin: %+v, want node p2", got)
 	}

@@ -3,7 +3,6 @@ package workload
 import (
 	"fmt"
 	"slices"
-	"time"
 
 	"k8s.io/apimachinery/pkg/util/validation/field"
 )
@@ -11,113 +10,6 @@ import (
 // AnnotationDeployment names, on a ReplicaSet or Pod a Deployment owns,
 // that Deployment: the object lives in its Deployment's shard.
 const AnnotationDeployment = "shoal.io/deployment"
-
-// PodTemplateSpec is the pod a controller makes copies of.
-type PodTemplateSpec struct {
-	Metadata ObjectMeta `json:"metadata,omitempty"`
-	Spec     PodSpec    `json:"spec"`
-}
-
-// ReplicaSet (apps/v1) keeps a number of copies of its template running.
-type ReplicaSet struct {
-	TypeMeta `json:",inline"`
-	Metadata ObjectMeta       `json:"metadata"`
-	Spec     ReplicaSetSpec   `json:"spec"`
-	Status   ReplicaSetStatus `json:"status,omitempty"`
-}
-
-// GetMeta returns the replica set's metadata.
-func (r *ReplicaSet) GetMeta() *ObjectMeta { return &r.Metadata }
-
-// ReplicaSetSpec is what a ReplicaSet wants.
-type ReplicaSetSpec struct {
-	Replicas        *int32          `json:"replicas,omitempty"` // 1 by default
-	MinReadySeconds int32           `json:"minReadySeconds,omitempty"`
-	Selector        *LabelSelector  `json:"selector"`
-	Template        PodTemplateSpec `json:"template"`
-}
-
-// ReplicaSetStatus is what a ReplicaSet has.
-type ReplicaSetStatus struct {
-	Replicas             int32 `json:"replicas"`
-	FullyLabeledReplicas int32 `json:"fullyLabeledReplicas,omitempty"`
-	ReadyReplicas        int32 `json:"readyReplicas,omitempty"`
-	AvailableReplicas    int32 `json:"availableReplicas,omitempty"`
-	// TerminatingReplicas are the set's pods being deleted: they still run,
-	// and a rolling update counts them toward maxSurge.
-	TerminatingReplicas int32 `json:"terminatingReplicas,omitempty"`
-	ObservedGeneration  int64 `json:"observedGeneration,omitempty"`
-}
-
-// Deployment (apps/v1) manages ReplicaSets: one per version of its
-// template, named and labelled with the template's hash.
-type Deployment struct {
-	TypeMeta `json:",inline"`
-	Metadata ObjectMeta       `json:"metadata"`
-	Spec     DeploymentSpec   `json:"spec"`
-	Status   DeploymentStatus `json:"status,omitempty"`
-}
-
-// GetMeta returns the deployment's metadata.
-func (d *Deployment) GetMeta() *ObjectMeta { return &d.Metadata }
-
-// DeploymentSpec is what a Deployment wants.
-type DeploymentSpec struct {
-	Replicas                *int32             `json:"replicas,omitempty"` // 1 by default
-	Selector                *LabelSelector     `json:"selector"`
-	Template                PodTemplateSpec    `json:"template"`
-	Strategy                DeploymentStrategy `json:"strategy,omitempty"`
-	MinReadySeconds         int32              `json:"minReadySeconds,omitempty"`
-	RevisionHistoryLimit    *int32             `json:"revisionHistoryLimit,omitempty"` // 10 by default
-	Paused                  bool               `json:"paused,omitempty"`
-	ProgressDeadlineSeconds *int32             `json:"progressDeadlineSeconds,omitempty"` // 600 by default
-}
-
-// DeploymentStrategyType is how a Deployment replaces its pods.
-type DeploymentStrategyType string
-
-// The strategies.
-const (
-	RecreateDeploymentStrategyType      DeploymentStrategyType = "Recreate"
-	RollingUpdateDeploymentStrategyType DeploymentStrategyType = "RollingUpdate"
-)
-
-// DeploymentStrategy is stored now and used by the rollout issue.
-type DeploymentStrategy struct {
-	Type          DeploymentStrategyType   `json:"type,omitempty"`
-	RollingUpdate *RollingUpdateDeployment `json:"rollingUpdate,omitempty"`
-}
-
-// RollingUpdateDeployment bounds a rolling update: 25% each by default.
-type RollingUpdateDeployment struct {
-	MaxUnavailable *IntOrString `json:"maxUnavailable,omitempty"`
-	MaxSurge       *IntOrString `json:"maxSurge,omitempty"`
-}
-
-// DeploymentStatus is what a Deployment has.
-type DeploymentStatus struct {
-	ObservedGeneration  int64                 `json:"observedGeneration,omitempty"`
-	Replicas            int32                 `json:"replicas,omitempty"`
-	UpdatedReplicas     int32                 `json:"updatedReplicas,omitempty"`
-	ReadyReplicas       int32                 `json:"readyReplicas,omitempty"`
-	AvailableReplicas   int32                 `json:"availableReplicas,omitempty"`
-	UnavailableReplicas int32                 `json:"unavailableReplicas,omitempty"`
-	Conditions          []DeploymentCondition `json:"conditions,omitempty"`
-}
-
-// DeploymentCondition is one observed condition of a Deployment
-// (Available, Progressing).
-type DeploymentCondition struct {
-	Type    string          `json:"type"`
-	Status  ConditionStatus `json:"status"`
-	Reason  string          `json:"reason,omitempty"`
-	Message string          `json:"message,omitempty"`
-	// LastUpdateTime is when the rollout last made progress (Progressing)
-	// or the condition last changed; LastTransitionTime when its status
-	// last changed.
-	LastUpdateTime     time.Time `json:"lastUpdateTime,omitzero"`
-	LastTransitionTime time.Time `json:"lastTransitionTime,omitzero"`
-}
 
 // Deployment annotations, as Kubernetes names them.
 const (
@@ -194,8 +86,8 @@ func validateWorkload(replicas *int32, sel *LabelSelector, t *PodTemplateSpec, m
 		errs = append(errs, field.Invalid(p.Child("selector"), "{}", "empty selector is invalid for deployment"))
 	default:
 		errs = append(errs, validateLabelSelector(sel, p.Child("selector"))...)
-		if !sel.Matches(t.Metadata.Labels) {
-			errs = append(errs, field.Invalid(p.Child("template", "metadata", "labels"), t.Metadata.Labels, "`selector` does not match template `labels`"))
+		if !SelectorMatches(sel, t.ObjectMeta.Labels) {
+			errs = append(errs, field.Invalid(p.Child("template", "metadata", "labels"), t.ObjectMeta.Labels, "`selector` does not match template `labels`"))
 		}
 	}
 	errs = append(errs, validatePodSpec(&t.Spec, p.Child("template", "spec"))...)
@@ -253,7 +145,7 @@ func validateRolloutBound(v *IntOrString, p *field.Path, atMost100 bool) (int64,
 		}
 		return int64(v.IntVal), nil
 	}
-	n, _, err := v.Percent()
+	n, _, err := Percent(*v)
 	switch {
 	case err != nil:
 		return 0, field.ErrorList{field.Invalid(p, v.StrVal, "a valid percent string must be a numeric string followed by an ending '%' (e.g. '1%',  or '93%', regex used for validation is '[0-9]+%')")}
@@ -265,10 +157,10 @@ func validateRolloutBound(v *IntOrString, p *field.Path, atMost100 bool) (int64,
 	return n, nil
 }
 
-// Matches says whether labels satisfy the selector, as Kubernetes: every
+// SelectorMatches says whether labels satisfy the selector, as Kubernetes: every
 // matchLabels pair and every expression. A nil selector matches nothing;
 // an empty one matches everything.
-func (s *LabelSelector) Matches(labels map[string]string) bool {
+func SelectorMatches(s *LabelSelector, labels map[string]string) bool {
 	if s == nil {
 		return false
 	}
@@ -303,8 +195,8 @@ func (s *LabelSelector) Matches(labels map[string]string) bool {
 	return true
 }
 
-// String renders a selector as kubectl does ("app=web,tier in (a,b)").
-func (s *LabelSelector) String() string {
+// SelectorString renders a selector as kubectl does ("app=web,tier in (a,b)").
+func SelectorString(s *LabelSelector) string {
 	if s == nil {
 		return "<none>"
 	}
@@ -340,4 +232,19 @@ func joinComma(v []string) string {
 		out += s
 	}
 	return out
+}
+
+// TerminatingReplicas is a replica set's terminating pods, 0 when its
+// status does not say.
+func TerminatingReplicas(s *ReplicaSetStatus) int32 {
+	if s.TerminatingReplicas == nil {
+		return 0
+	}
+	return *s.TerminatingReplicas
+}
+
+// AddTerminatingReplicas counts n more terminating pods in s.
+func AddTerminatingReplicas(s *ReplicaSetStatus, n int32) {
+	v := TerminatingReplicas(s) + n
+	s.TerminatingReplicas = &v
 }

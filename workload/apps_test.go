@@ -25,7 +25,7 @@ func TestDeploymentDecodesWithDefaults(t *testing.T) {
 	Defaults(docs[0].Object, docs[0].Info, "")
 	d := docs[0].Object.(*Deployment)
 	if *d.Spec.Replicas != 3 || d.Spec.Strategy.Type != RollingUpdateDeploymentStrategyType || d.Spec.Strategy.RollingUpdate.MaxSurge.String() != "25%" ||
-		*d.Spec.RevisionHistoryLimit != 10 || d.Spec.Template.Spec.RestartPolicy != RestartPolicyAlways || d.Metadata.Namespace != DefaultNamespace {
+		*d.Spec.RevisionHistoryLimit != 10 || d.Spec.Template.Spec.RestartPolicy != RestartPolicyAlways || d.ObjectMeta.Namespace != DefaultNamespace {
 		t.Fatalf("defaults: %+v", d.Spec)
 	}
 	if errs := Validate(d, docs[0].Info); errs != nil {
@@ -86,14 +86,14 @@ func TestLabelSelectorMatches(t *testing.T) {
 			k, v, _ := strings.Cut(kv, "=")
 			m[k] = v
 		}
-		if got := sel.Matches(m); got != want {
+		if got := SelectorMatches(sel, m); got != want {
 			t.Errorf("%s: %v, want %v", labels, got, want)
 		}
 	}
-	if (*LabelSelector)(nil).Matches(map[string]string{}) || !(&LabelSelector{}).Matches(map[string]string{"x": "y"}) {
+	if SelectorMatches(nil, map[string]string{}) || !SelectorMatches(&LabelSelector{}, map[string]string{"x": "y"}) {
 		t.Error("nil must match nothing and empty everything")
 	}
-	if got := sel.String(); got != "app=web,tier in (a,b),!legacy" {
+	if got := SelectorString(sel); got != "app=web,tier in (a,b),!legacy" {
 		t.Errorf("String() = %q", got)
 	}
 }

@@ -1,11 +1,18 @@
-// Package workload owns Shoal's object model: the Kubernetes-shaped types,
-// the registry of kinds the API serves, their defaults, their validation,
-// and the decoding of YAML and JSON manifests into typed objects. Later it
-// will also hold the controllers, the scheduler and the node agent that act
-// on those objects.
+// Package workload owns Shoal's object model: the registry of kinds the API
+// serves, their defaults, their validation, and the decoding of YAML and JSON
+// manifests into typed objects. Its sub-packages hold the controllers, the
+// scheduler and the node agent that act on those objects.
 //
-// The served kinds, all apiVersion v1 with Kubernetes' core/v1 JSON names
-// for the subset of fields Shoal implements:
+// The types are Kubernetes' own, from k8s.io/api (types.go names them as
+// aliases: a workload.Pod is a corev1.Pod), so every field of a manifest
+// is kept as written, and the JSON, protobuf, strategic-merge keys and
+// OpenAPI names are Kubernetes'. docs/object-model.md gives the figures
+// behind that choice. Helpers that were methods on Shoal's own types are
+// functions here: SelectorMatches, SelectorString, Percent, Scaled,
+// VolumeSources, UnsupportedSource, ClaimStorageClass, MetaOf and
+// TypeMetaOf.
+//
+// The served kinds:
 //
 //   - Namespace (ns), cluster-scoped: a group of namespaced objects.
 //   - ConfigMap (cm): configuration data.
@@ -18,9 +25,13 @@
 //     peer's agent writes its own, and the API refuses users' writes.
 //   - Event (ev): a report that something happened to an object, made with
 //     NewEvent.
+//   - Service (svc) and Endpoints (ep, SystemOwned), Secret (sealed before it
+//     is stored), PersistentVolume (pv, cluster-scoped) and
+//     PersistentVolumeClaim (pvc); Deployment (deploy) and ReplicaSet (rs)
+//     in apps/v1.
 //
-// Deployment, ReplicaSet, Service, Endpoints, PersistentVolume(Claim) and
-// Secret are known but not served yet: naming one says so.
+// Kinds Shoal knows of but does not serve yet (StatefulSet, Job, ...) are
+// refused with an error saying so.
 //
 // Resource amounts are Quantity values ("500m", "128Mi"), and ports that may
 // be named are IntOrString; both read and print as Kubernetes' do. The

@@ -9,7 +9,7 @@ import (
 )
 
 func event(mut func(*Event)) *Event {
-	e := NewEvent(pod(func(p *Pod) { p.Metadata.Namespace = "team-a" }), EventNormal, "Pulled", "pulled image", t0, EventSource{Component: "node-agent", Host: "peer-1"})
+	e := NewEvent(pod(func(p *Pod) { p.ObjectMeta.Namespace = "team-a" }), EventNormal, "Pulled", "pulled image", t0, EventSource{Component: "node-agent", Host: "peer-1"})
 	if mut != nil {
 		mut(e)
 	}
@@ -20,19 +20,19 @@ func TestNewEvent(t *testing.T) {
 	now := time.Unix(1700000000, 123456789)
 	p := pod(func(p *Pod) {
 		p.TypeMeta = TypeMeta{} // not defaulted: the kind comes from the registry
-		p.Metadata.Namespace, p.Metadata.UID, p.Metadata.ResourceVersion = "team-a", "u-1", "42"
+		p.ObjectMeta.Namespace, p.ObjectMeta.UID, p.ObjectMeta.ResourceVersion = "team-a", "u-1", "42"
 	})
 	e := NewEvent(p, EventWarning, "BackOff", "Back-off restarting failed container", now, EventSource{Component: "node-agent", Host: "peer-1"})
 	want := &Event{
-		TypeMeta: TypeMeta{APIVersion: "v1", Kind: "Event"},
-		Metadata: ObjectMeta{Name: "web-0.17979cfe3d85cd15", Namespace: "team-a"},
+		TypeMeta:   TypeMeta{APIVersion: "v1", Kind: "Event"},
+		ObjectMeta: ObjectMeta{Name: "web-0.17979cfe3d85cd15", Namespace: "team-a"},
 		InvolvedObject: ObjectReference{
 			Kind: "Pod", APIVersion: "v1", Namespace: "team-a", Name: "web-0", UID: "u-1", ResourceVersion: "42",
 		},
 		Reason: "BackOff", Message: "Back-off restarting failed container", Type: EventWarning, Count: 1,
-		FirstTimestamp: now, LastTimestamp: now,
-		Source:             EventSource{Component: "node-agent", Host: "peer-1"},
-		ReportingComponent: "node-agent", ReportingInstance: "peer-1",
+		FirstTimestamp: NewTime(now), LastTimestamp: NewTime(now),
+		Source:              EventSource{Component: "node-agent", Host: "peer-1"},
+		ReportingController: "node-agent", ReportingInstance: "peer-1",
 	}
 	gotJSON, _ := jsonMarshal(e)
 	wantJSON, _ := jsonMarshal(want)
@@ -46,7 +46,7 @@ func TestNewEvent(t *testing.T) {
 
 	// A cluster-scoped object's events go to the default namespace.
 	ne := NewEvent(node(nil), EventNormal, "NodeReady", "ready", now, EventSource{Component: "node-agent"})
-	if ne.Metadata.Namespace != DefaultNamespace || ne.InvolvedObject.Kind != "Node" || ne.InvolvedObject.Namespace != "" {
+	if ne.ObjectMeta.Namespace != DefaultNamespace || ne.InvolvedObject.Kind != "Node" || ne.InvolvedObject.Namespace != "" {
 		t.Errorf("node event = %+v", ne)
 	}
 	if errs := Validate(ne, info); len(errs) != 0 {
@@ -54,10 +54,10 @@ func TestNewEvent(t *testing.T) {
 	}
 
 	// A name at the limit is shortened to leave a valid name.
-	long := pod(func(p *Pod) { p.Metadata.Name = strings.Repeat("a", 235) + "-" + strings.Repeat("b", 17) })
+	long := pod(func(p *Pod) { p.ObjectMeta.Name = strings.Repeat("a", 235) + "-" + strings.Repeat("b", 17) })
 	le := NewEvent(long, EventNormal, "Scheduled", "", now, EventSource{})
-	if msgs := validation.IsDNS1123Subdomain(le.Metadata.Name); len(msgs) > 0 || !strings.HasSuffix(le.Metadata.Name, ".17979cfe3d85cd15") {
-		t.Errorf("long event name %q: %v", le.Metadata.Name, msgs)
+	if msgs := validation.IsDNS1123Subdomain(le.ObjectMeta.Name); len(msgs) > 0 || !strings.HasSuffix(le.ObjectMeta.Name, ".17979cfe3d85cd15") {
+		t.Errorf("long event name %q: %v", le.ObjectMeta.Name, msgs)
 	}
 }
 
@@ -72,7 +72,7 @@ func TestValidateEvent(t *testing.T) {
 		{"involvedObject namespace/invalid", event(func(e *Event) { e.InvolvedObject.Namespace = "other" }),
 			`involvedObject.namespace: Invalid value: "other": does not match event.namespace`},
 		{"count/invalid", event(func(e *Event) { e.Count = -1 }), "count: Invalid value: -1: must be greater than or equal to 0"},
-		{"namespaced/valid", event(func(e *Event) { e.Metadata.Namespace = "" }), ""},
+		{"namespaced/valid", event(func(e *Event) { e.ObjectMeta.Namespace = "" }), ""},
 	})
 }
 
@@ -106,11 +106,11 @@ source: {component: node-agent, host: peer-1}
 		t.Fatalf("Decode: %v", err)
 	}
 	n := docs[0].Object.(*Node)
-	if got := n.Status.Allocatable[ResourceCPU].MilliValue(); got != 3800 || !IsNodeReady(n) || !docs[0].Info.SystemOwned {
+	if got := MilliValueOf(n.Status.Allocatable[ResourceCPU]); got != 3800 || !IsNodeReady(n) || !docs[0].Info.SystemOwned {
 		t.Errorf("node: allocatable cpu %d, ready %v, info %+v", got, IsNodeReady(n), docs[0].Info)
 	}
 	e := docs[1].Object.(*Event)
-	if e.Count != 3 || e.InvolvedObject.FieldPath != "spec.containers{web}" || !e.LastTimestamp.Equal(t0.Add(5*time.Minute)) {
+	if e.Count != 3 || e.InvolvedObject.FieldPath != "spec.containers{web}" || !e.LastTimestamp.Time.Equal(t0.Add(5*time.Minute)) {
 		t.Errorf("event = %+v", e)
 	}
 }

@@ -46,6 +46,11 @@ var served = []KindInfo{
 		New: func() Object { return &Event{} },
 	},
 	{
+		Kind: "Lease", APIVersion: "coordination.k8s.io/v1", Plural: "leases", Singular: "lease",
+		Namespaced: true,
+		New:        func() Object { return &Lease{} },
+	},
+	{
 		Kind: "Namespace", APIVersion: "v1", Plural: "namespaces", Singular: "namespace",
 		ShortNames: []string{"ns"}, Namespaced: false,
 		New: func() Object { return &Namespace{} },

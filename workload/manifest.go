@@ -335,6 +335,9 @@ func invalid(path *field.Path, format string, args ...any) error {
 
 var (
 	timeType        = reflect.TypeFor[time.Time]()
+	metaTimeType    = reflect.TypeFor[Time]()
+	quantityType    = reflect.TypeFor[Quantity]()
+	intOrStringType = reflect.TypeFor[IntOrString]()
 	unmarshalerType = reflect.TypeFor[json.Unmarshaler]()
 )
 
@@ -349,7 +352,28 @@ func checkShape(v any, t reflect.Type, path *field.Path) []error {
 	if t.Kind() == reflect.Pointer {
 		return checkShape(v, t.Elem(), path)
 	}
-	if t == timeType {
+	switch t {
+	case quantityType:
+		switch v.(type) {
+		case string, json.Number:
+		default:
+			return []error{invalid(path, "expected string or number, got %s", jsonType(v))}
+		}
+	case intOrStringType:
+		switch n := v.(type) {
+		case string:
+			return nil
+		case json.Number:
+			if i, err := n.Int64(); err != nil || i != int64(int32(i)) {
+				return []error{invalid(path, "Invalid value: %s: must be a 32-bit integer or a string", n)}
+			}
+			return nil
+		default:
+			raw, _ := json.Marshal(v)
+			return []error{invalid(path, "Invalid value: %s: expected integer or string, got %s", raw, jsonType(v))}
+		}
+	}
+	if t == timeType || t == metaTimeType {
 		s, ok := v.(string)
 		if !ok {
 			return []error{invalid(path, "expected string, got %s", jsonType(v))}

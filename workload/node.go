@@ -3,87 +3,9 @@ package workload
 import (
 	"net/netip"
 	"slices"
-	"time"
 
 	"k8s.io/apimachinery/pkg/util/validation/field"
 )
-
-// Node is a peer as a place to run pods: its capacity, its addresses, its
-// health. Each peer's node agent writes its own Node; users only read them
-// (KindInfo.SystemOwned).
-type Node struct {
-	TypeMeta `json:",inline"`
-	Metadata ObjectMeta `json:"metadata"`
-	Spec     NodeSpec   `json:"spec,omitempty"`
-	Status   NodeStatus `json:"status,omitempty"`
-}
-
-// GetMeta returns the node's metadata.
-func (n *Node) GetMeta() *ObjectMeta { return &n.Metadata }
-
-// NodeSpec is how a node is configured.
-type NodeSpec struct {
-	// PodCIDR is the node's range of pod addresses, PodCIDRs[0] when both
-	// are set; PodCIDRs holds at most one range per IP family.
-	PodCIDR  string   `json:"podCIDR,omitempty"`
-	PodCIDRs []string `json:"podCIDRs,omitempty"`
-	// Unschedulable keeps new pods off the node (kubectl cordon).
-	Unschedulable bool `json:"unschedulable,omitempty"`
-}
-
-// NodeStatus is what a node's agent last reported.
-type NodeStatus struct {
-	// Capacity is the node's total cpu, memory and pods; Allocatable is
-	// what is left for pods once the system's reservation is taken out.
-	Capacity    ResourceList    `json:"capacity,omitempty"`
-	Allocatable ResourceList    `json:"allocatable,omitempty"`
-	Conditions  []NodeCondition `json:"conditions,omitempty"`
-	Addresses   []NodeAddress   `json:"addresses,omitempty"`
-	NodeInfo    NodeSystemInfo  `json:"nodeInfo,omitempty"`
-}
-
-// NodeCondition is one observed fact about a node.
-type NodeCondition struct {
-	Type   NodeConditionType `json:"type"`
-	Status ConditionStatus   `json:"status"`
-	// LastHeartbeatTime is the last report of this condition,
-	// LastTransitionTime the last change of its status.
-	LastHeartbeatTime  time.Time `json:"lastHeartbeatTime,omitzero"`
-	LastTransitionTime time.Time `json:"lastTransitionTime,omitzero"`
-	Reason             string    `json:"reason,omitempty"`
-	Message            string    `json:"message,omitempty"`
-}
-
-// NodeConditionType names a node condition.
-type NodeConditionType string
-
-// NodeReady is the condition of a node that accepts pods.
-const NodeReady NodeConditionType = "Ready"
-
-// NodeAddress is one address of a node.
-type NodeAddress struct {
-	Type    NodeAddressType `json:"type"`
-	Address string          `json:"address"`
-}
-
-// NodeAddressType is the kind of a node address.
-type NodeAddressType string
-
-// The node address types.
-const (
-	NodeHostName   NodeAddressType = "Hostname"
-	NodeInternalIP NodeAddressType = "InternalIP"
-	NodeExternalIP NodeAddressType = "ExternalIP"
-)
-
-// NodeSystemInfo describes a node's software.
-type NodeSystemInfo struct {
-	// KubeletVersion is the version of Shoal the node runs.
-	KubeletVersion          string `json:"kubeletVersion,omitempty"`
-	ContainerRuntimeVersion string `json:"containerRuntimeVersion,omitempty"` // "containerd://2.1.4"
-	OperatingSystem         string `json:"operatingSystem,omitempty"`         // GOOS
-	Architecture            string `json:"architecture,omitempty"`            // GOARCH
-}
 
 func validateNode(n *Node) field.ErrorList {
 	var errs field.ErrorList
@@ -178,7 +100,7 @@ func SetNodeCondition(s *NodeStatus, c NodeCondition) bool {
 		c.LastTransitionTime = old.LastTransitionTime
 	}
 	changed := old.Status != c.Status || old.Reason != c.Reason || old.Message != c.Message ||
-		!old.LastHeartbeatTime.Equal(c.LastHeartbeatTime) || !old.LastTransitionTime.Equal(c.LastTransitionTime)
+		!old.LastHeartbeatTime.Equal(&c.LastHeartbeatTime) || !old.LastTransitionTime.Equal(&c.LastTransitionTime)
 	*old = c
 	return changed
 }

@@ -8,12 +8,12 @@ import (
 // node returns a valid node, as a peer's agent would write it, changed by mut.
 func node(mut func(*Node)) *Node {
 	n := &Node{
-		Metadata: ObjectMeta{Name: "peer-1", Labels: map[string]string{"topology.kubernetes.io/zone": "a"}},
-		Spec:     NodeSpec{PodCIDR: "10.1.0.0/24", PodCIDRs: []string{"10.1.0.0/24", "fd00:1::/64"}},
+		ObjectMeta: ObjectMeta{Name: "peer-1", Labels: map[string]string{"topology.kubernetes.io/zone": "a"}},
+		Spec:       NodeSpec{PodCIDR: "10.1.0.0/24", PodCIDRs: []string{"10.1.0.0/24", "fd00:1::/64"}},
 		Status: NodeStatus{
 			Capacity:    ResourceList{ResourceCPU: q("4"), ResourceMemory: q("8Gi"), ResourcePods: q("110")},
 			Allocatable: ResourceList{ResourceCPU: q("3800m"), ResourceMemory: q("7Gi"), ResourcePods: q("110")},
-			Conditions:  []NodeCondition{{Type: NodeReady, Status: ConditionTrue, LastHeartbeatTime: t0, LastTransitionTime: t0}},
+			Conditions:  []NodeCondition{{Type: NodeReady, Status: ConditionTrue, LastHeartbeatTime: NewTime(t0), LastTransitionTime: NewTime(t0)}},
 			Addresses:   []NodeAddress{{Type: NodeInternalIP, Address: "192.168.1.2"}, {Type: NodeHostName, Address: "peer-1"}},
 			NodeInfo:    NodeSystemInfo{KubeletVersion: "v0.1.0", ContainerRuntimeVersion: "containerd://2.1.4", OperatingSystem: "linux", Architecture: "amd64"},
 		},
@@ -27,9 +27,9 @@ func node(mut func(*Node)) *Node {
 func TestValidateNode(t *testing.T) {
 	runValidateCases(t, []validateCase{
 		{"baseline/valid", node(nil), ""},
-		{"name subdomain/valid", node(func(n *Node) { n.Metadata.Name = "peer-1.dc1.example" }), ""},
-		{"name subdomain/invalid", node(func(n *Node) { n.Metadata.Name = "Peer_1" }), `metadata.name: Invalid value: "Peer_1": a lowercase RFC 1123 subdomain`},
-		{"cluster-scoped/invalid", node(func(n *Node) { n.Metadata.Namespace = "default" }), "metadata.namespace: Forbidden: not allowed on this type"},
+		{"name subdomain/valid", node(func(n *Node) { n.ObjectMeta.Name = "peer-1.dc1.example" }), ""},
+		{"name subdomain/invalid", node(func(n *Node) { n.ObjectMeta.Name = "Peer_1" }), `metadata.name: Invalid value: "Peer_1": a lowercase RFC 1123 subdomain`},
+		{"cluster-scoped/invalid", node(func(n *Node) { n.ObjectMeta.Namespace = "default" }), "metadata.namespace: Forbidden: not allowed on this type"},
 		{"podCIDR/invalid", node(func(n *Node) { n.Spec.PodCIDR, n.Spec.PodCIDRs = "10.1.0.0", nil }),
 			`spec.podCIDR: Invalid value: "10.1.0.0": must be a valid CIDR value`},
 		{"podCIDRs first is podCIDR/invalid", node(func(n *Node) { n.Spec.PodCIDRs = []string{"10.2.0.0/24"} }),
@@ -58,7 +58,7 @@ func TestNodeConditions(t *testing.T) {
 		t.Fatal("a node without conditions is ready")
 	}
 	ready := func(s ConditionStatus, at time.Time) NodeCondition {
-		return NodeCondition{Type: NodeReady, Status: s, LastHeartbeatTime: at, LastTransitionTime: at}
+		return NodeCondition{Type: NodeReady, Status: s, LastHeartbeatTime: NewTime(at), LastTransitionTime: NewTime(at)}
 	}
 	if !SetNodeCondition(&n.Status, ready(ConditionTrue, t0)) || !IsNodeReady(n) {
 		t.Fatal("the node did not become ready")
@@ -67,14 +67,14 @@ func TestNodeConditions(t *testing.T) {
 		t.Error("a heartbeat is not a change")
 	}
 	c := GetNodeCondition(&n.Status, NodeReady)
-	if !c.LastHeartbeatTime.Equal(t0.Add(10*time.Second)) || !c.LastTransitionTime.Equal(t0) {
+	if !c.LastHeartbeatTime.Time.Equal(t0.Add(10*time.Second)) || !c.LastTransitionTime.Time.Equal(t0) {
 		t.Errorf("condition = %+v; want a new heartbeat and the old transition", c)
 	}
 	if SetNodeCondition(&n.Status, ready(ConditionTrue, t0.Add(10*time.Second))) {
 		t.Error("repeating the condition is a change")
 	}
 	SetNodeCondition(&n.Status, ready(ConditionUnknown, t0.Add(time.Minute)))
-	if c := GetNodeCondition(&n.Status, NodeReady); IsNodeReady(n) || !c.LastTransitionTime.Equal(t0.Add(time.Minute)) || len(n.Status.Conditions) != 1 {
+	if c := GetNodeCondition(&n.Status, NodeReady); IsNodeReady(n) || !c.LastTransitionTime.Time.Equal(t0.Add(time.Minute)) || len(n.Status.Conditions) != 1 {
 		t.Errorf("condition = %+v; want Unknown since the change", c)
 	}
 }

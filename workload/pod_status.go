@@ -47,8 +47,8 @@ func containerRequests(c *Container) ComputeResources {
 		return c.Resources.Limits[name]
 	}
 	return ComputeResources{
-		MilliCPU: max(0, get(ResourceCPU).MilliValue()),
-		Memory:   max(0, get(ResourceMemory).Value()),
+		MilliCPU: max(0, MilliValueOf(get(ResourceCPU))),
+		Memory:   max(0, ValueOf(get(ResourceMemory))),
 	}
 }
 
@@ -89,7 +89,7 @@ func SetPodCondition(s *PodStatus, c PodCondition) bool {
 		c.LastTransitionTime = old.LastTransitionTime
 	}
 	changed := old.Status != c.Status || old.Reason != c.Reason || old.Message != c.Message ||
-		!old.LastTransitionTime.Equal(c.LastTransitionTime)
+		!old.LastTransitionTime.Equal(&c.LastTransitionTime)
 	*old = c
 	return changed
 }
@@ -141,7 +141,7 @@ func PodDisplayStatus(p *Pod) PodDisplay {
 	noteRestart := func(cs ContainerStatus) {
 		d.Restarts += int(cs.RestartCount)
 		if t := cs.LastTerminationState.Terminated; t != nil && t.FinishedAt.After(d.LastRestart) {
-			d.LastRestart = t.FinishedAt
+			d.LastRestart = t.FinishedAt.Time
 		}
 	}
 
@@ -201,9 +201,9 @@ func PodDisplayStatus(p *Pod) PodDisplay {
 	}
 
 	switch {
-	case p.Metadata.DeletionTimestamp != nil && p.Status.Reason == PodReasonNodeLost:
+	case p.ObjectMeta.DeletionTimestamp != nil && p.Status.Reason == PodReasonNodeLost:
 		reason = string(PodUnknown)
-	case p.Metadata.DeletionTimestamp != nil && p.Status.Phase != PodSucceeded && p.Status.Phase != PodFailed:
+	case p.ObjectMeta.DeletionTimestamp != nil && p.Status.Phase != PodSucceeded && p.Status.Phase != PodFailed:
 		reason = "Terminating"
 	}
 	d.Status = reason
@@ -219,18 +219,18 @@ func PodFieldValue(p *Pod, fieldPath string) (string, error) {
 	if base, key, ok := splitFieldSubscript(fieldPath); ok {
 		switch base {
 		case "metadata.labels":
-			return p.Metadata.Labels[key], nil
+			return p.ObjectMeta.Labels[key], nil
 		case "metadata.annotations":
-			return p.Metadata.Annotations[key], nil
+			return p.ObjectMeta.Annotations[key], nil
 		}
 	}
 	switch fieldPath {
 	case "metadata.name":
-		return p.Metadata.Name, nil
+		return p.ObjectMeta.Name, nil
 	case "metadata.namespace":
-		return p.Metadata.Namespace, nil
+		return p.ObjectMeta.Namespace, nil
 	case "metadata.uid":
-		return p.Metadata.UID, nil
+		return string(p.ObjectMeta.UID), nil
 	case "spec.nodeName":
 		return p.Spec.NodeName, nil
 	case "status.hostIP":

@@ -45,25 +45,25 @@ func TestPodConditions(t *testing.T) {
 	if IsPodReady(p) {
 		t.Fatal("a pod without conditions is ready")
 	}
-	if !SetPodCondition(&p.Status, PodCondition{Type: PodReady, Status: ConditionFalse, LastTransitionTime: t0}) {
+	if !SetPodCondition(&p.Status, PodCondition{Type: PodReady, Status: ConditionFalse, LastTransitionTime: NewTime(t0)}) {
 		t.Error("adding a condition is not a change")
 	}
-	if SetPodCondition(&p.Status, PodCondition{Type: PodReady, Status: ConditionFalse, LastTransitionTime: t0.Add(time.Minute)}) {
+	if SetPodCondition(&p.Status, PodCondition{Type: PodReady, Status: ConditionFalse, LastTransitionTime: NewTime(t0.Add(time.Minute))}) {
 		t.Error("the same status at a later time is a change")
 	}
-	if c := GetPodCondition(&p.Status, PodReady); !c.LastTransitionTime.Equal(t0) {
+	if c := GetPodCondition(&p.Status, PodReady); !c.LastTransitionTime.Time.Equal(t0) {
 		t.Errorf("transition time = %v; want the first %v", c.LastTransitionTime, t0)
 	}
-	if !SetPodCondition(&p.Status, PodCondition{Type: PodReady, Status: ConditionFalse, Reason: "ContainersNotReady", LastTransitionTime: t0.Add(time.Minute)}) {
+	if !SetPodCondition(&p.Status, PodCondition{Type: PodReady, Status: ConditionFalse, Reason: "ContainersNotReady", LastTransitionTime: NewTime(t0.Add(time.Minute))}) {
 		t.Error("a new reason is not a change")
 	}
-	if c := GetPodCondition(&p.Status, PodReady); !c.LastTransitionTime.Equal(t0) || c.Reason != "ContainersNotReady" {
+	if c := GetPodCondition(&p.Status, PodReady); !c.LastTransitionTime.Time.Equal(t0) || c.Reason != "ContainersNotReady" {
 		t.Errorf("condition = %+v; want the reason updated and the time kept", c)
 	}
-	if !SetPodCondition(&p.Status, PodCondition{Type: PodReady, Status: ConditionTrue, LastTransitionTime: t0.Add(2 * time.Minute)}) || !IsPodReady(p) {
+	if !SetPodCondition(&p.Status, PodCondition{Type: PodReady, Status: ConditionTrue, LastTransitionTime: NewTime(t0.Add(2 * time.Minute))}) || !IsPodReady(p) {
 		t.Error("the pod did not become ready")
 	}
-	if c := GetPodCondition(&p.Status, PodReady); !c.LastTransitionTime.Equal(t0.Add(2 * time.Minute)) {
+	if c := GetPodCondition(&p.Status, PodReady); !c.LastTransitionTime.Time.Equal(t0.Add(2 * time.Minute)) {
 		t.Errorf("transition time = %v; want the change's", c.LastTransitionTime)
 	}
 	SetPodCondition(&p.Status, PodCondition{Type: PodScheduled, Status: ConditionTrue})
@@ -73,8 +73,8 @@ func TestPodConditions(t *testing.T) {
 }
 
 func TestPodDisplayStatus(t *testing.T) {
-	running := ContainerStatus{Name: "web", Ready: true, State: ContainerState{Running: &ContainerStateRunning{StartedAt: t0}}}
-	notReady := ContainerStatus{Name: "side", State: ContainerState{Running: &ContainerStateRunning{StartedAt: t0}}}
+	running := ContainerStatus{Name: "web", Ready: true, State: ContainerState{Running: &ContainerStateRunning{StartedAt: NewTime(t0)}}}
+	notReady := ContainerStatus{Name: "side", State: ContainerState{Running: &ContainerStateRunning{StartedAt: NewTime(t0)}}}
 	waiting := func(reason string) ContainerStatus {
 		return ContainerStatus{Name: "web", State: ContainerState{Waiting: &ContainerStateWaiting{Reason: reason}}}
 	}
@@ -83,7 +83,7 @@ func TestPodDisplayStatus(t *testing.T) {
 	}
 	crashing := waiting(ReasonCrashLoopBackOff)
 	crashing.RestartCount = 5
-	crashing.LastTerminationState = ContainerState{Terminated: &ContainerStateTerminated{ExitCode: 1, Reason: ReasonError, FinishedAt: t0}}
+	crashing.LastTerminationState = ContainerState{Terminated: &ContainerStateTerminated{ExitCode: 1, Reason: ReasonError, FinishedAt: NewTime(t0)}}
 	two := func(p *Pod) {
 		p.Spec.Containers = append(p.Spec.Containers, Container{Name: "side", Image: "side"})
 	}
@@ -158,17 +158,17 @@ func TestPodDisplayStatus(t *testing.T) {
 			p.Status.Reason = "Evicted"
 		}), "Evicted", "0/1", "0"},
 		{"terminating", pod(func(p *Pod) {
-			p.Metadata.DeletionTimestamp = &t0
+			p.ObjectMeta.DeletionTimestamp = &Time{Time: t0}
 			p.Status.Phase = PodRunning
 			p.Status.ContainerStatuses = []ContainerStatus{running}
 		}), "Terminating", "1/1", "0"},
 		{"deleted after it completed", pod(func(p *Pod) {
-			p.Metadata.DeletionTimestamp = &t0
+			p.ObjectMeta.DeletionTimestamp = &Time{Time: t0}
 			p.Status.Phase = PodSucceeded
 			p.Status.ContainerStatuses = []ContainerStatus{terminated(0, 0, ReasonCompleted)}
 		}), "Completed", "0/1", "0"},
 		{"node lost", pod(func(p *Pod) {
-			p.Metadata.DeletionTimestamp = &t0
+			p.ObjectMeta.DeletionTimestamp = &Time{Time: t0}
 			p.Status.Phase = PodRunning
 			p.Status.Reason = PodReasonNodeLost
 		}), "Unknown", "0/1", "0"},
@@ -211,9 +211,9 @@ func TestPodDisplayStatus(t *testing.T) {
 
 func TestPodFieldValue(t *testing.T) {
 	p := pod(func(p *Pod) {
-		p.Metadata.Namespace, p.Metadata.UID = "team-a", "u-1"
-		p.Metadata.Labels = map[string]string{"app": "web"}
-		p.Metadata.Annotations = map[string]string{"example.com/owner": "ops"}
+		p.ObjectMeta.Namespace, p.ObjectMeta.UID = "team-a", "u-1"
+		p.ObjectMeta.Labels = map[string]string{"app": "web"}
+		p.ObjectMeta.Annotations = map[string]string{"example.com/owner": "ops"}
 		p.Spec.NodeName = "peer-1"
 		p.Status.HostIP, p.Status.PodIP = "192.168.1.2", "10.1.0.7"
 		p.Status.PodIPs = []PodIP{{IP: "10.1.0.7"}, {IP: "fd00::7"}}

@@ -16,9 +16,9 @@ func ptr[T any](v T) *T { return &v }
 // pod returns a valid pod, changed by mut.
 func pod(mut func(*Pod)) *Pod {
 	p := &Pod{
-		Metadata: ObjectMeta{Name: "web-0"},
+		ObjectMeta: ObjectMeta{Name: "web-0"},
 		Spec: PodSpec{
-			Volumes: []Volume{{Name: "config", VolumeSource: VolumeSource{ConfigMap: &ConfigMapVolumeSource{Name: "web-config"}}}},
+			Volumes: []Volume{{Name: "config", VolumeSource: VolumeSource{ConfigMap: &ConfigMapVolumeSource{LocalObjectReference: LocalObjectReference{Name: "web-config"}}}}},
 			Containers: []Container{{
 				Name:  "web",
 				Image: "registry.local/web:1.0",
@@ -53,7 +53,7 @@ func vol(v Volume) *Pod {
 
 func nodeAffinity(reqs ...NodeSelectorRequirement) *Pod {
 	return pod(func(p *Pod) {
-		p.Spec.Affinity = &Affinity{NodeAffinity: &NodeAffinity{Required: &NodeSelector{
+		p.Spec.Affinity = &Affinity{NodeAffinity: &NodeAffinity{RequiredDuringSchedulingIgnoredDuringExecution: &NodeSelector{
 			NodeSelectorTerms: []NodeSelectorTerm{{MatchExpressions: reqs}},
 		}}}
 	})
@@ -61,7 +61,7 @@ func nodeAffinity(reqs ...NodeSelectorRequirement) *Pod {
 
 func antiAffinity(term PodAffinityTerm) *Pod {
 	return pod(func(p *Pod) {
-		p.Spec.Affinity = &Affinity{PodAntiAffinity: &PodAntiAffinity{Required: []PodAffinityTerm{term}}}
+		p.Spec.Affinity = &Affinity{PodAntiAffinity: &PodAntiAffinity{RequiredDuringSchedulingIgnoredDuringExecution: []PodAffinityTerm{term}}}
 	})
 }
 
@@ -81,8 +81,8 @@ func runValidateCases(t *testing.T, cases []validateCase) {
 	t.Helper()
 	for _, tc := range cases {
 		t.Run(tc.rule, func(t *testing.T) {
-			info, err := LookupKind(tc.obj.GetTypeMeta().Kind)
-			if tc.obj.GetTypeMeta().Kind == "" {
+			info, err := LookupKind(TypeMetaOf(tc.obj).Kind)
+			if TypeMetaOf(tc.obj).Kind == "" {
 				info, err = kindOfObject(tc.obj)
 			}
 			if err != nil {
@@ -129,7 +129,7 @@ func TestValidatePod(t *testing.T) {
 	c0 := "spec.containers[0]."
 	runValidateCases(t, []validateCase{
 		{"baseline/valid", pod(nil), ""},
-		{"pod name subdomain/invalid", pod(func(p *Pod) { p.Metadata.Name = "Web_0" }), `metadata.name: Invalid value: "Web_0": a lowercase RFC 1123 subdomain`},
+		{"pod name subdomain/invalid", pod(func(p *Pod) { p.ObjectMeta.Name = "Web_0" }), `metadata.name: Invalid value: "Web_0": a lowercase RFC 1123 subdomain`},
 
 		// Containers.
 		{"at least one container/invalid", pod(func(p *Pod) { p.Spec.Containers = nil }), "spec.containers: Required value"},
@@ -184,15 +184,15 @@ func TestValidatePod(t *testing.T) {
 		{"env name required/invalid", ctr(func(c *Container) { c.Env = []EnvVar{{Value: "v"}} }), c0 + "env[0].name: Required value"},
 		{"env valueFrom one source/valid", ctr(func(c *Container) {
 			c.Env = []EnvVar{
-				{Name: "A", ValueFrom: &EnvVarSource{ConfigMapKeyRef: &ConfigMapKeySelector{Name: "cfg", Key: "a.txt"}}},
-				{Name: "B", ValueFrom: &EnvVarSource{SecretKeyRef: &SecretKeySelector{Name: "creds", Key: "password", Optional: ptr(true)}}},
+				{Name: "A", ValueFrom: &EnvVarSource{ConfigMapKeyRef: &ConfigMapKeySelector{LocalObjectReference: LocalObjectReference{Name: "cfg"}, Key: "a.txt"}}},
+				{Name: "B", ValueFrom: &EnvVarSource{SecretKeyRef: &SecretKeySelector{LocalObjectReference: LocalObjectReference{Name: "creds"}, Key: "password", Optional: ptr(true)}}},
 				{Name: "C", ValueFrom: &EnvVarSource{FieldRef: &ObjectFieldSelector{FieldPath: "status.podIP"}}},
 				{Name: "D", ValueFrom: &EnvVarSource{FieldRef: &ObjectFieldSelector{FieldPath: "metadata.labels['app']"}}},
 			}
 		}), ""},
 		{"env valueFrom one source/invalid", ctr(func(c *Container) {
 			c.Env = []EnvVar{{Name: "A", ValueFrom: &EnvVarSource{
-				ConfigMapKeyRef: &ConfigMapKeySelector{Name: "cfg", Key: "a"}, SecretKeyRef: &SecretKeySelector{Name: "s", Key: "b"},
+				ConfigMapKeyRef: &ConfigMapKeySelector{LocalObjectReference: LocalObjectReference{Name: "cfg"}, Key: "a"}, SecretKeyRef: &SecretKeySelector{LocalObjectReference: LocalObjectReference{Name: "s"}, Key: "b"},
 			}}}
 		}), c0 + `env[0].valueFrom: Invalid value: "": may not have more than one field specified at a time`},
 		{"env valueFrom empty/invalid", ctr(func(c *Container) { c.Env = []EnvVar{{Name: "A", ValueFrom: &EnvVarSource{}}} }),
@@ -204,15 +204,15 @@ func TestValidatePod(t *testing.T) {
 			c.Env = []EnvVar{{Name: "A", ValueFrom: &EnvVarSource{FieldRef: &ObjectFieldSelector{FieldPath: "spec.containers"}}}}
 		}), c0 + `env[0].valueFrom.fieldRef.fieldPath: Unsupported value: "spec.containers": supported values: "metadata.name"`},
 		{"env configMapKeyRef key/invalid", ctr(func(c *Container) {
-			c.Env = []EnvVar{{Name: "A", ValueFrom: &EnvVarSource{ConfigMapKeyRef: &ConfigMapKeySelector{Name: "cfg"}}}}
+			c.Env = []EnvVar{{Name: "A", ValueFrom: &EnvVarSource{ConfigMapKeyRef: &ConfigMapKeySelector{LocalObjectReference: LocalObjectReference{Name: "cfg"}}}}}
 		}), c0 + "env[0].valueFrom.configMapKeyRef.key: Required value"},
 		{"envFrom one source/valid", ctr(func(c *Container) {
-			c.EnvFrom = []EnvFromSource{{ConfigMapRef: &ConfigMapEnvSource{Name: "cfg"}, Prefix: "CFG_"}, {SecretRef: &SecretEnvSource{Name: "creds"}}}
+			c.EnvFrom = []EnvFromSource{{ConfigMapRef: &ConfigMapEnvSource{LocalObjectReference: LocalObjectReference{Name: "cfg"}}, Prefix: "CFG_"}, {SecretRef: &SecretEnvSource{LocalObjectReference: LocalObjectReference{Name: "creds"}}}}
 		}), ""},
 		{"envFrom one source/invalid", ctr(func(c *Container) { c.EnvFrom = []EnvFromSource{{Prefix: "X_"}} }),
 			c0 + "envFrom[0]: Invalid value: \"\": must specify one of: `configMapRef` or `secretRef`"},
 		{"envFrom prefix/invalid", ctr(func(c *Container) {
-			c.EnvFrom = []EnvFromSource{{Prefix: "1X", SecretRef: &SecretEnvSource{Name: "s"}}}
+			c.EnvFrom = []EnvFromSource{{Prefix: "1X", SecretRef: &SecretEnvSource{LocalObjectReference: LocalObjectReference{Name: "s"}}}}
 		}),
 			c0 + `envFrom[0].prefix: Invalid value: "1X"`},
 
@@ -322,7 +322,7 @@ func TestValidatePod(t *testing.T) {
 		{"volume name label/invalid", vol(Volume{Name: "My_Vol", VolumeSource: VolumeSource{EmptyDir: &EmptyDirVolumeSource{}}}),
 			`spec.volumes[0].name: Invalid value: "My_Vol": a lowercase RFC 1123 label`},
 		{"volume one source/invalid none", vol(Volume{Name: "v"}), "spec.volumes[0]: Required value: must specify a volume type"},
-		{"volume one source/invalid two", vol(Volume{Name: "v", VolumeSource: VolumeSource{EmptyDir: &EmptyDirVolumeSource{}, ConfigMap: &ConfigMapVolumeSource{Name: "c"}}}),
+		{"volume one source/invalid two", vol(Volume{Name: "v", VolumeSource: VolumeSource{EmptyDir: &EmptyDirVolumeSource{}, ConfigMap: &ConfigMapVolumeSource{LocalObjectReference: LocalObjectReference{Name: "c"}}}}),
 			"spec.volumes[0].configMap: Forbidden: may not specify more than 1 volume type"},
 		{"configMap volume name/invalid", vol(Volume{Name: "v", VolumeSource: VolumeSource{ConfigMap: &ConfigMapVolumeSource{}}}),
 			"spec.volumes[0].configMap.name: Required value"},
@@ -338,7 +338,7 @@ func TestValidatePod(t *testing.T) {
 			`spec.volumes[0].emptyDir.medium: Unsupported value: "HugePages": supported values: "Memory"`},
 		{"emptyDir sizeLimit/invalid", vol(Volume{Name: "v", VolumeSource: VolumeSource{EmptyDir: &EmptyDirVolumeSource{SizeLimit: ptr(q("-1"))}}}),
 			`spec.volumes[0].emptyDir.sizeLimit: Invalid value: "-1": must be greater than or equal to 0`},
-		{"projection item path/invalid", vol(Volume{Name: "v", VolumeSource: VolumeSource{ConfigMap: &ConfigMapVolumeSource{Name: "c", Items: []KeyToPath{{Key: "a", Path: "../a"}}}}}),
+		{"projection item path/invalid", vol(Volume{Name: "v", VolumeSource: VolumeSource{ConfigMap: &ConfigMapVolumeSource{LocalObjectReference: LocalObjectReference{Name: "c"}, Items: []KeyToPath{{Key: "a", Path: "../a"}}}}}),
 			`spec.volumes[0].configMap.items[0].path: Invalid value: "../a": must not contain '..'`},
 		{"projection defaultMode/invalid", vol(Volume{Name: "v", VolumeSource: VolumeSource{Secret: &SecretVolumeSource{SecretName: "s", DefaultMode: ptr[int32](0o1000)}}}),
 			"spec.volumes[0].secret.defaultMode: Invalid value: 512: must be a number between 0 and 0777 (octal), both inclusive"},
@@ -376,15 +376,15 @@ func TestValidatePod(t *testing.T) {
 		{"node affinity key/invalid", nodeAffinity(NodeSelectorRequirement{Key: "bad key", Operator: NodeSelectorOpExists}),
 			`spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0].key: Invalid value: "bad key"`},
 		{"node affinity terms/invalid", pod(func(p *Pod) {
-			p.Spec.Affinity = &Affinity{NodeAffinity: &NodeAffinity{Required: &NodeSelector{}}}
+			p.Spec.Affinity = &Affinity{NodeAffinity: &NodeAffinity{RequiredDuringSchedulingIgnoredDuringExecution: &NodeSelector{}}}
 		}), "spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms: Required value: must have at least one node selector term"},
 		{"node affinity preferred weight/valid", pod(func(p *Pod) {
-			p.Spec.Affinity = &Affinity{NodeAffinity: &NodeAffinity{Preferred: []PreferredSchedulingTerm{{Weight: 100, Preference: NodeSelectorTerm{
+			p.Spec.Affinity = &Affinity{NodeAffinity: &NodeAffinity{PreferredDuringSchedulingIgnoredDuringExecution: []PreferredSchedulingTerm{{Weight: 100, Preference: NodeSelectorTerm{
 				MatchExpressions: []NodeSelectorRequirement{{Key: "zone", Operator: NodeSelectorOpNotIn, Values: []string{"a"}}},
 			}}}}}
 		}), ""},
 		{"node affinity preferred weight/invalid", pod(func(p *Pod) {
-			p.Spec.Affinity = &Affinity{NodeAffinity: &NodeAffinity{Preferred: []PreferredSchedulingTerm{{Weight: 0}}}}
+			p.Spec.Affinity = &Affinity{NodeAffinity: &NodeAffinity{PreferredDuringSchedulingIgnoredDuringExecution: []PreferredSchedulingTerm{{Weight: 0}}}}
 		}), "spec.affinity.nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].weight: Invalid value: 0: must be in the range 1-100"},
 		{"pod anti-affinity/valid", antiAffinity(PodAffinityTerm{LabelSelector: appSelector, TopologyKey: "kubernetes.io/hostname"}), ""},
 		{"pod anti-affinity topologyKey/invalid", antiAffinity(PodAffinityTerm{LabelSelector: appSelector}),
@@ -393,15 +393,15 @@ func TestValidatePod(t *testing.T) {
 			MatchExpressions: []LabelSelectorRequirement{{Key: "rank", Operator: "Gt", Values: []string{"1"}}},
 		}}), `spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].labelSelector.matchExpressions[0].operator: Unsupported value: "Gt": supported values: "In", "NotIn", "Exists", "DoesNotExist"`},
 		{"pod affinity preferred/valid", pod(func(p *Pod) {
-			p.Spec.Affinity = &Affinity{PodAffinity: &PodAffinity{Preferred: []WeightedPodAffinityTerm{{Weight: 10, PodAffinityTerm: PodAffinityTerm{
+			p.Spec.Affinity = &Affinity{PodAffinity: &PodAffinity{PreferredDuringSchedulingIgnoredDuringExecution: []WeightedPodAffinityTerm{{Weight: 10, PodAffinityTerm: PodAffinityTerm{
 				TopologyKey: "topology.kubernetes.io/zone", LabelSelector: &LabelSelector{MatchExpressions: []LabelSelectorRequirement{{Key: "app", Operator: LabelSelectorOpExists}}},
 			}}}}}
 		}), ""},
 		{"pod affinity preferred weight/invalid", pod(func(p *Pod) {
-			p.Spec.Affinity = &Affinity{PodAffinity: &PodAffinity{Preferred: []WeightedPodAffinityTerm{{Weight: 101, PodAffinityTerm: PodAffinityTerm{TopologyKey: "zone"}}}}}
+			p.Spec.Affinity = &Affinity{PodAffinity: &PodAffinity{PreferredDuringSchedulingIgnoredDuringExecution: []WeightedPodAffinityTerm{{Weight: 101, PodAffinityTerm: PodAffinityTerm{TopologyKey: "zone"}}}}}
 		}), "spec.affinity.podAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].weight: Invalid value: 101: must be in the range 1-100"},
 		{"pod affinity selector labels/invalid", pod(func(p *Pod) {
-			p.Spec.Affinity = &Affinity{PodAffinity: &PodAffinity{Required: []PodAffinityTerm{{TopologyKey: "zone", LabelSelector: &LabelSelector{MatchLabels: map[string]string{"app": "a b"}}}}}}
+			p.Spec.Affinity = &Affinity{PodAffinity: &PodAffinity{RequiredDuringSchedulingIgnoredDuringExecution: []PodAffinityTerm{{TopologyKey: "zone", LabelSelector: &LabelSelector{MatchLabels: map[string]string{"app": "a b"}}}}}}
 		}), `spec.affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].labelSelector.matchLabels[app]: Invalid value: "a b"`},
 
 		// Topology spread.
@@ -438,21 +438,21 @@ func TestValidatePod(t *testing.T) {
 
 		// Metadata fields later kinds need.
 		{"ownerReferences/valid", pod(func(p *Pod) {
-			p.Metadata.OwnerReferences = []OwnerReference{{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: "web-5d8f", UID: "u1", Controller: ptr(true)}}
-			p.Metadata.Finalizers = []string{"shoal.dev/volumes"}
-			p.Metadata.GenerateName = "web-5d8f-"
-			p.Metadata.DeletionGracePeriodSeconds = ptr[int64](30)
+			p.ObjectMeta.OwnerReferences = []OwnerReference{{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: "web-5d8f", UID: "u1", Controller: ptr(true)}}
+			p.ObjectMeta.Finalizers = []string{"shoal.dev/volumes"}
+			p.ObjectMeta.GenerateName = "web-5d8f-"
+			p.ObjectMeta.DeletionGracePeriodSeconds = ptr[int64](30)
 		}), ""},
 		{"ownerReferences one controller/invalid", pod(func(p *Pod) {
 			ref := OwnerReference{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: "web-5d8f", UID: "u1", Controller: ptr(true)}
-			p.Metadata.OwnerReferences = []OwnerReference{ref, ref}
+			p.ObjectMeta.OwnerReferences = []OwnerReference{ref, ref}
 		}), "metadata.ownerReferences[1].controller: Invalid value: true: only one reference may be the controller; ownerReferences[0] is too"},
 		{"ownerReferences uid/invalid", pod(func(p *Pod) {
-			p.Metadata.OwnerReferences = []OwnerReference{{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: "web-5d8f"}}
+			p.ObjectMeta.OwnerReferences = []OwnerReference{{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: "web-5d8f"}}
 		}), "metadata.ownerReferences[0].uid: Required value"},
-		{"finalizers/invalid", pod(func(p *Pod) { p.Metadata.Finalizers = []string{"bad finalizer"} }), `metadata.finalizers[0]: Invalid value: "bad finalizer"`},
-		{"generateName/invalid", pod(func(p *Pod) { p.Metadata.GenerateName = "Web-" }), `metadata.generateName: Invalid value: "Web-"`},
-		{"deletionGracePeriodSeconds/invalid", pod(func(p *Pod) { p.Metadata.DeletionGracePeriodSeconds = ptr[int64](-1) }),
+		{"finalizers/invalid", pod(func(p *Pod) { p.ObjectMeta.Finalizers = []string{"bad finalizer"} }), `metadata.finalizers[0]: Invalid value: "bad finalizer"`},
+		{"generateName/invalid", pod(func(p *Pod) { p.ObjectMeta.GenerateName = "Web-" }), `metadata.generateName: Invalid value: "Web-"`},
+		{"deletionGracePeriodSeconds/invalid", pod(func(p *Pod) { p.ObjectMeta.DeletionGracePeriodSeconds = ptr[int64](-1) }),
 			"metadata.deletionGracePeriodSeconds: Invalid value: -1: must be greater than or equal to 0"},
 	})
 }
@@ -460,9 +460,9 @@ func TestValidatePod(t *testing.T) {
 func TestDefaultsPod(t *testing.T) {
 	info, _ := LookupKind("pod")
 	p := &Pod{
-		Metadata: ObjectMeta{Name: "web"},
+		ObjectMeta: ObjectMeta{Name: "web"},
 		Spec: PodSpec{
-			Volumes:        []Volume{{Name: "c", VolumeSource: VolumeSource{ConfigMap: &ConfigMapVolumeSource{Name: "c"}}}, {Name: "s", VolumeSource: VolumeSource{Secret: &SecretVolumeSource{SecretName: "s", DefaultMode: ptr[int32](0o400)}}}},
+			Volumes:        []Volume{{Name: "c", VolumeSource: VolumeSource{ConfigMap: &ConfigMapVolumeSource{LocalObjectReference: LocalObjectReference{Name: "c"}}}}, {Name: "s", VolumeSource: VolumeSource{Secret: &SecretVolumeSource{SecretName: "s", DefaultMode: ptr[int32](0o400)}}}},
 			InitContainers: []Container{{Name: "setup", Image: "busybox:1.36"}},
 			Containers: []Container{{
 				Name: "web", Image: "web",
@@ -486,7 +486,7 @@ func TestDefaultsPod(t *testing.T) {
 		got, want any
 	}{
 		{"kind", p.Kind, "Pod"},
-		{"namespace", p.Metadata.Namespace, DefaultNamespace},
+		{"namespace", p.ObjectMeta.Namespace, DefaultNamespace},
 		{"restartPolicy", s.RestartPolicy, RestartPolicyAlways},
 		{"terminationGracePeriodSeconds", *s.TerminationGracePeriodSeconds, int64(30)},
 		{"untagged imagePullPolicy", c.ImagePullPolicy, PullAlways},
@@ -494,8 +494,8 @@ func TestDefaultsPod(t *testing.T) {
 		{"protocol", c.Ports[0].Protocol, ProtocolTCP},
 		{"protocol kept", c.Ports[1].Protocol, ProtocolUDP},
 		{"fieldRef apiVersion", c.Env[0].ValueFrom.FieldRef.APIVersion, "v1"},
-		{"request kept", c.Resources.Requests[ResourceCPU].String(), "100m"},
-		{"request from limit", c.Resources.Requests[ResourceMemory].String(), "256Mi"},
+		{"request kept", QuantityString(c.Resources.Requests[ResourceCPU]), "100m"},
+		{"request from limit", QuantityString(c.Resources.Requests[ResourceMemory]), "256Mi"},
 		{"probe periodSeconds", c.LivenessProbe.PeriodSeconds, int32(10)},
 		{"probe timeoutSeconds", c.LivenessProbe.TimeoutSeconds, int32(1)},
 		{"probe successThreshold", c.LivenessProbe.SuccessThreshold, int32(1)},
@@ -520,7 +520,7 @@ func TestDefaultsPod(t *testing.T) {
 
 	running := pod(func(p *Pod) { p.Status.Phase = PodRunning; p.Spec.TerminationGracePeriodSeconds = ptr[int64](0) })
 	Defaults(running, info, "team-a")
-	if running.Status.Phase != PodRunning || *running.Spec.TerminationGracePeriodSeconds != 0 || running.Metadata.Namespace != "team-a" {
+	if running.Status.Phase != PodRunning || *running.Spec.TerminationGracePeriodSeconds != 0 || running.ObjectMeta.Namespace != "team-a" {
 		t.Errorf("Defaults changed set fields: phase %s grace %d", running.Status.Phase, *running.Spec.TerminationGracePeriodSeconds)
 	}
 }
@@ -606,7 +606,7 @@ func TestDecodePod(t *testing.T) {
 	}
 	p := docs[0].Object.(*Pod)
 	c := p.Spec.Containers[0]
-	if got := c.Resources.Requests[ResourceCPU].String(); got != "250m" {
+	if got := QuantityString(c.Resources.Requests[ResourceCPU]); got != "250m" {
 		t.Errorf("cpu request = %q; want 250m", got)
 	}
 	if lim := c.Resources.Limits[ResourceMemory]; lim.String() != "134217728" || lim.Value() != 128<<20 {
@@ -618,8 +618,8 @@ func TestDecodePod(t *testing.T) {
 	if got := c.LivenessProbe.TCPSocket.Port; got != IntOrStringFromInt32(8080) {
 		t.Errorf("liveness port = %+v", got)
 	}
-	if !*p.Metadata.OwnerReferences[0].Controller || p.Spec.Affinity.PodAntiAffinity.Preferred[0].Weight != 50 {
-		t.Errorf("decoded %+v", p.Metadata.OwnerReferences)
+	if !*p.ObjectMeta.OwnerReferences[0].Controller || p.Spec.Affinity.PodAntiAffinity.PreferredDuringSchedulingIgnoredDuringExecution[0].Weight != 50 {
+		t.Errorf("decoded %+v", p.ObjectMeta.OwnerReferences)
 	}
 	if got := PodRequests(p); got != (ComputeResources{MilliCPU: 250, Memory: 64 << 20}) {
 		t.Errorf("PodRequests = %+v", got)
@@ -643,8 +643,8 @@ func TestDecodePodErrors(t *testing.T) {
 			"pod.yaml: document 1: spec.containers[0].livenessProbe.tcpSocket.port: Invalid value: 80.5: must be a 32-bit integer or a string"},
 		{"int32 overflow", head + "    ports: [{containerPort: 99999999999}]\n",
 			"pod.yaml: document 1: spec.containers[0].ports[0].containerPort: Invalid value: 99999999999: out of range for int32"},
-		{"unknown fields", head + "    imagePullPolicyy: Always\n  tolerations: []\n",
-			"pod.yaml: document 1: spec.containers[0].imagePullPolicyy: unknown field\npod.yaml: document 1: spec.tolerations: unknown field"},
+		{"unknown fields", head + "    imagePullPolicyy: Always\n  tolerationz: []\n",
+			"pod.yaml: document 1: spec.containers[0].imagePullPolicyy: unknown field\npod.yaml: document 1: spec.tolerationz: unknown field"},
 		{"bad timestamp", head + "status:\n  startTime: yesterday\n",
 			`pod.yaml: document 1: status.startTime: Invalid value: "yesterday": must be an RFC 3339 time`},
 	} {
@@ -661,7 +661,7 @@ func TestDecodePodErrors(t *testing.T) {
 }
 
 func TestPodJSONShape(t *testing.T) {
-	// Timestamps Kubernetes marks omitempty stay out of the JSON when zero.
+	// A zero timestamp is null, as Kubernetes writes it; the pod round-trips.
 	p := pod(func(p *Pod) {
 		p.Status = PodStatus{Phase: PodPending, Conditions: []PodCondition{{Type: PodScheduled, Status: ConditionFalse}}}
 	})
@@ -671,7 +671,7 @@ func TestPodJSONShape(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Contains(b, "lastTransitionTime") || strings.Contains(b, "0001-01-01") {
+	if !strings.Contains(b, `"lastTransitionTime":null`) || strings.Contains(b, "0001-01-01") {
 		t.Errorf("zero times are in the JSON: %s", b)
 	}
 	docs, err := Decode("pod.json", []byte(b))

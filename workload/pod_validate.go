@@ -612,7 +612,7 @@ func validateAffinity(a *Affinity, p *field.Path) field.ErrorList {
 	var errs field.ErrorList
 	if na := a.NodeAffinity; na != nil {
 		np := p.Child("nodeAffinity")
-		if r := na.Required; r != nil {
+		if r := na.RequiredDuringSchedulingIgnoredDuringExecution; r != nil {
 			rp := np.Child("requiredDuringSchedulingIgnoredDuringExecution")
 			if len(r.NodeSelectorTerms) == 0 {
 				errs = append(errs, field.Required(rp.Child("nodeSelectorTerms"), "must have at least one node selector term"))
@@ -621,17 +621,17 @@ func validateAffinity(a *Affinity, p *field.Path) field.ErrorList {
 				errs = append(errs, validateNodeSelectorTerm(t, rp.Child("nodeSelectorTerms").Index(i))...)
 			}
 		}
-		for i, t := range na.Preferred {
+		for i, t := range na.PreferredDuringSchedulingIgnoredDuringExecution {
 			tp := np.Child("preferredDuringSchedulingIgnoredDuringExecution").Index(i)
 			errs = append(errs, validateWeight(t.Weight, tp.Child("weight"))...)
 			errs = append(errs, validateNodeSelectorTerm(t.Preference, tp.Child("preference"))...)
 		}
 	}
 	if pa := a.PodAffinity; pa != nil {
-		errs = append(errs, validatePodAffinityTerms(pa.Required, pa.Preferred, p.Child("podAffinity"))...)
+		errs = append(errs, validatePodAffinityTerms(pa.RequiredDuringSchedulingIgnoredDuringExecution, pa.PreferredDuringSchedulingIgnoredDuringExecution, p.Child("podAffinity"))...)
 	}
 	if pa := a.PodAntiAffinity; pa != nil {
-		errs = append(errs, validatePodAffinityTerms(pa.Required, pa.Preferred, p.Child("podAntiAffinity"))...)
+		errs = append(errs, validatePodAffinityTerms(pa.RequiredDuringSchedulingIgnoredDuringExecution, pa.PreferredDuringSchedulingIgnoredDuringExecution, p.Child("podAntiAffinity"))...)
 	}
 	return errs
 }

@@ -1,37 +1,12 @@
 package workload
 
 import (
+	"encoding/json"
+	"fmt"
+
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 )
-
-// Secret (v1) holds values pods use (passwords, keys) without them being
-// stored or shown in the clear: the store keeps Data sealed (Sealed, with
-// Data's values emptied), the API shows it redacted unless asked to reveal
-// it, and only the peer running a pod that uses it opens it.
-type Secret struct {
-	TypeMeta `json:",inline"`
-	Metadata ObjectMeta `json:"metadata"`
-	Type     SecretType `json:"type,omitempty"`
-	// Data is the values, base64 in JSON and YAML.
-	Data map[string][]byte `json:"data,omitempty"`
-	// StringData is written into Data on every write and never stored or
-	// shown: values in the clear, for manifests.
-	StringData map[string]string `json:"stringData,omitempty"`
-	Immutable  *bool             `json:"immutable,omitempty"`
-	// Sealed is Data, encrypted with the cluster's key (AES-256-GCM); set
-	// by Shoal on every write, never by users.
-	Sealed *SealedData `json:"sealed,omitempty"`
-}
-
-// GetMeta returns the secret's metadata.
-func (s *Secret) GetMeta() *ObjectMeta { return &s.Metadata }
-
-// SecretType is what a secret holds.
-type SecretType string
-
-// SecretTypeOpaque is arbitrary user data, the default.
-const SecretTypeOpaque SecretType = "Opaque"
 
 // SealedData is a secret's data, encrypted.
 type SealedData struct {
@@ -41,6 +16,38 @@ type SealedData struct {
 	// Box is the nonce and the AES-256-GCM ciphertext of Data's JSON, with
 	// the secret's namespace and name as additional data.
 	Box []byte `json:"box"`
+}
+
+// AnnotationSealed holds, on a secret as the store keeps it, its sealed
+// data (SealedData's JSON); the stored secret's data values are empty.
+// Shoal sets it on every write and takes it off before answering; a user
+// may not write it.
+const AnnotationSealed = "shoal.dev/sealed"
+
+// SealedOf returns the sealed data a stored secret carries, or nil.
+func SealedOf(s *Secret) (*SealedData, error) {
+	raw, ok := s.Annotations[AnnotationSealed]
+	if !ok {
+		return nil, nil
+	}
+	var sd SealedData
+	if err := json.Unmarshal([]byte(raw), &sd); err != nil {
+		return nil, fmt.Errorf("secret %s/%s: annotation %s: %w", s.Namespace, s.Name, AnnotationSealed, err)
+	}
+	return &sd, nil
+}
+
+// SetSealed records sealed data on a secret (nil takes it off).
+func SetSealed(s *Secret, sd *SealedData) {
+	if sd == nil {
+		delete(s.Annotations, AnnotationSealed)
+		return
+	}
+	b, _ := json.Marshal(sd)
+	if s.Annotations == nil {
+		s.Annotations = map[string]string{}
+	}
+	s.Annotations[AnnotationSealed] = string(b)
 }
 
 // AnnotationRedacted marks a secret the API answered with its values
@@ -66,10 +73,10 @@ func defaultSecret(s *Secret) {
 // never values.
 func validateSecret(s *Secret) field.ErrorList {
 	var errs field.ErrorList
-	if s.Sealed != nil {
-		errs = append(errs, field.Forbidden(field.NewPath("sealed"), "is set by Shoal, not by users"))
+	if _, ok := s.Annotations[AnnotationSealed]; ok {
+		errs = append(errs, field.Forbidden(field.NewPath("metadata", "annotations").Key(AnnotationSealed), "is set by Shoal, not by users"))
 	}
-	if _, ok := s.Metadata.Annotations[AnnotationRedacted]; ok {
+	if _, ok := s.ObjectMeta.Annotations[AnnotationRedacted]; ok {
 		// A copy from `get -o yaml`: writing it back would empty every value.
 		errs = append(errs, field.Forbidden(field.NewPath("metadata", "annotations").Key(AnnotationRedacted),
 			"this is a redacted copy of a secret, its values emptied; write back one from `shoal get secret NAME -o yaml --reveal`"))

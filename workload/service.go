@@ -2,30 +2,11 @@ package workload
 
 import (
 	"fmt"
+	corev1 "k8s.io/api/core/v1"
 	"net/netip"
 
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
-)
-
-// Service (v1) gives the pods its selector picks one stable address.
-type Service struct {
-	TypeMeta `json:",inline"`
-	Metadata ObjectMeta    `json:"metadata"`
-	Spec     ServiceSpec   `json:"spec"`
-	Status   ServiceStatus `json:"status,omitempty"`
-}
-
-// GetMeta returns the service's metadata.
-func (s *Service) GetMeta() *ObjectMeta { return &s.Metadata }
-
-// ServiceType says how a service is reached.
-type ServiceType string
-
-// The service types Shoal serves.
-const (
-	ServiceTypeClusterIP ServiceType = "ClusterIP" // a cluster IP, from inside the cluster
-	ServiceTypeNodePort  ServiceType = "NodePort"  // also a port on every peer's own address
 )
 
 // Session affinity and traffic policies, as in Kubernetes.
@@ -41,58 +22,6 @@ const (
 	NodePortMin = 30000
 	NodePortMax = 32767
 )
-
-// ServiceSpec is what a user asks of a service.
-type ServiceSpec struct {
-	Type                  ServiceType            `json:"type,omitempty"`
-	Selector              map[string]string      `json:"selector,omitempty"`
-	Ports                 []ServicePort          `json:"ports,omitempty"`
-	ClusterIP             string                 `json:"clusterIP,omitempty"`
-	ClusterIPs            []string               `json:"clusterIPs,omitempty"`
-	SessionAffinity       string                 `json:"sessionAffinity,omitempty"`
-	SessionAffinityConfig *SessionAffinityConfig `json:"sessionAffinityConfig,omitempty"`
-	InternalTrafficPolicy *string                `json:"internalTrafficPolicy,omitempty"`
-	ExternalTrafficPolicy string                 `json:"externalTrafficPolicy,omitempty"`
-	IPFamilies            []string               `json:"ipFamilies,omitempty"`
-	IPFamilyPolicy        *string                `json:"ipFamilyPolicy,omitempty"`
-}
-
-// ServicePort is one port a service exposes and where it forwards.
-type ServicePort struct {
-	Name        string      `json:"name,omitempty"`
-	Protocol    Protocol    `json:"protocol,omitempty"`
-	AppProtocol *string     `json:"appProtocol,omitempty"`
-	Port        int32       `json:"port"`
-	TargetPort  IntOrString `json:"targetPort,omitempty"`
-	NodePort    int32       `json:"nodePort,omitempty"`
-}
-
-// SessionAffinityConfig holds ClientIP affinity's timeout.
-type SessionAffinityConfig struct {
-	ClientIP *ClientIPConfig `json:"clientIP,omitempty"`
-}
-
-// ClientIPConfig is how long a client sticks to its endpoint.
-type ClientIPConfig struct {
-	TimeoutSeconds *int32 `json:"timeoutSeconds,omitempty"`
-}
-
-// ServiceStatus is empty for the types Shoal serves (no load balancers);
-// it exists so that manifests carrying `status: {loadBalancer: {}}` load.
-type ServiceStatus struct {
-	LoadBalancer *LoadBalancerStatus `json:"loadBalancer,omitempty"`
-}
-
-// LoadBalancerStatus lists a load balancer's addresses.
-type LoadBalancerStatus struct {
-	Ingress []LoadBalancerIngress `json:"ingress,omitempty"`
-}
-
-// LoadBalancerIngress is one load balancer address.
-type LoadBalancerIngress struct {
-	IP       string `json:"ip,omitempty"`
-	Hostname string `json:"hostname,omitempty"`
-}
 
 // DefaultClientIPTimeoutSeconds is Kubernetes' ClientIP affinity timeout.
 const DefaultClientIPTimeoutSeconds = 10800
@@ -118,7 +47,7 @@ func defaultService(s *Service) {
 		}
 	}
 	if sp.InternalTrafficPolicy == nil {
-		p := TrafficPolicyCluster
+		p := corev1.ServiceInternalTrafficPolicyCluster
 		sp.InternalTrafficPolicy = &p
 	}
 	if sp.Type == ServiceTypeNodePort && sp.ExternalTrafficPolicy == "" {
@@ -129,7 +58,7 @@ func defaultService(s *Service) {
 		if p.Protocol == "" {
 			p.Protocol = ProtocolTCP
 		}
-		if p.TargetPort.IsZero() {
+		if p.TargetPort == (IntOrString{}) {
 			p.TargetPort = IntOrStringFromInt32(p.Port)
 		}
 	}
@@ -199,7 +128,7 @@ func validateService(s *Service) field.ErrorList {
 		}
 		ports[p.Port] = true
 		switch {
-		case p.TargetPort.IsZero(): // defaults to port
+		case p.TargetPort == (IntOrString{}): // defaults to port
 		case p.TargetPort.Type == IntOrStringInt:
 			for _, msg := range validation.IsValidPortNum(int(p.TargetPort.IntVal)) {
 				errs = append(errs, field.Invalid(ip.Child("targetPort"), p.TargetPort.IntVal, msg))

@@ -20,14 +20,14 @@ import (
 //	WEB_PORT_80_TCP_ADDR=10.96.0.10
 func ServiceEnv(services []*Service) []string {
 	sorted := slices.Clone(services)
-	slices.SortFunc(sorted, func(a, b *Service) int { return strings.Compare(a.Metadata.Name, b.Metadata.Name) })
+	slices.SortFunc(sorted, func(a, b *Service) int { return strings.Compare(a.ObjectMeta.Name, b.ObjectMeta.Name) })
 	var out []string
 	for _, s := range sorted {
 		ip := s.Spec.ClusterIP
 		if ip == "" || ip == "None" || len(s.Spec.Ports) == 0 {
 			continue
 		}
-		name := strings.ToUpper(strings.ReplaceAll(s.Metadata.Name, "-", "_"))
+		name := strings.ToUpper(strings.ReplaceAll(s.ObjectMeta.Name, "-", "_"))
 		first := s.Spec.Ports[0]
 		out = append(out, fmt.Sprintf("%s_SERVICE_HOST=%s", name, ip), fmt.Sprintf("%s_SERVICE_PORT=%d", name, first.Port))
 		for _, p := range s.Spec.Ports {

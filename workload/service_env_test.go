@@ -7,10 +7,10 @@ import (
 
 func TestServiceEnvIsKubernetes(t *testing.T) {
 	svcs := []*Service{
-		{Metadata: ObjectMeta{Name: "web-api"}, Spec: ServiceSpec{ClusterIP: "10.96.0.10", Ports: []ServicePort{
+		{ObjectMeta: ObjectMeta{Name: "web-api"}, Spec: ServiceSpec{ClusterIP: "10.96.0.10", Ports: []ServicePort{
 			{Name: "http", Port: 80, Protocol: ProtocolTCP}, {Port: 8443, Protocol: ProtocolTCP}}}},
-		{Metadata: ObjectMeta{Name: "db"}, Spec: ServiceSpec{ClusterIP: "10.96.0.11", Ports: []ServicePort{{Port: 5432}}}},
-		{Metadata: ObjectMeta{Name: "no-ip"}, Spec: ServiceSpec{Ports: []ServicePort{{Port: 1}}}},
+		{ObjectMeta: ObjectMeta{Name: "db"}, Spec: ServiceSpec{ClusterIP: "10.96.0.11", Ports: []ServicePort{{Port: 5432}}}},
+		{ObjectMeta: ObjectMeta{Name: "no-ip"}, Spec: ServiceSpec{Ports: []ServicePort{{Port: 1}}}},
 	}
 	want := []string{
 		"DB_SERVICE_HOST=10.96.0.11", "DB_SERVICE_PORT=5432", "DB_PORT=tcp://10.96.0.11:5432",

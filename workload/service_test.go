@@ -22,7 +22,7 @@ func TestServiceDecodesWithDefaults(t *testing.T) {
 	Defaults(docs[0].Object, docs[0].Info, "")
 	s := docs[0].Object.(*Service)
 	if s.Spec.Type != ServiceTypeClusterIP || s.Spec.SessionAffinity != SessionAffinityNone || *s.Spec.InternalTrafficPolicy != TrafficPolicyCluster ||
-		s.Spec.Ports[0].Protocol != ProtocolTCP || s.Spec.Ports[0].TargetPort.String() != "9000" || s.Metadata.Namespace != DefaultNamespace {
+		s.Spec.Ports[0].Protocol != ProtocolTCP || s.Spec.Ports[0].TargetPort.String() != "9000" || s.ObjectMeta.Namespace != DefaultNamespace {
 		t.Fatalf("defaults: %+v", s.Spec)
 	}
 	if errs := Validate(s, docs[0].Info); errs != nil {

@@ -1,106 +1,20 @@
 package workload
 
 import (
-	"encoding/json"
 	"path"
 	"slices"
 	"strings"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
-)
-
-// PersistentVolume (v1) is a piece of storage an administrator made
-// available to the cluster; it lives in the meta shard.
-type PersistentVolume struct {
-	TypeMeta `json:",inline"`
-	Metadata ObjectMeta             `json:"metadata"`
-	Spec     PersistentVolumeSpec   `json:"spec"`
-	Status   PersistentVolumeStatus `json:"status,omitempty"`
-}
-
-// GetMeta returns the volume's metadata.
-func (v *PersistentVolume) GetMeta() *ObjectMeta { return &v.Metadata }
-
-// PersistentVolumeClaim (v1) is a user's request for storage, bound by
-// the claim binder to one PersistentVolume.
-type PersistentVolumeClaim struct {
-	TypeMeta `json:",inline"`
-	Metadata ObjectMeta                  `json:"metadata"`
-	Spec     PersistentVolumeClaimSpec   `json:"spec"`
-	Status   PersistentVolumeClaimStatus `json:"status,omitempty"`
-}
-
-// GetMeta returns the claim's metadata.
-func (c *PersistentVolumeClaim) GetMeta() *ObjectMeta { return &c.Metadata }
-
-// ResourceStorage is a volume's size, in bytes ("10Gi").
-const ResourceStorage ResourceName = "storage"
-
-// PersistentVolumeAccessMode is how a volume may be mounted.
-type PersistentVolumeAccessMode string
-
-// The access modes, as in Kubernetes.
-const (
-	ReadWriteOnce    PersistentVolumeAccessMode = "ReadWriteOnce"    // read-write, by the pods of one node
-	ReadOnlyMany     PersistentVolumeAccessMode = "ReadOnlyMany"     // read-only, by pods on any nodes
-	ReadWriteMany    PersistentVolumeAccessMode = "ReadWriteMany"    // read-write, by pods on any nodes
-	ReadWriteOncePod PersistentVolumeAccessMode = "ReadWriteOncePod" // read-write, by one pod
 )
 
 // AccessModes are the access modes, in kubectl's order.
 var AccessModes = []PersistentVolumeAccessMode{ReadWriteOnce, ReadOnlyMany, ReadWriteMany, ReadWriteOncePod}
 
-// PersistentVolumeReclaimPolicy is what happens to a volume when its claim
-// is deleted.
-type PersistentVolumeReclaimPolicy string
-
-// The reclaim policies.
-const (
-	ReclaimRetain PersistentVolumeReclaimPolicy = "Retain" // the volume stays Released, its data kept
-	ReclaimDelete PersistentVolumeReclaimPolicy = "Delete" // the volume goes (and a directory Shoal made is emptied)
-)
-
-// PersistentVolumeSpec is what an administrator says of a volume.
-type PersistentVolumeSpec struct {
-	Capacity                      ResourceList                  `json:"capacity,omitempty"`
-	AccessModes                   []PersistentVolumeAccessMode  `json:"accessModes,omitempty"`
-	PersistentVolumeReclaimPolicy PersistentVolumeReclaimPolicy `json:"persistentVolumeReclaimPolicy,omitempty"`
-	StorageClassName              string                        `json:"storageClassName,omitempty"`
-	MountOptions                  []string                      `json:"mountOptions,omitempty"`
-	VolumeMode                    *string                       `json:"volumeMode,omitempty"`
-	// ClaimRef is the claim the volume is bound to (or reserved for, when
-	// set by the administrator before any claim exists).
-	ClaimRef               *ObjectReference    `json:"claimRef,omitempty"`
-	NodeAffinity           *VolumeNodeAffinity `json:"nodeAffinity,omitempty"`
-	PersistentVolumeSource `json:",inline"`
-}
-
-// PersistentVolumeSource is where a volume's data is: exactly one field.
-// The sources Shoal cannot serve are parsed, kept as written, and make the
-// volume Failed with a message naming them.
-type PersistentVolumeSource struct {
-	HostPath *HostPathVolumeSource `json:"hostPath,omitempty"`
-	Local    *LocalVolumeSource    `json:"local,omitempty"`
-	NFS      *NFSVolumeSource      `json:"nfs,omitempty"`
-
-	AWSElasticBlockStore json.RawMessage `json:"awsElasticBlockStore,omitempty"`
-	AzureDisk            json.RawMessage `json:"azureDisk,omitempty"`
-	AzureFile            json.RawMessage `json:"azureFile,omitempty"`
-	GCEPersistentDisk    json.RawMessage `json:"gcePersistentDisk,omitempty"`
-	CSI                  json.RawMessage `json:"csi,omitempty"`
-	Cinder               json.RawMessage `json:"cinder,omitempty"`
-	CephFS               json.RawMessage `json:"cephfs,omitempty"`
-	RBD                  json.RawMessage `json:"rbd,omitempty"`
-	ISCSI                json.RawMessage `json:"iscsi,omitempty"`
-	FC                   json.RawMessage `json:"fc,omitempty"`
-	FlexVolume           json.RawMessage `json:"flexVolume,omitempty"`
-	Glusterfs            json.RawMessage `json:"glusterfs,omitempty"`
-	VsphereVolume        json.RawMessage `json:"vsphereVolume,omitempty"`
-	PortworxVolume       json.RawMessage `json:"portworxVolume,omitempty"`
-}
-
-// Sources names the sources set, in the field order above ("hostPath").
-func (s *PersistentVolumeSource) Sources() []string {
+// VolumeSources names the sources a volume sets, in PersistentVolumeSource's
+// field order ("hostPath").
+func VolumeSources(s *PersistentVolumeSource) []string {
 	var out []string
 	if s.HostPath != nil {
 		out = append(out, "hostPath")
@@ -111,114 +25,45 @@ func (s *PersistentVolumeSource) Sources() []string {
 	if s.NFS != nil {
 		out = append(out, "nfs")
 	}
-	out = append(out, s.unsupported()...)
+	out = append(out, unsupportedSources(s)...)
 	return out
 }
 
-// unsupported names the sources set that Shoal cannot serve.
-func (s *PersistentVolumeSource) unsupported() []string {
+// unsupportedSources names the sources set that Shoal cannot serve.
+func unsupportedSources(s *PersistentVolumeSource) []string {
 	var out []string
 	for _, u := range []struct {
 		name string
-		raw  json.RawMessage
+		set  bool
 	}{
-		{"awsElasticBlockStore", s.AWSElasticBlockStore}, {"azureDisk", s.AzureDisk}, {"azureFile", s.AzureFile},
-		{"gcePersistentDisk", s.GCEPersistentDisk}, {"csi", s.CSI}, {"cinder", s.Cinder}, {"cephfs", s.CephFS},
-		{"rbd", s.RBD}, {"iscsi", s.ISCSI}, {"fc", s.FC}, {"flexVolume", s.FlexVolume}, {"glusterfs", s.Glusterfs},
-		{"vsphereVolume", s.VsphereVolume}, {"portworxVolume", s.PortworxVolume},
+		{"gcePersistentDisk", s.GCEPersistentDisk != nil}, {"awsElasticBlockStore", s.AWSElasticBlockStore != nil},
+		{"glusterfs", s.Glusterfs != nil}, {"rbd", s.RBD != nil}, {"iscsi", s.ISCSI != nil},
+		{"cinder", s.Cinder != nil}, {"cephfs", s.CephFS != nil}, {"fc", s.FC != nil},
+		{"flocker", s.Flocker != nil}, {"flexVolume", s.FlexVolume != nil}, {"azureFile", s.AzureFile != nil},
+		{"vsphereVolume", s.VsphereVolume != nil}, {"quobyte", s.Quobyte != nil}, {"azureDisk", s.AzureDisk != nil},
+		{"photonPersistentDisk", s.PhotonPersistentDisk != nil}, {"portworxVolume", s.PortworxVolume != nil},
+		{"scaleIO", s.ScaleIO != nil}, {"storageos", s.StorageOS != nil}, {"csi", s.CSI != nil},
 	} {
-		if len(u.raw) > 0 && string(u.raw) != "null" {
+		if u.set {
 			out = append(out, u.name)
 		}
 	}
 	return out
 }
 
-// Unsupported is the message of a volume whose source this cluster cannot
-// serve, or "" when it can.
-func (s *PersistentVolumeSource) Unsupported() string {
-	u := s.unsupported()
+// UnsupportedSource is the message of a volume whose source this cluster
+// cannot serve, or "" when it can.
+func UnsupportedSource(s *PersistentVolumeSource) string {
+	u := unsupportedSources(s)
 	if len(u) == 0 {
 		return ""
 	}
 	return "the " + u[0] + " volume source is not supported by Shoal: use hostPath, local or nfs"
 }
 
-// LocalVolumeSource is a directory (or disk) on one node, named by the
-// volume's required node affinity.
-type LocalVolumeSource struct {
-	Path   string  `json:"path"`
-	FSType *string `json:"fsType,omitempty"`
-}
-
-// NFSVolumeSource is an NFS export, mounted through the kernel's client.
-type NFSVolumeSource struct {
-	Server   string `json:"server"`
-	Path     string `json:"path"`
-	ReadOnly bool   `json:"readOnly,omitempty"`
-}
-
-// VolumeNodeAffinity limits the nodes a volume can be reached from.
-type VolumeNodeAffinity struct {
-	Required *NodeSelector `json:"required,omitempty"`
-}
-
-// PersistentVolumePhase is where a volume is in its life.
-type PersistentVolumePhase string
-
-// The volume phases.
-const (
-	VolumePending   PersistentVolumePhase = "Pending"
-	VolumeAvailable PersistentVolumePhase = "Available" // free, not yet bound
-	VolumeBound     PersistentVolumePhase = "Bound"
-	VolumeReleased  PersistentVolumePhase = "Released" // its claim was deleted; not bound again
-	VolumeFailed    PersistentVolumePhase = "Failed"
-)
-
-// PersistentVolumeStatus is what the cluster says of a volume.
-type PersistentVolumeStatus struct {
-	Phase   PersistentVolumePhase `json:"phase,omitempty"`
-	Message string                `json:"message,omitempty"`
-	Reason  string                `json:"reason,omitempty"`
-}
-
-// PersistentVolumeClaimSpec is what a user asks for.
-type PersistentVolumeClaimSpec struct {
-	AccessModes      []PersistentVolumeAccessMode `json:"accessModes,omitempty"`
-	Selector         *LabelSelector               `json:"selector,omitempty"`
-	Resources        VolumeResourceRequirements   `json:"resources,omitempty"`
-	VolumeName       string                       `json:"volumeName,omitempty"`
-	StorageClassName *string                      `json:"storageClassName,omitempty"`
-	VolumeMode       *string                      `json:"volumeMode,omitempty"`
-}
-
-// VolumeResourceRequirements is a claim's size: requests.storage.
-type VolumeResourceRequirements struct {
-	Requests ResourceList `json:"requests,omitempty"`
-	Limits   ResourceList `json:"limits,omitempty"`
-}
-
-// PersistentVolumeClaimPhase is where a claim is in its life.
-type PersistentVolumeClaimPhase string
-
-// The claim phases.
-const (
-	ClaimPending PersistentVolumeClaimPhase = "Pending"
-	ClaimBound   PersistentVolumeClaimPhase = "Bound"
-	ClaimLost    PersistentVolumeClaimPhase = "Lost" // its volume is gone
-)
-
-// PersistentVolumeClaimStatus is what the cluster says of a claim: once
-// bound, the volume's modes and capacity.
-type PersistentVolumeClaimStatus struct {
-	Phase       PersistentVolumeClaimPhase   `json:"phase,omitempty"`
-	AccessModes []PersistentVolumeAccessMode `json:"accessModes,omitempty"`
-	Capacity    ResourceList                 `json:"capacity,omitempty"`
-}
-
 // ClaimStorageClass is the class a claim asks for: "" (no class) when it
 // names none, as in a cluster without a default StorageClass.
-func (c *PersistentVolumeClaim) ClaimStorageClass() string {
+func ClaimStorageClass(c *PersistentVolumeClaim) string {
 	if c.Spec.StorageClassName == nil {
 		return ""
 	}
@@ -230,14 +75,14 @@ func defaultPersistentVolume(v *PersistentVolume) {
 		v.Spec.PersistentVolumeReclaimPolicy = ReclaimRetain
 	}
 	if v.Spec.VolumeMode == nil {
-		m := "Filesystem"
+		m := corev1.PersistentVolumeFilesystem
 		v.Spec.VolumeMode = &m
 	}
 }
 
 func defaultPersistentVolumeClaim(c *PersistentVolumeClaim) {
 	if c.Spec.VolumeMode == nil {
-		m := "Filesystem"
+		m := corev1.PersistentVolumeFilesystem
 		c.Spec.VolumeMode = &m
 	}
 }
@@ -267,7 +112,7 @@ func validateStorage(list ResourceList, p *field.Path) field.ErrorList {
 	return nil
 }
 
-func validateVolumeMode(m *string, p *field.Path) field.ErrorList {
+func validateVolumeMode(m *corev1.PersistentVolumeMode, p *field.Path) field.ErrorList {
 	if m != nil && *m != "Filesystem" {
 		return field.ErrorList{field.NotSupported(p, *m, []string{"Filesystem"})}
 	}
@@ -285,7 +130,7 @@ func validatePersistentVolume(v *PersistentVolume) field.ErrorList {
 	if sp.StorageClassName != "" {
 		errs = append(errs, validateObjectName(sp.StorageClassName, p.Child("storageClassName"))...)
 	}
-	sources := sp.Sources()
+	sources := VolumeSources(&sp.PersistentVolumeSource)
 	switch {
 	case len(sources) == 0:
 		errs = append(errs, field.Required(p, "must specify a volume type"))

@@ -34,10 +34,10 @@ func TestStorageDecodesWithDefaults(t *testing.T) {
 		}
 	}
 	pv, pvc := docs[0].Object.(*PersistentVolume), docs[1].Object.(*PersistentVolumeClaim)
-	if pv.Spec.PersistentVolumeReclaimPolicy != ReclaimRetain || pv.Metadata.Namespace != "" || pv.Spec.Capacity[ResourceStorage].String() != "100Gi" {
+	if pv.Spec.PersistentVolumeReclaimPolicy != ReclaimRetain || pv.ObjectMeta.Namespace != "" || QuantityString(pv.Spec.Capacity[ResourceStorage]) != "100Gi" {
 		t.Errorf("PV defaults: %+v", pv.Spec)
 	}
-	if pvc.Metadata.Namespace != DefaultNamespace || pvc.ClaimStorageClass() != "" {
+	if pvc.ObjectMeta.Namespace != DefaultNamespace || ClaimStorageClass(pvc) != "" {
 		t.Errorf("PVC defaults: %+v", pvc)
 	}
 	// A source Shoal cannot serve is accepted, and says so.
@@ -49,10 +49,10 @@ func TestStorageDecodesWithDefaults(t *testing.T) {
 	if errs := Validate(ebs, docs[0].Info); errs != nil {
 		t.Fatalf("an EBS volume: %v", errs)
 	}
-	if got := ebs.Spec.Unsupported(); !strings.Contains(got, "awsElasticBlockStore volume source is not supported") {
+	if got := UnsupportedSource(&ebs.Spec.PersistentVolumeSource); !strings.Contains(got, "awsElasticBlockStore volume source is not supported") {
 		t.Errorf("Unsupported() = %q", got)
 	}
-	if got := pv.Spec.Unsupported(); got != "" {
+	if got := UnsupportedSource(&pv.Spec.PersistentVolumeSource); got != "" {
 		t.Errorf("a hostPath volume: Unsupported() = %q", got)
 	}
 }

@@ -41,14 +41,14 @@ func (p *problem) Unwrap() error { return p.cause }
 // spec defaults and Pending phase (see Pod's fields). It changes only unset
 // fields, so defaulting an object twice is defaulting it once.
 func Defaults(o Object, info KindInfo, namespace string) {
-	tm := o.GetTypeMeta()
+	tm := TypeMetaOf(o)
 	if tm.APIVersion == "" {
 		tm.APIVersion = info.APIVersion
 	}
 	if tm.Kind == "" {
 		tm.Kind = info.Kind
 	}
-	meta := o.GetMeta()
+	meta := MetaOf(o)
 	if info.Namespaced && meta.Namespace == "" {
 		if namespace == "" {
 			namespace = DefaultNamespace
@@ -82,7 +82,7 @@ func Defaults(o Object, info KindInfo, namespace string) {
 // wrapping errdefs.ErrInvalid. It returns nil for a valid object.
 func Validate(o Object, info KindInfo) []error {
 	var errs field.ErrorList
-	errs = append(errs, validateMeta(o.GetMeta(), info, field.NewPath("metadata"))...)
+	errs = append(errs, validateMeta(MetaOf(o), info, field.NewPath("metadata"))...)
 	switch o := o.(type) {
 	case *ConfigMap:
 		errs = append(errs, validateConfigMap(o)...)
@@ -104,6 +104,8 @@ func Validate(o Object, info KindInfo) []error {
 		errs = append(errs, validatePersistentVolumeClaim(o)...)
 	case *Secret:
 		errs = append(errs, validateSecret(o)...)
+	case *Lease:
+		errs = append(errs, validateLease(o)...)
 	}
 	if len(errs) == 0 {
 		return nil
@@ -169,7 +171,7 @@ func validateMeta(meta *ObjectMeta, info KindInfo, path *field.Path) field.Error
 	controller := -1
 	for i, ref := range meta.OwnerReferences {
 		rp := path.Child("ownerReferences").Index(i)
-		for _, f := range []struct{ name, v string }{{"apiVersion", ref.APIVersion}, {"kind", ref.Kind}, {"name", ref.Name}, {"uid", ref.UID}} {
+		for _, f := range []struct{ name, v string }{{"apiVersion", ref.APIVersion}, {"kind", ref.Kind}, {"name", ref.Name}, {"uid", string(ref.UID)}} {
 			if f.v == "" {
 				errs = append(errs, field.Required(rp.Child(f.name), ""))
 			}

@@ -24,7 +24,7 @@ func TestLookupKindAliases(t *testing.T) {
 		if err != nil || info.Kind != tc.want {
 			t.Errorf("LookupKind(%q) = %q, %v; want %q", tc.name, info.Kind, err, tc.want)
 		}
-		if info.New == nil || info.New().GetTypeMeta() == nil {
+		if info.New == nil || TypeMetaOf(info.New()) == nil {
 			t.Errorf("LookupKind(%q): New is not usable", tc.name)
 		}
 	}
@@ -46,9 +46,9 @@ func TestLookupKindAliases(t *testing.T) {
 
 func TestLookupKindErrors(t *testing.T) {
 	for _, tc := range []struct{ name, want string }{
-		{"widgets", `unknown kind "widgets"; served kinds: ConfigMap (configmaps, cm), Deployment (deployments, deploy), Endpoints (endpoints, ep), Event (events, ev), Namespace (namespaces, ns), Node (nodes, no), PersistentVolume (persistentvolumes, pv), PersistentVolumeClaim (persistentvolumeclaims, pvc), Pod (pods, po), ReplicaSet (replicasets, rs), Secret (secrets), Service (services, svc)`},
-		{"StatefulSet", `kind "StatefulSet" is not served by this build yet; served kinds: ConfigMap (configmaps, cm), Deployment (deployments, deploy), Endpoints (endpoints, ep), Event (events, ev), Namespace (namespaces, ns), Node (nodes, no), PersistentVolume (persistentvolumes, pv), PersistentVolumeClaim (persistentvolumeclaims, pvc), Pod (pods, po), ReplicaSet (replicasets, rs), Secret (secrets), Service (services, svc)`},
-		{"sts", `kind "sts" (StatefulSet) is not served by this build yet; served kinds: ConfigMap (configmaps, cm), Deployment (deployments, deploy), Endpoints (endpoints, ep), Event (events, ev), Namespace (namespaces, ns), Node (nodes, no), PersistentVolume (persistentvolumes, pv), PersistentVolumeClaim (persistentvolumeclaims, pvc), Pod (pods, po), ReplicaSet (replicasets, rs), Secret (secrets), Service (services, svc)`},
+		{"widgets", `unknown kind "widgets"; served kinds: ConfigMap (configmaps, cm), Deployment (deployments, deploy), Endpoints (endpoints, ep), Event (events, ev), Lease (leases), Namespace (namespaces, ns), Node (nodes, no), PersistentVolume (persistentvolumes, pv), PersistentVolumeClaim (persistentvolumeclaims, pvc), Pod (pods, po), ReplicaSet (replicasets, rs), Secret (secrets), Service (services, svc)`},
+		{"StatefulSet", `kind "StatefulSet" is not served by this build yet; served kinds: ConfigMap (configmaps, cm), Deployment (deployments, deploy), Endpoints (endpoints, ep), Event (events, ev), Lease (leases), Namespace (namespaces, ns), Node (nodes, no), PersistentVolume (persistentvolumes, pv), PersistentVolumeClaim (persistentvolumeclaims, pvc), Pod (pods, po), ReplicaSet (replicasets, rs), Secret (secrets), Service (services, svc)`},
+		{"sts", `kind "sts" (StatefulSet) is not served by this build yet; served kinds: ConfigMap (configmaps, cm), Deployment (deployments, deploy), Endpoints (endpoints, ep), Event (events, ev), Lease (leases), Namespace (namespaces, ns), Node (nodes, no), PersistentVolume (persistentvolumes, pv), PersistentVolumeClaim (persistentvolumeclaims, pvc), Pod (pods, po), ReplicaSet (replicasets, rs), Secret (secrets), Service (services, svc)`},
 	} {
 		_, err := LookupKind(tc.name)
 		if err == nil || err.Error() != tc.want || !errors.Is(err, errdefs.ErrInvalid) {
@@ -64,7 +64,7 @@ func TestLookupKindErrors(t *testing.T) {
 }
 
 func cm(mut func(*ConfigMap)) *ConfigMap {
-	c := &ConfigMap{Metadata: ObjectMeta{Name: "app-config"}, Data: map[string]string{"a.txt": "x"}}
+	c := &ConfigMap{ObjectMeta: ObjectMeta{Name: "app-config"}, Data: map[string]string{"a.txt": "x"}}
 	if mut != nil {
 		mut(c)
 	}
@@ -72,7 +72,7 @@ func cm(mut func(*ConfigMap)) *ConfigMap {
 }
 
 func ns(mut func(*Namespace)) *Namespace {
-	n := &Namespace{Metadata: ObjectMeta{Name: "team-a"}}
+	n := &Namespace{ObjectMeta: ObjectMeta{Name: "team-a"}}
 	if mut != nil {
 		mut(n)
 	}
@@ -89,22 +89,24 @@ func TestValidate(t *testing.T) {
 		want string // "" for valid; otherwise the first error's prefix
 	}{
 		{"name required/valid", cm(nil), ""},
-		{"name required/invalid", cm(func(c *ConfigMap) { c.Metadata.Name = "" }), "metadata.name: Required value"},
-		{"configmap name subdomain/valid", cm(func(c *ConfigMap) { c.Metadata.Name = "app.config-1" }), ""},
-		{"configmap name subdomain/invalid", cm(func(c *ConfigMap) { c.Metadata.Name = "App_Config" }), `metadata.name: Invalid value: "App_Config": a lowercase RFC 1123 subdomain`},
+		{"name required/invalid", cm(func(c *ConfigMap) { c.ObjectMeta.Name = "" }), "metadata.name: Required value"},
+		{"configmap name subdomain/valid", cm(func(c *ConfigMap) { c.ObjectMeta.Name = "app.config-1" }), ""},
+		{"configmap name subdomain/invalid", cm(func(c *ConfigMap) { c.ObjectMeta.Name = "App_Config" }), `metadata.name: Invalid value: "App_Config": a lowercase RFC 1123 subdomain`},
 		{"namespace name label/valid", ns(nil), ""},
-		{"namespace name label/invalid", ns(func(n *Namespace) { n.Metadata.Name = "Team-A" }), `metadata.name: Invalid value: "Team-A": a lowercase RFC 1123 label`},
-		{"namespace on cluster-scoped/invalid", ns(func(n *Namespace) { n.Metadata.Namespace = "default" }), "metadata.namespace: Forbidden: not allowed on this type"},
-		{"namespace on namespaced/valid", cm(func(c *ConfigMap) { c.Metadata.Namespace = "team-a" }), ""},
-		{"namespace on namespaced/invalid", cm(func(c *ConfigMap) { c.Metadata.Namespace = "Team_A" }), `metadata.namespace: Invalid value: "Team_A"`},
-		{"label key/valid", cm(func(c *ConfigMap) { c.Metadata.Labels = map[string]string{"example.com/app": "web"} }), ""},
-		{"label key/invalid", cm(func(c *ConfigMap) { c.Metadata.Labels = map[string]string{"bad key": "web"} }), `metadata.labels: Invalid value: "bad key": name part must consist of`},
-		{"label value/valid", cm(func(c *ConfigMap) { c.Metadata.Labels = map[string]string{"app": ""} }), ""},
-		{"label value/invalid", cm(func(c *ConfigMap) { c.Metadata.Labels = map[string]string{"app": strings.Repeat("v", 64)} }), `metadata.labels[app]: Invalid value: "vvvv`},
-		{"annotation key/valid", cm(func(c *ConfigMap) { c.Metadata.Annotations = map[string]string{"Example.com/Note": "any text at all!"} }), ""},
-		{"annotation key/invalid", cm(func(c *ConfigMap) { c.Metadata.Annotations = map[string]string{"a/b/c": "x"} }), `metadata.annotations: Invalid value: "a/b/c"`},
-		{"annotation size/valid", cm(func(c *ConfigMap) { c.Metadata.Annotations = map[string]string{"n": big[:256<<10-1]} }), ""},
-		{"annotation size/invalid", cm(func(c *ConfigMap) { c.Metadata.Annotations = map[string]string{"n": big} }), "metadata.annotations: Too long: may not be more than 262144 bytes"},
+		{"namespace name label/invalid", ns(func(n *Namespace) { n.ObjectMeta.Name = "Team-A" }), `metadata.name: Invalid value: "Team-A": a lowercase RFC 1123 label`},
+		{"namespace on cluster-scoped/invalid", ns(func(n *Namespace) { n.ObjectMeta.Namespace = "default" }), "metadata.namespace: Forbidden: not allowed on this type"},
+		{"namespace on namespaced/valid", cm(func(c *ConfigMap) { c.ObjectMeta.Namespace = "team-a" }), ""},
+		{"namespace on namespaced/invalid", cm(func(c *ConfigMap) { c.ObjectMeta.Namespace = "Team_A" }), `metadata.namespace: Invalid value: "Team_A"`},
+		{"label key/valid", cm(func(c *ConfigMap) { c.ObjectMeta.Labels = map[string]string{"example.com/app": "web"} }), ""},
+		{"label key/invalid", cm(func(c *ConfigMap) { c.ObjectMeta.Labels = map[string]string{"bad key": "web"} }), `metadata.labels: Invalid value: "bad key": name part must consist of`},
+		{"label value/valid", cm(func(c *ConfigMap) { c.ObjectMeta.Labels = map[string]string{"app": ""} }), ""},
+		{"label value/invalid", cm(func(c *ConfigMap) { c.ObjectMeta.Labels = map[string]string{"app": strings.Repeat("v", 64)} }), `metadata.labels[app]: Invalid value: "vvvv`},
+		{"annotation key/valid", cm(func(c *ConfigMap) {
+			c.ObjectMeta.Annotations = map[string]string{"Example.com/Note": "any text at all!"}
+		}), ""},
+		{"annotation key/invalid", cm(func(c *ConfigMap) { c.ObjectMeta.Annotations = map[string]string{"a/b/c": "x"} }), `metadata.annotations: Invalid value: "a/b/c"`},
+		{"annotation size/valid", cm(func(c *ConfigMap) { c.ObjectMeta.Annotations = map[string]string{"n": big[:256<<10-1]} }), ""},
+		{"annotation size/invalid", cm(func(c *ConfigMap) { c.ObjectMeta.Annotations = map[string]string{"n": big} }), "metadata.annotations: Too long: may not be more than 262144 bytes"},
 		{"configmap key/valid", cm(func(c *ConfigMap) { c.Data = map[string]string{"KEY_name-1.conf": "v"} }), ""},
 		{"configmap key/invalid", cm(func(c *ConfigMap) { c.Data = map[string]string{"a/b": "v"} }), `data[a/b]: Invalid value: "a/b": a valid config key`},
 		{"binaryData key/invalid", cm(func(c *ConfigMap) { c.BinaryData = map[string][]byte{".": {1}} }), `binaryData[.]: Invalid value: "."`},
@@ -149,22 +151,22 @@ func TestDefaults(t *testing.T) {
 
 	c := cm(nil)
 	Defaults(c, cmInfo, "")
-	if c.APIVersion != "v1" || c.Kind != "ConfigMap" || c.Metadata.Namespace != "default" {
+	if c.APIVersion != "v1" || c.Kind != "ConfigMap" || c.ObjectMeta.Namespace != "default" {
 		t.Errorf("defaulted ConfigMap = %+v", c)
 	}
 	c = cm(nil)
 	Defaults(c, cmInfo, "team-a")
-	if c.Metadata.Namespace != "team-a" {
-		t.Errorf("namespace = %q; want team-a", c.Metadata.Namespace)
+	if c.ObjectMeta.Namespace != "team-a" {
+		t.Errorf("namespace = %q; want team-a", c.ObjectMeta.Namespace)
 	}
-	c = cm(func(c *ConfigMap) { c.Metadata.Namespace = "mine" })
+	c = cm(func(c *ConfigMap) { c.ObjectMeta.Namespace = "mine" })
 	Defaults(c, cmInfo, "team-a")
-	if c.Metadata.Namespace != "mine" {
-		t.Errorf("namespace = %q; want mine kept", c.Metadata.Namespace)
+	if c.ObjectMeta.Namespace != "mine" {
+		t.Errorf("namespace = %q; want mine kept", c.ObjectMeta.Namespace)
 	}
 	n := ns(nil)
 	Defaults(n, nsInfo, "team-a")
-	if n.Kind != "Namespace" || n.Metadata.Namespace != "" || n.Status.Phase != NamespaceActive {
+	if n.Kind != "Namespace" || n.ObjectMeta.Namespace != "" || n.Status.Phase != NamespaceActive {
 		t.Errorf("defaulted Namespace = %+v", n)
 	}
 }
@@ -203,7 +205,7 @@ items:
 			}
 			var got []string
 			for _, d := range docs {
-				got = append(got, fmt.Sprintf("%s/%s@%d", d.Info.Kind, d.Object.GetMeta().Name, d.Index))
+				got = append(got, fmt.Sprintf("%s/%s@%d", d.Info.Kind, MetaOf(d.Object).Name, d.Index))
 			}
 			if strings.Join(got, " ") != strings.Join(tc.want, " ") {
 				t.Errorf("Decode = %v; want %v", got, tc.want)
@@ -244,9 +246,9 @@ func TestDecodeErrors(t *testing.T) {
 		{"missing apiVersion", "kind: ConfigMap\nmetadata: {name: a}\n",
 			"cm.yaml: document 1: apiVersion: Required value", errdefs.ErrInvalid},
 		{"unknown kind", "apiVersion: v1\nkind: Widget\nmetadata: {name: a}\n",
-			`cm.yaml: document 1: kind: Unsupported value: "Widget": supported values: "ConfigMap", "Deployment", "Endpoints", "Event", "Namespace", "Node", "PersistentVolume", "PersistentVolumeClaim", "Pod", "ReplicaSet", "Secret", "Service"`, errdefs.ErrInvalid},
+			`cm.yaml: document 1: kind: Unsupported value: "Widget": supported values: "ConfigMap", "Deployment", "Endpoints", "Event", "Lease", "Namespace", "Node", "PersistentVolume", "PersistentVolumeClaim", "Pod", "ReplicaSet", "Secret", "Service"`, errdefs.ErrInvalid},
 		{"kind in wrong case", "apiVersion: v1\nkind: configmap\nmetadata: {name: a}\n",
-			`cm.yaml: document 1: kind: Unsupported value: "configmap": supported values: "ConfigMap", "Deployment", "Endpoints", "Event", "Namespace", "Node", "PersistentVolume", "PersistentVolumeClaim", "Pod", "ReplicaSet", "Secret", "Service"`, errdefs.ErrInvalid},
+			`cm.yaml: document 1: kind: Unsupported value: "configmap": supported values: "ConfigMap", "Deployment", "Endpoints", "Event", "Lease", "Namespace", "Node", "PersistentVolume", "PersistentVolumeClaim", "Pod", "ReplicaSet", "Secret", "Service"`, errdefs.ErrInvalid},
 		{"not yet served kind", "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: a}\n",
 			`cm.yaml: document 1: kind: Invalid value: "StatefulSet": kind "StatefulSet" is not served by this build yet`, errdefs.ErrInvalid},
 		{"wrong apiVersion", "apiVersion: apps/v1\nkind: ConfigMap\nmetadata: {name: a}\n",

@@ -373,7 +373,7 @@ func (d *demo) failover(ctx context.Context) error {
 	var onVictim string
 	for _, p := range before {
 		if p.Spec.NodeName == down && workload.IsPodReady(&p) {
-			onVictim = p.Metadata.Name
+			onVictim = p.ObjectMeta.Name
 		}
 	}
 	if onVictim == "" {
@@ -428,8 +428,8 @@ func (d *demo) failover(ctx context.Context) error {
 			switch {
 			case p.Spec.NodeName == down:
 			case workload.IsPodReady(&p):
-				ready = append(ready, p.Metadata.Name)
-			case p.Metadata.DeletionTimestamp == nil:
+				ready = append(ready, p.ObjectMeta.Name)
+			case p.ObjectMeta.DeletionTimestamp == nil:
 				starting++
 			}
 		}
@@ -444,7 +444,7 @@ func (d *demo) failover(ctx context.Context) error {
 		}
 		d.rep.Failover = time.Since(killed)
 		for _, name := range ready {
-			if !slices.ContainsFunc(before, func(p workload.Pod) bool { return p.Metadata.Name == name }) {
+			if !slices.ContainsFunc(before, func(p workload.Pod) bool { return p.ObjectMeta.Name == name }) {
 				d.rep.Replaced = name
 			}
 		}

@@ -98,7 +98,7 @@ func kindCells(kind string, o map[string]any, wide bool, now time.Time) []string
 		if n.Spec.Unschedulable {
 			status += ",SchedulingDisabled"
 		}
-		cells := []string{status, orNone(n.Metadata.Labels["topology.kubernetes.io/region"]), orNone(n.Metadata.Labels["topology.kubernetes.io/zone"]),
+		cells := []string{status, orNone(n.ObjectMeta.Labels["topology.kubernetes.io/region"]), orNone(n.ObjectMeta.Labels["topology.kubernetes.io/zone"]),
 			age, n.Status.NodeInfo.KubeletVersion}
 		if wide {
 			ip := "<none>"
@@ -132,11 +132,11 @@ func kindCells(kind string, o map[string]any, wide bool, now time.Time) []string
 		if !typed(o, &c) {
 			return []string{"?", "?", "?", "?", "?", age}
 		}
-		cells := []string{string(c.Status.Phase), c.Spec.VolumeName, storageOf(c.Status.Capacity), accessModes(c.Status.AccessModes), c.ClaimStorageClass(), age}
+		cells := []string{string(c.Status.Phase), c.Spec.VolumeName, storageOf(c.Status.Capacity), accessModes(c.Status.AccessModes), workload.ClaimStorageClass(&c), age}
 		if wide {
 			mode := "Filesystem"
 			if c.Spec.VolumeMode != nil {
-				mode = *c.Spec.VolumeMode
+				mode = string(*c.Spec.VolumeMode)
 			}
 			cells = append(cells, mode)
 		}
@@ -156,7 +156,7 @@ func kindCells(kind string, o map[string]any, wide bool, now time.Time) []string
 		}
 		cells := []string{string(s.Spec.Type), orNone(s.Spec.ClusterIP), orNone(strings.Join(ports, ",")), age}
 		if wide {
-			cells = append(cells, orNone((&workload.LabelSelector{MatchLabels: s.Spec.Selector}).String()))
+			cells = append(cells, orNone(workload.SelectorString(&workload.LabelSelector{MatchLabels: s.Spec.Selector})))
 		}
 		return cells
 	case "Event":
@@ -166,7 +166,7 @@ func kindCells(kind string, o map[string]any, wide bool, now time.Time) []string
 		}
 		seen := "<unknown>"
 		if !e.LastTimestamp.IsZero() {
-			seen = humanDuration(now.Sub(e.LastTimestamp))
+			seen = humanDuration(now.Sub(e.LastTimestamp.Time))
 		}
 		obj := strings.ToLower(e.InvolvedObject.Kind) + "/" + e.InvolvedObject.Name
 		return []string{seen, string(e.Type), e.Reason, obj, e.Message}
@@ -230,7 +230,7 @@ func templateColumns(t workload.PodTemplateSpec, sel *workload.LabelSelector) []
 		names = append(names, c.Name)
 		images = append(images, c.Image)
 	}
-	return []string{strings.Join(names, ","), strings.Join(images, ","), sel.String()}
+	return []string{strings.Join(names, ","), strings.Join(images, ","), workload.SelectorString(sel)}
 }
 
 // storageOf is a CAPACITY cell: the storage quantity, or "" (kubectl

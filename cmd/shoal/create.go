@@ -44,7 +44,7 @@ func createSecret(c *cli.Context) error {
 	if c.NArg() != 1 {
 		return usagef("create secret generic takes NAME")
 	}
-	s := &workload.Secret{Metadata: workload.ObjectMeta{Name: c.Args().First(), Namespace: c.String("namespace")}, Data: map[string][]byte{}}
+	s := &workload.Secret{ObjectMeta: workload.ObjectMeta{Name: c.Args().First(), Namespace: c.String("namespace")}, Data: map[string][]byte{}}
 	add := func(key string, v []byte) error {
 		if _, dup := s.Data[key]; dup {
 			return usagef("key %q given twice", key)
@@ -75,7 +75,7 @@ func createSecret(c *cli.Context) error {
 		}
 	}
 	info, _ := workload.LookupKind("Secret")
-	workload.Defaults(s, info, s.Metadata.Namespace)
+	workload.Defaults(s, info, s.ObjectMeta.Namespace)
 	if errs := workload.Validate(s, info); errs != nil {
 		return usageError{errors.Join(errs...)}
 	}
@@ -84,13 +84,13 @@ func createSecret(c *cli.Context) error {
 		return err
 	}
 	defer cl.Close()
-	if err := cl.Do(c.Context, http.MethodPost, objectPath(info, s.Metadata.Namespace, ""), s, nil); err != nil {
+	if err := cl.Do(c.Context, http.MethodPost, objectPath(info, s.ObjectMeta.Namespace, ""), s, nil); err != nil {
 		if errors.Is(err, errdefs.ErrAlreadyExists) {
-			return fmt.Errorf("secret %q already exists in namespace %q: %w", s.Metadata.Name, s.Metadata.Namespace, err)
+			return fmt.Errorf("secret %q already exists in namespace %q: %w", s.ObjectMeta.Name, s.ObjectMeta.Namespace, err)
 		}
 		return err
 	}
-	fmt.Fprintf(c.App.Writer, "secret/%s created\n", s.Metadata.Name)
+	fmt.Fprintf(c.App.Writer, "secret/%s created\n", s.ObjectMeta.Name)
 	return nil
 }
 

@@ -108,7 +108,7 @@ func describe(w io.Writer, info workload.KindInfo, o map[string]any) {
 }
 
 func describeService(field func(string, any), s *workload.Service) {
-	field("Selector", orNone((&workload.LabelSelector{MatchLabels: s.Spec.Selector}).String()))
+	field("Selector", orNone(workload.SelectorString(&workload.LabelSelector{MatchLabels: s.Spec.Selector})))
 	field("Type", s.Spec.Type)
 	field("IP", orNone(s.Spec.ClusterIP))
 	for _, p := range s.Spec.Ports {
@@ -127,8 +127,8 @@ func describeService(field func(string, any), s *workload.Service) {
 func describePod(w io.Writer, field func(string, any), p *workload.Pod) {
 	d := workload.PodDisplayStatus(p)
 	field("Node", orNone(p.Spec.NodeName))
-	if p.Metadata.DeletionTimestamp != nil {
-		field("Status", fmt.Sprintf("Terminating (lasts %ds)", deref(p.Metadata.DeletionGracePeriodSeconds)))
+	if p.ObjectMeta.DeletionTimestamp != nil {
+		field("Status", fmt.Sprintf("Terminating (lasts %ds)", deref(p.ObjectMeta.DeletionGracePeriodSeconds)))
 	} else {
 		field("Status", d.Status)
 	}
@@ -217,11 +217,11 @@ func describeEvents(c *cli.Context, cl *api.Client, info workload.KindInfo, o ma
 		fmt.Fprintln(w, "\nEvents:       <none>")
 		return
 	}
-	sort.SliceStable(evs, func(i, j int) bool { return evs[i].LastTimestamp.Before(evs[j].LastTimestamp) })
+	sort.SliceStable(evs, func(i, j int) bool { return evs[i].LastTimestamp.Before(&evs[j].LastTimestamp) })
 	fmt.Fprintln(w, "\nEvents:")
 	t := newTable(w, "  Type", "Reason", "Age", "From", "Message")
 	for _, e := range evs {
-		t.row("  "+string(e.Type), e.Reason, humanDuration(time.Since(e.LastTimestamp)), e.Source.Component+"/"+e.Source.Host, e.Message)
+		t.row("  "+string(e.Type), e.Reason, humanDuration(time.Since(e.LastTimestamp.Time)), e.Source.Component+"/"+e.Source.Host, e.Message)
 	}
 	_ = t.flush()
 }

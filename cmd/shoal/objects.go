@@ -139,7 +139,7 @@ func applyAll(ctx context.Context, cl *api.Client, docs []workload.Document, w i
 		out[i] = outcome{msg, err, true}
 		for ; next < len(out) && out[next].done; next++ {
 			d := docs[next]
-			name := strings.ToLower(d.Info.Kind) + "/" + d.Object.GetMeta().Name
+			name := strings.ToLower(d.Info.Kind) + "/" + workload.MetaOf(d.Object).Name
 			if o := out[next]; o.err != nil {
 				errs = append(errs, fmt.Errorf("%s: %w", name, o.err))
 			} else {
@@ -173,7 +173,7 @@ func applyAll(ctx context.Context, cl *api.Client, docs []workload.Document, w i
 func duplicateObjects(docs []workload.Document) bool {
 	seen := map[string]bool{}
 	for _, d := range docs {
-		m := d.Object.GetMeta()
+		m := workload.MetaOf(d.Object)
 		k := d.Info.Kind + "/" + m.Namespace + "/" + m.Name
 		if seen[k] {
 			return true
@@ -186,7 +186,7 @@ func duplicateObjects(docs []workload.Document) bool {
 // applyOne creates the object, or updates it when it differs from what is
 // stored (server-set metadata aside).
 func applyOne(ctx context.Context, cl *api.Client, d workload.Document) (string, error) {
-	meta := d.Object.GetMeta()
+	meta := workload.MetaOf(d.Object)
 	path := objectPath(d.Info, meta.Namespace, meta.Name)
 	cur := d.Info.New()
 	get := path
@@ -200,9 +200,9 @@ func applyOne(ctx context.Context, cl *api.Client, d workload.Document) (string,
 	case err != nil:
 		return "", err
 	}
-	cm := cur.GetMeta()
+	cm := workload.MetaOf(cur)
 	rv := cm.ResourceVersion
-	cm.ResourceVersion, cm.UID, cm.CreationTimestamp, cm.Generation = "", "", nil, 0
+	cm.ResourceVersion, cm.UID, cm.CreationTimestamp, cm.Generation = "", "", workload.Time{}, 0
 	if same(cur, d.Object) {
 		return "unchanged", nil
 	}
@@ -279,7 +279,7 @@ func getObjects(c *cli.Context, kinds string) error {
 			path += "?" + strings.Join(query, "&")
 		}
 		var list struct {
-			Metadata struct {
+			ObjectMeta struct {
 				ResourceVersion string `json:"resourceVersion"`
 			} `json:"metadata"`
 			Items []map[string]any `json:"items"`
@@ -288,7 +288,7 @@ func getObjects(c *cli.Context, kinds string) error {
 			return err
 		}
 		if c.Bool("watch") {
-			watchFrom, watchPath = list.Metadata.ResourceVersion, path
+			watchFrom, watchPath = list.ObjectMeta.ResourceVersion, path
 		}
 		for _, o := range list.Items {
 			items, infos = append(items, o), append(infos, info)
@@ -468,7 +468,7 @@ func deleteCommand() *cli.Command {
 				}
 				for _, d := range docs {
 					workload.Defaults(d.Object, d.Info, c.String("namespace"))
-					refs = append(refs, ref{d.Info, d.Object.GetMeta().Namespace, d.Object.GetMeta().Name})
+					refs = append(refs, ref{d.Info, workload.MetaOf(d.Object).Namespace, workload.MetaOf(d.Object).Name})
 				}
 			} else {
 				if c.NArg() != 2 {

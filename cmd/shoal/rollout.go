@@ -65,10 +65,10 @@ func rolloutCommand() *cli.Command {
 				return nil
 			}),
 			edit("restart", "replace every pod of a Deployment with a rolling update", "restarted", func(d *workload.Deployment) error {
-				if d.Spec.Template.Metadata.Annotations == nil {
-					d.Spec.Template.Metadata.Annotations = map[string]string{}
+				if d.Spec.Template.ObjectMeta.Annotations == nil {
+					d.Spec.Template.ObjectMeta.Annotations = map[string]string{}
 				}
-				d.Spec.Template.Metadata.Annotations[AnnotationRestartedAt] = time.Now().UTC().Format(time.RFC3339)
+				d.Spec.Template.ObjectMeta.Annotations[AnnotationRestartedAt] = time.Now().UTC().Format(time.RFC3339)
 				return nil
 			}),
 		},
@@ -180,8 +180,8 @@ func updateRetrying[T any](ctx context.Context, cl *api.Client, path, what strin
 // rolloutLine is kubectl's view of a rollout: a line, and whether it is
 // done; an error once the progress deadline passed.
 func rolloutLine(d *workload.Deployment) (string, bool, error) {
-	name := d.Metadata.Name
-	if d.Metadata.Generation > d.Status.ObservedGeneration {
+	name := d.ObjectMeta.Name
+	if d.ObjectMeta.Generation > d.Status.ObservedGeneration {
 		return "Waiting for deployment spec update to be observed...", false, nil
 	}
 	for _, c := range d.Status.Conditions {
@@ -254,12 +254,12 @@ func revisions(ctx context.Context, cl *api.Client, ns, name string) ([]workload
 	}
 	var out []workload.ReplicaSet
 	for _, rs := range list.Items {
-		if rs.Metadata.Annotations[workload.AnnotationDeployment] == name && rs.Metadata.Annotations[workload.AnnotationRevision] != "" {
+		if rs.ObjectMeta.Annotations[workload.AnnotationDeployment] == name && rs.ObjectMeta.Annotations[workload.AnnotationRevision] != "" {
 			out = append(out, rs)
 		}
 	}
 	rev := func(rs workload.ReplicaSet) int {
-		n, _ := strconv.Atoi(rs.Metadata.Annotations[workload.AnnotationRevision])
+		n, _ := strconv.Atoi(rs.ObjectMeta.Annotations[workload.AnnotationRevision])
 		return n
 	}
 	sort.Slice(out, func(i, j int) bool { return rev(out[i]) < rev(out[j]) })
@@ -276,9 +276,9 @@ func rolloutHistory(c *cli.Context, cl *api.Client, ns, name string) error {
 	}
 	if r := c.Int("revision"); r > 0 {
 		for _, rs := range rss {
-			if rs.Metadata.Annotations[workload.AnnotationRevision] == strconv.Itoa(r) {
+			if rs.ObjectMeta.Annotations[workload.AnnotationRevision] == strconv.Itoa(r) {
 				t := rs.Spec.Template
-				delete(t.Metadata.Labels, controller.LabelTemplateHash)
+				delete(t.ObjectMeta.Labels, controller.LabelTemplateHash)
 				b, err := yaml.Marshal(t)
 				if err != nil {
 					return err
@@ -292,11 +292,11 @@ func rolloutHistory(c *cli.Context, cl *api.Client, ns, name string) error {
 	fmt.Fprintf(c.App.Writer, "deployment.apps/%s\n", name)
 	t := newTable(c.App.Writer, "REVISION", "CHANGE-CAUSE")
 	for _, rs := range rss {
-		cause := rs.Metadata.Annotations[workload.AnnotationChangeCause]
+		cause := rs.ObjectMeta.Annotations[workload.AnnotationChangeCause]
 		if cause == "" {
 			cause = "<none>"
 		}
-		t.row(rs.Metadata.Annotations[workload.AnnotationRevision], cause)
+		t.row(rs.ObjectMeta.Annotations[workload.AnnotationRevision], cause)
 	}
 	return t.flush()
 }
@@ -319,7 +319,7 @@ func rolloutUndo(c *cli.Context, cl *api.Client, ns, name string) error {
 	switch {
 	case to > 0:
 		for i := range rss {
-			if rss[i].Metadata.Annotations[workload.AnnotationRevision] == strconv.Itoa(to) {
+			if rss[i].ObjectMeta.Annotations[workload.AnnotationRevision] == strconv.Itoa(to) {
 				target = &rss[i]
 			}
 		}
@@ -334,18 +334,18 @@ func rolloutUndo(c *cli.Context, cl *api.Client, ns, name string) error {
 	err = updateDeployment(c.Context, cl, ns, name, func(d *workload.Deployment) error {
 		t := target.Spec.Template
 		labels := map[string]string{}
-		for k, v := range t.Metadata.Labels {
+		for k, v := range t.ObjectMeta.Labels {
 			if k != controller.LabelTemplateHash {
 				labels[k] = v
 			}
 		}
-		t.Metadata.Labels = labels
+		t.ObjectMeta.Labels = labels
 		d.Spec.Template = t
-		if cause := target.Metadata.Annotations[workload.AnnotationChangeCause]; cause != "" {
-			if d.Metadata.Annotations == nil {
-				d.Metadata.Annotations = map[string]string{}
+		if cause := target.ObjectMeta.Annotations[workload.AnnotationChangeCause]; cause != "" {
+			if d.ObjectMeta.Annotations == nil {
+				d.ObjectMeta.Annotations = map[string]string{}
 			}
-			d.Metadata.Annotations[workload.AnnotationChangeCause] = cause
+			d.ObjectMeta.Annotations[workload.AnnotationChangeCause] = cause
 		}
 		return nil
 	})

@@ -77,7 +77,7 @@ spec:
 		err := watchPods(ctx, c.apiClient(c.agent(1)), "app=web", func(pods map[string]workload.Pod) bool {
 			ready := 0
 			for _, p := range pods {
-				if p.Metadata.DeletionTimestamp == nil && workload.IsPodReady(&p) {
+				if p.ObjectMeta.DeletionTimestamp == nil && workload.IsPodReady(&p) {
 					ready++
 				}
 			}
@@ -157,8 +157,8 @@ spec:
 	if err := c.apiClient(c.agent(1)).Do(context.Background(), http.MethodGet, "/apis/apps/v1/namespaces/default/deployments/web", nil, &dep); err != nil {
 		t.Fatal(err)
 	}
-	if dep.Metadata.Annotations[workload.AnnotationRevision] != "3" || dep.Spec.Template.Spec.Containers[0].Image != "shoal.local/webapp:v1" {
-		t.Errorf("after undo: revision %q, image %s; want 3 and v1", dep.Metadata.Annotations[workload.AnnotationRevision], dep.Spec.Template.Spec.Containers[0].Image)
+	if dep.ObjectMeta.Annotations[workload.AnnotationRevision] != "3" || dep.Spec.Template.Spec.Containers[0].Image != "shoal.local/webapp:v1" {
+		t.Errorf("after undo: revision %q, image %s; want 3 and v1", dep.ObjectMeta.Annotations[workload.AnnotationRevision], dep.Spec.Template.Spec.Containers[0].Image)
 	}
 
 	// Pause: a new image waits, and Progressing says why; resume rolls it
@@ -171,7 +171,7 @@ spec:
 	c.mustCLI("set", "image", "deployment/web", "web=shoal.local/webapp:v2")
 	c.waitFor(30*time.Second, "Progressing to say DeploymentPaused, for the new image", func() bool {
 		d := get()
-		if d.Status.ObservedGeneration != d.Metadata.Generation {
+		if d.Status.ObservedGeneration != d.ObjectMeta.Generation {
 			return false // the status is from before set image
 		}
 		for _, cd := range d.Status.Conditions {
@@ -181,22 +181,22 @@ spec:
 		}
 		return false
 	})
-	if d := get(); d.Status.UpdatedReplicas != 0 || d.Metadata.Annotations[workload.AnnotationRevision] != "3" {
-		t.Errorf("paused with a new image: %d updated replicas, revision %q; want 0 and 3", d.Status.UpdatedReplicas, d.Metadata.Annotations[workload.AnnotationRevision])
+	if d := get(); d.Status.UpdatedReplicas != 0 || d.ObjectMeta.Annotations[workload.AnnotationRevision] != "3" {
+		t.Errorf("paused with a new image: %d updated replicas, revision %q; want 0 and 3", d.Status.UpdatedReplicas, d.ObjectMeta.Annotations[workload.AnnotationRevision])
 	}
 	c.mustCLI("rollout", "resume", "deployment/web")
 	if out, err := c.cli("rollout", "status", "deployment/web", "--timeout", "180s"); err != nil {
 		t.Fatalf("rollout status after resume: %v\n%s", err, out)
 	}
-	if d := get(); d.Metadata.Annotations[workload.AnnotationRevision] != "4" {
-		t.Errorf("after resume: revision %q, want 4 (v2 again)", d.Metadata.Annotations[workload.AnnotationRevision])
+	if d := get(); d.ObjectMeta.Annotations[workload.AnnotationRevision] != "4" {
+		t.Errorf("after resume: revision %q, want 4 (v2 again)", d.ObjectMeta.Annotations[workload.AnnotationRevision])
 	}
 	c.mustCLI("rollout", "restart", "deployment/web")
 	if out, err := c.cli("rollout", "status", "deployment/web", "--timeout", "180s"); err != nil {
 		t.Fatalf("rollout status after restart: %v\n%s", err, out)
 	}
-	if d := get(); d.Metadata.Annotations[workload.AnnotationRevision] != "5" || d.Spec.Template.Metadata.Annotations[AnnotationRestartedAt] == "" {
-		t.Errorf("after restart: revision %q, template annotations %v; want 5 and restartedAt", d.Metadata.Annotations[workload.AnnotationRevision], d.Spec.Template.Metadata.Annotations)
+	if d := get(); d.ObjectMeta.Annotations[workload.AnnotationRevision] != "5" || d.Spec.Template.ObjectMeta.Annotations[AnnotationRestartedAt] == "" {
+		t.Errorf("after restart: revision %q, template annotations %v; want 5 and restartedAt", d.ObjectMeta.Annotations[workload.AnnotationRevision], d.Spec.Template.ObjectMeta.Annotations)
 	}
 }
 
@@ -270,7 +270,7 @@ spec:
 	// With auto-rollback, v1 comes back.
 	c.waitFor(90*time.Second, "auto rolled back to v1", func() bool {
 		dep := get("auto")
-		return dep.Spec.Template.Spec.Containers[0].Image == "shoal.local/webapp:v1" && dep.Metadata.Annotations[workload.AnnotationRevision] == "3"
+		return dep.Spec.Template.Spec.Containers[0].Image == "shoal.local/webapp:v1" && dep.ObjectMeta.Annotations[workload.AnnotationRevision] == "3"
 	})
 	if out, err := c.cli("rollout", "status", "deployment/auto", "--timeout", "60s"); err != nil {
 		t.Fatalf("after the automatic rollback: %v\n%s", err, out)
@@ -344,8 +344,8 @@ spec:
 // change, until f returns true (nil), ctx ends or the watch fails.
 func watchPods(ctx context.Context, cl *api.Client, selector string, f func(map[string]workload.Pod) bool) error {
 	var list struct {
-		Metadata struct{ ResourceVersion string }
-		Items    []workload.Pod
+		ObjectMeta struct{ ResourceVersion string } `json:"metadata"`
+		Items      []workload.Pod
 	}
 	q := url.QueryEscape(selector)
 	if err := cl.Do(ctx, http.MethodGet, "/api/v1/namespaces/default/pods?labelSelector="+q, nil, &list); err != nil {
@@ -353,12 +353,12 @@ func watchPods(ctx context.Context, cl *api.Client, selector string, f func(map[
 	}
 	pods := map[string]workload.Pod{}
 	for _, p := range list.Items {
-		pods[p.Metadata.Name] = p
+		pods[p.ObjectMeta.Name] = p
 	}
 	if f(pods) {
 		return nil
 	}
-	body, err := cl.Stream(ctx, "/api/v1/namespaces/default/pods?watch=true&labelSelector="+q+"&resourceVersion="+url.QueryEscape(list.Metadata.ResourceVersion))
+	body, err := cl.Stream(ctx, "/api/v1/namespaces/default/pods?watch=true&labelSelector="+q+"&resourceVersion="+url.QueryEscape(list.ObjectMeta.ResourceVersion))
 	if err != nil {
 		return err
 	}
@@ -374,9 +374,9 @@ func watchPods(ctx context.Context, cl *api.Client, selector string, f func(map[
 			continue
 		}
 		if ev.Type == "DELETED" {
-			delete(pods, ev.Object.Metadata.Name)
+			delete(pods, ev.Object.ObjectMeta.Name)
 		} else {
-			pods[ev.Object.Metadata.Name] = ev.Object
+			pods[ev.Object.ObjectMeta.Name] = ev.Object
 		}
 		if f(pods) {
 			return nil

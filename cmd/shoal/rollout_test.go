@@ -10,7 +10,7 @@ import (
 func TestRolloutLineSaysWhatKubectlSays(t *testing.T) {
 	three := int32(3)
 	d := func(gen, observed int64, st workload.DeploymentStatus) *workload.Deployment {
-		dep := &workload.Deployment{Metadata: workload.ObjectMeta{Name: "web", Generation: gen}, Status: st}
+		dep := &workload.Deployment{ObjectMeta: workload.ObjectMeta{Name: "web", Generation: gen}, Status: st}
 		dep.Spec.Replicas = &three
 		dep.Status.ObservedGeneration = observed
 		return dep

@@ -137,8 +137,8 @@ func drainCommand() *cli.Command {
 				if p.Spec.NodeName != node {
 					continue
 				}
-				if len(p.Metadata.OwnerReferences) == 0 && !c.Bool("force") {
-					bare = append(bare, p.Metadata.Namespace+"/"+p.Metadata.Name)
+				if len(p.ObjectMeta.OwnerReferences) == 0 && !c.Bool("force") {
+					bare = append(bare, p.ObjectMeta.Namespace+"/"+p.ObjectMeta.Name)
 					continue
 				}
 				evict = append(evict, p)
@@ -148,17 +148,17 @@ func drainCommand() *cli.Command {
 			}
 			info, _ := workload.LookupKind("Pod")
 			for _, p := range evict {
-				path := objectPath(info, p.Metadata.Namespace, p.Metadata.Name)
+				path := objectPath(info, p.ObjectMeta.Namespace, p.ObjectMeta.Name)
 				if err := cl.Do(c.Context, http.MethodDelete, path, nil, nil); err != nil && !errors.Is(err, errdefs.ErrNotFound) {
 					return err
 				}
-				fmt.Fprintf(c.App.Writer, "evicting pod %s/%s\n", p.Metadata.Namespace, p.Metadata.Name)
+				fmt.Fprintf(c.App.Writer, "evicting pod %s/%s\n", p.ObjectMeta.Namespace, p.ObjectMeta.Name)
 			}
 			for _, p := range evict {
-				if err := waitGone(c, cl, objectPath(info, p.Metadata.Namespace, p.Metadata.Name)); err != nil {
+				if err := waitGone(c, cl, objectPath(info, p.ObjectMeta.Namespace, p.ObjectMeta.Name)); err != nil {
 					return err
 				}
-				fmt.Fprintf(c.App.Writer, "pod/%s evicted\n", p.Metadata.Name)
+				fmt.Fprintf(c.App.Writer, "pod/%s evicted\n", p.ObjectMeta.Name)
 			}
 			fmt.Fprintf(c.App.Writer, "node/%s drained\n", node)
 			return nil

@@ -135,8 +135,8 @@ spec:
 	if b, err := os.ReadFile(filepath.Join(host, "f")); err != nil || string(b) != "host" {
 		t.Errorf("the host path's file: %q, %v", b, err)
 	}
-	uid := get("writer").Metadata.UID
-	vols := filepath.Join(a.dir, "pods", uid, "volumes")
+	uid := get("writer").ObjectMeta.UID
+	vols := filepath.Join(a.dir, "pods", string(uid), "volumes")
 	if b, err := os.ReadFile(filepath.Join(vols, "scratch", "f")); err != nil || string(b) != "scratch" {
 		t.Errorf("the emptyDir's file on the host: %q, %v", b, err)
 	}
@@ -145,10 +145,10 @@ spec:
 	}
 	c.mustCLI("delete", "pod", "writer")
 	c.waitFor(30*time.Second, "writer's volumes gone with it", func() bool {
-		_, err := os.Stat(filepath.Join(a.dir, "pods", uid))
+		_, err := os.Stat(filepath.Join(a.dir, "pods", string(uid)))
 		return os.IsNotExist(err)
 	})
-	if mounts, _ := os.ReadFile("/proc/self/mounts"); strings.Contains(string(mounts), uid) {
+	if mounts, _ := os.ReadFile("/proc/self/mounts"); strings.Contains(string(mounts), string(uid)) {
 		t.Errorf("a mount of writer's outlived it")
 	}
 	if _, err := os.Stat(filepath.Join(host, "f")); err != nil {
@@ -247,8 +247,8 @@ spec:
 		_ = cl.Do(context.Background(), http.MethodGet, "/api/v1/namespaces/default/pods?labelSelector=app%3D"+app, nil, &list)
 		out := map[string]workload.Pod{}
 		for _, p := range list.Items {
-			if p.Status.Phase == workload.PodRunning && p.Metadata.DeletionTimestamp == nil {
-				out[p.Metadata.Name+"@"+p.Spec.NodeName] = p
+			if p.Status.Phase == workload.PodRunning && p.ObjectMeta.DeletionTimestamp == nil {
+				out[p.ObjectMeta.Name+"@"+p.Spec.NodeName] = p
 			}
 		}
 		return out
@@ -261,7 +261,7 @@ spec:
 		return len(nodes) == 3
 	})
 	for _, p := range running("readers") {
-		c.waitFor(30*time.Second, p.Metadata.Name+" reading the seeded file", func() bool {
+		c.waitFor(30*time.Second, p.ObjectMeta.Name+" reading the seeded file", func() bool {
 			out, _ := c.inHost(p.Spec.NodeName, "curl", "-sS", "--max-time", "5", "http://"+p.Status.PodIP+":9000/")
 			return strings.HasSuffix(out, "seeded\n")
 		})

@@ -33,7 +33,7 @@ type ReplicaSetPlan struct {
 // controlledBy says whether o's controller reference is the object with uid.
 func controlledBy(meta *workload.ObjectMeta, uid string) bool {
 	for _, r := range meta.OwnerReferences {
-		if r.Controller != nil && *r.Controller && r.UID == uid {
+		if r.Controller != nil && *r.Controller && string(r.UID) == uid {
 			return true
 		}
 	}
@@ -43,7 +43,7 @@ func controlledBy(meta *workload.ObjectMeta, uid string) bool {
 // active says whether a pod counts toward its ReplicaSet: not finished,
 // not being deleted.
 func active(p *workload.Pod) bool {
-	return p.Metadata.DeletionTimestamp == nil && p.Status.Phase != workload.PodSucceeded && p.Status.Phase != workload.PodFailed
+	return p.ObjectMeta.DeletionTimestamp == nil && p.Status.Phase != workload.PodSucceeded && p.Status.Phase != workload.PodFailed
 }
 
 // PlanReplicaSet decides, for one ReplicaSet, the pods to create and
@@ -55,7 +55,7 @@ func PlanReplicaSet(rs *workload.ReplicaSet, pods []*workload.Pod, lost func(nod
 	var plan ReplicaSetPlan
 	var mine []*workload.Pod
 	for _, p := range pods {
-		if !controlledBy(&p.Metadata, rs.Metadata.UID) {
+		if !controlledBy(&p.ObjectMeta, string(rs.ObjectMeta.UID)) {
 			continue
 		}
 		switch {
@@ -67,8 +67,8 @@ func PlanReplicaSet(rs *workload.ReplicaSet, pods []*workload.Pod, lost func(nod
 			plan.Delete = append(plan.Delete, p) // failed for good: replace it
 		case active(p):
 			mine = append(mine, p)
-		case p.Metadata.DeletionTimestamp != nil && p.Status.Phase != workload.PodSucceeded:
-			plan.Status.TerminatingReplicas++
+		case p.ObjectMeta.DeletionTimestamp != nil && p.Status.Phase != workload.PodSucceeded:
+			workload.AddTerminatingReplicas(&plan.Status, 1)
 		}
 	}
 	want := 1
@@ -85,7 +85,7 @@ func PlanReplicaSet(rs *workload.ReplicaSet, pods []*workload.Pod, lost func(nod
 		// not ready, then the newest, as Kubernetes does.
 		sort.SliceStable(mine, func(i, j int) bool { return deletionRank(mine[i]) < deletionRank(mine[j]) })
 		plan.Delete = append(plan.Delete, mine[:len(mine)-want]...)
-		plan.Status.TerminatingReplicas += int32(len(mine) - want) // they terminate from now on
+		workload.AddTerminatingReplicas(&plan.Status, int32(len(mine)-want)) // they terminate from now on
 		mine = mine[len(mine)-want:]
 	}
 	for _, p := range mine {
@@ -99,7 +99,7 @@ func PlanReplicaSet(rs *workload.ReplicaSet, pods []*workload.Pod, lost func(nod
 		}
 	}
 	plan.Status.Replicas += int32(len(plan.Create))
-	plan.Status.ObservedGeneration = rs.Metadata.Generation
+	plan.Status.ObservedGeneration = rs.ObjectMeta.Generation
 	return plan
 }
 
@@ -121,35 +121,33 @@ func available(p *workload.Pod, minReady int32, now time.Time) bool {
 		return true
 	}
 	c := workload.GetPodCondition(&p.Status, workload.PodReady)
-	return c != nil && !c.LastTransitionTime.IsZero() && now.Sub(c.LastTransitionTime) >= time.Duration(minReady)*time.Second
+	return c != nil && !c.LastTransitionTime.IsZero() && now.Sub(c.LastTransitionTime.Time) >= time.Duration(minReady)*time.Second
 }
 
 func newPod(rs *workload.ReplicaSet, name string, now time.Time) *workload.Pod {
 	t := rs.Spec.Template
 	labels := map[string]string{}
-	for k, v := range t.Metadata.Labels {
+	for k, v := range t.ObjectMeta.Labels {
 		labels[k] = v
 	}
 	annotations := map[string]string{}
-	for k, v := range t.Metadata.Annotations {
+	for k, v := range t.ObjectMeta.Annotations {
 		annotations[k] = v
 	}
-	if d := rs.Metadata.Annotations[workload.AnnotationDeployment]; d != "" {
+	if d := rs.ObjectMeta.Annotations[workload.AnnotationDeployment]; d != "" {
 		annotations[workload.AnnotationDeployment] = d
 	}
 	yes := true
 	created := now.UTC().Truncate(time.Second)
-	var spec workload.PodSpec
-	b, _ := json.Marshal(t.Spec) // a deep copy: the plan's pods share nothing with rs
-	_ = json.Unmarshal(b, &spec)
+	spec := *t.Spec.DeepCopy() // the plan's pods share nothing with rs
 	return &workload.Pod{
 		TypeMeta: workload.TypeMeta{APIVersion: "v1", Kind: "Pod"},
-		Metadata: workload.ObjectMeta{
-			Name: name, Namespace: rs.Metadata.Namespace, Labels: labels, Annotations: annotations,
-			GenerateName:      rs.Metadata.Name + "-",
-			CreationTimestamp: &created,
-			OwnerReferences: []workload.OwnerReference{{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: rs.Metadata.Name,
-				UID: rs.Metadata.UID, Controller: &yes, BlockOwnerDeletion: &yes}},
+		ObjectMeta: workload.ObjectMeta{
+			Name: name, Namespace: rs.ObjectMeta.Namespace, Labels: labels, Annotations: annotations,
+			GenerateName:      rs.ObjectMeta.Name + "-",
+			CreationTimestamp: workload.NewTime(created),
+			OwnerReferences: []workload.OwnerReference{{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: rs.ObjectMeta.Name,
+				UID: rs.ObjectMeta.UID, Controller: &yes, BlockOwnerDeletion: &yes}},
 		},
 		Spec:   spec,
 		Status: workload.PodStatus{Phase: workload.PodPending},
@@ -175,15 +173,13 @@ func TemplateHash(t workload.PodTemplateSpec) string {
 func newReplicaSet(d *workload.Deployment, hash string, replicas int32, now time.Time) *workload.ReplicaSet {
 	yes := true
 	created := now.UTC().Truncate(time.Second)
-	var t workload.PodTemplateSpec
-	b, _ := json.Marshal(d.Spec.Template)
-	_ = json.Unmarshal(b, &t)
-	if t.Metadata.Labels == nil {
-		t.Metadata.Labels = map[string]string{}
+	t := *d.Spec.Template.DeepCopy()
+	if t.ObjectMeta.Labels == nil {
+		t.ObjectMeta.Labels = map[string]string{}
 	}
-	t.Metadata.Labels[LabelTemplateHash] = hash
+	t.ObjectMeta.Labels[LabelTemplateHash] = hash
 	labels := map[string]string{}
-	for k, v := range t.Metadata.Labels {
+	for k, v := range t.ObjectMeta.Labels {
 		labels[k] = v
 	}
 	sel := workload.LabelSelector{MatchLabels: map[string]string{LabelTemplateHash: hash}}
@@ -195,12 +191,12 @@ func newReplicaSet(d *workload.Deployment, hash string, replicas int32, now time
 	}
 	return &workload.ReplicaSet{
 		TypeMeta: workload.TypeMeta{APIVersion: "apps/v1", Kind: "ReplicaSet"},
-		Metadata: workload.ObjectMeta{
-			Name: fmt.Sprintf("%s-%s", d.Metadata.Name, hash), Namespace: d.Metadata.Namespace, Labels: labels,
-			Annotations:       map[string]string{workload.AnnotationDeployment: d.Metadata.Name},
-			CreationTimestamp: &created,
-			OwnerReferences: []workload.OwnerReference{{APIVersion: "apps/v1", Kind: "Deployment", Name: d.Metadata.Name,
-				UID: d.Metadata.UID, Controller: &yes, BlockOwnerDeletion: &yes}},
+		ObjectMeta: workload.ObjectMeta{
+			Name: fmt.Sprintf("%s-%s", d.ObjectMeta.Name, hash), Namespace: d.ObjectMeta.Namespace, Labels: labels,
+			Annotations:       map[string]string{workload.AnnotationDeployment: d.ObjectMeta.Name},
+			CreationTimestamp: workload.NewTime(created),
+			OwnerReferences: []workload.OwnerReference{{APIVersion: "apps/v1", Kind: "Deployment", Name: d.ObjectMeta.Name,
+				UID: d.ObjectMeta.UID, Controller: &yes, BlockOwnerDeletion: &yes}},
 		},
 		Spec: workload.ReplicaSetSpec{Replicas: &replicas, Selector: &sel, Template: t, MinReadySeconds: d.Spec.MinReadySeconds},
 	}

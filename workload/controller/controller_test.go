@@ -13,16 +13,16 @@ var t0 = time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC)
 
 func rs(replicas int32) *workload.ReplicaSet {
 	return &workload.ReplicaSet{
-		Metadata: workload.ObjectMeta{Name: "web-abc", Namespace: "default", UID: "rs-uid", Annotations: map[string]string{workload.AnnotationDeployment: "web"}},
+		ObjectMeta: workload.ObjectMeta{Name: "web-abc", Namespace: "default", UID: "rs-uid", Annotations: map[string]string{workload.AnnotationDeployment: "web"}},
 		Spec: workload.ReplicaSetSpec{Replicas: &replicas, Selector: &workload.LabelSelector{MatchLabels: map[string]string{"app": "web"}},
-			Template: workload.PodTemplateSpec{Metadata: workload.ObjectMeta{Labels: map[string]string{"app": "web"}},
+			Template: workload.PodTemplateSpec{ObjectMeta: workload.ObjectMeta{Labels: map[string]string{"app": "web"}},
 				Spec: workload.PodSpec{Containers: []workload.Container{{Name: "web", Image: "img"}}}}},
 	}
 }
 
 func owned(name, node string, mut func(*workload.Pod)) *workload.Pod {
 	yes := true
-	p := &workload.Pod{Metadata: workload.ObjectMeta{Name: name, Namespace: "default",
+	p := &workload.Pod{ObjectMeta: workload.ObjectMeta{Name: name, Namespace: "default",
 		OwnerReferences: []workload.OwnerReference{{Kind: "ReplicaSet", UID: "rs-uid", Controller: &yes}}},
 		Spec: workload.PodSpec{NodeName: node}, Status: workload.PodStatus{Phase: workload.PodRunning,
 			Conditions: []workload.PodCondition{{Type: workload.PodReady, Status: workload.ConditionTrue}}}}
@@ -40,14 +40,14 @@ func names() func() string {
 func never(string) bool { return false }
 
 func TestReplicaSetCreatesMissingPods(t *testing.T) {
-	plan := PlanReplicaSet(rs(3), []*workload.Pod{owned("a", "n1", nil), owned("stranger", "n1", func(p *workload.Pod) { p.Metadata.OwnerReferences = nil })}, never, names(), t0)
+	plan := PlanReplicaSet(rs(3), []*workload.Pod{owned("a", "n1", nil), owned("stranger", "n1", func(p *workload.Pod) { p.ObjectMeta.OwnerReferences = nil })}, never, names(), t0)
 	if len(plan.Create) != 2 || len(plan.Delete) != 0 {
 		t.Fatalf("create %d delete %d, want 2 and 0", len(plan.Create), len(plan.Delete))
 	}
 	p := plan.Create[0]
-	if p.Metadata.Name != "web-abc-1" || p.Metadata.Labels["app"] != "web" || p.Metadata.Annotations[workload.AnnotationDeployment] != "web" ||
-		!controlledBy(&p.Metadata, "rs-uid") || p.Spec.NodeName != "" {
-		t.Fatalf("new pod %+v", p.Metadata)
+	if p.ObjectMeta.Name != "web-abc-1" || p.ObjectMeta.Labels["app"] != "web" || p.ObjectMeta.Annotations[workload.AnnotationDeployment] != "web" ||
+		!controlledBy(&p.ObjectMeta, "rs-uid") || p.Spec.NodeName != "" {
+		t.Fatalf("new pod %+v", p.ObjectMeta)
 	}
 	if plan.Status.Replicas != 3 || plan.Status.ReadyReplicas != 1 {
 		t.Fatalf("status %+v", plan.Status)
@@ -61,7 +61,7 @@ func TestReplicaSetDeletesExtraPodsLeastAdvancedFirst(t *testing.T) {
 		owned("notready", "n2", func(p *workload.Pod) { p.Status.Conditions = nil }),
 	}
 	plan := PlanReplicaSet(rs(1), pods, never, names(), t0)
-	if len(plan.Delete) != 2 || plan.Delete[0].Metadata.Name != "unscheduled" || plan.Delete[1].Metadata.Name != "notready" {
+	if len(plan.Delete) != 2 || plan.Delete[0].ObjectMeta.Name != "unscheduled" || plan.Delete[1].ObjectMeta.Name != "notready" {
 		t.Fatalf("delete %v", podNames(plan.Delete))
 	}
 }
@@ -71,8 +71,8 @@ func TestReplicaSetReplacesPodsOnLostNodesAndFailedPods(t *testing.T) {
 		owned("alive", "n1", nil),
 		owned("dead", "n2", nil),
 		owned("failed", "n1", func(p *workload.Pod) { p.Status.Phase = workload.PodFailed }),
-		owned("leaving", "n1", func(p *workload.Pod) { now := t0; p.Metadata.DeletionTimestamp = &now }),
-		owned("stuck", "n2", func(p *workload.Pod) { now := t0; p.Metadata.DeletionTimestamp = &now }),
+		owned("leaving", "n1", func(p *workload.Pod) { now := t0; p.ObjectMeta.DeletionTimestamp = &workload.Time{Time: now} }),
+		owned("stuck", "n2", func(p *workload.Pod) { now := t0; p.ObjectMeta.DeletionTimestamp = &workload.Time{Time: now} }),
 	}
 	plan := PlanReplicaSet(rs(3), pods, func(n string) bool { return n == "n2" }, names(), t0)
 	if got := podNames(plan.Delete); len(plan.Create) != 2 || !reflect.DeepEqual(got, []string{"dead", "failed", "stuck"}) {
@@ -83,16 +83,16 @@ func TestReplicaSetReplacesPodsOnLostNodesAndFailedPods(t *testing.T) {
 func podNames(ps []*workload.Pod) []string {
 	var out []string
 	for _, p := range ps {
-		out = append(out, p.Metadata.Name)
+		out = append(out, p.ObjectMeta.Name)
 	}
 	return out
 }
 
 func deployment(replicas int32, image string) *workload.Deployment {
 	return &workload.Deployment{
-		Metadata: workload.ObjectMeta{Name: "web", Namespace: "default", UID: "d-uid"},
+		ObjectMeta: workload.ObjectMeta{Name: "web", Namespace: "default", UID: "d-uid"},
 		Spec: workload.DeploymentSpec{Replicas: &replicas, Selector: &workload.LabelSelector{MatchLabels: map[string]string{"app": "web"}},
-			Template: workload.PodTemplateSpec{Metadata: workload.ObjectMeta{Labels: map[string]string{"app": "web"}},
+			Template: workload.PodTemplateSpec{ObjectMeta: workload.ObjectMeta{Labels: map[string]string{"app": "web"}},
 				Spec: workload.PodSpec{Containers: []workload.Container{{Name: "web", Image: image}}}}},
 	}
 }
@@ -101,13 +101,13 @@ func TestDeploymentCreatesAReplicaSetPerTemplate(t *testing.T) {
 	d := deployment(3, "img:v1")
 	plan := PlanDeployment(d, nil, t0)
 	created := plan.Create
-	if created == nil || *created.Spec.Replicas != 3 || created.Metadata.Name != "web-"+TemplateHash(d.Spec.Template) ||
-		created.Metadata.Labels[LabelTemplateHash] == "" || !created.Spec.Selector.Matches(created.Spec.Template.Metadata.Labels) ||
-		created.Metadata.Annotations[workload.AnnotationDeployment] != "web" || !controlledBy(&created.Metadata, "d-uid") {
+	if created == nil || *created.Spec.Replicas != 3 || created.ObjectMeta.Name != "web-"+TemplateHash(d.Spec.Template) ||
+		created.ObjectMeta.Labels[LabelTemplateHash] == "" || !workload.SelectorMatches(created.Spec.Selector, created.Spec.Template.ObjectMeta.Labels) ||
+		created.ObjectMeta.Annotations[workload.AnnotationDeployment] != "web" || !controlledBy(&created.ObjectMeta, "d-uid") {
 		t.Fatalf("created %+v", created)
 	}
-	if created.Metadata.Annotations[workload.AnnotationRevision] != "1" || plan.Revision != "1" {
-		t.Fatalf("the first ReplicaSet's revision %q, the Deployment's %q; want 1", created.Metadata.Annotations[workload.AnnotationRevision], plan.Revision)
+	if created.ObjectMeta.Annotations[workload.AnnotationRevision] != "1" || plan.Revision != "1" {
+		t.Fatalf("the first ReplicaSet's revision %q, the Deployment's %q; want 1", created.ObjectMeta.Annotations[workload.AnnotationRevision], plan.Revision)
 	}
 	// Scaled: the same ReplicaSet gets the new count.
 	d5 := deployment(5, "img:v1")
@@ -121,8 +121,8 @@ func TestDeploymentCreatesAReplicaSetPerTemplate(t *testing.T) {
 	d2 := deployment(3, "img:v2")
 	created.Status = workload.ReplicaSetStatus{Replicas: 3, ReadyReplicas: 3, AvailableReplicas: 3}
 	plan = PlanDeployment(d2, []*workload.ReplicaSet{created}, t0)
-	if plan.Create == nil || plan.Create.Metadata.Name == created.Metadata.Name || *plan.Create.Spec.Replicas != 1 || len(plan.Update) != 0 ||
-		plan.Create.Metadata.Annotations[workload.AnnotationRevision] != "2" || plan.Revision != "2" {
+	if plan.Create == nil || plan.Create.ObjectMeta.Name == created.ObjectMeta.Name || *plan.Create.Spec.Replicas != 1 || len(plan.Update) != 0 ||
+		plan.Create.ObjectMeta.Annotations[workload.AnnotationRevision] != "2" || plan.Revision != "2" {
 		t.Fatalf("new template: %+v", plan)
 	}
 	if TemplateHash(d.Spec.Template) != TemplateHash(deployment(9, "img:v1").Spec.Template) {

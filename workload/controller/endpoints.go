@@ -18,8 +18,8 @@ func PlanEndpoints(svc *workload.Service, pods []*workload.Pod) *workload.Endpoi
 		return nil
 	}
 	ep := &workload.Endpoints{
-		TypeMeta: workload.TypeMeta{APIVersion: "v1", Kind: "Endpoints"},
-		Metadata: workload.ObjectMeta{Namespace: svc.Metadata.Namespace, Name: svc.Metadata.Name, Labels: svc.Metadata.Labels},
+		TypeMeta:   workload.TypeMeta{APIVersion: "v1", Kind: "Endpoints"},
+		ObjectMeta: workload.ObjectMeta{Namespace: svc.ObjectMeta.Namespace, Name: svc.ObjectMeta.Name, Labels: svc.ObjectMeta.Labels},
 	}
 	sel := &workload.LabelSelector{MatchLabels: svc.Spec.Selector}
 	type group struct {
@@ -28,8 +28,8 @@ func PlanEndpoints(svc *workload.Service, pods []*workload.Pod) *workload.Endpoi
 	}
 	var groups []*group
 	for _, p := range pods {
-		if p.Metadata.Namespace != svc.Metadata.Namespace || !sel.Matches(p.Metadata.Labels) || p.Status.PodIP == "" ||
-			p.Metadata.DeletionTimestamp != nil || p.Status.Phase == workload.PodSucceeded || p.Status.Phase == workload.PodFailed {
+		if p.ObjectMeta.Namespace != svc.ObjectMeta.Namespace || !workload.SelectorMatches(sel, p.ObjectMeta.Labels) || p.Status.PodIP == "" ||
+			p.ObjectMeta.DeletionTimestamp != nil || p.Status.Phase == workload.PodSucceeded || p.Status.Phase == workload.PodFailed {
 			continue
 		}
 		ports := resolvePorts(svc, p)
@@ -38,7 +38,7 @@ func PlanEndpoints(svc *workload.Service, pods []*workload.Pod) *workload.Endpoi
 		}
 		node := p.Spec.NodeName
 		addr := workload.EndpointAddress{IP: p.Status.PodIP, NodeName: &node,
-			TargetRef: &workload.ObjectReference{Kind: "Pod", Namespace: p.Metadata.Namespace, Name: p.Metadata.Name, UID: p.Metadata.UID}}
+			TargetRef: &workload.ObjectReference{Kind: "Pod", Namespace: p.ObjectMeta.Namespace, Name: p.ObjectMeta.Name, UID: p.ObjectMeta.UID}}
 		i := slices.IndexFunc(groups, func(g *group) bool { return slices.Equal(g.ports, ports) })
 		if i < 0 {
 			groups = append(groups, &group{ports: ports})

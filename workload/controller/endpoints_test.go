@@ -8,13 +8,13 @@ import (
 )
 
 func TestPlanEndpoints(t *testing.T) {
-	svc := &workload.Service{Metadata: workload.ObjectMeta{Namespace: "shop", Name: "web"},
+	svc := &workload.Service{ObjectMeta: workload.ObjectMeta{Namespace: "shop", Name: "web"},
 		Spec: workload.ServiceSpec{Selector: map[string]string{"app": "web"}, Ports: []workload.ServicePort{
 			{Name: "http", Port: 80, TargetPort: workload.IntOrStringFromString("web"), Protocol: workload.ProtocolTCP},
 			{Name: "admin", Port: 81, TargetPort: workload.IntOrStringFromInt32(9001), Protocol: workload.ProtocolTCP},
 		}}}
 	pod := func(name, ip, node string, ready bool, edit func(*workload.Pod)) *workload.Pod {
-		p := &workload.Pod{Metadata: workload.ObjectMeta{Namespace: "shop", Name: name, UID: name + "-uid", Labels: map[string]string{"app": "web"}},
+		p := &workload.Pod{ObjectMeta: workload.ObjectMeta{Namespace: "shop", Name: name, UID: workload.UID(name + "-uid"), Labels: map[string]string{"app": "web"}},
 			Spec:   workload.PodSpec{NodeName: node, Containers: []workload.Container{{Name: "c", Ports: []workload.ContainerPort{{Name: "web", ContainerPort: 9000}}}}},
 			Status: workload.PodStatus{Phase: workload.PodRunning, PodIP: ip}}
 		st := workload.ConditionFalse
@@ -32,9 +32,9 @@ func TestPlanEndpoints(t *testing.T) {
 		pod("a", "10.32.0.7", "p1", true, nil),
 		pod("starting", "10.32.2.3", "p3", false, nil),
 		pod("no-ip", "", "p3", true, nil),
-		pod("going", "10.32.0.9", "p1", true, func(p *workload.Pod) { now := t0; p.Metadata.DeletionTimestamp = &now }),
-		pod("other", "10.32.0.8", "p1", true, func(p *workload.Pod) { p.Metadata.Labels = map[string]string{"app": "db"} }),
-		pod("elsewhere", "10.32.0.6", "p1", true, func(p *workload.Pod) { p.Metadata.Namespace = "dev" }),
+		pod("going", "10.32.0.9", "p1", true, func(p *workload.Pod) { now := t0; p.ObjectMeta.DeletionTimestamp = &workload.Time{Time: now} }),
+		pod("other", "10.32.0.8", "p1", true, func(p *workload.Pod) { p.ObjectMeta.Labels = map[string]string{"app": "db"} }),
+		pod("elsewhere", "10.32.0.6", "p1", true, func(p *workload.Pod) { p.ObjectMeta.Namespace = "dev" }),
 		pod("unnamed-port", "10.32.1.9", "p2", true, func(p *workload.Pod) { p.Spec.Containers[0].Ports = nil }),
 	}
 	ep := PlanEndpoints(svc, pods)

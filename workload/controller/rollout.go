@@ -47,7 +47,7 @@ func scaled(v *workload.IntOrString, total int32, roundUp bool) (int32, error) {
 		q := workload.IntOrStringFromString("25%")
 		v = &q
 	}
-	return v.Scaled(total, roundUp)
+	return workload.Scaled(*v, total, roundUp)
 }
 
 func replicasOf(rs *workload.ReplicaSet) int32 {
@@ -59,7 +59,7 @@ func replicasOf(rs *workload.ReplicaSet) int32 {
 
 // revisionOf is a ReplicaSet's revision, 0 when it has none.
 func revisionOf(rs *workload.ReplicaSet) int64 {
-	n, _ := strconv.ParseInt(rs.Metadata.Annotations[workload.AnnotationRevision], 10, 64)
+	n, _ := strconv.ParseInt(rs.ObjectMeta.Annotations[workload.AnnotationRevision], 10, 64)
 	return n
 }
 
@@ -95,10 +95,10 @@ func PlanDeployment(d *workload.Deployment, rss []*workload.ReplicaSet, now time
 	var old []*workload.ReplicaSet
 	maxRev := int64(0)
 	for _, rs := range rss {
-		if !controlledBy(&rs.Metadata, d.Metadata.UID) {
+		if !controlledBy(&rs.ObjectMeta, string(d.ObjectMeta.UID)) {
 			continue
 		}
-		if rs.Metadata.Labels[LabelTemplateHash] == hash {
+		if rs.ObjectMeta.Labels[LabelTemplateHash] == hash {
 			current = rs
 			continue
 		}
@@ -106,8 +106,8 @@ func PlanDeployment(d *workload.Deployment, rss []*workload.ReplicaSet, now time
 		maxRev = max(maxRev, revisionOf(rs))
 	}
 	sort.Slice(old, func(i, j int) bool { // newest first
-		a, b := old[i].Metadata.CreationTimestamp, old[j].Metadata.CreationTimestamp
-		return a != nil && b != nil && a.After(*b)
+		a, b := old[i].ObjectMeta.CreationTimestamp, old[j].ObjectMeta.CreationTimestamp
+		return b.Before(&a)
 	})
 	changed := map[*workload.ReplicaSet]*workload.ReplicaSet{} // original -> the copy to write
 	edit := func(rs *workload.ReplicaSet) *workload.ReplicaSet {
@@ -115,7 +115,7 @@ func PlanDeployment(d *workload.Deployment, rss []*workload.ReplicaSet, now time
 			return c
 		}
 		c := *rs
-		c.Metadata.Annotations = cloneMap(rs.Metadata.Annotations)
+		c.ObjectMeta.Annotations = cloneMap(rs.ObjectMeta.Annotations)
 		changed[rs] = &c
 		plan.Update = append(plan.Update, &c)
 		return &c
@@ -159,18 +159,18 @@ func PlanDeployment(d *workload.Deployment, rss []*workload.ReplicaSet, now time
 		}
 		if n >= 0 {
 			plan.Create = newReplicaSet(d, hash, n, now)
-			plan.Create.Metadata.Annotations[workload.AnnotationRevision] = strconv.FormatInt(maxRev+1, 10)
-			if cause := d.Metadata.Annotations[workload.AnnotationChangeCause]; cause != "" {
-				plan.Create.Metadata.Annotations[workload.AnnotationChangeCause] = cause
+			plan.Create.ObjectMeta.Annotations[workload.AnnotationRevision] = strconv.FormatInt(maxRev+1, 10)
+			if cause := d.ObjectMeta.Annotations[workload.AnnotationChangeCause]; cause != "" {
+				plan.Create.ObjectMeta.Annotations[workload.AnnotationChangeCause] = cause
 			}
 			moved = true
 		}
 	default:
 		if revisionOf(current) <= maxRev { // an old template brought back
 			c := edit(current)
-			c.Metadata.Annotations[workload.AnnotationRevision] = strconv.FormatInt(maxRev+1, 10)
-			if cause := d.Metadata.Annotations[workload.AnnotationChangeCause]; cause != "" {
-				c.Metadata.Annotations[workload.AnnotationChangeCause] = cause
+			c.ObjectMeta.Annotations[workload.AnnotationRevision] = strconv.FormatInt(maxRev+1, 10)
+			if cause := d.ObjectMeta.Annotations[workload.AnnotationChangeCause]; cause != "" {
+				c.ObjectMeta.Annotations[workload.AnnotationChangeCause] = cause
 			}
 		}
 		if strategy.Type == workload.RecreateDeploymentStrategyType {
@@ -189,7 +189,7 @@ func PlanDeployment(d *workload.Deployment, rss []*workload.ReplicaSet, now time
 	if current != nil && revisionOf(current) > maxRev {
 		plan.Revision = strconv.FormatInt(revisionOf(current), 10)
 	}
-	if rev := d.Metadata.Annotations[workload.AnnotationRevision]; d.Spec.Paused && rev != "" {
+	if rev := d.ObjectMeta.Annotations[workload.AnnotationRevision]; d.Spec.Paused && rev != "" {
 		plan.Revision = rev // a paused Deployment takes no new revision until it resumes
 	}
 	// History: old ReplicaSets at zero with no pods, beyond the limit,
@@ -221,7 +221,7 @@ func rollingUpdate(current *workload.ReplicaSet, old []*workload.ReplicaSet, wan
 	// Toward maxSurge count every pod that exists or is about to: a
 	// ReplicaSet just scaled down may not have deleted its extra pods yet,
 	// and terminating pods still run.
-	total := max(newReplicas, current.Status.Replicas) + current.Status.TerminatingReplicas + podsOf(old)
+	total := max(newReplicas, current.Status.Replicas) + workload.TerminatingReplicas(&current.Status) + podsOf(old)
 	switch {
 	case newReplicas > want:
 		newReplicas = want
@@ -270,7 +270,7 @@ func rollingUpdate(current *workload.ReplicaSet, old []*workload.ReplicaSet, wan
 
 // deploymentStatus counts the Deployment's pods and sets its conditions.
 func deploymentStatus(d *workload.Deployment, current *workload.ReplicaSet, old []*workload.ReplicaSet, want, unavailable int32, moved bool, now time.Time) workload.DeploymentStatus {
-	st := workload.DeploymentStatus{ObservedGeneration: d.Metadata.Generation}
+	st := workload.DeploymentStatus{ObservedGeneration: d.ObjectMeta.Generation}
 	for _, rs := range append(append([]*workload.ReplicaSet(nil), old...), current) {
 		if rs == nil {
 			continue
@@ -285,14 +285,14 @@ func deploymentStatus(d *workload.Deployment, current *workload.ReplicaSet, old 
 	st.UnavailableReplicas = max(want-st.AvailableReplicas, 0)
 	prev := func(t string) *workload.DeploymentCondition {
 		for i := range d.Status.Conditions {
-			if d.Status.Conditions[i].Type == t {
+			if string(d.Status.Conditions[i].Type) == t {
 				return &d.Status.Conditions[i]
 			}
 		}
 		return nil
 	}
 	cond := func(t string, status workload.ConditionStatus, reason, msg string, progress bool) workload.DeploymentCondition {
-		c := workload.DeploymentCondition{Type: t, Status: status, Reason: reason, Message: msg, LastUpdateTime: now.UTC().Truncate(time.Second)}
+		c := workload.DeploymentCondition{Type: workload.DeploymentConditionType(t), Status: status, Reason: reason, Message: msg, LastUpdateTime: workload.NewTime(now.UTC().Truncate(time.Second))}
 		c.LastTransitionTime = c.LastUpdateTime
 		if p := prev(t); p != nil {
 			if p.Status == status {
@@ -310,7 +310,7 @@ func deploymentStatus(d *workload.Deployment, current *workload.ReplicaSet, old 
 	}
 	name := "ReplicaSet"
 	if current != nil {
-		name = fmt.Sprintf("ReplicaSet %q", current.Metadata.Name)
+		name = fmt.Sprintf("ReplicaSet %q", current.ObjectMeta.Name)
 	}
 	done := current != nil && replicasOf(current) == want && current.Status.Replicas == want &&
 		current.Status.AvailableReplicas == want && oldPods(old) == 0 && specTotal(old) == 0
@@ -328,7 +328,7 @@ func deploymentStatus(d *workload.Deployment, current *workload.ReplicaSet, old 
 	case moved || p == nil || p.Reason == "DeploymentPaused" || p.Reason == "NewReplicaSetAvailable" || p.Reason == "DeploymentRollback" ||
 		st.UpdatedReplicas > d.Status.UpdatedReplicas || st.ReadyReplicas > d.Status.ReadyReplicas || st.AvailableReplicas > d.Status.AvailableReplicas:
 		prog = cond("Progressing", workload.ConditionTrue, "ReplicaSetUpdated", name+" is progressing.", true)
-	case p.Reason == "ProgressDeadlineExceeded" || now.Sub(p.LastUpdateTime) > deadline:
+	case p.Reason == "ProgressDeadlineExceeded" || now.Sub(p.LastUpdateTime.Time) > deadline:
 		prog = cond("Progressing", workload.ConditionFalse, "ProgressDeadlineExceeded", name+" has timed out progressing.", false)
 	default:
 		prog = *p // waiting for pods: no move, within the deadline
@@ -343,7 +343,7 @@ func deploymentStatus(d *workload.Deployment, current *workload.ReplicaSet, old 
 func podsOf(rss []*workload.ReplicaSet) int32 {
 	var n int32
 	for _, rs := range rss {
-		n += max(replicasOf(rs), rs.Status.Replicas) + rs.Status.TerminatingReplicas
+		n += max(replicasOf(rs), rs.Status.Replicas) + workload.TerminatingReplicas(&rs.Status)
 	}
 	return n
 }
@@ -361,7 +361,7 @@ func specTotal(rss []*workload.ReplicaSet) int32 {
 func oldPods(rss []*workload.ReplicaSet) int32 {
 	var n int32
 	for _, rs := range rss {
-		n += rs.Status.Replicas + rs.Status.TerminatingReplicas
+		n += rs.Status.Replicas + workload.TerminatingReplicas(&rs.Status)
 	}
 	return n
 }
@@ -406,7 +406,7 @@ func HealthOf(rs *workload.ReplicaSet, pods []*workload.Pod) PodHealth {
 		return h
 	}
 	for _, p := range pods {
-		if !controlledBy(&p.Metadata, rs.Metadata.UID) {
+		if !controlledBy(&p.ObjectMeta, string(rs.ObjectMeta.UID)) {
 			continue
 		}
 		for _, cs := range p.Status.ContainerStatuses {
@@ -426,8 +426,8 @@ func HealthOf(rs *workload.ReplicaSet, pods []*workload.Pod) PodHealth {
 // revision, and why; nil when nothing is to be done. current is the
 // ReplicaSet of d's template (nil before it exists).
 func AutoRollback(d *workload.Deployment, rss []*workload.ReplicaSet, health PodHealth) (*workload.PodTemplateSpec, string, string) {
-	if d.Metadata.Annotations[AnnotationAutoRollback] != "true" || d.Spec.Paused ||
-		d.Status.ObservedGeneration != d.Metadata.Generation || CurrentReplicaSet(d, rss) == nil {
+	if d.ObjectMeta.Annotations[AnnotationAutoRollback] != "true" || d.Spec.Paused ||
+		d.Status.ObservedGeneration != d.ObjectMeta.Generation || CurrentReplicaSet(d, rss) == nil {
 		return nil, "", "" // the status is not this template's yet
 	}
 	var why string
@@ -452,8 +452,8 @@ func AutoRollback(d *workload.Deployment, rss []*workload.ReplicaSet, health Pod
 	hash := TemplateHash(d.Spec.Template)
 	var prev *workload.ReplicaSet
 	for _, rs := range rss {
-		if !controlledBy(&rs.Metadata, d.Metadata.UID) || rs.Metadata.Labels[LabelTemplateHash] == hash ||
-			rs.Metadata.Annotations[AnnotationRolledBackFrom] != "" {
+		if !controlledBy(&rs.ObjectMeta, string(d.ObjectMeta.UID)) || rs.ObjectMeta.Labels[LabelTemplateHash] == hash ||
+			rs.ObjectMeta.Annotations[AnnotationRolledBackFrom] != "" {
 			continue // never back to a revision that was itself rolled back from
 		}
 		if prev == nil || revisionOf(rs) > revisionOf(prev) {
@@ -465,13 +465,13 @@ func AutoRollback(d *workload.Deployment, rss []*workload.ReplicaSet, health Pod
 	}
 	t := prev.Spec.Template
 	labels := map[string]string{}
-	for k, v := range t.Metadata.Labels {
+	for k, v := range t.ObjectMeta.Labels {
 		if k != LabelTemplateHash {
 			labels[k] = v
 		}
 	}
-	t.Metadata.Labels = labels
-	return &t, prev.Metadata.Annotations[workload.AnnotationRevision], why
+	t.ObjectMeta.Labels = labels
+	return &t, prev.ObjectMeta.Annotations[workload.AnnotationRevision], why
 }
 
 // CurrentReplicaSet is the ReplicaSet of d's template, nil before it
@@ -479,7 +479,7 @@ func AutoRollback(d *workload.Deployment, rss []*workload.ReplicaSet, health Pod
 func CurrentReplicaSet(d *workload.Deployment, rss []*workload.ReplicaSet) *workload.ReplicaSet {
 	hash := TemplateHash(d.Spec.Template)
 	for _, rs := range rss {
-		if controlledBy(&rs.Metadata, d.Metadata.UID) && rs.Metadata.Labels[LabelTemplateHash] == hash {
+		if controlledBy(&rs.ObjectMeta, string(d.ObjectMeta.UID)) && rs.ObjectMeta.Labels[LabelTemplateHash] == hash {
 			return rs
 		}
 	}

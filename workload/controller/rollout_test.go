@@ -63,12 +63,12 @@ func (w *world) step() DeploymentPlan {
 	plan := PlanDeployment(w.d, w.rss, w.now)
 	if plan.Create != nil {
 		rs := *plan.Create
-		rs.Metadata.UID = "rs-" + rs.Metadata.Name
+		rs.ObjectMeta.UID = workload.UID("rs-" + rs.ObjectMeta.Name)
 		w.rss = append(w.rss, &rs)
 	}
 	for _, u := range plan.Update {
 		for i, rs := range w.rss {
-			if rs.Metadata.Name == u.Metadata.Name {
+			if rs.ObjectMeta.Name == u.ObjectMeta.Name {
 				c := *u
 				w.rss[i] = &c
 			}
@@ -81,8 +81,9 @@ func (w *world) step() DeploymentPlan {
 		n := replicasOf(rs)
 		prev := rs.Status.Replicas
 		rs.Status.Replicas = n
-		rs.Status.TerminatingReplicas = max(prev-n, 0)
-		if w.broken[rs.Metadata.Labels[LabelTemplateHash]] {
+		t := max(prev-n, 0)
+		rs.Status.TerminatingReplicas = &t
+		if w.broken[rs.ObjectMeta.Labels[LabelTemplateHash]] {
 			rs.Status.AvailableReplicas, rs.Status.ReadyReplicas = 0, 0
 			continue
 		}
@@ -105,7 +106,7 @@ func (w *world) rollOut(image string, steps int) (done bool) {
 		w.step()
 		var total, avail int32
 		for _, rs := range w.rss {
-			total += rs.Status.Replicas + rs.Status.TerminatingReplicas
+			total += rs.Status.Replicas + workload.TerminatingReplicas(&rs.Status)
 			avail += rs.Status.AvailableReplicas
 		}
 		if total > want+surge {
@@ -123,7 +124,7 @@ func (w *world) rollOut(image string, steps int) (done bool) {
 
 func cond(st workload.DeploymentStatus, t string) workload.DeploymentCondition {
 	for _, c := range st.Conditions {
-		if c.Type == t {
+		if string(c.Type) == t {
 			return c
 		}
 	}
@@ -165,8 +166,8 @@ func TestRollingUpdateStaysWithinItsBounds(t *testing.T) {
 				}
 				hash := TemplateHash(w.d.Spec.Template)
 				for _, rs := range w.rss {
-					if rs.Metadata.Labels[LabelTemplateHash] != hash && rs.Status.Replicas != 0 {
-						t.Errorf("old %s still has %d pods", rs.Metadata.Name, rs.Status.Replicas)
+					if rs.ObjectMeta.Labels[LabelTemplateHash] != hash && rs.Status.Replicas != 0 {
+						t.Errorf("old %s still has %d pods", rs.ObjectMeta.Name, rs.Status.Replicas)
 					}
 				}
 			})
@@ -211,7 +212,7 @@ func TestRecreateStopsEveryOldPodFirst(t *testing.T) {
 	for i := 0; i < 6; i++ {
 		var oldPods, newPods int32
 		for _, rs := range w.rss {
-			if rs.Metadata.Labels[LabelTemplateHash] == hash {
+			if rs.ObjectMeta.Labels[LabelTemplateHash] == hash {
 				newPods += rs.Status.Replicas
 			} else {
 				oldPods += rs.Status.Replicas
@@ -232,14 +233,14 @@ func TestRecreateStopsEveryOldPodFirst(t *testing.T) {
 // start a rollout.
 func TestRevisionsRollbackAndPause(t *testing.T) {
 	w := newWorld(t, 2, "25%", "25%")
-	w.d.Metadata.Annotations = map[string]string{workload.AnnotationChangeCause: "to v2"}
+	w.d.ObjectMeta.Annotations = map[string]string{workload.AnnotationChangeCause: "to v2"}
 	if !w.rollOut("img:v2", 20) {
 		t.Fatal("v2 not done")
 	}
 	v1 := TemplateHash(deployment(2, "img:v1").Spec.Template)
 	for _, rs := range w.rss {
-		if rs.Metadata.Labels[LabelTemplateHash] != v1 && rs.Metadata.Annotations[workload.AnnotationChangeCause] != "to v2" {
-			t.Errorf("v2's ReplicaSet has change cause %q", rs.Metadata.Annotations[workload.AnnotationChangeCause])
+		if rs.ObjectMeta.Labels[LabelTemplateHash] != v1 && rs.ObjectMeta.Annotations[workload.AnnotationChangeCause] != "to v2" {
+			t.Errorf("v2's ReplicaSet has change cause %q", rs.ObjectMeta.Annotations[workload.AnnotationChangeCause])
 		}
 	}
 	if !w.rollOut("img:v1", 20) {
@@ -249,15 +250,15 @@ func TestRevisionsRollbackAndPause(t *testing.T) {
 		t.Fatalf("%d ReplicaSets after going back to v1, want v1's reused", len(w.rss))
 	}
 	for _, rs := range w.rss {
-		if rs.Metadata.Labels[LabelTemplateHash] == v1 && rs.Metadata.Annotations[workload.AnnotationRevision] != "3" {
-			t.Errorf("v1's ReplicaSet brought back has revision %q, want 3", rs.Metadata.Annotations[workload.AnnotationRevision])
+		if rs.ObjectMeta.Labels[LabelTemplateHash] == v1 && rs.ObjectMeta.Annotations[workload.AnnotationRevision] != "3" {
+			t.Errorf("v1's ReplicaSet brought back has revision %q, want 3", rs.ObjectMeta.Annotations[workload.AnnotationRevision])
 		}
 	}
 	if plan := PlanDeployment(w.d, w.rss, w.now); plan.Revision != "3" {
 		t.Errorf("the Deployment's revision %q, want 3", plan.Revision)
 	}
 	w.d.Spec.Paused = true
-	w.d.Metadata.Annotations[workload.AnnotationRevision] = "3"
+	w.d.ObjectMeta.Annotations[workload.AnnotationRevision] = "3"
 	w.d.Spec.Template.Spec.Containers[0].Image = "img:v2" // a template with a ReplicaSet already
 	plan := PlanDeployment(w.d, w.rss, w.now)
 	if plan.Create != nil || len(plan.Update) != 0 || cond(plan.Status, "Progressing").Reason != "DeploymentPaused" || plan.Revision != "3" {
@@ -276,7 +277,7 @@ func TestAutoRollback(t *testing.T) {
 	w.d.Spec.Template.Spec.Containers[0].Image = "img:broken"
 	w.broken[TemplateHash(w.d.Spec.Template)] = true
 	w.step()
-	w.d.Metadata.Annotations = map[string]string{AnnotationAutoRollback: "true"}
+	w.d.ObjectMeta.Annotations = map[string]string{AnnotationAutoRollback: "true"}
 	if tmpl, _, _ := AutoRollback(w.d, w.rss, PodHealth{}); tmpl != nil {
 		t.Fatal("rolled back a revision that is merely in progress")
 	}
@@ -284,7 +285,7 @@ func TestAutoRollback(t *testing.T) {
 	if tmpl == nil || tmpl.Spec.Containers[0].Image != "img:v2" || rev != "2" || why != "its pods restarted 3 times" {
 		t.Fatalf("3 restarts: %v, %q, %q", tmpl, rev, why)
 	}
-	if _, ok := tmpl.Metadata.Labels[LabelTemplateHash]; ok {
+	if _, ok := tmpl.ObjectMeta.Labels[LabelTemplateHash]; ok {
 		t.Error("the template brought back keeps its pod-template-hash label")
 	}
 	if tmpl, _, why := AutoRollback(w.d, w.rss, PodHealth{BackOff: true}); tmpl == nil || why != "its pods crash-loop (BackOff)" {
@@ -296,20 +297,20 @@ func TestAutoRollback(t *testing.T) {
 	if tmpl, _, why := AutoRollback(w.d, w.rss, PodHealth{}); tmpl == nil || why != "it missed its progress deadline" {
 		t.Errorf("the deadline: %v, %q (Progressing %+v)", tmpl, why, cond(w.d.Status, "Progressing"))
 	}
-	w.d.Metadata.Generation = 7 // a new spec the controller has not seen
+	w.d.ObjectMeta.Generation = 7 // a new spec the controller has not seen
 	if tmpl, _, _ := AutoRollback(w.d, w.rss, PodHealth{Restarts: 9}); tmpl != nil {
 		t.Error("rolled back on a status older than the template")
 	}
-	w.d.Metadata.Generation = 0
+	w.d.ObjectMeta.Generation = 0
 	for _, rs := range w.rss { // v2 was rolled back from once: never again
 		if rs.Spec.Template.Spec.Containers[0].Image == "img:v2" {
-			rs.Metadata.Annotations[AnnotationRolledBackFrom] = "crash-looped"
+			rs.ObjectMeta.Annotations[AnnotationRolledBackFrom] = "crash-looped"
 		}
 	}
 	if tmpl, _, _ := AutoRollback(w.d, w.rss, PodHealth{Restarts: 9}); tmpl == nil || tmpl.Spec.Containers[0].Image != "img:v1" {
 		t.Errorf("with v2 marked, rolled back to %v, want v1", tmpl)
 	}
-	delete(w.d.Metadata.Annotations, AnnotationAutoRollback)
+	delete(w.d.ObjectMeta.Annotations, AnnotationAutoRollback)
 	if tmpl, _, _ := AutoRollback(w.d, w.rss, PodHealth{Restarts: 9}); tmpl != nil {
 		t.Error("rolled back without the annotation")
 	}

@@ -20,7 +20,7 @@ type Pods interface {
 	// Bound returns every pod whose spec.nodeName is node, as stored now.
 	Bound(ctx context.Context, node string) ([]workload.Pod, error)
 	// UpdateStatus stores pod.Status, if the stored pod still has
-	// pod.Metadata.ResourceVersion (ErrConflict otherwise, ErrNotFound when
+	// pod.ObjectMeta.ResourceVersion (ErrConflict otherwise, ErrNotFound when
 	// it is gone), and returns the pod as stored: a copy of pod at its new
 	// resourceVersion, sharing pod's maps and slices.
 	UpdateStatus(ctx context.Context, pod *workload.Pod) (*workload.Pod, error)
@@ -211,7 +211,7 @@ func (a *Agent) bound(ctx context.Context) ([]workload.Pod, error) {
 func (a *Agent) cleanup(ctx context.Context, pods []workload.Pod) (map[string]runtime.Sandbox, error) {
 	wanted := map[string]bool{}
 	for _, p := range pods {
-		wanted[p.Metadata.UID] = true
+		wanted[string(p.ObjectMeta.UID)] = true
 	}
 	sandboxes, err := a.cfg.Runtime.ListSandboxes(ctx)
 	if err != nil {
@@ -265,16 +265,16 @@ func (a *Agent) dispatch(ctx context.Context, pods []workload.Pod, adopted map[s
 	seen := map[string]bool{}
 	for i := range pods {
 		p := pods[i]
-		uid := p.Metadata.UID
-		seen[uid] = true
-		w, ok := a.workers[uid]
+		uid := p.ObjectMeta.UID
+		seen[string(uid)] = true
+		w, ok := a.workers[string(uid)]
 		if !ok {
 			var sb *runtime.Sandbox
-			if s, ok := adopted[uid]; ok {
+			if s, ok := adopted[string(uid)]; ok {
 				sb = &s
 			}
 			w = newWorker(a, &p, sb)
-			a.workers[uid] = w
+			a.workers[string(uid)] = w
 			a.wg.Add(1)
 			go func() {
 				defer a.wg.Done()
@@ -301,7 +301,7 @@ func (a *Agent) forget(uid string, w *worker) {
 }
 
 func (a *Agent) event(ctx context.Context, pod *workload.Pod, typ, reason, msg string) {
-	a.log.Debug("event", "pod", pod.Metadata.Namespace+"/"+pod.Metadata.Name, "type", typ, "reason", reason, "message", msg)
+	a.log.Debug("event", "pod", pod.ObjectMeta.Namespace+"/"+pod.ObjectMeta.Name, "type", typ, "reason", reason, "message", msg)
 	if a.cfg.Events != nil {
 		a.cfg.Events.Event(ctx, pod, typ, reason, msg)
 	}

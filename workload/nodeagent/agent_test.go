@@ -50,8 +50,8 @@ func (m *memPods) put(p workload.Pod) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.rv++
-	p.Metadata.ResourceVersion = fmt.Sprint(m.rv)
-	m.pods[p.Metadata.Namespace+"/"+p.Metadata.Name] = &p
+	p.ObjectMeta.ResourceVersion = fmt.Sprint(m.rv)
+	m.pods[p.ObjectMeta.Namespace+"/"+p.ObjectMeta.Name] = &p
 }
 
 func (m *memPods) get(name string) (workload.Pod, bool) {
@@ -79,18 +79,18 @@ func (m *memPods) Bound(_ context.Context, node string) ([]workload.Pod, error) 
 func (m *memPods) UpdateStatus(_ context.Context, p *workload.Pod) (*workload.Pod, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	cur, ok := m.pods[p.Metadata.Namespace+"/"+p.Metadata.Name]
+	cur, ok := m.pods[p.ObjectMeta.Namespace+"/"+p.ObjectMeta.Name]
 	if !ok {
 		return nil, errdefs.ErrNotFound
 	}
-	if cur.Metadata.ResourceVersion != p.Metadata.ResourceVersion {
+	if cur.ObjectMeta.ResourceVersion != p.ObjectMeta.ResourceVersion {
 		return nil, errdefs.ErrConflict
 	}
 	m.rv++
 	n := *cur
 	n.Status = p.Status
-	n.Metadata.ResourceVersion = fmt.Sprint(m.rv)
-	m.pods[p.Metadata.Namespace+"/"+p.Metadata.Name] = &n
+	n.ObjectMeta.ResourceVersion = fmt.Sprint(m.rv)
+	m.pods[p.ObjectMeta.Namespace+"/"+p.ObjectMeta.Name] = &n
 	out := n
 	return &out, nil
 }
@@ -98,8 +98,8 @@ func (m *memPods) UpdateStatus(_ context.Context, p *workload.Pod) (*workload.Po
 func (m *memPods) Remove(_ context.Context, p *workload.Pod) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	k := p.Metadata.Namespace + "/" + p.Metadata.Name
-	if cur, ok := m.pods[k]; ok && cur.Metadata.UID == p.Metadata.UID {
+	k := p.ObjectMeta.Namespace + "/" + p.ObjectMeta.Name
+	if cur, ok := m.pods[k]; ok && cur.ObjectMeta.UID == p.ObjectMeta.UID {
 		delete(m.pods, k)
 	}
 	return nil
@@ -148,7 +148,7 @@ func (m *memPods) putConfigMap(name string, data map[string]string) {
 	if m.cms == nil {
 		m.cms = map[string]*workload.ConfigMap{}
 	}
-	m.cms["default/"+name] = &workload.ConfigMap{Metadata: workload.ObjectMeta{Namespace: "default", Name: name}, Data: data}
+	m.cms["default/"+name] = &workload.ConfigMap{ObjectMeta: workload.ObjectMeta{Namespace: "default", Name: name}, Data: data}
 }
 
 func (m *memPods) eventsOf(reason string) []string {
@@ -242,8 +242,8 @@ func (h *harness) status(name string) workload.PodStatus {
 
 func pod(name string, mut func(*workload.Pod)) workload.Pod {
 	p := workload.Pod{
-		TypeMeta: workload.TypeMeta{APIVersion: "v1", Kind: "Pod"},
-		Metadata: workload.ObjectMeta{Name: name, Namespace: "default", UID: "uid-" + name},
+		TypeMeta:   workload.TypeMeta{APIVersion: "v1", Kind: "Pod"},
+		ObjectMeta: workload.ObjectMeta{Name: name, Namespace: "default", UID: workload.UID("uid-" + name)},
 		Spec: workload.PodSpec{NodeName: "n1", RestartPolicy: workload.RestartPolicyAlways,
 			Containers: []workload.Container{{Name: "web", Image: "shoal.local/webapp:v1", ImagePullPolicy: workload.PullIfNotPresent}}},
 	}
@@ -384,7 +384,7 @@ func TestDeletedPodStopsGracefullyAndIsRemoved(t *testing.T) {
 	id := containerID(t, h, "gone")
 	p, _ := h.pods.get("gone")
 	now := h.clock.Now()
-	p.Metadata.DeletionTimestamp = &now
+	p.ObjectMeta.DeletionTimestamp = &workload.Time{Time: now}
 	h.pods.put(p)
 	h.await("the pod object to be removed", func() bool { _, ok := h.pods.get("gone"); return !ok })
 	mu.Lock()
@@ -428,12 +428,12 @@ func TestDeletedPodLeavesServiceTrafficBeforeSIGTERM(t *testing.T) {
 	}}, func(h *harness) {
 		h.unrouteLimit = 100 * time.Millisecond
 		h.unrouter = unrouteFunc(func(ctx context.Context, p *workload.Pod) error {
-			if p.Metadata.Name == "stuck" { // a proxy that never lets go
+			if p.ObjectMeta.Name == "stuck" { // a proxy that never lets go
 				<-ctx.Done()
-				step("gave up on " + p.Metadata.Name)
+				step("gave up on " + p.ObjectMeta.Name)
 				return ctx.Err()
 			}
-			step("unrouting " + p.Metadata.Name + " " + p.Status.PodIP)
+			step("unrouting " + p.ObjectMeta.Name + " " + p.Status.PodIP)
 			<-release
 			step("unrouted")
 			return nil
@@ -448,7 +448,7 @@ func TestDeletedPodLeavesServiceTrafficBeforeSIGTERM(t *testing.T) {
 	deleteNow := func(name string) {
 		p, _ := h.pods.get(name)
 		now := h.clock.Now()
-		p.Metadata.DeletionTimestamp = &now
+		p.ObjectMeta.DeletionTimestamp = &workload.Time{Time: now}
 		h.pods.put(p)
 	}
 	deleteNow("web")
@@ -583,7 +583,7 @@ func TestPodVolumesAreSetUpMountedRefreshedAndTornDown(t *testing.T) {
 	h.pods.put(pod("web", func(p *workload.Pod) {
 		p.Spec.Volumes = []workload.Volume{
 			{Name: "scratch", VolumeSource: workload.VolumeSource{EmptyDir: &workload.EmptyDirVolumeSource{}}},
-			{Name: "config", VolumeSource: workload.VolumeSource{ConfigMap: &workload.ConfigMapVolumeSource{Name: "web-config"}}},
+			{Name: "config", VolumeSource: workload.VolumeSource{ConfigMap: &workload.ConfigMapVolumeSource{LocalObjectReference: workload.LocalObjectReference{Name: "web-config"}}}},
 		}
 		p.Spec.Containers[0].VolumeMounts = []workload.VolumeMount{
 			{Name: "scratch", MountPath: "/scratch"},
@@ -631,7 +631,7 @@ func TestPodVolumesAreSetUpMountedRefreshedAndTornDown(t *testing.T) {
 	})
 	p, _ := h.pods.get("web")
 	now := h.clock.Now()
-	p.Metadata.DeletionTimestamp = &now
+	p.ObjectMeta.DeletionTimestamp = &workload.Time{Time: now}
 	h.pods.put(p)
 	h.await("web's object to be removed", func() bool { _, ok := h.pods.get("web"); return !ok })
 	if _, err := os.Stat(filepath.Join(h.volumes.Root, "uid-web")); !os.IsNotExist(err) {
@@ -653,8 +653,8 @@ func TestSecretsAsEnv(t *testing.T) {
 	}}, nil)
 	h.pods.put(pod("web", func(p *workload.Pod) {
 		c := &p.Spec.Containers[0]
-		c.Env = []workload.EnvVar{{Name: "DB_PASSWORD", ValueFrom: &workload.EnvVarSource{SecretKeyRef: &workload.SecretKeySelector{Name: "db", Key: "password"}}}}
-		c.EnvFrom = []workload.EnvFromSource{{Prefix: "DB_", SecretRef: &workload.SecretEnvSource{Name: "db"}}}
+		c.Env = []workload.EnvVar{{Name: "DB_PASSWORD", ValueFrom: &workload.EnvVarSource{SecretKeyRef: &workload.SecretKeySelector{LocalObjectReference: workload.LocalObjectReference{Name: "db"}, Key: "password"}}}}
+		c.EnvFrom = []workload.EnvFromSource{{Prefix: "DB_", SecretRef: &workload.SecretEnvSource{LocalObjectReference: workload.LocalObjectReference{Name: "db"}}}}
 	}))
 	h.await("a Failed event naming the secret", func() bool {
 		for _, e := range h.pods.eventsOf("Failed") {

@@ -60,8 +60,8 @@ func terminated(rt *runtime.ContainerStatus) *workload.ContainerStateTerminated 
 	t := &workload.ContainerStateTerminated{
 		ExitCode:   int32(rt.ExitCode),
 		Reason:     rt.Reason,
-		StartedAt:  rt.StartedAt.UTC().Truncate(time.Second),
-		FinishedAt: rt.FinishedAt.UTC().Truncate(time.Second),
+		StartedAt:  workload.NewTime(rt.StartedAt.UTC().Truncate(time.Second)),
+		FinishedAt: workload.NewTime(rt.FinishedAt.UTC().Truncate(time.Second)),
 	}
 	if rt.ExitCode > 128 && rt.ExitCode < 160 {
 		t.Signal = int32(rt.ExitCode - 128)
@@ -83,7 +83,7 @@ func containerStatus(v containerView) workload.ContainerStatus {
 	case v.rt == nil || v.rt.State == runtime.ContainerCreated:
 		cs.State.Waiting = &workload.ContainerStateWaiting{Reason: workload.ReasonContainerCreating}
 	case v.rt.State == runtime.ContainerRunning:
-		cs.State.Running = &workload.ContainerStateRunning{StartedAt: v.rt.StartedAt.UTC().Truncate(time.Second)}
+		cs.State.Running = &workload.ContainerStateRunning{StartedAt: workload.NewTime(v.rt.StartedAt.UTC().Truncate(time.Second))}
 		cs.Ready = v.ready && v.started
 		started = v.started
 	default:
@@ -146,7 +146,7 @@ func podStatus(prev workload.PodStatus, sandbox *runtime.Sandbox, hostIP string,
 	st := workload.PodStatus{HostIP: hostIP, StartTime: prev.StartTime}
 	if st.StartTime == nil {
 		t := now.UTC().Truncate(time.Second)
-		st.StartTime = &t
+		st.StartTime = &workload.Time{Time: t}
 	}
 	if sandbox != nil && sandbox.IP != "" {
 		st.PodIP = sandbox.IP
@@ -172,7 +172,7 @@ func podStatus(prev workload.PodStatus, sandbox *runtime.Sandbox, hostIP string,
 		}
 	}
 	cond := func(t workload.PodConditionType, ok bool, reason string) {
-		c := workload.PodCondition{Type: t, Status: workload.ConditionFalse, LastTransitionTime: now.UTC().Truncate(time.Second)}
+		c := workload.PodCondition{Type: t, Status: workload.ConditionFalse, LastTransitionTime: workload.NewTime(now.UTC().Truncate(time.Second))}
 		if ok {
 			c.Status = workload.ConditionTrue
 		} else {

@@ -69,17 +69,17 @@ func TestPodStatusKeepsTransitionTimesAndReportsReadiness(t *testing.T) {
 	if st.Phase != workload.PodRunning || st.PodIP != "10.32.0.5" || st.HostIP != "192.0.2.1" {
 		t.Fatalf("status %+v", st)
 	}
-	if c := cond(st, workload.PodReady); c.Status != workload.ConditionFalse || !c.LastTransitionTime.Equal(t0) {
+	if c := cond(st, workload.PodReady); c.Status != workload.ConditionFalse || !c.LastTransitionTime.Time.Equal(t0) {
 		t.Fatalf("Ready %+v, want False since t0", c)
 	}
 	// Later, still not ready: the transition time stays.
 	st2 := podStatus(st, sb, "192.0.2.1", workload.RestartPolicyAlways, nil, true, false, []containerView{notReady}, t0.Add(time.Minute))
-	if c := cond(st2, workload.PodReady); !c.LastTransitionTime.Equal(t0) {
+	if c := cond(st2, workload.PodReady); !c.LastTransitionTime.Time.Equal(t0) {
 		t.Fatalf("Ready moved without a change: %+v", c)
 	}
 	// Ready now: a new transition.
 	st3 := podStatus(st2, sb, "192.0.2.1", workload.RestartPolicyAlways, nil, true, false, []containerView{view(runtime.ContainerRunning, 0)}, t0.Add(2*time.Minute))
-	if c := cond(st3, workload.PodReady); c.Status != workload.ConditionTrue || !c.LastTransitionTime.Equal(t0.Add(2*time.Minute)) {
+	if c := cond(st3, workload.PodReady); c.Status != workload.ConditionTrue || !c.LastTransitionTime.Time.Equal(t0.Add(2*time.Minute)) {
 		t.Fatalf("Ready %+v, want True since t0+2m", c)
 	}
 	if !st3.ContainerStatuses[0].Ready || st3.ContainerStatuses[0].State.Running == nil {

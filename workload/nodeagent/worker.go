@@ -94,7 +94,7 @@ func (w *worker) update(p *workload.Pod) {
 }
 
 func (w *worker) run(ctx context.Context) {
-	defer w.a.forget(w.pod.Metadata.UID, w)
+	defer w.a.forget(string(w.pod.ObjectMeta.UID), w)
 	for {
 		if w.sync(ctx) {
 			return
@@ -104,7 +104,7 @@ func (w *worker) run(ctx context.Context) {
 		case p := <-w.updates:
 			if p == nil {
 				w.gone = true
-			} else if p.Metadata.ResourceVersion != w.pod.Metadata.ResourceVersion || p.Metadata.DeletionTimestamp != nil {
+			} else if p.ObjectMeta.ResourceVersion != w.pod.ObjectMeta.ResourceVersion || p.ObjectMeta.DeletionTimestamp != nil {
 				w.pod = p
 				w.written = p.Status
 			}
@@ -126,7 +126,7 @@ func (w *worker) event(ctx context.Context, typ, reason, format string, args ...
 // sync takes one step towards the pod's spec and reports whether the
 // worker is done (the pod terminated and its object removed, or gone).
 func (w *worker) sync(ctx context.Context) bool {
-	if w.gone || w.pod.Metadata.DeletionTimestamp != nil {
+	if w.gone || w.pod.ObjectMeta.DeletionTimestamp != nil {
 		w.terminate(ctx)
 		if !w.gone {
 			if err := w.a.cfg.Pods.Remove(ctx, w.pod); err != nil && !errors.Is(err, errdefs.ErrNotFound) {
@@ -164,7 +164,7 @@ func (w *worker) configMapData(ctx context.Context, name string, optional *bool)
 	if w.a.cfg.Config == nil {
 		return nil, fmt.Errorf("configmap %q: config maps are not available to this node: %w", name, errdefs.ErrUnavailable)
 	}
-	m, err := w.a.cfg.Config.ConfigMap(ctx, w.pod.Metadata.Namespace, name)
+	m, err := w.a.cfg.Config.ConfigMap(ctx, w.pod.ObjectMeta.Namespace, name)
 	if errors.Is(err, errdefs.ErrNotFound) && optional != nil && *optional {
 		return nil, nil
 	}
@@ -183,7 +183,7 @@ func (w *worker) secretData(ctx context.Context, name string, optional *bool) (m
 	if w.a.cfg.Secrets == nil {
 		return nil, fmt.Errorf("secret %q: secrets are not available to this node: %w", name, errdefs.ErrUnavailable)
 	}
-	s, err := w.a.cfg.Secrets.Secret(ctx, w.pod.Metadata.Namespace, name)
+	s, err := w.a.cfg.Secrets.Secret(ctx, w.pod.ObjectMeta.Namespace, name)
 	if errors.Is(err, errdefs.ErrNotFound) && optional != nil && *optional {
 		return nil, nil
 	}
@@ -234,7 +234,7 @@ func (w *worker) setUpVolumes(ctx context.Context) bool {
 	return true
 }
 
-func (w *worker) name() string { return w.pod.Metadata.Namespace + "/" + w.pod.Metadata.Name }
+func (w *worker) name() string { return w.pod.ObjectMeta.Namespace + "/" + w.pod.ObjectMeta.Name }
 
 func (w *worker) runSandbox(ctx context.Context) bool {
 	if w.sandbox != nil { // not ready: its network is gone; start over
@@ -246,11 +246,11 @@ func (w *worker) runSandbox(ctx context.Context) bool {
 	}
 	hostname := w.pod.Spec.Hostname
 	if hostname == "" {
-		hostname = w.pod.Metadata.Name
+		hostname = w.pod.ObjectMeta.Name
 	}
 	sb, err := w.a.cfg.Runtime.RunSandbox(ctx, runtime.SandboxConfig{
-		PodUID: w.pod.Metadata.UID, Namespace: w.pod.Metadata.Namespace, Name: w.pod.Metadata.Name, Hostname: hostname,
-		DNS: w.a.podDNS(w.pod.Metadata.Namespace),
+		PodUID: string(w.pod.ObjectMeta.UID), Namespace: w.pod.ObjectMeta.Namespace, Name: w.pod.ObjectMeta.Name, Hostname: hostname,
+		DNS: w.a.podDNS(w.pod.ObjectMeta.Namespace),
 	})
 	if err != nil {
 		w.event(ctx, eventWarning, "FailedCreatePodSandBox", "Failed to create pod sandbox: %v", err)
@@ -334,10 +334,10 @@ func (w *worker) syncContainer(ctx context.Context, c *ctr) {
 		if now.Before(c.nextTry) {
 			wait := c.nextTry.Sub(st.FinishedAt).Round(time.Second)
 			if c.view.waiting == nil || c.view.waiting.Reason != workload.ReasonCrashLoopBackOff {
-				w.event(ctx, eventWarning, "BackOff", "Back-off restarting failed container %s in pod %s", c.view.spec.Name, w.pod.Metadata.Name)
+				w.event(ctx, eventWarning, "BackOff", "Back-off restarting failed container %s in pod %s", c.view.spec.Name, w.pod.ObjectMeta.Name)
 			}
 			c.view.waiting = &workload.ContainerStateWaiting{Reason: workload.ReasonCrashLoopBackOff,
-				Message: fmt.Sprintf("back-off %s restarting failed container=%s pod=%s", wait, c.view.spec.Name, w.pod.Metadata.Name)}
+				Message: fmt.Sprintf("back-off %s restarting failed container=%s pod=%s", wait, c.view.spec.Name, w.pod.ObjectMeta.Name)}
 			c.view.last = terminated(st)
 			return
 		}
@@ -509,9 +509,9 @@ func (w *worker) containerConfig(ctx context.Context, s workload.Container) (run
 func (w *worker) env(ctx context.Context, s workload.Container) ([]string, error) {
 	var out []string
 	if w.a.cfg.Services != nil {
-		svcs, err := w.a.cfg.Services.Services(ctx, w.pod.Metadata.Namespace)
+		svcs, err := w.a.cfg.Services.Services(ctx, w.pod.ObjectMeta.Namespace)
 		if err != nil {
-			return nil, fmt.Errorf("services of namespace %q: %w", w.pod.Metadata.Namespace, err)
+			return nil, fmt.Errorf("services of namespace %q: %w", w.pod.ObjectMeta.Namespace, err)
 		}
 		out = append(out, workload.ServiceEnv(svcs)...)
 	}
@@ -568,21 +568,21 @@ func (w *worker) env(ctx context.Context, s workload.Container) ([]string, error
 			out = append(out, e.Name+"="+v)
 		case data == nil || optional != nil && *optional: // optional, and absent
 		default:
-			return nil, fmt.Errorf("couldn't find key %s in %s %s/%s", key, kind, w.pod.Metadata.Namespace, name)
+			return nil, fmt.Errorf("couldn't find key %s in %s %s/%s", key, kind, w.pod.ObjectMeta.Namespace, name)
 		}
 	}
 	return out, nil
 }
 
 func (w *worker) field(path string) (string, error) {
-	m := w.pod.Metadata
+	m := w.pod.ObjectMeta
 	switch path {
 	case "metadata.name":
 		return m.Name, nil
 	case "metadata.namespace":
 		return m.Namespace, nil
 	case "metadata.uid":
-		return m.UID, nil
+		return string(m.UID), nil
 	case "spec.nodeName":
 		return w.pod.Spec.NodeName, nil
 	case "status.podIP":
@@ -669,7 +669,7 @@ func (w *worker) kill(ctx context.Context, c *ctr, probe, why string) {
 }
 
 func (w *worker) grace() time.Duration {
-	if g := w.pod.Metadata.DeletionGracePeriodSeconds; g != nil {
+	if g := w.pod.ObjectMeta.DeletionGracePeriodSeconds; g != nil {
 		return time.Duration(*g) * time.Second
 	}
 	if g := w.pod.Spec.TerminationGracePeriodSeconds; g != nil {
@@ -687,7 +687,7 @@ func (w *worker) terminate(ctx context.Context) {
 		sbs, err := w.a.cfg.Runtime.ListSandboxes(ctx)
 		if err == nil {
 			for _, sb := range sbs {
-				if sb.PodUID == w.pod.Metadata.UID {
+				if sb.PodUID == string(w.pod.ObjectMeta.UID) {
 					_ = w.a.cfg.Runtime.RemoveSandbox(ctx, sb.ID)
 				}
 			}
@@ -742,7 +742,7 @@ func (w *worker) unroute(ctx context.Context, grace time.Duration) {
 // gone.
 func (w *worker) tearDownVolumes() {
 	if m := w.a.cfg.Volumes; m != nil {
-		if err := m.TearDown(w.pod.Metadata.UID); err != nil {
+		if err := m.TearDown(string(w.pod.ObjectMeta.UID)); err != nil {
 			w.a.log.Warn("tear down volumes", "pod", w.name(), "err", err)
 		}
 	}

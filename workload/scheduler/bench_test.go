@@ -44,7 +44,7 @@ func BenchmarkPlace10kPodsOn1kNodes(b *testing.B) {
 						b.Fatal(err)
 					}
 					perNode[n]++
-					perZone[p.Metadata.Labels["app"]+"/"+ns[s.index[n]].Metadata.Labels[LabelZone]]++
+					perZone[p.ObjectMeta.Labels["app"]+"/"+ns[s.index[n]].ObjectMeta.Labels[LabelZone]]++
 					placed++
 				}
 				for n, c := range perNode {

@@ -29,13 +29,13 @@ func UnschedulableCondition(err error, now time.Time) workload.PodCondition {
 		Status:             workload.ConditionFalse,
 		Reason:             ReasonUnschedulable,
 		Message:            err.Error(),
-		LastTransitionTime: now,
+		LastTransitionTime: workload.NewTime(now),
 	}
 }
 
 // ScheduledCondition is the PodScheduled condition of a pod bound to a node.
 func ScheduledCondition(now time.Time) workload.PodCondition {
-	return workload.PodCondition{Type: workload.PodScheduled, Status: workload.ConditionTrue, LastTransitionTime: now}
+	return workload.PodCondition{Type: workload.PodScheduled, Status: workload.ConditionTrue, LastTransitionTime: workload.NewTime(now)}
 }
 
 // FailedSchedulingEvent is the Warning event about pod that err says fits
@@ -48,7 +48,7 @@ func FailedSchedulingEvent(pod *workload.Pod, err error, now time.Time, host str
 // ScheduledEvent is the Normal event about pod bound to node, in
 // kube-scheduler's words ("Successfully assigned default/web-1 to peer-2").
 func ScheduledEvent(pod *workload.Pod, node string, now time.Time, host string) *workload.Event {
-	msg := "Successfully assigned " + pod.Metadata.Namespace + "/" + pod.Metadata.Name + " to " + node
+	msg := "Successfully assigned " + pod.ObjectMeta.Namespace + "/" + pod.ObjectMeta.Name + " to " + node
 	return workload.NewEvent(pod, workload.EventNormal, EventScheduled, msg, now,
 		workload.EventSource{Component: Component, Host: host})
 }

@@ -11,13 +11,13 @@ func TestUnschedulableConditionAndEvent(t *testing.T) {
 	err := &Unschedulable{Nodes: 2, Reasons: map[string]int{ReasonInsufficientCPU: 2}}
 	c := UnschedulableCondition(err, t0)
 	if c.Type != workload.PodScheduled || c.Status != workload.ConditionFalse || c.Reason != "Unschedulable" ||
-		c.Message != "0/2 nodes are available: 2 Insufficient cpu." || !c.LastTransitionTime.Equal(t0) {
+		c.Message != "0/2 nodes are available: 2 Insufficient cpu." || !c.LastTransitionTime.Time.Equal(t0) {
 		t.Errorf("condition = %+v", c)
 	}
 	e := FailedSchedulingEvent(p, err, t0, "peer-1")
 	if e.Reason != "FailedScheduling" || e.Type != workload.EventWarning || e.Message != c.Message ||
 		e.InvolvedObject.Kind != "Pod" || e.InvolvedObject.Name != "web-1" || e.InvolvedObject.UID != "uid-web-1" ||
-		e.Source != (workload.EventSource{Component: "scheduler", Host: "peer-1"}) || e.Metadata.Namespace != "default" {
+		e.Source != (workload.EventSource{Component: "scheduler", Host: "peer-1"}) || e.ObjectMeta.Namespace != "default" {
 		t.Errorf("event = %+v", e)
 	}
 	if c := ScheduledCondition(t0); c.Type != workload.PodScheduled || c.Status != workload.ConditionTrue {

@@ -54,7 +54,7 @@ func TestFilterNodeReadyAlive(t *testing.T) {
 func nodeLabels(kv ...string) func(*workload.Node) {
 	return func(n *workload.Node) {
 		for i := 0; i+1 < len(kv); i += 2 {
-			n.Metadata.Labels[kv[i]] = kv[i+1]
+			n.ObjectMeta.Labels[kv[i]] = kv[i+1]
 		}
 	}
 }
@@ -87,7 +87,7 @@ func TestFilterNodeSelector(t *testing.T) {
 
 func requiredNodeAffinity(terms ...workload.NodeSelectorTerm) func(*workload.Pod) {
 	return func(p *workload.Pod) {
-		nodeAffinityOf(p).Required = &workload.NodeSelector{NodeSelectorTerms: terms}
+		nodeAffinityOf(p).RequiredDuringSchedulingIgnoredDuringExecution = &workload.NodeSelector{NodeSelectorTerms: terms}
 	}
 }
 
@@ -150,7 +150,7 @@ func TestFilterNodeAffinity(t *testing.T) {
 }
 
 func TestFilterResources(t *testing.T) {
-	deleting := func(p *workload.Pod) { p.Metadata.DeletionTimestamp = &t0 }
+	deleting := func(p *workload.Pod) { p.ObjectMeta.DeletionTimestamp = &workload.Time{Time: t0} }
 	phase := func(ph workload.PodPhase) func(*workload.Pod) { return func(p *workload.Pod) { p.Status.Phase = ph } }
 	maxPods := func(n string) func(*workload.Node) {
 		return func(nd *workload.Node) { nd.Status.Allocatable[workload.ResourcePods] = q(n) }
@@ -204,7 +204,7 @@ func podAffinity(terms ...workload.PodAffinityTerm) func(*workload.Pod) {
 		if p.Spec.Affinity == nil {
 			p.Spec.Affinity = &workload.Affinity{}
 		}
-		p.Spec.Affinity.PodAffinity = &workload.PodAffinity{Required: terms}
+		p.Spec.Affinity.PodAffinity = &workload.PodAffinity{RequiredDuringSchedulingIgnoredDuringExecution: terms}
 	}
 }
 
@@ -213,12 +213,12 @@ func podAntiAffinity(terms ...workload.PodAffinityTerm) func(*workload.Pod) {
 		if p.Spec.Affinity == nil {
 			p.Spec.Affinity = &workload.Affinity{}
 		}
-		p.Spec.Affinity.PodAntiAffinity = &workload.PodAntiAffinity{Required: terms}
+		p.Spec.Affinity.PodAntiAffinity = &workload.PodAntiAffinity{RequiredDuringSchedulingIgnoredDuringExecution: terms}
 	}
 }
 
 func inNamespace(ns string) func(*workload.Pod) {
-	return func(p *workload.Pod) { p.Metadata.Namespace = ns }
+	return func(p *workload.Pod) { p.ObjectMeta.Namespace = ns }
 }
 
 func TestFilterInterPodAffinity(t *testing.T) {
@@ -290,7 +290,7 @@ func TestFilterTopologySpread(t *testing.T) {
 		pod("w2", "", "", labels("app", "web"), on("a2")),
 		pod("w3", "", "", labels("app", "web"), on("b1")),
 		pod("w4", "", "", labels("app", "web"), on("x1")), // in no zone: counts nowhere
-		pod("gone", "", "", labels("app", "web"), on("c1"), func(p *workload.Pod) { p.Metadata.DeletionTimestamp = &t0 }),
+		pod("gone", "", "", labels("app", "web"), on("c1"), func(p *workload.Pod) { p.ObjectMeta.DeletionTimestamp = &workload.Time{Time: t0} }),
 		pod("elsewhere", "", "", labels("app", "web"), on("c1"), inNamespace("other")),
 	})
 	web := sel("app", "web")

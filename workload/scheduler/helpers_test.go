@@ -16,14 +16,14 @@ func q(s string) workload.Quantity { return workload.MustParseQuantity(s) }
 // memory allocatable and room for 110 pods, changed by mut.
 func node(name, zone, cpu, mem string, mut ...func(*workload.Node)) *workload.Node {
 	n := &workload.Node{
-		Metadata: workload.ObjectMeta{Name: name, Labels: map[string]string{LabelHostname: name}},
+		ObjectMeta: workload.ObjectMeta{Name: name, Labels: map[string]string{LabelHostname: name}},
 		Status: workload.NodeStatus{
 			Allocatable: workload.ResourceList{workload.ResourceCPU: q(cpu), workload.ResourceMemory: q(mem), workload.ResourcePods: q("110")},
 			Conditions:  []workload.NodeCondition{{Type: workload.NodeReady, Status: workload.ConditionTrue}},
 		},
 	}
 	if zone != "" {
-		n.Metadata.Labels[LabelZone] = zone
+		n.ObjectMeta.Labels[LabelZone] = zone
 	}
 	for _, m := range mut {
 		m(n)
@@ -44,7 +44,7 @@ func alive(nodes ...*workload.Node) []Node {
 // one container requesting cpu and memory, changed by mut.
 func pod(name, cpu, mem string, mut ...func(*workload.Pod)) *workload.Pod {
 	p := &workload.Pod{
-		Metadata: workload.ObjectMeta{Name: name, Namespace: "default", UID: "uid-" + name},
+		ObjectMeta: workload.ObjectMeta{Name: name, Namespace: "default", UID: workload.UID("uid-" + name)},
 		Spec: workload.PodSpec{Containers: []workload.Container{{Name: "c", Image: "img",
 			Resources: workload.ResourceRequirements{Requests: workload.ResourceList{}}}}},
 	}
@@ -62,11 +62,11 @@ func pod(name, cpu, mem string, mut ...func(*workload.Pod)) *workload.Pod {
 
 func labels(kv ...string) func(*workload.Pod) {
 	return func(p *workload.Pod) {
-		if p.Metadata.Labels == nil {
-			p.Metadata.Labels = map[string]string{}
+		if p.ObjectMeta.Labels == nil {
+			p.ObjectMeta.Labels = map[string]string{}
 		}
 		for i := 0; i+1 < len(kv); i += 2 {
-			p.Metadata.Labels[kv[i]] = kv[i+1]
+			p.ObjectMeta.Labels[kv[i]] = kv[i+1]
 		}
 	}
 }
@@ -76,7 +76,7 @@ func on(node string) func(*workload.Pod) { return func(p *workload.Pod) { p.Spec
 func ownedBy(uid string) func(*workload.Pod) {
 	yes := true
 	return func(p *workload.Pod) {
-		p.Metadata.OwnerReferences = []workload.OwnerReference{{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: "rs-" + uid, UID: uid, Controller: &yes}}
+		p.ObjectMeta.OwnerReferences = []workload.OwnerReference{{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: "rs-" + uid, UID: workload.UID(uid), Controller: &yes}}
 	}
 }
 

@@ -13,7 +13,7 @@ func mustPlace(t *testing.T, s *Snapshot, p *workload.Pod) string {
 	t.Helper()
 	n, err := s.Place(p)
 	if err != nil {
-		t.Fatalf("Place(%s): %v", p.Metadata.Name, err)
+		t.Fatalf("Place(%s): %v", p.ObjectMeta.Name, err)
 	}
 	return n
 }
@@ -137,7 +137,7 @@ func TestPlaceSpreadsReplicasOverZonesAndNodes(t *testing.T) {
 	perNode, perZone := map[string]int{}, map[string]int{}
 	for _, n := range placeAll(t, s, pods...) {
 		perNode[n]++
-		perZone[nodes[s.index[n]].Metadata.Labels[LabelZone]]++
+		perZone[nodes[s.index[n]].ObjectMeta.Labels[LabelZone]]++
 	}
 	if len(perNode) != 6 {
 		t.Errorf("per node: %v; want one replica on each", perNode)

@@ -68,16 +68,16 @@ type spread struct {
 func (s *Snapshot) compile(pod *workload.Pod) *podState {
 	p := &podState{
 		pod:          pod,
-		ns:           pod.Metadata.Namespace,
-		labels:       pod.Metadata.Labels,
+		ns:           pod.ObjectMeta.Namespace,
+		labels:       pod.ObjectMeta.Labels,
 		req:          workload.PodRequests(pod),
 		hash:         hashString(podKey(pod)),
 		nodeSelector: pod.Spec.NodeSelector,
 	}
 	if a := pod.Spec.Affinity; a != nil {
 		if na := a.NodeAffinity; na != nil {
-			p.required = na.Required
-			p.preferred = na.Preferred
+			p.required = na.RequiredDuringSchedulingIgnoredDuringExecution
+			p.preferred = na.PreferredDuringSchedulingIgnoredDuringExecution
 		}
 		s.compilePodAffinity(p, a)
 	}
@@ -95,26 +95,26 @@ func (s *Snapshot) compilePodAffinity(p *podState, a *workload.Affinity) {
 	if pa := a.PodAffinity; pa != nil {
 		total := int64(0)
 		self := true
-		for _, t := range pa.Required {
+		for _, t := range pa.RequiredDuringSchedulingIgnoredDuringExecution {
 			d := s.domainCount(p.ns, t.LabelSelector, t.TopologyKey, true, nil)
 			for _, c := range d.count {
 				total += c
 			}
-			self = self && t.LabelSelector.Matches(p.labels)
+			self = self && workload.SelectorMatches(t.LabelSelector, p.labels)
 			p.affinity = append(p.affinity, d)
 		}
 		p.firstOfGroup = total == 0 && self
-		for _, t := range pa.Preferred {
+		for _, t := range pa.PreferredDuringSchedulingIgnoredDuringExecution {
 			d := s.domainCount(p.ns, t.PodAffinityTerm.LabelSelector, t.PodAffinityTerm.TopologyKey, true, nil)
 			d.weight = int64(t.Weight)
 			p.preferredPods = append(p.preferredPods, d)
 		}
 	}
 	if pa := a.PodAntiAffinity; pa != nil {
-		for _, t := range pa.Required {
+		for _, t := range pa.RequiredDuringSchedulingIgnoredDuringExecution {
 			p.anti = append(p.anti, s.domainCount(p.ns, t.LabelSelector, t.TopologyKey, true, nil))
 		}
-		for _, t := range pa.Preferred {
+		for _, t := range pa.PreferredDuringSchedulingIgnoredDuringExecution {
 			d := s.domainCount(p.ns, t.PodAffinityTerm.LabelSelector, t.PodAffinityTerm.TopologyKey, true, nil)
 			d.weight = -int64(t.Weight)
 			p.preferredPods = append(p.preferredPods, d)
@@ -125,7 +125,7 @@ func (s *Snapshot) compilePodAffinity(p *podState, a *workload.Affinity) {
 // compileExisting finds the terms of placed pods that select p.
 func (s *Snapshot) compileExisting(p *podState) {
 	for _, g := range s.groupsNS[p.ns] {
-		if g.total == 0 || !g.selector.Matches(p.labels) {
+		if g.total == 0 || !workload.SelectorMatches(g.selector, p.labels) {
 			continue
 		}
 		d := domainCount{topo: s.topology(g.topo)}
@@ -180,7 +180,7 @@ func (s *Snapshot) compileSpread(p *podState) {
 			domainCount: s.domainCount(p.ns, c.LabelSelector, c.TopologyKey, false, eligible),
 			maxSkew:     int64(c.MaxSkew),
 		}
-		if c.LabelSelector.Matches(p.labels) {
+		if workload.SelectorMatches(c.LabelSelector, p.labels) {
 			sp.self = 1
 		}
 		sp.min = -1

@@ -58,7 +58,7 @@ func TestScoreLeastAllocated(t *testing.T) {
 }
 
 func preferNodes(terms ...workload.PreferredSchedulingTerm) func(*workload.Pod) {
-	return func(p *workload.Pod) { nodeAffinityOf(p).Preferred = terms }
+	return func(p *workload.Pod) { nodeAffinityOf(p).PreferredDuringSchedulingIgnoredDuringExecution = terms }
 }
 
 func TestScoreNodeAffinity(t *testing.T) {
@@ -86,10 +86,10 @@ func preferPods(affinity, anti []workload.WeightedPodAffinityTerm) func(*workloa
 	return func(p *workload.Pod) {
 		p.Spec.Affinity = &workload.Affinity{}
 		if affinity != nil {
-			p.Spec.Affinity.PodAffinity = &workload.PodAffinity{Preferred: affinity}
+			p.Spec.Affinity.PodAffinity = &workload.PodAffinity{PreferredDuringSchedulingIgnoredDuringExecution: affinity}
 		}
 		if anti != nil {
-			p.Spec.Affinity.PodAntiAffinity = &workload.PodAntiAffinity{Preferred: anti}
+			p.Spec.Affinity.PodAntiAffinity = &workload.PodAntiAffinity{PreferredDuringSchedulingIgnoredDuringExecution: anti}
 		}
 	}
 }
@@ -185,7 +185,7 @@ func TestScoreSelectorSpread(t *testing.T) {
 		pod("o1", "", "", labels("app", "web"), ownedBy("rs-other"), on("c1")),
 		pod("l1", "", "", labels("app", "solo", "tier", "x"), on("c1")),
 		pod("l2", "", "", labels("app", "solo"), on("a2")), // other labels: another group
-		pod("gone", "", "", labels("app", "web"), ownedBy("rs-web"), on("c1"), func(p *workload.Pod) { p.Metadata.DeletionTimestamp = &t0 }),
+		pod("gone", "", "", labels("app", "web"), ownedBy("rs-web"), on("c1"), func(p *workload.Pod) { p.ObjectMeta.DeletionTimestamp = &workload.Time{Time: t0} }),
 	})
 	runScoreCases(t, s, "SelectorSpread", []scoreCase{
 		// Hosts a1 2, b1 1 of 2 at most: a1 0, a2 100, b1 50, c1 100, x1

@@ -120,7 +120,7 @@ func (c *counter) matches(pi *podInfo) bool {
 	if c.owner != (owner{}) {
 		return pi.owner == c.owner
 	}
-	return (c.deleting || !pi.deleting) && c.sel.Matches(pi.labels)
+	return (c.deleting || !pi.deleting) && workload.SelectorMatches(c.sel, pi.labels)
 }
 
 // groupKind is the kind of an existing pod's affinity term, seen from a pod
@@ -179,9 +179,9 @@ func NewSnapshot(nodes []Node, pods []*workload.Pod) *Snapshot {
 		groupsNS:   map[string][]*termGroup{},
 	}
 	sorted := slices.Clone(nodes)
-	slices.SortStableFunc(sorted, func(a, b Node) int { return cmp.Compare(a.Node.Metadata.Name, b.Node.Metadata.Name) })
+	slices.SortStableFunc(sorted, func(a, b Node) int { return cmp.Compare(a.Node.ObjectMeta.Name, b.Node.ObjectMeta.Name) })
 	for _, n := range sorted {
-		name := n.Node.Metadata.Name
+		name := n.Node.ObjectMeta.Name
 		if _, dup := s.index[name]; dup {
 			continue
 		}
@@ -205,11 +205,11 @@ func newNodeState(n Node) nodeState {
 	alloc := n.Node.Status.Allocatable
 	cpu, mem, pods := alloc[workload.ResourceCPU], alloc[workload.ResourceMemory], alloc[workload.ResourcePods]
 	ns := nodeState{
-		name:    n.Node.Metadata.Name,
-		labels:  n.Node.Metadata.Labels,
+		name:    n.Node.ObjectMeta.Name,
+		labels:  n.Node.ObjectMeta.Labels,
 		alloc:   workload.ComputeResources{MilliCPU: max(0, cpu.MilliValue()), Memory: max(0, mem.Value())},
 		maxPods: max(0, pods.Value()),
-		hash:    hashString(n.Node.Metadata.Name),
+		hash:    hashString(n.Node.ObjectMeta.Name),
 	}
 	if ns.alloc.MilliCPU > 0 {
 		ns.cpuScale = float64(MaxScore) / float64(ns.alloc.MilliCPU)
@@ -270,7 +270,7 @@ func (s *Snapshot) Assume(pod *workload.Pod, node string) error {
 		return fmt.Errorf("node %q: %w", node, errdefs.ErrNotFound)
 	}
 	if _, dup := s.pods[podKey(pod)]; dup {
-		return fmt.Errorf("pod %s/%s: already assumed or bound: %w", pod.Metadata.Namespace, pod.Metadata.Name, errdefs.ErrAlreadyExists)
+		return fmt.Errorf("pod %s/%s: already assumed or bound: %w", pod.ObjectMeta.Namespace, pod.ObjectMeta.Name, errdefs.ErrAlreadyExists)
 	}
 	if !terminal(pod) {
 		s.add(pod, n)
@@ -297,11 +297,11 @@ func (s *Snapshot) add(p *workload.Pod, n int) {
 	pi := &podInfo{
 		pod:      p,
 		key:      podKey(p),
-		ns:       p.Metadata.Namespace,
-		labels:   p.Metadata.Labels,
+		ns:       p.ObjectMeta.Namespace,
+		labels:   p.ObjectMeta.Labels,
 		node:     n,
 		req:      workload.PodRequests(p),
-		deleting: p.Metadata.DeletionTimestamp != nil,
+		deleting: p.ObjectMeta.DeletionTimestamp != nil,
 	}
 	if !pi.deleting {
 		pi.owner = ownerOf(p)
@@ -350,7 +350,7 @@ func (s *Snapshot) termGroups(p *workload.Pod) []*termGroup {
 		if t.LabelSelector == nil {
 			return // selects nothing
 		}
-		k := groupKey{kind: kind, ns: p.Metadata.Namespace, sel: selectorKey(t.LabelSelector), topo: t.TopologyKey, weight: weight}
+		k := groupKey{kind: kind, ns: p.ObjectMeta.Namespace, sel: selectorKey(t.LabelSelector), topo: t.TopologyKey, weight: weight}
 		g := s.groups[k]
 		if g == nil {
 			g = &termGroup{groupKey: k, selector: t.LabelSelector, node: make([]int32, len(s.nodes))}
@@ -360,18 +360,18 @@ func (s *Snapshot) termGroups(p *workload.Pod) []*termGroup {
 		out = append(out, g)
 	}
 	if pa := a.PodAffinity; pa != nil {
-		for _, t := range pa.Required {
+		for _, t := range pa.RequiredDuringSchedulingIgnoredDuringExecution {
 			add(groupRequiredAffinity, t, 1)
 		}
-		for _, t := range pa.Preferred {
+		for _, t := range pa.PreferredDuringSchedulingIgnoredDuringExecution {
 			add(groupPreferredAffinity, t.PodAffinityTerm, t.Weight)
 		}
 	}
 	if pa := a.PodAntiAffinity; pa != nil {
-		for _, t := range pa.Required {
+		for _, t := range pa.RequiredDuringSchedulingIgnoredDuringExecution {
 			add(groupRequiredAnti, t, 0)
 		}
-		for _, t := range pa.Preferred {
+		for _, t := range pa.PreferredDuringSchedulingIgnoredDuringExecution {
 			add(groupPreferredAnti, t.PodAffinityTerm, t.Weight)
 		}
 	}
@@ -449,10 +449,10 @@ func terminal(p *workload.Pod) bool {
 
 // podKey identifies a pod: its UID, or its namespace and name without one.
 func podKey(p *workload.Pod) string {
-	if p.Metadata.UID != "" {
-		return p.Metadata.UID
+	if p.ObjectMeta.UID != "" {
+		return string(p.ObjectMeta.UID)
 	}
-	return p.Metadata.Namespace + "/" + p.Metadata.Name
+	return p.ObjectMeta.Namespace + "/" + p.ObjectMeta.Name
 }
 
 // owner is what SelectorSpread groups pods by: their namespace and
@@ -463,22 +463,22 @@ type owner struct {
 }
 
 func ownerOf(p *workload.Pod) owner {
-	for _, r := range p.Metadata.OwnerReferences {
+	for _, r := range p.ObjectMeta.OwnerReferences {
 		if r.Controller != nil && *r.Controller {
-			return owner{ns: p.Metadata.Namespace, uid: r.UID}
+			return owner{ns: p.ObjectMeta.Namespace, uid: string(r.UID)}
 		}
 	}
-	keys := make([]string, 0, len(p.Metadata.Labels))
-	for k := range p.Metadata.Labels {
+	keys := make([]string, 0, len(p.ObjectMeta.Labels))
+	for k := range p.ObjectMeta.Labels {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
 	var b strings.Builder
 	b.WriteString("\x00")
 	for _, k := range keys {
-		b.WriteString(k + "=" + p.Metadata.Labels[k] + "\x00")
+		b.WriteString(k + "=" + p.ObjectMeta.Labels[k] + "\x00")
 	}
-	return owner{ns: p.Metadata.Namespace, labels: b.String()}
+	return owner{ns: p.ObjectMeta.Namespace, labels: b.String()}
 }
 
 // selectorKey is a canonical form of a selector, for indexing.

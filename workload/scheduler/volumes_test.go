@@ -26,7 +26,7 @@ func TestFilterVolumes(t *testing.T) {
 		"unbound":  {Unschedulable: "pod has unbound immediate PersistentVolumeClaims"},
 		"anywhere": {},
 	}
-	s.SetVolumeConstraints(func(p *workload.Pod) VolumeConstraint { return constraints[p.Metadata.Name] })
+	s.SetVolumeConstraints(func(p *workload.Pod) VolumeConstraint { return constraints[p.ObjectMeta.Name] })
 	withVolume := func(p *workload.Pod) {
 		p.Spec.Volumes = []workload.Volume{{Name: "data", VolumeSource: workload.VolumeSource{
 			PersistentVolumeClaim: &workload.PersistentVolumeClaimVolumeSource{ClaimName: "data"}}}}
