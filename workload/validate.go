@@ -81,6 +81,20 @@ func Defaults(o Object, info KindInfo, namespace string) {
 // violation, each reading "field.path: message" in Kubernetes' wording and
 // wrapping errdefs.ErrInvalid. It returns nil for a valid object.
 func Validate(o Object, info KindInfo) []error {
+	errs := ValidateFields(o, info)
+	if len(errs) == 0 {
+		return nil
+	}
+	out := make([]error, len(errs))
+	for i, e := range errs {
+		out[i] = &problem{msg: e.Error(), cause: errdefs.ErrInvalid}
+	}
+	return out
+}
+
+// ValidateFields is Validate's findings as Kubernetes' field errors, for the
+// API to turn into a Status with causes.
+func ValidateFields(o Object, info KindInfo) field.ErrorList {
 	var errs field.ErrorList
 	errs = append(errs, validateMeta(MetaOf(o), info, field.NewPath("metadata"))...)
 	switch o := o.(type) {
@@ -107,14 +121,7 @@ func Validate(o Object, info KindInfo) []error {
 	case *Lease:
 		errs = append(errs, validateLease(o)...)
 	}
-	if len(errs) == 0 {
-		return nil
-	}
-	out := make([]error, len(errs))
-	for i, e := range errs {
-		out[i] = &problem{msg: e.Error(), cause: errdefs.ErrInvalid}
-	}
-	return out
+	return errs
 }
 
 func validateMeta(meta *ObjectMeta, info KindInfo, path *field.Path) field.ErrorList {

@@ -209,7 +209,7 @@ func describeEvents(c *cli.Context, cl *api.Client, info workload.KindInfo, o ma
 	}
 	var evs []workload.Event
 	for _, e := range list.Items {
-		if e.InvolvedObject.Kind == info.Kind && e.InvolvedObject.Name == m["name"] && (e.InvolvedObject.UID == "" || e.InvolvedObject.UID == m["uid"]) {
+		if e.InvolvedObject.Kind == info.Kind && e.InvolvedObject.Name == m["name"] && (e.InvolvedObject.UID == "" || string(e.InvolvedObject.UID) == m["uid"]) {
 			evs = append(evs, e)
 		}
 	}

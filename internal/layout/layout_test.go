@@ -20,6 +20,7 @@ var forbidden = map[string][]string{
 	"workload":  {"peer", "cmd"},
 	"netproxy":  {"peer", "cmd"},
 	"volumes":   {"peer", "cmd"},
+	"kubeapi":   {"peer", "consensus", "gossip", "netproxy", "volumes", "cmd"},
 	"internal":  {"peer", "consensus", "gossip", "workload", "netproxy", "volumes", "cmd"},
 }
 
