@@ -52,3 +52,11 @@ clean: demo-down
 .PHONY: images
 images:
 	$(GO) run ./cmd/shoal-image-build -out bin -versions v1,v2
+
+# The OpenAPI documents kubeapi/openapi embeds: openapi-gen's definitions
+# of k8s.io/api's types, then the documents made from them and
+# kubeapi.Resources(). Commit what changes under kubeapi/openapi.
+.PHONY: openapi
+openapi:
+	$(GO) generate ./kubeapi/openapi/internal/definitions
+	$(GO) generate ./kubeapi/openapi

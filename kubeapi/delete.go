@@ -38,6 +38,18 @@ const dependentsWait = 2 * time.Minute
 // last state, or its state now that it is terminating) and whether it is
 // gone.
 func (s *Server) deleteObject(q *request, name string, do metav1.DeleteOptions, wq writeQuery) (workload.Object, bool, error) {
+	// Another write between the read and the delete (a controller's status)
+	// makes the delete's compare-and-swap fail: read again, unless the
+	// client's own precondition is what failed.
+	for attempt := 0; ; attempt++ {
+		out, deleted, err := s.deleteOnce(q, name, do, wq)
+		if err == nil || !errors.Is(err, errdefs.ErrConflict) || do.Preconditions != nil || attempt == patchAttempts {
+			return out, deleted, err
+		}
+	}
+}
+
+func (s *Server) deleteOnce(q *request, name string, do metav1.DeleteOptions, wq writeQuery) (workload.Object, bool, error) {
 	ctx := q.ctx()
 	cur, err := s.cfg.Store.Get(ctx, q.res, q.namespace, name, ReadOptions{Consistent: true})
 	if err != nil {
@@ -68,16 +80,8 @@ func (s *Server) deleteObject(q *request, name string, do metav1.DeleteOptions, 
 		finalizers = appendMissing(finalizers, metav1.FinalizerOrphanDependents)
 	}
 	if len(finalizers) > 0 {
-		if cur.GetDeletionTimestamp() == nil || len(finalizers) != len(cur.GetFinalizers()) {
-			if cur.GetDeletionTimestamp() == nil {
-				now, zero := s.now(), int64(0)
-				cur.SetDeletionTimestamp(&now)
-				cur.SetDeletionGracePeriodSeconds(&zero)
-			}
-			cur.SetFinalizers(finalizers)
-			if cur, err = s.cfg.Store.Update(ctx, q.res, cur, WriteOptions{DryRun: wq.dryRun}); err != nil {
-				return nil, false, err
-			}
+		if cur, err = s.markDeleting(q, cur, policy, wq); err != nil {
+			return nil, false, err
 		}
 		if !wq.dryRun {
 			switch policy {
@@ -102,6 +106,37 @@ func (s *Server) deleteObject(q *request, name string, do metav1.DeleteOptions, 
 		go s.collectDependents(context.WithoutCancel(ctx), out)
 	}
 	return out, true, nil
+}
+
+// markDeleting sets an object's deletionTimestamp and the finalizer its
+// propagation policy needs, reading it again when another write came
+// between (a controller's status update).
+func (s *Server) markDeleting(q *request, cur workload.Object, policy metav1.DeletionPropagation, wq writeQuery) (workload.Object, error) {
+	for attempt := 0; ; attempt++ {
+		finalizers := cur.GetFinalizers()
+		switch policy {
+		case metav1.DeletePropagationForeground:
+			finalizers = appendMissing(finalizers, metav1.FinalizerDeleteDependents)
+		case metav1.DeletePropagationOrphan:
+			finalizers = appendMissing(finalizers, metav1.FinalizerOrphanDependents)
+		}
+		if cur.GetDeletionTimestamp() != nil && len(finalizers) == len(cur.GetFinalizers()) {
+			return cur, nil
+		}
+		if cur.GetDeletionTimestamp() == nil {
+			now, zero := s.now(), int64(0)
+			cur.SetDeletionTimestamp(&now)
+			cur.SetDeletionGracePeriodSeconds(&zero)
+		}
+		cur.SetFinalizers(finalizers)
+		out, err := s.cfg.Store.Update(q.ctx(), q.res, cur, WriteOptions{DryRun: wq.dryRun})
+		if err == nil || !errors.Is(err, errdefs.ErrConflict) || attempt == patchAttempts {
+			return out, err
+		}
+		if cur, err = s.cfg.Store.Get(q.ctx(), q.res, q.namespace, q.name, ReadOptions{Consistent: true}); err != nil {
+			return nil, err
+		}
+	}
 }
 
 func appendMissing(list []string, f string) []string {

@@ -108,4 +108,3 @@ func (s *Server) trackUpdate(q *request, obj, old workload.Object, manager strin
 	}
 	return nil
 }
-

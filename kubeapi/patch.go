@@ -260,4 +260,3 @@ func infoFor(media string) runtime.SerializerInfo {
 	}
 	panic("no serializer for " + media)
 }
-

@@ -35,6 +35,7 @@ var codecs = sync.OnceValue(func() *codecSet {
 	// Options (ListOptions, DeleteOptions...) and Status for the core group,
 	// as kube-apiserver registers them.
 	metav1.AddToGroupVersion(s, schema.GroupVersion{Version: "v1"})
+	metav1.AddToGroupVersion(s, metav1.SchemeGroupVersion)
 	return &codecSet{
 		scheme: s,
 		codecs: serializer.NewCodecFactory(s),

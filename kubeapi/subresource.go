@@ -286,7 +286,6 @@ func (s *Server) serveBinding(w http.ResponseWriter, q *request) {
 	s.encode(w, q.r, as, http.StatusCreated, st)
 }
 
-
 // patchScale applies a patch request's body to a Scale.
 func (s *Server) patchScale(w http.ResponseWriter, q *request, cur, into *autoscalingv1.Scale) error {
 	body, err := readBody(q.r)

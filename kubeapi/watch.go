@@ -147,11 +147,11 @@ type watchStream struct {
 	w  http.ResponseWriter
 	rc *http.ResponseController
 	// framed encodes each event; embedded encodes the object inside it.
-	framed   runtime.Encoder
-	frames   interface{ Write([]byte) (int, error) }
-	headers  bool            // the next table carries column definitions
-	in       map[string]bool // keys of objects the client has seen match
-	rv       string          // the version to resume from
+	framed  runtime.Encoder
+	frames  interface{ Write([]byte) (int, error) }
+	headers bool            // the next table carries column definitions
+	in      map[string]bool // keys of objects the client has seen match
+	rv      string          // the version to resume from
 	// tracked says the watch began with the state (a list), so in says
 	// exactly what the client has: a change that makes an object match
 	// is then an ADDED.
@@ -288,4 +288,3 @@ func encodeRows(t *metav1.Table, ser runtime.Encoder) error {
 	}
 	return nil
 }
-

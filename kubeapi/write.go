@@ -8,8 +8,8 @@ import (
 	"strconv"
 	"strings"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilrand "k8s.io/apimachinery/pkg/util/rand"
@@ -376,7 +376,7 @@ func (s *Server) delete(w http.ResponseWriter, q *request) {
 
 // returnsDeletedObject are the kinds whose delete answers with the object
 // rather than a Status, as in Kubernetes.
-var returnsDeletedObject = map[string]bool{"Pod": true, "Namespace": true, "PersistentVolume": true, "PersistentVolumeClaim": true}
+var returnsDeletedObject = map[string]bool{"Pod": true, "Service": true, "PersistentVolume": true, "PersistentVolumeClaim": true}
 
 // encodeSuccess answers a finished delete with kube-apiserver's Status.
 func (s *Server) encodeSuccess(w http.ResponseWriter, q *request, obj workload.Object) {

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shoalproject/shoal/consensus"
 	"github.com/shoalproject/shoal/internal/errdefs"
 	"github.com/shoalproject/shoal/internal/poll"
 	"github.com/shoalproject/shoal/volumes"
@@ -269,8 +270,11 @@ func TestReadWriteOnceClaimIsPinnedByOneLeader(t *testing.T) {
 		t.Fatal(err)
 	}
 	var claim workload.PersistentVolumeClaim
-	waitFor(t, 20*time.Second, "the claim bound", func() bool {
-		return cl.Do(ctx, http.MethodGet, "/api/v1/namespaces/default/persistentvolumeclaims/disk", nil, &claim) == nil && claim.Status.Phase == workload.ClaimBound
+	p := c.peers["p1"]
+	waitFor(t, 20*time.Second, "the claim bound", func() bool { // as the scheduler reads it, from the store
+		k := consensus.Key{Kind: "PersistentVolumeClaim", Namespace: "default", Name: "disk"}
+		so, err := p.store.Get(ctx, p.shardOf(k), k, true)
+		return err == nil && decodeInto(so, &claim) == nil && claim.Status.Phase == workload.ClaimBound
 	})
 	pod := func(name string) *workload.Pod {
 		p := &workload.Pod{ObjectMeta: workload.ObjectMeta{Namespace: "default", Name: name, UID: workload.UID("uid-" + name)}}
@@ -281,7 +285,6 @@ func TestReadWriteOnceClaimIsPinnedByOneLeader(t *testing.T) {
 		c := claim
 		return &claimState{claims: map[string]*workload.PersistentVolumeClaim{"default/disk": &c}, users: map[string][]volumes.ClaimUser{}}
 	}
-	p := c.peers["p1"]
 	first, second := state(), state()
 	if !p.pinClaims(ctx, first, pod("a"), "n1") {
 		t.Fatal("the first pin failed")

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/shoalproject/shoal/internal/errdefs"
+	"github.com/shoalproject/shoal/peer/api"
 	"github.com/shoalproject/shoal/workload"
 )
 
@@ -197,7 +198,7 @@ func TestCordonKeepsNewPodsOff(t *testing.T) {
 	c := newRuntimeCluster(t)
 	ctx := context.Background()
 	cl := c.client("p2")
-	if err := cl.Do(ctx, http.MethodPost, "/api/v1/nodes/p3/cordon", nil, nil); err != nil {
+	if err := cl.Do(ctx, http.MethodPatch, "/api/v1/nodes/p3", api.Raw{ContentType: "application/merge-patch+json", Data: []byte(`{"spec":{"unschedulable":true}}`)}, nil); err != nil {
 		t.Fatal(err)
 	}
 	var n workload.Node
@@ -233,7 +234,7 @@ func TestCordonKeepsNewPodsOff(t *testing.T) {
 		}
 		return now.ObjectMeta.ResourceVersion != n.ObjectMeta.ResourceVersion && now.Spec.Unschedulable
 	})
-	if err := cl.Do(ctx, http.MethodPost, "/api/v1/nodes/p3/uncordon", nil, nil); err != nil {
+	if err := cl.Do(ctx, http.MethodPatch, "/api/v1/nodes/p3", api.Raw{ContentType: "application/merge-patch+json", Data: []byte(`{"spec":{"unschedulable":false}}`)}, nil); err != nil {
 		t.Fatal(err)
 	}
 	var after workload.Node

@@ -21,14 +21,14 @@ import (
 // from a peer that has it (imageFetcher), over the peers' mutual TLS, and
 // checks that what it imported has the digest the other peer announced.
 //
-//	POST /api/v1/images                      import an archive (the body) here
-//	GET  /api/v1/images                      every live peer's images
+//	POST /v1/images                      import an archive (the body) here
+//	GET  /v1/images                      every live peer's images
 //	GET  /v1/internal/images                 this peer's images (peers only)
 //	GET  /v1/internal/images/export?ref=R    this peer's image R as an archive (peers only)
 
 func (p *Peer) imageRoutes(mux *http.ServeMux) {
-	mux.Handle("POST /api/v1/images", p.handle(anyone, p.importImage))
-	mux.Handle("GET /api/v1/images", p.handle(anyone, p.clusterImages))
+	mux.Handle("POST /v1/images", p.handle(anyone, p.importImage))
+	mux.Handle("GET /v1/images", p.handle(anyone, p.clusterImages))
 	mux.Handle("GET /v1/internal/images", p.handle(peersOnly, p.localImages))
 	mux.Handle("GET /v1/internal/images/export", http.HandlerFunc(p.exportImage))
 }

@@ -87,7 +87,7 @@ func shortShards(recs []consensus.ShardRecord, leaving string, remaining int) []
 // waiting until they are gone or ctx ends. Pods no controller manages are
 // left as they are. It returns the evicted pods.
 func (p *Peer) drainSelf(ctx context.Context) []string {
-	if _, err := p.cordon(true)(requestFor(ctx, p.cfg.Name), principal{}); err != nil {
+	if err := p.cordonSelf(ctx); err != nil {
 		p.log.Warn("leave: could not cordon this node", "err", err)
 	}
 	info, err := workload.LookupKind("Pod")
@@ -105,7 +105,7 @@ func (p *Peer) drainSelf(ctx context.Context) []string {
 			continue
 		}
 		t := target{info: info, ns: pod.ObjectMeta.Namespace, name: pod.ObjectMeta.Name}
-		if _, _, err := p.deletePodGracefully(ctx, t); err == nil {
+		if _, err := p.deletePodGracefully(ctx, t); err == nil {
 			evicted = append(evicted, pod.ObjectMeta.Namespace+"/"+pod.ObjectMeta.Name)
 		}
 	}

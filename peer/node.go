@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"net/netip"
 	"os"
 	goruntime "runtime"
@@ -224,14 +223,24 @@ func (p *Peer) heartbeat(ctx context.Context, cidr string, runtimeErr error) err
 	if err := json.Unmarshal(so.Data, &cur); err != nil {
 		return err
 	}
-	n := p.nodeObject(cidr, runtimeErr)
-	n.ObjectMeta.UID, n.ObjectMeta.CreationTimestamp = cur.ObjectMeta.UID, cur.ObjectMeta.CreationTimestamp
-	n.Spec.Unschedulable = cur.Spec.Unschedulable // cordon is the operator's
+	// The peer owns its node's status, its own labels and pod CIDR; what
+	// an operator set (other labels, annotations, taints, cordon) stays.
+	fresh := p.nodeObject(cidr, runtimeErr)
+	n := cur.DeepCopy()
+	if n.Labels == nil {
+		n.Labels = map[string]string{}
+	}
+	for k, v := range fresh.Labels {
+		n.Labels[k] = v
+	}
+	n.Spec.PodCIDR, n.Spec.PodCIDRs = fresh.Spec.PodCIDR, fresh.Spec.PodCIDRs
+	n.Status = fresh.Status
 	for _, c := range cur.Status.Conditions {
 		if c.Type == workload.NodeReady && c.Status == n.Status.Conditions[0].Status {
 			n.Status.Conditions[0].LastTransitionTime = c.LastTransitionTime
 		}
 	}
+	n.ResourceVersion = ""
 	nso, err := stored(n)
 	if err != nil {
 		return err
@@ -240,39 +249,34 @@ func (p *Peer) heartbeat(ctx context.Context, cidr string, runtimeErr error) err
 	return err
 }
 
-// cordon sets or clears a node's spec.unschedulable:
-// POST /api/v1/nodes/{name}/cordon and /uncordon.
-func (p *Peer) cordon(unschedulable bool) func(*http.Request, principal) (any, error) {
-	return func(r *http.Request, _ principal) (any, error) {
-		key := consensus.Key{Kind: "Node", Name: r.PathValue("name")}
-		for range 5 {
-			so, err := p.store.Get(r.Context(), consensus.MetaShard, key, true)
-			if errors.Is(err, errdefs.ErrNotFound) {
-				return nil, errdefs.Newf(errdefs.ErrNotFound, "nodes %q not found", key.Name)
-			}
-			if err != nil {
-				return nil, err
-			}
-			var n workload.Node
-			if err := json.Unmarshal(so.Data, &n); err != nil {
-				return nil, err
-			}
-			if n.Spec.Unschedulable == unschedulable {
-				return nil, nil // already so (perhaps by an attempt that timed out)
-			}
-			n.Spec.Unschedulable = unschedulable
-			nso, err := stored(&n)
-			if err != nil {
-				return nil, err
-			}
-			_, err = p.store.Propose(r.Context(), consensus.MetaShard, consensus.Batch{Commands: []consensus.Command{{Op: consensus.OpUpdate, Object: nso, Precondition: so.ResourceVersion}}})
-			if errors.Is(err, errdefs.ErrConflict) || (errors.Is(err, errdefs.ErrUnavailable) && r.Context().Err() == nil) {
-				continue // a heartbeat came between, or a leader moved: look again
-			}
-			return nil, err
+// cordonSelf sets this peer's node's spec.unschedulable, retrying while a
+// heartbeat comes between.
+func (p *Peer) cordonSelf(ctx context.Context) error {
+	key := consensus.Key{Kind: "Node", Name: p.cfg.Name}
+	for range 5 {
+		so, err := p.store.Get(ctx, consensus.MetaShard, key, true)
+		if err != nil {
+			return err
 		}
-		return nil, fmt.Errorf("node %s keeps changing: %w", key.Name, errdefs.ErrConflict)
+		var n workload.Node
+		if err := json.Unmarshal(so.Data, &n); err != nil {
+			return err
+		}
+		if n.Spec.Unschedulable {
+			return nil
+		}
+		n.Spec.Unschedulable = true
+		nso, err := stored(&n)
+		if err != nil {
+			return err
+		}
+		_, err = p.store.Propose(ctx, consensus.MetaShard, consensus.Batch{Commands: []consensus.Command{{Op: consensus.OpUpdate, Object: nso, Precondition: so.ResourceVersion}}})
+		if errors.Is(err, errdefs.ErrConflict) || (errors.Is(err, errdefs.ErrUnavailable) && ctx.Err() == nil) {
+			continue
+		}
+		return err
 	}
+	return fmt.Errorf("node %s keeps changing: %w", key.Name, errdefs.ErrConflict)
 }
 
 // runNode registers this peer's Node, starts the node agent when the peer

@@ -707,7 +707,9 @@ func writeAdminConf(path string, st *state, cfg *Config, now time.Time) error {
 }
 
 // adminConfig issues an admin client certificate into a client
-// configuration for the given servers.
+// configuration for the given servers; Save writes it as a kubeconfig
+// (cluster and context named after the cluster, user CLUSTER-admin), so
+// KUBECONFIG=DIR/admin.conf kubectl works too.
 func adminConfig(st *state, servers []string, now time.Time) (*api.Config, error) {
 	key, cert, err := st.CA.Issue(pki.CertRequest{CommonName: "admin", Organization: pki.OrgAdmins}, now)
 	if err != nil {
@@ -718,8 +720,6 @@ func adminConfig(st *state, servers []string, now time.Time) (*api.Config, error
 		return nil, err
 	}
 	return &api.Config{
-		APIVersion:           api.ConfigAPIVersion,
-		Kind:                 api.ConfigKind,
 		Cluster:              st.ClusterName,
 		Servers:              servers,
 		CertificateAuthority: string(pki.EncodeCert(st.CA.Cert)),

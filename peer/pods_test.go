@@ -198,7 +198,7 @@ func TestImageImportedOnOnePeerRunsOnAnother(t *testing.T) {
 
 	const ref = "shoal.local/only-on-p2:v1"
 	digest := "sha256:" + strings.Repeat("ab", 32)
-	body, err := cl2.StreamBody(ctx, http.MethodPost, "/api/v1/images", bytes.NewReader(ociTar(t, ref, digest)))
+	body, err := cl2.StreamBody(ctx, http.MethodPost, "/v1/images", bytes.NewReader(ociTar(t, ref, digest)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -224,7 +224,7 @@ func TestImageImportedOnOnePeerRunsOnAnother(t *testing.T) {
 		t.Fatalf("p3 holds %+v, %v; want digest %s", im, err, digest)
 	}
 	var all api.ImageList
-	if err := cl1.Do(ctx, http.MethodGet, "/api/v1/images", nil, &all); err != nil {
+	if err := cl1.Do(ctx, http.MethodGet, "/v1/images", nil, &all); err != nil {
 		t.Fatal(err)
 	}
 	found := false

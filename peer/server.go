@@ -8,17 +8,18 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/pprof"
-	"runtime"
 	"sort"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 
 	"github.com/shoalproject/shoal/consensus"
 	"github.com/shoalproject/shoal/internal/errdefs"
 	"github.com/shoalproject/shoal/internal/pki"
+	"github.com/shoalproject/shoal/kubeapi"
 	"github.com/shoalproject/shoal/peer/api"
 )
 
@@ -39,7 +40,6 @@ func (p *Peer) serve() {
 	mux.Handle("GET /debug/pprof/", p.authenticated(http.HandlerFunc(pprof.Index)))
 	mux.Handle("GET /debug/pprof/profile", p.authenticated(http.HandlerFunc(pprof.Profile)))
 	mux.Handle("GET /debug/pprof/heap", p.authenticated(pprof.Handler("heap")))
-	mux.Handle("GET "+api.PathVersion, p.handle(anyone, p.version))
 	mux.Handle("GET "+api.PathMembers, p.handle(anyone, p.members))
 	mux.Handle("GET "+api.PathShards, p.handle(anyone, p.shards))
 	mux.Handle("GET "+api.PathTokens, p.handle(anyone, p.listTokens))
@@ -47,8 +47,6 @@ func (p *Peer) serve() {
 	mux.Handle("DELETE "+api.PathTokens+"/{id}", p.handle(anyone, p.revokeToken))
 	mux.Handle("POST "+api.PathLeave, p.handle(anyone, p.leave))
 	mux.Handle("POST "+api.PathRotateSecretKey, p.handle(anyone, p.rotateSecretKey))
-	p.objectRoutes(mux)
-	p.podStreamRoutes(mux)
 	p.imageRoutes(mux)
 	mux.Handle("POST "+api.PathInternalTokens, p.handle(peersOnly, p.exchangeTokens))
 	mux.Handle("GET "+api.PathProxyRoutes, p.handle(peersOnly, p.proxyRoutes))
@@ -59,8 +57,9 @@ func (p *Peer) serve() {
 	mux.Handle("POST /v1/internal/shards/{shard}/status", p.handle(peersOnly, p.shardStatus))
 	mux.HandleFunc("POST /v1/internal/shards/{shard}/watch", p.shardWatch)
 
+	kube := p.kubeAPI()
 	p.srv = &http.Server{
-		Handler:           p.metrics.instrument(mux),
+		Handler:           p.metrics.instrument(p.authenticateFirst(mux, kube)),
 		ReadHeaderTimeout: 10 * time.Second,
 		TLSConfig: &tls.Config{
 			Certificates: p.peerTLS.Certificates,
@@ -197,8 +196,30 @@ func writeError(w http.ResponseWriter, err error) {
 	writeJSON(w, status, api.Status{Error: err.Error(), Reason: errdefs.Reason(err)})
 }
 
-func (p *Peer) version(*http.Request, principal) (any, error) {
-	return api.Version{Version: Version, GoVersion: runtime.Version(), Peer: p.cfg.Name, Cluster: p.st.ClusterName}, nil
+// authenticateFirst answers 401 to any request that does not
+// authenticate, known path or not, before routing (only /healthz and the
+// join call, which checks its own token, are open), and sends the
+// Kubernetes API's paths to kube.
+func (p *Peer) authenticateFirst(mux *http.ServeMux, kube http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		open := r.URL.Path == api.PathHealthz || (r.URL.Path == api.PathJoin && r.Method == http.MethodPost)
+		if !open {
+			if _, err := p.identify(r); err != nil {
+				if kubeapi.Handles(r.URL.Path) || !strings.HasPrefix(r.URL.Path, "/v1/") {
+					w.Header().Set("WWW-Authenticate", `Bearer realm="shoal"`)
+					kubeapi.WriteStatus(w, r, apierrors.NewUnauthorized(err.Error()))
+					return
+				}
+				writeError(w, err)
+				return
+			}
+		}
+		if kubeapi.Handles(r.URL.Path) {
+			kube.ServeHTTP(w, r)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
 }
 
 func (p *Peer) members(r *http.Request, _ principal) (any, error) {

@@ -39,7 +39,7 @@ func imageCommand() *cli.Command {
 						return err
 					}
 					defer cl.Close()
-					body, err := cl.StreamBody(c.Context, http.MethodPost, "/api/v1/images", f)
+					body, err := cl.StreamBody(c.Context, http.MethodPost, "/v1/images", f)
 					if err != nil {
 						return err
 					}
@@ -62,7 +62,7 @@ func imageCommand() *cli.Command {
 				Action: func(c *cli.Context) error {
 					return show(c, nil, func(cl *api.Client, ctx context.Context) (api.ImageList, error) {
 						var l api.ImageList
-						err := cl.Do(ctx, http.MethodGet, "/api/v1/images", nil, &l)
+						err := cl.Do(ctx, http.MethodGet, "/v1/images", nil, &l)
 						return l, err
 					}, func(o output, l api.ImageList) error {
 						t := newTable(c.App.Writer, "IMAGE", "DIGEST", "SIZE", "PEERS")

@@ -114,6 +114,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			cordonCommand("uncordon", false),
 			drainCommand(),
 			tokenCommand(),
+			kubeconfigCommand(),
 			leaveCommand(),
 			versionCommand(),
 		},

@@ -189,11 +189,7 @@ func applyOne(ctx context.Context, cl *api.Client, d workload.Document) (string,
 	meta := workload.MetaOf(d.Object)
 	path := objectPath(d.Info, meta.Namespace, meta.Name)
 	cur := d.Info.New()
-	get := path
-	if d.Info.Kind == "Secret" { // compare values, not the redacted form
-		get += "?reveal=true"
-	}
-	err := cl.Do(ctx, http.MethodGet, get, nil, cur)
+	err := cl.Do(ctx, http.MethodGet, path, nil, cur)
 	switch {
 	case errors.Is(err, errdefs.ErrNotFound):
 		return "created", cl.Do(ctx, http.MethodPost, objectPath(d.Info, meta.Namespace, ""), d.Object, nil)
@@ -248,18 +244,15 @@ func getObjects(c *cli.Context, kinds string) error {
 		if err != nil {
 			return usageError{err}
 		}
-		reveal := ""
-		if c.Bool("reveal") && info.Kind == "Secret" {
-			reveal = "reveal=true"
-		}
+		redact := info.Kind == "Secret" && !c.Bool("reveal")
 		if c.NArg() > 1 {
 			var o map[string]any
 			path := objectPath(info, ns, c.Args().Get(1))
-			if reveal != "" {
-				path += "?" + reveal
-			}
 			if err := cl.Do(c.Context, http.MethodGet, path, nil, &o); err != nil {
 				return err
+			}
+			if redact {
+				redactSecret(o)
 			}
 			items, infos = append(items, o), append(infos, info)
 			continue
@@ -271,9 +264,6 @@ func getObjects(c *cli.Context, kinds string) error {
 		var query []string
 		if sel := c.String("selector"); sel != "" {
 			query = append(query, "labelSelector="+url.QueryEscape(sel))
-		}
-		if reveal != "" {
-			query = append(query, reveal)
 		}
 		if len(query) > 0 {
 			path += "?" + strings.Join(query, "&")
@@ -291,6 +281,9 @@ func getObjects(c *cli.Context, kinds string) error {
 			watchFrom, watchPath = list.ObjectMeta.ResourceVersion, path
 		}
 		for _, o := range list.Items {
+			if redact {
+				redactSecret(o)
+			}
 			items, infos = append(items, o), append(infos, info)
 		}
 	}
@@ -506,4 +499,26 @@ func deleteCommand() *cli.Command {
 			return errors.Join(errs...)
 		},
 	}
+}
+
+// redactSecret empties a secret's values for printing, and marks it so
+// that writing the printed copy back is refused: the API gives values to
+// whoever may read them, and the CLI shows them only with --reveal.
+func redactSecret(o map[string]any) {
+	if data, ok := o["data"].(map[string]any); ok {
+		for k := range data {
+			data[k] = ""
+		}
+	}
+	meta, _ := o["metadata"].(map[string]any)
+	if meta == nil {
+		meta = map[string]any{}
+		o["metadata"] = meta
+	}
+	ann, _ := meta["annotations"].(map[string]any)
+	if ann == nil {
+		ann = map[string]any{}
+		meta["annotations"] = ann
+	}
+	ann[workload.AnnotationRedacted] = "true"
 }

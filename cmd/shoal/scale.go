@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/shoalproject/shoal/internal/errdefs"
+	"github.com/shoalproject/shoal/peer/api"
 	"github.com/shoalproject/shoal/workload"
 )
 
@@ -95,7 +97,7 @@ func cordonCommand(name string, unschedulable bool) *cli.Command {
 				return err
 			}
 			defer cl.Close()
-			if err := cl.Do(c.Context, http.MethodPost, "/api/v1/nodes/"+c.Args().First()+"/"+name, nil, nil); err != nil {
+			if err := setUnschedulable(c.Context, cl, c.Args().First(), unschedulable); err != nil {
 				return err
 			}
 			fmt.Fprintf(c.App.Writer, "node/%s %sed\n", c.Args().First(), name)
@@ -123,7 +125,7 @@ func drainCommand() *cli.Command {
 				return err
 			}
 			defer cl.Close()
-			if err := cl.Do(c.Context, http.MethodPost, "/api/v1/nodes/"+node+"/cordon", nil, nil); err != nil {
+			if err := setUnschedulable(c.Context, cl, node, true); err != nil {
 				return err
 			}
 			fmt.Fprintf(c.App.Writer, "node/%s cordoned\n", node)
@@ -164,4 +166,11 @@ func drainCommand() *cli.Command {
 			return nil
 		},
 	}
+}
+
+// setUnschedulable cordons or uncordons a node with a merge patch of its
+// spec.unschedulable, as kubectl cordon does.
+func setUnschedulable(ctx context.Context, cl *api.Client, node string, unschedulable bool) error {
+	patch := fmt.Sprintf(`{"spec":{"unschedulable":%t}}`, unschedulable)
+	return cl.Do(ctx, http.MethodPatch, "/api/v1/nodes/"+node, api.Raw{ContentType: "application/merge-patch+json", Data: []byte(patch)}, nil)
 }

@@ -149,8 +149,13 @@ func decode(resp *http.Response, out any) error {
 	if resp.StatusCode >= 300 {
 		var st Status
 		msg := strings.TrimSpace(string(b))
-		if json.Unmarshal(b, &st) == nil && st.Error != "" {
-			msg = st.Error
+		if json.Unmarshal(b, &st) == nil {
+			switch {
+			case st.Error != "":
+				msg = st.Error
+			case st.Message != "":
+				msg = st.Message
+			}
 		}
 		sentinel := errdefs.FromHTTPStatus(resp.StatusCode)
 		if sentinel == nil {

@@ -12,28 +12,35 @@ import (
 	"github.com/shoalproject/shoal/internal/errdefs"
 )
 
-// ConfigKind and ConfigAPIVersion head every client configuration file.
-const (
-	ConfigKind       = "Config"
-	ConfigAPIVersion = "shoal.dev/v1"
-)
+// ConfigKind heads every client configuration file, in both formats.
+const ConfigKind = "Config"
 
-// Config is a client configuration file (admin.conf; SHOAL_CONFIG), shaped
-// like a much smaller kubeconfig.
+// Config is a client's view of one cluster: its peers' API servers, the CA
+// that signed their certificates, and a credential. On disk (admin.conf,
+// SHOAL_CONFIG) it is a kubeconfig, so kubectl reads the same file (see
+// MarshalKubeconfig); LoadConfig also reads the shoal.dev/v1 files that
+// peers wrote before.
 type Config struct {
-	APIVersion string   `json:"apiVersion"`
-	Kind       string   `json:"kind"`
-	Cluster    string   `json:"cluster"`
-	Servers    []string `json:"servers"` // https://host:port, tried in order
+	Cluster string   // the Shoal cluster name; names the kubeconfig's cluster
+	Servers []string // https://host:port, tried in order; the first is kubectl's server
 	// PEM blocks. A client authenticates with the certificate and key, or
 	// with Token (a bearer "<id>.<secret>" API token).
-	CertificateAuthority string `json:"certificateAuthority"`
-	ClientCertificate    string `json:"clientCertificate,omitempty"`
-	ClientKey            string `json:"clientKey,omitempty"`
-	Token                string `json:"token,omitempty"`
+	CertificateAuthority string
+	ClientCertificate    string
+	ClientKey            string
+	Token                string
+	// Context and User name the kubeconfig's context and user entries. Empty
+	// means derived from Cluster: context Cluster, user Cluster-admin (or
+	// -token, -anonymous, by the credential). LoadConfig fills them from a
+	// kubeconfig so that a file saved again keeps its names.
+	Context string
+	User    string
 }
 
-// LoadConfig reads a configuration file.
+// LoadConfig reads a client configuration file: a kubeconfig (its
+// current-context, or its only context) or a shoal.dev/v1 file. Every error
+// names the file and wraps errdefs.ErrNotFound (no file) or
+// errdefs.ErrInvalid.
 func LoadConfig(path string) (*Config, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -42,23 +49,41 @@ func LoadConfig(path string) (*Config, error) {
 		}
 		return nil, fmt.Errorf("client config %s: %w", path, err)
 	}
-	var c Config
-	if err := yaml.UnmarshalStrict(b, &c); err != nil {
-		return nil, fmt.Errorf("client config %s: %v: %w", path, err, errdefs.ErrInvalid)
+	c, err := parseConfig(b, filepath.Dir(path))
+	if err != nil {
+		return nil, fmt.Errorf("client config %s: %w", path, err)
 	}
-	if c.Kind != ConfigKind {
-		return nil, fmt.Errorf("client config %s: kind: %q, want %q: %w", path, c.Kind, ConfigKind, errdefs.ErrInvalid)
-	}
-	if len(c.Servers) == 0 {
-		return nil, fmt.Errorf("client config %s: servers: Required value: %w", path, errdefs.ErrInvalid)
-	}
-	return &c, nil
+	return c, nil
 }
 
-// Save writes the configuration with mode 0600: it holds credentials.
+// parseConfig tells the two formats apart by their apiVersion; a file with
+// none is a shoal.dev/v1 one when it has that format's "servers" or
+// "cluster" key. dir is where a kubeconfig's file references are relative to.
+func parseConfig(b []byte, dir string) (*Config, error) {
+	var top map[string]any
+	if err := yaml.Unmarshal(b, &top); err != nil {
+		return nil, fmt.Errorf("%v: %w", err, errdefs.ErrInvalid)
+	}
+	apiVersion, _ := top["apiVersion"].(string)
+	kind, _ := top["kind"].(string)
+	_, hasServers := top["servers"]
+	_, hasCluster := top["cluster"]
+	switch {
+	case apiVersion == LegacyConfigAPIVersion || apiVersion == "" && (hasServers || hasCluster):
+		return parseLegacyConfig(b)
+	case kind != ConfigKind && kind != "":
+		return nil, fmt.Errorf("kind: %q, want %q: %w", kind, ConfigKind, errdefs.ErrInvalid)
+	case apiVersion == KubeconfigAPIVersion || apiVersion == "":
+		return parseKubeconfig(b, dir)
+	default:
+		return nil, fmt.Errorf("apiVersion: %q, want %q (a kubeconfig) or %q: %w", apiVersion, KubeconfigAPIVersion, LegacyConfigAPIVersion, errdefs.ErrInvalid)
+	}
+}
+
+// Save writes the configuration as a kubeconfig with mode 0600: it holds
+// credentials.
 func (c *Config) Save(path string) error {
-	c.APIVersion, c.Kind = ConfigAPIVersion, ConfigKind
-	b, err := yaml.Marshal(c)
+	b, err := c.MarshalKubeconfig()
 	if err != nil {
 		return err
 	}
@@ -70,13 +95,13 @@ func (c *Config) Save(path string) error {
 func (c *Config) TLS() (*tls.Config, error) {
 	pool := x509.NewCertPool()
 	if !pool.AppendCertsFromPEM([]byte(c.CertificateAuthority)) {
-		return nil, fmt.Errorf("client config: certificateAuthority: no PEM certificate: %w", errdefs.ErrInvalid)
+		return nil, fmt.Errorf("client config: certificate-authority-data: no PEM certificate: %w", errdefs.ErrInvalid)
 	}
 	tc := &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 	if c.ClientCertificate != "" {
 		pair, err := tls.X509KeyPair([]byte(c.ClientCertificate), []byte(c.ClientKey))
 		if err != nil {
-			return nil, fmt.Errorf("client config: clientCertificate/clientKey: %v: %w", err, errdefs.ErrInvalid)
+			return nil, fmt.Errorf("client config: client-certificate-data/client-key-data: %v: %w", err, errdefs.ErrInvalid)
 		}
 		tc.Certificates = []tls.Certificate{pair}
 	}

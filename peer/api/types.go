@@ -40,13 +40,18 @@ func (r ProxyRoutes) Routed() bool { return r.Planning || len(r.Routes) > 0 }
 
 // Status is the body of an error answer.
 type Status struct {
-	Error  string `json:"error"`
-	Reason string `json:"reason,omitempty"` // a short machine word: NotFound, Unauthorized, ...
+	Error string `json:"error"`
+	// Message is the text of a Kubernetes Status, which the Kubernetes
+	// API's paths answer with.
+	Message string `json:"message,omitempty"`
+	Reason  string `json:"reason,omitempty"` // a short machine word: NotFound, Unauthorized, ...
 }
 
 // Version is what GET /version answers.
 type Version struct {
-	Version   string `json:"version"`
+	// Version is Shoal's version; /version also carries Kubernetes' fields
+	// (gitVersion, major, minor...) for kubectl and client-go.
+	Version   string `json:"shoalVersion"`
 	GoVersion string `json:"goVersion"`
 	Peer      string `json:"peer"`
 	Cluster   string `json:"cluster"`
