@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"sort"
 	"sync"
 
 	sm "github.com/lni/dragonboat/v4/statemachine"
@@ -108,6 +109,8 @@ type (
 type ListResult struct {
 	Objects []Object
 	Index   uint64
+	// More says the list stopped at Filter.Limit with objects left.
+	More bool `json:",omitempty"`
 }
 
 // Lookup answers a query against the current state.
@@ -124,7 +127,8 @@ func (r *replicaSM) Lookup(q any) (any, error) {
 	case listQuery:
 		f := q.filter
 		if len(f.Kinds) == 0 {
-			return ListResult{Objects: r.state.List(f.Kind, f.Namespace, f.selector()), Index: r.state.Index()}, nil
+			objs, more := page(r.state.List(f.Kind, f.Namespace, f.selector()), f.After, f.Limit)
+			return ListResult{Objects: objs, Index: r.state.Index(), More: more}, nil
 		}
 		kinds := slices.Clone(f.Kinds)
 		slices.Sort(kinds)
@@ -292,6 +296,13 @@ type Filter struct {
 	Kinds     []string `json:",omitempty"`
 	Namespace string
 	Selector  string // Kubernetes label selector syntax; "" matches all
+	// After, when set, is a "namespace/name" key: a list gives only the
+	// objects after it (a page's continuation). Limit, when positive, is
+	// the most objects a list gives; ListResult.More says there were more.
+	// Watches ignore both. Peers of an earlier release ignore them too, so
+	// a caller still checks what it gets.
+	After string `json:",omitempty"`
+	Limit int    `json:",omitempty"`
 }
 
 func (f Filter) selector() Selector {
@@ -308,4 +319,18 @@ func (f Filter) matches(o Object, sel Selector) bool {
 		kind = slices.Contains(f.Kinds, o.Kind)
 	}
 	return kind && (f.Namespace == "" || o.Namespace == f.Namespace) && sel.Matches(o.Labels)
+}
+
+// page cuts a list sorted by namespace and name to the objects after the
+// "namespace/name" key after, at most limit of them (all when limit is 0),
+// and says whether it left some out.
+func page(objs []Object, after string, limit int) ([]Object, bool) {
+	if after != "" {
+		i := sort.Search(len(objs), func(i int) bool { return objs[i].Namespace+"/"+objs[i].Name > after })
+		objs = objs[i:]
+	}
+	if limit > 0 && len(objs) > limit {
+		return objs[:limit], true
+	}
+	return objs, false
 }

@@ -933,3 +933,36 @@ func BenchmarkSnapshot(b *testing.B) {
 		}
 	})
 }
+
+func TestListPagesAfterAKeyUpToALimit(t *testing.T) {
+	var objs []Object
+	for _, k := range []string{"a/x", "a/y", "b/x", "b/z", "c/a"} {
+		ns, name, _ := strings.Cut(k, "/")
+		objs = append(objs, Object{Kind: "Pod", Namespace: ns, Name: name})
+	}
+	names := func(os []Object) string {
+		var out []string
+		for _, o := range os {
+			out = append(out, o.Namespace+"/"+o.Name)
+		}
+		return strings.Join(out, ",")
+	}
+	for _, tc := range []struct {
+		after string
+		limit int
+		want  string
+		more  bool
+	}{
+		{"", 0, "a/x,a/y,b/x,b/z,c/a", false},
+		{"", 2, "a/x,a/y", true},
+		{"a/y", 2, "b/x,b/z", true},
+		{"b/x", 0, "b/z,c/a", false},
+		{"b/y", 2, "b/z,c/a", false},
+		{"c/a", 2, "", false},
+	} {
+		got, more := page(objs, tc.after, tc.limit)
+		if names(got) != tc.want || more != tc.more {
+			t.Errorf("page(after %q, limit %d) = %s, more %v; want %s, %v", tc.after, tc.limit, names(got), more, tc.want, tc.more)
+		}
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"k8s.io/apimachinery/pkg/watch"
 
@@ -171,19 +172,13 @@ func (s kubeStore) List(ctx context.Context, r *kubeapi.Resource, ns string, o k
 		sel = o.Labels.String()
 	}
 	shards := s.p.shardsFor(info)
-	objs, v, err := listShardsWithShard(ctx, s.p.store, shards, consensus.Filter{Kind: info.Kind, Namespace: ns, Selector: sel}, o.Consistent)
+	f := consensus.Filter{Kind: info.Kind, Namespace: ns, Selector: sel, After: o.After, Limit: o.Limit}
+	objs, v, more, err := listShardsWithShard(ctx, s.p.store, shards, f, o.Consistent)
 	if err != nil {
 		return kubeapi.ListResult{}, err
 	}
-	out := kubeapi.ListResult{ResourceVersion: apiVersion{resume: v}.String()}
+	out := kubeapi.ListResult{ResourceVersion: apiVersion{resume: v}.String(), More: more}
 	for _, so := range objs {
-		if o.After != "" && so.obj.Namespace+"/"+so.obj.Name <= o.After {
-			continue
-		}
-		if o.Limit > 0 && len(out.Items) == o.Limit {
-			out.More = true
-			break
-		}
 		obj, err := s.loadAPI(ctx, info, so.obj, so.shard)
 		if err != nil {
 			return kubeapi.ListResult{}, err
@@ -199,29 +194,53 @@ type shardObject struct {
 	shard uint64
 }
 
-// listShardsWithShard is consensus.ListShards that remembers each
-// object's shard, in (namespace, name) order.
-func listShardsWithShard(ctx context.Context, st consensus.Store, shards []uint64, f consensus.Filter, lin bool) ([]shardObject, consensus.Version, error) {
+// listShardsWithShard lists several shards at once and merges their
+// objects in (namespace, name) order, remembering each one's shard. With
+// f.After and f.Limit it is one page: each shard gives at most Limit
+// objects after the key (a peer of an earlier release gives them all, so
+// the page is cut here too), and more says objects are left.
+func listShardsWithShard(ctx context.Context, st consensus.Store, shards []uint64, f consensus.Filter, lin bool) ([]shardObject, consensus.Version, bool, error) {
+	type part struct {
+		l   consensus.ListResult
+		err error
+	}
+	parts := make([]part, len(shards))
+	var wg sync.WaitGroup
+	for i, sh := range shards {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			parts[i].l, parts[i].err = st.List(ctx, sh, f, lin)
+		}()
+	}
+	wg.Wait()
 	v := consensus.Version{}
 	var out []shardObject
-	for _, sh := range shards {
-		objs, sv, err := consensus.ListShards(ctx, st, []uint64{sh}, f, lin)
-		if err != nil {
-			return nil, nil, err
+	more := false
+	for i, p := range parts {
+		if p.err != nil {
+			return nil, nil, false, p.err
 		}
-		v[sh] = sv[sh]
-		for _, o := range objs {
-			out = append(out, shardObject{obj: o, shard: sh})
+		v[shards[i]] = p.l.Index
+		more = more || p.l.More
+		for _, o := range p.l.Objects {
+			if f.After != "" && o.Namespace+"/"+o.Name <= f.After {
+				continue
+			}
+			out = append(out, shardObject{obj: o, shard: shards[i]})
 		}
 	}
-	sort.SliceStable(out, func(i, j int) bool {
+	sort.Slice(out, func(i, j int) bool {
 		a, b := out[i].obj, out[j].obj
 		if a.Namespace != b.Namespace {
 			return a.Namespace < b.Namespace
 		}
 		return a.Name < b.Name
 	})
-	return out, v, nil
+	if f.Limit > 0 && len(out) > f.Limit {
+		out, more = out[:f.Limit], true
+	}
+	return out, v, more, nil
 }
 
 // Create implements kubeapi.Store.
