@@ -11,7 +11,7 @@ DEMO_DIR ?= $(CURDIR)/.demo
 # Whole suite, in one go test run; CI's budget is 25 minutes.
 TEST_TIMEOUT ?= 20m
 
-.PHONY: all build build-bench deps test test-short bench demo demo-down clean images
+.PHONY: all build build-bench deps helm test test-short bench demo demo-down clean images
 
 all: build
 
@@ -21,7 +21,12 @@ build:
 deps:
 	scripts/install-deps.sh
 
-test: deps build
+# Helm for the Helm suite (cmd/shoal/helm_e2e_test.go), from its own
+# module in tools/helm, into bin/helm; skipped while that is up to date.
+helm:
+	scripts/build-helm.sh
+
+test: deps build helm
 	$(GO) vet ./...
 	SHOAL_BIN=$(CURDIR)/$(BIN) TEST_TIMEOUT=$(TEST_TIMEOUT) scripts/run-tests.sh
 

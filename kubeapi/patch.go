@@ -82,6 +82,7 @@ func (s *Server) patch(w http.ResponseWriter, q *request) {
 // result. created says an apply patch created the object.
 func (s *Server) patchObject(w http.ResponseWriter, q *request, pt types.PatchType, body []byte, wq writeQuery) (workload.Object, bool, error) {
 	apply := pt == types.ApplyYAMLPatchType || pt == types.ApplyCBORPatchType
+	wq.applied = apply
 	var lastErr error
 	for range patchAttempts {
 		cur, err := s.cfg.Store.Get(q.ctx(), q.res, q.namespace, q.name, ReadOptions{Consistent: true})

@@ -84,13 +84,24 @@ type DeleteOptions struct {
 
 // WatchOptions say where a watch starts and what it selects.
 type WatchOptions struct {
+	// ResourceVersion is where the watch starts: after the version a
+	// list or an event carried. A version the store cannot resume every
+	// watched object from (one object's own, in a store that versions
+	// its objects apart) is ErrGone, so the client relists.
 	ResourceVersion string
-	Labels          labels.Selector
+	// Initial, instead, starts with an Added event for every object there
+	// is (read as ReadOptions say), then a Bookmark event (no object)
+	// whose ResourceVersion is the state they were read at, then the
+	// changes after it. Every event's ResourceVersion resumes the watch.
+	Initial bool
+	ReadOptions
+	Labels labels.Selector
 }
 
-// Event is one change a watch reports. ResourceVersion is the version to
-// resume the watch from after this event (the object's own version may
-// not be enough when several shards are watched at once).
+// Event is one change a watch reports. The object carries its own
+// resourceVersion, the one a get of it gives; ResourceVersion is the
+// version to resume the watch from after this event (the object's own may
+// not say where the rest of the collection stands, in a sharded store).
 type Event struct {
 	Type            watch.EventType // Added, Modified or Deleted
 	Object          workload.Object

@@ -72,20 +72,11 @@ func (s *Server) watch(w http.ResponseWriter, q *request) {
 	ctx := q.ctx()
 	stream := &watchStream{s: s, q: q, as: as, lq: lq, w: w, in: map[string]bool{}}
 
-	from := o.ResourceVersion
-	var initialItems []workload.Object
+	wo := WatchOptions{ResourceVersion: o.ResourceVersion}
 	if initial {
-		// The state to start from: a list, whose version the watch then
-		// resumes from.
-		ro := ReadOptions{Consistent: o.ResourceVersion != "0"}
-		res, err := s.cfg.Store.List(ctx, q.res, q.namespace, ListOptions{ReadOptions: ro})
-		if err != nil {
-			s.writeErrorFor(w, q, err)
-			return
-		}
-		initialItems, from = res.Items, res.ResourceVersion
+		wo = WatchOptions{Initial: true, ReadOptions: ReadOptions{Consistent: o.ResourceVersion != "0"}}
 	}
-	events, err := s.cfg.Store.Watch(ctx, q.res, q.namespace, WatchOptions{ResourceVersion: from})
+	events, err := s.cfg.Store.Watch(ctx, q.res, q.namespace, wo)
 	gone := errors.Is(err, errdefs.ErrGone)
 	if err != nil && !gone {
 		s.writeErrorFor(w, q, err)
@@ -95,20 +86,12 @@ func (s *Server) watch(w http.ResponseWriter, q *request) {
 	if gone {
 		// As kube-apiserver: the stream opens, and its one event says the
 		// version is too old, so the client relists.
-		stream.sendError(apierrors.NewResourceExpired("too old resource version: " + from))
+		stream.sendError(apierrors.NewResourceExpired(err.Error()))
 		return
 	}
-	stream.rv, stream.tracked = from, initial
-	for _, it := range initialItems {
-		if !stream.send(watch.Added, it, it.GetResourceVersion()) {
-			return
-		}
-	}
-	if o.SendInitialEvents != nil && *o.SendInitialEvents {
-		if !stream.bookmark(map[string]string{metav1.InitialEventsAnnotationKey: "true"}) {
-			return
-		}
-	}
+	stream.rv, stream.tracked = o.ResourceVersion, initial
+	announce := o.SendInitialEvents != nil && *o.SendInitialEvents
+	initialDone := !initial
 	end := time.NewTimer(timeout)
 	defer end.Stop()
 	var tick <-chan time.Time
@@ -124,6 +107,7 @@ func (s *Server) watch(w http.ResponseWriter, q *request) {
 		case <-end.C:
 			return
 		case <-tick:
+			stream.unmarked = false
 			if !stream.bookmark(nil) {
 				return
 			}
@@ -131,8 +115,21 @@ func (s *Server) watch(w http.ResponseWriter, q *request) {
 			if !ok {
 				return // the store ended it: the client resumes from the last version
 			}
+			if e.Type == watch.Bookmark { // the initial events' end
+				stream.rv, stream.unmarked, initialDone = e.ResourceVersion, false, true
+				if announce && !stream.bookmark(map[string]string{metav1.InitialEventsAnnotationKey: "true"}) {
+					return
+				}
+				continue
+			}
 			if !stream.event(e) {
 				return
+			}
+			if o.AllowWatchBookmarks && initialDone && stream.unmarked && len(events) == 0 {
+				stream.unmarked = false
+				if !stream.bookmark(nil) {
+					return
+				}
 			}
 		}
 	}
@@ -156,6 +153,11 @@ type watchStream struct {
 	// exactly what the client has: a change that makes an object match
 	// is then an ADDED.
 	tracked bool
+	// unmarked says events went out since the last bookmark: with
+	// allowWatchBookmarks, a bookmark at the resume version follows as
+	// soon as the store has nothing more to send, so a client resumes
+	// from where its events really left it.
+	unmarked bool
 }
 
 func (st *watchStream) begin() {
@@ -194,13 +196,15 @@ func (st *watchStream) event(e Event) bool {
 	return st.send(typ, e.Object, e.ResourceVersion)
 }
 
-// send writes one event whose object resumes the watch at rv.
+// send writes one event; rv is where the watch resumes after it. The
+// object keeps its own resourceVersion (the one a get of it gives), which
+// in a sharded store may not say where the other shards' changes stand:
+// the bookmark that follows a burst of events does.
 func (st *watchStream) send(typ watch.EventType, obj workload.Object, rv string) bool {
 	if typ != watch.Deleted {
 		st.in[keyOf(obj)] = true
 	}
-	obj.SetResourceVersion(rv)
-	st.rv = rv
+	st.rv, st.unmarked = rv, true
 	return st.write(typ, obj)
 }
 

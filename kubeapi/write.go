@@ -32,6 +32,9 @@ type writeQuery struct {
 	manager    string
 	validation string // Strict, Warn or Ignore
 	force      bool
+	// applied says the object comes from a server-side apply, whose field
+	// manager has already recorded the manager's fields (as an Apply).
+	applied bool
 }
 
 func parseWrite(v url.Values, userAgent string) (writeQuery, error) {
@@ -293,8 +296,10 @@ func (s *Server) updateObject(q *request, obj, old workload.Object, wq writeQuer
 	if err := s.prepareUpdate(q, obj, old); err != nil {
 		return nil, err
 	}
-	if err := s.trackUpdate(q, obj, old, wq.manager); err != nil {
-		return nil, err
+	if !wq.applied {
+		if err := s.trackUpdate(q, obj, old, wq.manager); err != nil {
+			return nil, err
+		}
 	}
 	if obj.GetDeletionTimestamp() != nil && len(obj.GetFinalizers()) == 0 && len(old.GetFinalizers()) > 0 {
 		// The last finalizer is gone from an object being deleted: it goes.

@@ -369,6 +369,10 @@ func (s kubeStore) Delete(ctx context.Context, r *kubeapi.Resource, ns, name str
 // Watch implements kubeapi.Store.
 func (s kubeStore) Watch(ctx context.Context, r *kubeapi.Resource, ns string, o kubeapi.WatchOptions) (<-chan kubeapi.Event, error) {
 	info := s.info(r)
+	shards := s.p.shardsFor(info)
+	if o.Initial {
+		return s.watchWithState(ctx, info, ns, shards, o.Consistent)
+	}
 	from := consensus.Version{}
 	if o.ResourceVersion != "" {
 		v, err := parseAPIVersion(o.ResourceVersion)
@@ -379,14 +383,55 @@ func (s kubeStore) Watch(ctx context.Context, r *kubeapi.Resource, ns string, o 
 			return nil, fmt.Errorf("resourceVersion %q: a watch resumes from a version the API gave out: %w", o.ResourceVersion, errdefs.ErrInvalid)
 		}
 		from = v.resume
+		for _, sh := range shards {
+			if _, ok := from[sh]; !ok {
+				// One object's own version says nothing of the other
+				// shards: watching them "from now" would miss what changed
+				// since. The client relists, and watches from the list's.
+				return nil, fmt.Errorf("resourceVersion %q: an object's version, not a list's: a watch of %s resumes from a list's or a watch event's version: %w", o.ResourceVersion, info.Plural, errdefs.ErrGone)
+			}
+		}
 	}
-	events, err := consensus.WatchShards(ctx, s.p.store, s.p.shardsFor(info), from, consensus.Filter{Kind: info.Kind, Namespace: ns})
+	return s.watchFrom(ctx, info, ns, shards, from, nil)
+}
+
+// watchWithState starts with every object there is (a list), each as an
+// Added event, then a Bookmark at the list's version, then the changes.
+func (s kubeStore) watchWithState(ctx context.Context, info workload.KindInfo, ns string, shards []uint64, consistent bool) (<-chan kubeapi.Event, error) {
+	objs, v, _, err := listShardsWithShard(ctx, s.p.store, shards, consensus.Filter{Kind: info.Kind, Namespace: ns}, consistent)
+	if err != nil {
+		return nil, err
+	}
+	var initial []kubeapi.Event
+	for _, so := range objs {
+		obj, err := s.loadAPI(ctx, info, so.obj, so.shard)
+		if err != nil {
+			return nil, err
+		}
+		rv := apiVersion{own: true, shard: so.shard, index: so.obj.ResourceVersion, resume: v}.String()
+		initial = append(initial, kubeapi.Event{Type: watch.Added, Object: obj, ResourceVersion: rv})
+	}
+	initial = append(initial, kubeapi.Event{Type: watch.Bookmark, ResourceVersion: apiVersion{resume: v}.String()})
+	return s.watchFrom(ctx, info, ns, shards, v, initial)
+}
+
+// watchFrom streams first the given events, then the shards' changes
+// after from.
+func (s kubeStore) watchFrom(ctx context.Context, info workload.KindInfo, ns string, shards []uint64, from consensus.Version, first []kubeapi.Event) (<-chan kubeapi.Event, error) {
+	events, err := consensus.WatchShards(ctx, s.p.store, shards, from, consensus.Filter{Kind: info.Kind, Namespace: ns})
 	if err != nil {
 		return nil, err
 	}
 	out := make(chan kubeapi.Event, 64)
 	go func() {
 		defer close(out)
+		for _, e := range first {
+			select {
+			case out <- e:
+			case <-ctx.Done():
+				return
+			}
+		}
 		for e := range events {
 			obj, err := s.loadAPI(ctx, info, e.Event.Object, e.Shard)
 			if err != nil {

@@ -1,9 +1,15 @@
 package workload
 
-import "strings"
+import (
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+)
 
 // defaultPod fills what a pod's manifest may leave out, as Kubernetes
-// does: the restart policy, the grace period, each container's pull policy,
+// does: the restart policy, the grace period, the DNS policy, an empty
+// security context, the scheduler's name, service links, each container's
+// pull policy and termination message path and policy,
 // port protocols, probe timings, requests from limits, the volume file mode
 // and, for a pod without a status, the Pending phase. Only unset fields
 // change, so defaulting twice is defaulting once.
@@ -15,6 +21,19 @@ func defaultPod(p *Pod) {
 	if s.TerminationGracePeriodSeconds == nil {
 		grace := DefaultTerminationGracePeriodSeconds
 		s.TerminationGracePeriodSeconds = &grace
+	}
+	if s.DNSPolicy == "" {
+		s.DNSPolicy = corev1.DNSClusterFirst
+	}
+	if s.SecurityContext == nil {
+		s.SecurityContext = &corev1.PodSecurityContext{}
+	}
+	if s.SchedulerName == "" {
+		s.SchedulerName = corev1.DefaultSchedulerName
+	}
+	if s.EnableServiceLinks == nil {
+		yes := corev1.DefaultEnableServiceLinks
+		s.EnableServiceLinks = &yes
 	}
 	for i := range s.InitContainers {
 		defaultContainer(&s.InitContainers[i])
@@ -41,6 +60,12 @@ func defaultPod(p *Pod) {
 func defaultContainer(c *Container) {
 	if c.ImagePullPolicy == "" {
 		c.ImagePullPolicy = defaultPullPolicy(c.Image)
+	}
+	if c.TerminationMessagePath == "" {
+		c.TerminationMessagePath = corev1.TerminationMessagePathDefault
+	}
+	if c.TerminationMessagePolicy == "" {
+		c.TerminationMessagePolicy = corev1.TerminationMessageReadFile
 	}
 	for i := range c.Ports {
 		if c.Ports[i].Protocol == "" {

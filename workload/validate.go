@@ -2,6 +2,7 @@ package workload
 
 import (
 	"fmt"
+	corev1 "k8s.io/api/core/v1"
 	"slices"
 	"strings"
 
@@ -60,6 +61,12 @@ func Defaults(o Object, info KindInfo, namespace string) {
 		if o.Status.Phase == "" {
 			o.Status.Phase = NamespaceActive
 		}
+		// As Kubernetes' namespace strategy: a label with the name, so
+		// that selectors can pick namespaces by name.
+		if o.Labels == nil {
+			o.Labels = map[string]string{}
+		}
+		o.Labels[corev1.LabelMetadataName] = o.Name
 	case *Pod:
 		defaultPod(o)
 	case *ReplicaSet:

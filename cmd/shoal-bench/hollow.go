@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime/pprof"
 	"strings"
@@ -36,6 +37,9 @@ func hollowBench(args []string) error {
 	verbose := fs.Bool("v", false, "log the peers' warnings")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the apply-to-Running phase here")
 	boundProfile := fs.String("cpuprofile-bound", "", "write a CPU profile of the apply-to-bound phase here (instead of --cpuprofile)")
+	listBench := fs.Bool("list", false, "once every pod runs, start a fourth peer that holds no replica and time listing the pods through it: stock kubectl get pods -A, and shoal get pods -A")
+	kubectlBin := fs.String("kubectl", "kubectl", "the kubectl binary for --list")
+	shoalCLI := fs.String("shoal", "bin/shoal", "the shoal binary for --list")
 	_ = fs.Parse(args)
 
 	dir, err := os.MkdirTemp("", "shoal-hollow")
@@ -225,6 +229,75 @@ func hollowBench(args []string) error {
 		*pods, *nodes, allBound.Round(time.Millisecond), float64(*pods)/allBound.Seconds(), cpuBound-cpu0)
 	fmt.Printf("running: all %d Running %s after the apply: %.0f pods/s (CPU used by this process meanwhile: %.1f s; peak RSS %d MB)\n",
 		*pods, allRunning.Round(time.Millisecond), float64(*pods)/allRunning.Seconds(), cpu1-cpu0, ru.Maxrss/1024)
+	if *listBench {
+		return listThroughNonReplica(ctx, dir, peers, network, *shards, log, *pods, *kubectlBin, *shoalCLI)
+	}
+	return nil
+}
+
+// listThroughNonReplica starts a fourth peer, checks that it holds no
+// replica, and times kubectl's and shoal's listing of every pod through it
+// (three runs each, every run checked to print every pod).
+func listThroughNonReplica(ctx context.Context, dir string, peers []*peer.Peer, network *gossip.MemNetwork, shards int, log *slog.Logger, pods int, kubectl, shoal string) error {
+	tok, err := os.ReadFile(filepath.Join(dir, "p1", peer.FileJoinToken))
+	if err != nil {
+		return err
+	}
+	p4, err := peer.Start(ctx, peer.Config{Name: "p4", DataDir: filepath.Join(dir, "p4"), BindAddr: "127.0.0.1", ObjectShards: shards,
+		GossipNetwork: network, Logger: log, Join: peers[0].APIAddr(), Token: strings.TrimSpace(string(tok))})
+	if err != nil {
+		return fmt.Errorf("start p4: %w", err)
+	}
+	defer p4.Kill()
+	acfg, err := peers[0].AdminConfig()
+	if err != nil {
+		return err
+	}
+	acfg.Servers = []string{"https://" + p4.APIAddr()}
+	conf := filepath.Join(dir, "p4.conf")
+	if err := acfg.Save(conf); err != nil {
+		return err
+	}
+	cl, err := api.NewClient(acfg, "")
+	if err != nil {
+		return err
+	}
+	infos, err := cl.Shards(ctx)
+	if err != nil {
+		return err
+	}
+	for _, in := range infos {
+		for _, r := range in.Replicas {
+			if r.Peer == "p4" {
+				return fmt.Errorf("p4 holds a replica of shard %d: the list would not go through the network", in.ID)
+			}
+		}
+	}
+	for _, tool := range []struct {
+		name string
+		args []string
+	}{
+		{"kubectl get pods -A", []string{kubectl, "--kubeconfig", conf, "get", "pods", "-A", "--no-headers"}},
+		{"shoal get pods -A", []string{shoal, "get", "pods", "-A", "--config", conf}},
+	} {
+		for run := 1; run <= 3; run++ {
+			t := time.Now()
+			cmd := exec.CommandContext(ctx, tool.args[0], tool.args[1:]...)
+			out, err := cmd.Output()
+			took := time.Since(t)
+			if err != nil {
+				return fmt.Errorf("%s: %v", tool.name, err)
+			}
+			lines := bytes.Count(out, []byte("\n"))
+			if tool.name != "kubectl get pods -A" {
+				lines-- // the header
+			}
+			if lines < pods {
+				return fmt.Errorf("%s printed %d pods, want %d", tool.name, lines, pods)
+			}
+			fmt.Printf("list: %s through a peer with no replica: %d pods in %s\n", tool.name, lines, took.Round(time.Millisecond))
+		}
+	}
 	return nil
 }
 

@@ -201,6 +201,9 @@ func copyEvent(e kubeapi.Event) kubeapi.Event {
 
 // Watch implements kubeapi.Store.
 func (s *Store) Watch(ctx context.Context, r *kubeapi.Resource, ns string, o kubeapi.WatchOptions) (<-chan kubeapi.Event, error) {
+	if o.Initial {
+		return s.watchWithState(ctx, r, ns)
+	}
 	from, err := parseRV(o.ResourceVersion)
 	if err != nil {
 		return nil, err
@@ -232,4 +235,33 @@ func (s *Store) Watch(ctx context.Context, r *kubeapi.Resource, ns string, o kub
 		}
 	}()
 	return w.ch, nil
+}
+
+// watchWithState is a watch that starts with the current objects (a list)
+// and a bookmark at the list's version.
+func (s *Store) watchWithState(ctx context.Context, r *kubeapi.Resource, ns string) (<-chan kubeapi.Event, error) {
+	l, err := s.List(ctx, r, ns, kubeapi.ListOptions{})
+	if err != nil {
+		return nil, err
+	}
+	changes, err := s.Watch(ctx, r, ns, kubeapi.WatchOptions{ResourceVersion: l.ResourceVersion})
+	if err != nil {
+		return nil, err
+	}
+	out := make(chan kubeapi.Event, len(l.Items)+1)
+	for _, it := range l.Items {
+		out <- kubeapi.Event{Type: watch.Added, Object: it, ResourceVersion: it.GetResourceVersion()}
+	}
+	out <- kubeapi.Event{Type: watch.Bookmark, ResourceVersion: l.ResourceVersion}
+	go func() {
+		defer close(out)
+		for e := range changes {
+			select {
+			case out <- e:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return out, nil
 }
