@@ -18,7 +18,15 @@
 // starts three peers in this process and --nodes hollow nodes (gossip in
 // memory, fake runtime), applies a Deployment of --pods replicas, and
 // prints the pods/s from the apply to every binding committed and to every
-// pod Running. Traffic goes to loopback only.
+// pod Running. Traffic goes to loopback only. With --list it then times
+// kubectl's and shoal's listing of every pod through a fourth peer that
+// holds no replica.
+//
+//	shoal-bench fanout --kubeconfig admin.conf --watch-server URL --write-server URL [--pid PID] [--informers 100] [--pods 1000]
+//
+// runs client-go pod informers against one peer while pods are created
+// through another, and prints when every informer has seen every pod and
+// the watched peer's CPU (scripts/bench-fanout.sh starts the agents).
 package main
 
 import (
@@ -45,7 +53,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: shoal-bench store|bare|hollow [flags]")
+		fmt.Fprintln(os.Stderr, "usage: shoal-bench store|bare|hollow|fanout [flags]")
 		os.Exit(2)
 	}
 	var err error
@@ -56,8 +64,10 @@ func main() {
 		err = bareBench(os.Args[2:])
 	case "hollow":
 		err = hollowBench(os.Args[2:])
+	case "fanout":
+		err = fanoutBench(os.Args[2:])
 	default:
-		fmt.Fprintln(os.Stderr, "usage: shoal-bench store|bare|hollow [flags]")
+		fmt.Fprintln(os.Stderr, "usage: shoal-bench store|bare|hollow|fanout [flags]")
 		os.Exit(2)
 	}
 	if err != nil {
