@@ -50,4 +50,15 @@
 // (api.PipelinePath): one long-lived HTTP/2 stream per pair of peers that
 // carries many proposals and answers in each TLS record, where a request
 // per write cost each side about 100 µs of CPU.
+//
+// # Pod streams
+//
+// Logs and Shoal's framed exec are served by the peer that runs the pod;
+// any other relays the call to it (podstreams.go, podlogs.go). kubectl's
+// exec and port-forward, upgraded to SPDY or WebSocket, are served by the
+// peer kubectl talks to with kubelet's server side (k8s.io/cri-streaming),
+// which reaches the pod through the runtime when it runs here, else
+// through the framed exec or the tunnel of the pod's peer
+// (kubestreams.go, portforward.go): between peers there is one protocol
+// whatever kubectl speaks.
 package peer

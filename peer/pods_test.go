@@ -134,7 +134,7 @@ func TestPodBoundToAPeerRunsThereAndDeletesGracefully(t *testing.T) {
 	if !bytes.Contains(frames, []byte(`ran cat -n with "typed"`)) || !bytes.HasSuffix(frames, []byte{ExecExit, 0, 0, 0, 1, '2'}) {
 		t.Fatalf("exec through p3: %q", frames)
 	}
-	if _, err := cl1.Stream(ctx, "/api/v1/namespaces/default/pods/web/log?container=nope"); !errors.Is(err, errdefs.ErrNotFound) {
+	if _, err := cl1.Stream(ctx, "/api/v1/namespaces/default/pods/web/log?container=nope"); !errors.Is(err, errdefs.ErrInvalid) {
 		t.Fatalf("logs of an unknown container: %v", err)
 	}
 

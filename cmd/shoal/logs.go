@@ -89,7 +89,14 @@ func execCommand() *cli.Command {
 			if c.NArg() < 2 {
 				return usagef("exec takes POD -- COMMAND [ARG...]")
 			}
-			q := url.Values{"command": c.Args().Slice()[1:]}
+			command := c.Args().Slice()[1:]
+			if command[0] == "--" { // flags stop at POD, so the "--" after it is still there
+				command = command[1:]
+			}
+			if len(command) == 0 {
+				return usagef("exec takes POD -- COMMAND [ARG...]")
+			}
+			q := url.Values{"command": command}
 			if v := c.String("container"); v != "" {
 				q.Set("container", v)
 			}

@@ -1,6 +1,8 @@
 // Package testimage builds container images from Go main packages without a
 // registry or a docker daemon: it compiles the package statically
-// (CGO_ENABLED=0), puts the binary in a single tar layer on an empty image,
+// (CGO_ENABLED=0), puts the binary in a single tar layer on an empty image
+// (with any tools the spec names, such as the Toolbox's tar and test that
+// kubectl cp runs, compiled the same way),
 // sets the entrypoint, environment and exposed ports, and writes a
 // docker-archive tar (the format `docker save` writes and containerd's image
 // import reads) tagged with the names asked for.

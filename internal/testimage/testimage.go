@@ -51,7 +51,25 @@ type Spec struct {
 	// PadBytes adds /padding, that many bytes that do not compress (the
 	// same for equal specs), to make an image of a given size.
 	PadBytes int
+	// Tools are more programs put at the root beside the binary, on the
+	// image's PATH (Toolbox: tar and test, for kubectl cp).
+	Tools []Tool
 }
+
+// Tool is a program an image carries besides its own, compiled from a Go
+// main package like the image's binary.
+type Tool struct {
+	// Package is the Go main package, as Spec.Package.
+	Package string
+	// Names are the file names it goes by at the root, the first the file
+	// and the others symbolic links to it (a program that acts as the
+	// name it is called by, busybox-style).
+	Names []string
+}
+
+// Toolbox is the tool with which `kubectl cp` works against an image that
+// has no shell: tar and test (internal/testimage/toolbox), no shell.
+var Toolbox = Tool{Package: "github.com/shoalproject/shoal/internal/testimage/toolbox", Names: []string{"tar", "test"}}
 
 func (s Spec) binary() string {
 	if s.Binary != "" {
@@ -74,10 +92,20 @@ func Build(ctx context.Context, spec Spec, outTar string) error {
 	defer os.RemoveAll(tmp)
 
 	bin := filepath.Join(tmp, spec.binary())
-	if err := compile(ctx, spec, bin); err != nil {
+	if err := compile(ctx, spec.Package, spec.LDFlags, bin); err != nil {
 		return err
 	}
-	img, err := imageOf(spec, bin)
+	tools := make([]string, len(spec.Tools))
+	for i, tool := range spec.Tools {
+		if len(tool.Names) == 0 {
+			return fmt.Errorf("testimage: tool %s has no name", tool.Package)
+		}
+		tools[i] = filepath.Join(tmp, fmt.Sprintf("tool%d", i))
+		if err := compile(ctx, tool.Package, "", tools[i]); err != nil {
+			return err
+		}
+	}
+	img, err := imageOf(spec, bin, tools)
 	if err != nil {
 		return err
 	}
@@ -108,21 +136,22 @@ func goTool() string {
 	return filepath.Join(goruntime.GOROOT(), "bin", "go")
 }
 
-func compile(ctx context.Context, spec Spec, out string) error {
-	ldflags := strings.TrimSpace("-s -w " + spec.LDFlags)
-	cmd := exec.CommandContext(ctx, goTool(), "build", "-trimpath", "-ldflags", ldflags, "-o", out, spec.Package)
+func compile(ctx context.Context, pkg, ldflags, out string) error {
+	ldflags = strings.TrimSpace("-s -w " + ldflags)
+	cmd := exec.CommandContext(ctx, goTool(), "build", "-trimpath", "-ldflags", ldflags, "-o", out, pkg)
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+goruntime.GOARCH)
 	var stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stderr, &stderr
 	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("testimage: go build %s: %w\n%s", spec.Package, err, stderr.String())
+		return fmt.Errorf("testimage: go build %s: %w\n%s", pkg, err, stderr.String())
 	}
 	return nil
 }
 
-// imageOf makes a one-layer image holding the binary at /NAME and an empty
+// imageOf makes a one-layer image holding the binary at /NAME, the tools
+// (compiled to the files tools names, in spec.Tools' order) and an empty
 // /tmp, with the binary as entrypoint.
-func imageOf(spec Spec, bin string) (v1.Image, error) {
+func imageOf(spec Spec, bin string, tools []string) (v1.Image, error) {
 	exe, err := os.ReadFile(bin)
 	if err != nil {
 		return nil, err
@@ -142,6 +171,23 @@ func imageOf(spec Spec, bin string) (v1.Image, error) {
 	}
 	if _, err := tw.Write(exe); err != nil {
 		return nil, err
+	}
+	for i, tool := range spec.Tools {
+		b, err := os.ReadFile(tools[i])
+		if err != nil {
+			return nil, err
+		}
+		if err := tw.WriteHeader(&tar.Header{Name: tool.Names[0], Typeflag: tar.TypeReg, Mode: 0o755, Size: int64(len(b)), ModTime: mtime}); err != nil {
+			return nil, err
+		}
+		if _, err := tw.Write(b); err != nil {
+			return nil, err
+		}
+		for _, alias := range tool.Names[1:] {
+			if err := tw.WriteHeader(&tar.Header{Name: alias, Typeflag: tar.TypeSymlink, Linkname: tool.Names[0], Mode: 0o777, ModTime: mtime}); err != nil {
+				return nil, err
+			}
+		}
 	}
 	if spec.PadBytes > 0 {
 		pad := make([]byte, spec.PadBytes)
@@ -248,7 +294,8 @@ const WebappRepo = "shoal.local/webapp"
 
 // Webapp is the Spec of the example web service (examples/webapp) at
 // version ("v1", "v2", ...): tagged WebappRepo:version, answering "hello
-// from NAME (version)", listening on 8080.
+// from NAME (version)", listening on 8080, with the Toolbox (so kubectl
+// cp works against it).
 func Webapp(version string) Spec {
 	return Spec{
 		Package:      "github.com/shoalproject/shoal/examples/webapp",
@@ -257,5 +304,6 @@ func Webapp(version string) Spec {
 		Binary:       "webapp",
 		Env:          []string{"PORT=8080"},
 		ExposedPorts: []string{"8080/tcp"},
+		Tools:        []Tool{Toolbox},
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -46,6 +47,7 @@ func TestBuildMakesARunnableLookingImage(t *testing.T) {
 	defer rc.Close()
 	tr := tar.NewReader(rc)
 	found := false
+	tools := map[string]*tar.Header{}
 	for {
 		h, err := tr.Next()
 		if errors.Is(err, io.EOF) {
@@ -57,9 +59,22 @@ func TestBuildMakesARunnableLookingImage(t *testing.T) {
 		if h.Name == "webapp" {
 			found = h.Mode&0o111 != 0 && h.Size > 1<<20
 		}
+		if h.Name == "tar" || h.Name == "test" {
+			tools[h.Name] = h
+		}
 	}
 	if !found {
 		t.Fatal("no executable /webapp of a plausible size in the layer")
+	}
+	// The toolbox, for kubectl cp: /tar, and /test a link to it, on PATH.
+	if h := tools["tar"]; h == nil || h.Typeflag != tar.TypeReg || h.Mode&0o111 == 0 {
+		t.Errorf("no executable /tar in the layer: %+v", h)
+	}
+	if h := tools["test"]; h == nil || h.Typeflag != tar.TypeSymlink || h.Linkname != "tar" {
+		t.Errorf("/test is not a link to tar: %+v", h)
+	}
+	if !slices.Contains(cf.Config.Env, "PATH=/") {
+		t.Errorf("the tools are not on PATH: %v", cf.Config.Env)
 	}
 }
 
