@@ -189,35 +189,48 @@ func (s *Server) finishOrphan(q *request, obj workload.Object) (workload.Object,
 	return s.dropFinalizer(ctx, q.res, obj, metav1.FinalizerOrphanDependents)
 }
 
-// finishForeground deletes what obj owns, waits for it to be gone, then
-// takes obj's foregroundDeletion finalizer off.
+// finishForeground deletes what obj owns, waits for it to be gone (at most
+// dependentsWait), then takes obj's foregroundDeletion finalizer off. It
+// runs on the peer that took the delete.
 func (s *Server) finishForeground(ctx context.Context, res *Resource, obj workload.Object) {
-	ctx, cancel := context.WithTimeout(ctx, dependentsWait)
+	wait, cancel := context.WithTimeout(ctx, dependentsWait)
 	defer cancel()
 	for {
-		deps := s.dependents(ctx, obj)
-		if len(deps) == 0 {
+		deps, err := s.dependentsOf(wait, obj)
+		if err == nil && len(deps) == 0 {
 			break
 		}
 		for _, d := range deps {
 			if d.obj.GetDeletionTimestamp() == nil {
-				s.deleteDependent(ctx, d, metav1.DeletePropagationForeground)
+				s.deleteDependent(wait, d, metav1.DeletePropagationForeground)
 			}
 		}
 		select {
-		case <-ctx.Done():
-			s.log.Warn("foreground delete: dependents still there, deleting the owner anyway", "resource", res.Plural, "namespace", obj.GetNamespace(), "name", obj.GetName())
+		case <-wait.Done():
+			s.log.Warn("foreground delete: dependents still there after the wait, deleting the owner anyway",
+				"resource", res.Plural, "namespace", obj.GetNamespace(), "name", obj.GetName(), "err", err)
 		case <-time.After(200 * time.Millisecond): // polling the store, bounded by dependentsWait
 			continue
 		}
 		break
 	}
-	cur, err := s.cfg.Store.Get(ctx, res, obj.GetNamespace(), obj.GetName(), ReadOptions{Consistent: true})
-	if err != nil || cur.GetUID() != obj.GetUID() {
-		return
-	}
-	if _, _, err := s.dropFinalizer(context.WithoutCancel(ctx), res, cur, metav1.FinalizerDeleteDependents); err != nil && !errors.Is(err, errdefs.ErrNotFound) {
-		s.log.Warn("foreground delete: finalizer not removed", "resource", res.Plural, "name", obj.GetName(), "err", err)
+	done, cancel2 := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel2()
+	for attempt := 0; attempt <= patchAttempts; attempt++ {
+		cur, err := s.cfg.Store.Get(done, res, obj.GetNamespace(), obj.GetName(), ReadOptions{Consistent: true})
+		if errors.Is(err, errdefs.ErrNotFound) || (err == nil && cur.GetUID() != obj.GetUID()) {
+			return // gone already
+		}
+		if err == nil {
+			_, _, err = s.dropFinalizer(done, res, cur, metav1.FinalizerDeleteDependents)
+		}
+		if err == nil || errors.Is(err, errdefs.ErrNotFound) {
+			return
+		}
+		if !errors.Is(err, errdefs.ErrConflict) {
+			s.log.Warn("foreground delete: finalizer not removed", "resource", res.Plural, "name", obj.GetName(), "err", err)
+			return
+		}
 	}
 }
 
@@ -261,7 +274,14 @@ func canOwn(r *Resource) bool {
 // dependents lists the objects whose ownerReferences name obj's uid: in
 // its namespace for a namespaced owner, anywhere for a cluster-scoped one.
 func (s *Server) dependents(ctx context.Context, obj workload.Object) []dependent {
+	out, _ := s.dependentsOf(ctx, obj)
+	return out
+}
+
+// dependentsOf is dependents, and the first error a list met.
+func (s *Server) dependentsOf(ctx context.Context, obj workload.Object) ([]dependent, error) {
 	var out []dependent
+	var firstErr error
 	for i := range s.resources {
 		r := &s.resources[i]
 		if !r.Namespaced && obj.GetNamespace() != "" {
@@ -269,6 +289,9 @@ func (s *Server) dependents(ctx context.Context, obj workload.Object) []dependen
 		}
 		res, err := s.cfg.Store.List(ctx, r, obj.GetNamespace(), ListOptions{ReadOptions: ReadOptions{Consistent: true}})
 		if err != nil {
+			if firstErr == nil {
+				firstErr = err
+			}
 			continue
 		}
 		for _, o := range res.Items {
@@ -277,7 +300,7 @@ func (s *Server) dependents(ctx context.Context, obj workload.Object) []dependen
 			}
 		}
 	}
-	return out
+	return out, firstErr
 }
 
 func ownedBy(o workload.Object, uid types.UID) bool {

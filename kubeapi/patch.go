@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/strategicpatch"
 	"sigs.k8s.io/yaml"
@@ -135,7 +136,8 @@ func (s *Server) patched(w http.ResponseWriter, q *request, cur workload.Object,
 			return nil, apierrors.NewBadRequest(err.Error())
 		}
 		if out, err = p.Apply(js); err != nil {
-			return nil, apierrors.NewGenericServerResponse(http.StatusUnprocessableEntity, "", q.gr(), q.name, err.Error(), 0, false)
+			// kube-apiserver names no object here: "The request is invalid".
+			return nil, apierrors.NewGenericServerResponse(http.StatusUnprocessableEntity, "", schema.GroupResource{}, "", err.Error(), 0, false)
 		}
 	case types.MergePatchType:
 		if out, err = jsonpatch.MergePatch(js, patch); err != nil {

@@ -2,6 +2,7 @@ package kubeapi
 
 import (
 	"fmt"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"mime"
 	"net/http"
 
@@ -306,7 +307,7 @@ func (s *Server) patchScale(w http.ResponseWriter, q *request, cur, into *autosc
 			return apierrors.NewBadRequest(err.Error())
 		}
 		if out, err = p.Apply(js); err != nil {
-			return apierrors.NewBadRequest(err.Error())
+			return apierrors.NewGenericServerResponse(http.StatusUnprocessableEntity, "", schema.GroupResource{}, "", err.Error(), 0, false)
 		}
 	case types.MergePatchType:
 		if out, err = jsonpatch.MergePatch(js, body); err != nil {

@@ -301,6 +301,11 @@ func (s *Server) updateObject(q *request, obj, old workload.Object, wq writeQuer
 			return nil, err
 		}
 	}
+	if unchanged(obj, old) && (obj.GetResourceVersion() == "" || obj.GetResourceVersion() == old.GetResourceVersion()) {
+		// As kube-apiserver: a write that changes nothing is not made, and
+		// the stored object comes back as it was (kubectl says "no change").
+		return old, nil
+	}
 	if obj.GetDeletionTimestamp() != nil && len(obj.GetFinalizers()) == 0 && len(old.GetFinalizers()) > 0 {
 		// The last finalizer is gone from an object being deleted: it goes.
 		return s.cfg.Store.Delete(q.ctx(), q.res, q.namespace, q.name, DeleteOptions{WriteOptions: WriteOptions{DryRun: wq.dryRun}, ResourceVersion: obj.GetResourceVersion()})
@@ -501,4 +506,13 @@ func stripDeleteParams(r *http.Request) *http.Request {
 	c := r.Clone(r.Context())
 	c.URL.RawQuery = v.Encode()
 	return c
+}
+
+// unchanged reports whether obj is old but for its resourceVersion.
+func unchanged(obj, old workload.Object) bool {
+	a, b := obj.DeepCopyObject().(workload.Object), old.DeepCopyObject().(workload.Object)
+	a.SetResourceVersion("")
+	b.SetResourceVersion("")
+	a.GetObjectKind().SetGroupVersionKind(b.GetObjectKind().GroupVersionKind())
+	return equality.Semantic.DeepEqual(a, b)
 }

@@ -168,6 +168,9 @@ func (p *Peer) controlPass(ctx context.Context, shard uint64) error {
 		}
 	}
 	for _, d := range deps {
+		if d.DeletionTimestamp != nil {
+			continue // being deleted: its ReplicaSets go with it, none is made
+		}
 		mine := sameNamespace(rss, d.ObjectMeta.Namespace)
 		health := controller.HealthOf(controller.CurrentReplicaSet(d, mine), pods)
 		if tmpl, rev, why := controller.AutoRollback(d, mine, health); tmpl != nil {
@@ -177,10 +180,24 @@ func (p *Peer) controlPass(ctx context.Context, shard uint64) error {
 		plan := controller.PlanDeployment(d, mine, now)
 		if plan.Create != nil {
 			plan.Create.ObjectMeta.UID = newUID()
-			errs = append(errs, p.createIn(ctx, shard, plan.Create))
+			err := p.createIn(ctx, shard, plan.Create)
+			if err == nil {
+				p.scalingEvent(d, plan.Create.Name, 0, replicasOf(plan.Create), now)
+			}
+			errs = append(errs, err)
 		}
 		for _, rs := range plan.Update {
-			errs = append(errs, p.updateIn(ctx, shard, rs))
+			was := int32(-1)
+			for _, o := range mine {
+				if o.UID == rs.UID {
+					was = replicasOf(o)
+				}
+			}
+			err := p.updateIn(ctx, shard, rs)
+			if err == nil && was >= 0 && was != replicasOf(rs) {
+				p.scalingEvent(d, rs.Name, was, replicasOf(rs), now)
+			}
+			errs = append(errs, err)
 		}
 		for _, rs := range plan.Delete {
 			errs = append(errs, p.deleteIn(ctx, shard, "ReplicaSet", &rs.ObjectMeta))
@@ -209,11 +226,27 @@ func (p *Peer) controlPass(ctx context.Context, shard uint64) error {
 				}
 			}
 		}
-		plan := controller.PlanReplicaSet(rs, pods, lost, newName, now)
-		for _, pod := range plan.Delete {
-			errs = append(errs, p.removePod(ctx, shard, pod, lost))
+		if rs.DeletionTimestamp != nil {
+			continue // being deleted: its pods go with it, none is made
 		}
-		errs = append(errs, p.createPods(ctx, shard, plan.Create))
+		plan := controller.PlanReplicaSet(rs, pods, lost, newName, now)
+		for i, pod := range plan.Delete {
+			err := p.removePod(ctx, shard, pod, lost)
+			if err == nil && i < eventBurst {
+				p.recordEvent(workload.NewEvent(rs, workload.EventNormal, "SuccessfulDelete", "Deleted pod: "+pod.Name, now.UTC(), replicaSetSource))
+			}
+			errs = append(errs, err)
+		}
+		err := p.createPods(ctx, shard, plan.Create)
+		if err == nil {
+			for i, pod := range plan.Create {
+				if i == eventBurst {
+					break
+				}
+				p.recordEvent(workload.NewEvent(rs, workload.EventNormal, "SuccessfulCreate", "Created pod: "+pod.Name, now.UTC(), replicaSetSource))
+			}
+		}
+		errs = append(errs, err)
 		if !statusEqual(rs.Status, plan.Status) {
 			rs.Status = plan.Status
 			errs = append(errs, p.updateIn(ctx, shard, rs))
@@ -418,3 +451,31 @@ func ownedPods(pods []*workload.Pod) bool {
 }
 
 func stringRV(rv uint64) string { return strconv.FormatUint(rv, 10) }
+
+// The controllers' event sources, as Kubernetes' controllers name them.
+var (
+	deploymentSource = workload.EventSource{Component: "deployment-controller"}
+	replicaSetSource = workload.EventSource{Component: "replicaset-controller"}
+)
+
+// eventBurst is how many pod events a ReplicaSet's pass records at most,
+// as Kubernetes' event recorder lets a burst of 25 through per object.
+const eventBurst = 25
+
+func replicasOf(rs *workload.ReplicaSet) int32 {
+	if rs.Spec.Replicas == nil {
+		return 1
+	}
+	return *rs.Spec.Replicas
+}
+
+// scalingEvent records a Deployment's ScalingReplicaSet event, as
+// Kubernetes' deployment controller words it.
+func (p *Peer) scalingEvent(d *workload.Deployment, rs string, from, to int32, now time.Time) {
+	dir := "up"
+	if to < from {
+		dir = "down"
+	}
+	msg := fmt.Sprintf("Scaled %s replica set %s from %d to %d", dir, rs, from, to)
+	p.recordEvent(workload.NewEvent(d, workload.EventNormal, "ScalingReplicaSet", msg, now.UTC(), deploymentSource))
+}

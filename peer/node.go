@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"net/netip"
 	"os"
 	goruntime "runtime"
@@ -15,6 +17,7 @@ import (
 
 	"github.com/shoalproject/shoal/consensus"
 	"github.com/shoalproject/shoal/internal/errdefs"
+	"github.com/shoalproject/shoal/kubeapi"
 	"github.com/shoalproject/shoal/volumes"
 	"github.com/shoalproject/shoal/workload"
 	"github.com/shoalproject/shoal/workload/nodeagent"
@@ -189,7 +192,7 @@ func makeNode(f nodeFacts, cidr string, now time.Time) *workload.Node {
 				{Type: workload.NodeInternalIP, Address: f.addr},
 				{Type: workload.NodeHostName, Address: f.name},
 			},
-			NodeInfo: workload.NodeSystemInfo{KubeletVersion: Version, OperatingSystem: goruntime.GOOS, Architecture: goruntime.GOARCH},
+			NodeInfo: workload.NodeSystemInfo{KubeletVersion: kubeapi.NewVersionInfo(Version, "", "").GitVersion, OperatingSystem: goruntime.GOOS, Architecture: goruntime.GOARCH},
 		},
 	}
 }
@@ -246,6 +249,57 @@ func (p *Peer) heartbeat(ctx context.Context, cidr string, runtimeErr error) err
 		return err
 	}
 	_, err = p.store.Propose(ctx, consensus.MetaShard, consensus.Batch{Commands: []consensus.Command{{Op: consensus.OpUpdate, Object: nso, Precondition: so.ResourceVersion}}})
+	if err != nil {
+		return err
+	}
+	if was, ok := p.nodeCordoned.Swap(n.Spec.Unschedulable), p.nodeSeen.Swap(true); ok && was != n.Spec.Unschedulable {
+		// As the kubelet reports a cordon or an uncordon.
+		reason := "NodeSchedulable"
+		if n.Spec.Unschedulable {
+			reason = "NodeNotSchedulable"
+		}
+		p.recordEvent(workload.NewEvent(n, workload.EventNormal, reason, "Node "+n.Name+" status is now: "+reason, p.cfg.Now().UTC(), workload.EventSource{Component: "kubelet", Host: n.Name}))
+	}
+	return p.renewNodeLease(ctx)
+}
+
+// nodeLeaseSeconds is the node Lease's duration, as the kubelet's.
+const nodeLeaseSeconds = 40
+
+// renewNodeLease writes this peer's Lease in kube-node-lease, as the
+// kubelet does (kubectl describe node shows it): its holder is the node,
+// its renew time the heartbeat's.
+func (p *Peer) renewNodeLease(ctx context.Context) error {
+	k := consensus.Key{Kind: "Lease", Namespace: corev1.NamespaceNodeLease, Name: p.cfg.Name}
+	shard := p.shardOf(k)
+	now := metav1.NewMicroTime(p.cfg.Now().UTC())
+	dur := int32(nodeLeaseSeconds)
+	l := &workload.Lease{TypeMeta: workload.TypeMeta{APIVersion: "coordination.k8s.io/v1", Kind: "Lease"},
+		ObjectMeta: workload.ObjectMeta{Namespace: k.Namespace, Name: k.Name},
+		Spec:       workload.LeaseSpec{HolderIdentity: &p.cfg.Name, LeaseDurationSeconds: &dur, RenewTime: &now}}
+	op, pre := consensus.OpCreate, uint64(0)
+	cur, err := p.store.Get(ctx, shard, k, true)
+	switch {
+	case err == nil:
+		var old workload.Lease
+		if err := decodeInto(cur, &old); err != nil {
+			return err
+		}
+		l.UID, l.CreationTimestamp = old.UID, old.CreationTimestamp
+		op, pre = consensus.OpUpdate, cur.ResourceVersion
+	case errors.Is(err, errdefs.ErrNotFound):
+		l.UID, l.CreationTimestamp = newUID(), metav1.NewTime(now.Truncate(time.Second))
+	default:
+		return err
+	}
+	so, err := stored(l)
+	if err != nil {
+		return err
+	}
+	_, err = p.store.Propose(ctx, shard, consensus.Batch{Commands: []consensus.Command{{Op: op, Object: so, Precondition: pre}}})
+	if errors.Is(err, errdefs.ErrConflict) || errors.Is(err, errdefs.ErrAlreadyExists) {
+		return nil // written meanwhile (a slow earlier attempt): the next heartbeat renews it
+	}
 	return err
 }
 
@@ -292,6 +346,11 @@ func (p *Peer) runNode(ctx context.Context) {
 		if !sleepCtx(ctx, time.Second) {
 			return
 		}
+	}
+	// A cluster made by an earlier release lacks some of them
+	// (kube-node-lease holds the node Leases).
+	if err := p.ensureNamespaces(ctx); err != nil {
+		p.log.Warn("system namespaces", "err", err)
 	}
 	var runtimeErr error
 	if p.cfg.Runtime != nil {

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	corev1 "k8s.io/api/core/v1"
 	"strconv"
 	"time"
 
@@ -124,10 +125,22 @@ func keepBinding(next workload.Object, cur consensus.Object) {
 	}
 }
 
-// ensureDefaultNamespace creates the "default" namespace once, as a new
-// Kubernetes cluster has one. Any peer may try; the create is idempotent.
-func (p *Peer) ensureDefaultNamespace(ctx context.Context) error {
-	ns := &workload.Namespace{ObjectMeta: workload.ObjectMeta{Name: workload.DefaultNamespace, UID: newUID()}}
+// systemNamespaces are the namespaces a new Kubernetes cluster has.
+var systemNamespaces = []string{workload.DefaultNamespace, "kube-system", "kube-public", corev1.NamespaceNodeLease}
+
+// ensureNamespaces creates the namespaces a new Kubernetes cluster has,
+// where they are missing. Any peer may try; the creates are idempotent.
+func (p *Peer) ensureNamespaces(ctx context.Context) error {
+	for _, name := range systemNamespaces {
+		if err := p.ensureNamespace(ctx, name); err != nil {
+			return fmt.Errorf("namespace %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+func (p *Peer) ensureNamespace(ctx context.Context, name string) error {
+	ns := &workload.Namespace{ObjectMeta: workload.ObjectMeta{Name: name, UID: newUID()}}
 	info, _ := workload.LookupKind("Namespace")
 	workload.Defaults(ns, info, "")
 	now := p.cfg.Now().UTC().Truncate(time.Second)

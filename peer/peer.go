@@ -15,6 +15,7 @@ import (
 	"regexp"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -234,6 +235,9 @@ type Peer struct {
 	creating     creations     // this peer's ReplicaSet controller creating pods
 	controlWake  chan struct{} // capacity 1: a pod changed
 	nodeLifeWake chan struct{} // capacity 1: a failed peer's grace passed
+	// nodeCordoned is this node's spec.unschedulable at the last heartbeat
+	// (nodeSeen once there was one), for the kubelet's cordon events.
+	nodeCordoned, nodeSeen atomic.Bool
 
 	nodeMu  sync.Mutex
 	agent   *nodeagent.Agent // nil until the node runs pods
@@ -349,9 +353,9 @@ func Start(ctx context.Context, cfg Config) (*Peer, error) {
 			p.Kill()
 			return nil, err
 		}
-		if err := p.ensureDefaultNamespace(ctx); err != nil {
+		if err := p.ensureNamespaces(ctx); err != nil {
 			p.Kill()
-			return nil, fmt.Errorf("create the default namespace: %w", err)
+			return nil, fmt.Errorf("create the system namespaces: %w", err)
 		}
 	} else if err := p.ctl.Restart(); err != nil {
 		p.Kill()

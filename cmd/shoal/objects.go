@@ -199,6 +199,7 @@ func applyOne(ctx context.Context, cl *api.Client, d workload.Document) (string,
 	cm := workload.MetaOf(cur)
 	rv := cm.ResourceVersion
 	cm.ResourceVersion, cm.UID, cm.CreationTimestamp, cm.Generation = "", "", workload.Time{}, 0
+	cm.ManagedFields = nil // the server's record of who set what
 	if same(cur, d.Object) {
 		return "unchanged", nil
 	}

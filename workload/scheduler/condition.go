@@ -15,8 +15,8 @@ const (
 	EventFailedScheduling = "FailedScheduling"
 	// EventScheduled is the reason of the event recorded on a binding.
 	EventScheduled = "Scheduled"
-	// Component is the scheduler's name in events' source.
-	Component = "scheduler"
+	// Component is the scheduler's name in events' source, as Kubernetes names its own.
+	Component = "default-scheduler"
 )
 
 // UnschedulableCondition is the PodScheduled condition of a pod left

@@ -17,7 +17,7 @@ func TestUnschedulableConditionAndEvent(t *testing.T) {
 	e := FailedSchedulingEvent(p, err, t0, "peer-1")
 	if e.Reason != "FailedScheduling" || e.Type != workload.EventWarning || e.Message != c.Message ||
 		e.InvolvedObject.Kind != "Pod" || e.InvolvedObject.Name != "web-1" || e.InvolvedObject.UID != "uid-web-1" ||
-		e.Source != (workload.EventSource{Component: "scheduler", Host: "peer-1"}) || e.ObjectMeta.Namespace != "default" {
+		e.Source != (workload.EventSource{Component: "default-scheduler", Host: "peer-1"}) || e.ObjectMeta.Namespace != "default" {
 		t.Errorf("event = %+v", e)
 	}
 	if c := ScheduledCondition(t0); c.Type != workload.PodScheduled || c.Status != workload.ConditionTrue {
