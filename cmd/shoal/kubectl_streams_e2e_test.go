@@ -20,6 +20,7 @@ import (
 	"github.com/creack/pty"
 
 	"github.com/shoalproject/shoal/internal/poll"
+	"github.com/shoalproject/shoal/internal/testimage"
 	"github.com/shoalproject/shoal/peer/api"
 	"github.com/shoalproject/shoal/workload/runtime/runtimetest"
 )
@@ -42,6 +43,7 @@ func TestKubectlStreamsOnContainerd(t *testing.T) {
 	p1, p2, p3 := agents["p1"], agents["p2"], agents["p3"]
 	c.importTar(image)
 	importImage(t, c, runtimetest.TesteeSpec)
+	importImage(t, c, testimage.Webapp("v2"))
 	c.apply("streams", `apiVersion: v1
 kind: Pod
 metadata: {name: web-1, labels: {app: web-1}}
@@ -259,6 +261,54 @@ spec:
 		}
 	})
 
+	// What waits for running pods: rollout status, wait for Available,
+	// a new image rolled out, and undo.
+	t.Run("rollout-and-wait", func(t *testing.T) {
+		kt := kubectl{t: t, c: c, via: p2}
+		c.apply("rollout", `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: roll}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: roll}}
+  template:
+    metadata: {labels: {app: roll}}
+    spec:
+      terminationGracePeriodSeconds: 2
+      containers:
+      - name: web
+        image: shoal.local/webapp:v1
+        readinessProbe: {tcpSocket: {port: 8080}, periodSeconds: 1}
+`)
+		if out := kt.mustRun(nil, "rollout", "status", "deployment/roll", "--timeout=90s"); !strings.Contains(out.stdout, `deployment "roll" successfully rolled out`) {
+			t.Errorf("kubectl rollout status: %q", out.stdout)
+		}
+		if out := kt.mustRun(nil, "wait", "--for=condition=Available", "deployment/roll", "--timeout=60s"); strings.TrimSpace(out.stdout) != "deployment.apps/roll condition met" {
+			t.Errorf("kubectl wait --for=condition=Available: %q", out.stdout)
+		}
+		kv := kubectl{t: t, c: c, via: p3}
+		if out := kv.mustRun(nil, "set", "image", "deployment/roll", "web=shoal.local/webapp:v2"); !strings.Contains(out.stdout, "deployment.apps/roll image updated") {
+			t.Errorf("kubectl set image: %q", out.stdout)
+		}
+		if out := kv.mustRun(nil, "rollout", "status", "deployment/roll", "--timeout=90s"); !strings.Contains(out.stdout, `deployment "roll" successfully rolled out`) {
+			t.Errorf("kubectl rollout status after set image: %q", out.stdout)
+		}
+		// The old pods may still be terminating, as in Kubernetes: rollout
+		// status counts only pods not being deleted.
+		var images string
+		if !poll.Until(30*time.Second, 200*time.Millisecond, func() bool {
+			images = kt.mustRun(nil, "get", "pods", "-l", "app=roll", "-o", "jsonpath={.items[*].spec.containers[0].image}").stdout
+			return strings.Count(images, "webapp:v2") == 2 && !strings.Contains(images, "webapp:v1")
+		}) {
+			t.Errorf("old pods never went after the rollout: %q", images)
+		}
+		if out := kt.mustRun(nil, "rollout", "undo", "deployment/roll"); !strings.Contains(out.stdout, "deployment.apps/roll rolled back") {
+			t.Errorf("kubectl rollout undo: %q", out.stdout)
+		}
+		if out := kt.mustRun(nil, "rollout", "status", "deployment/roll", "--timeout=90s"); !strings.Contains(out.stdout, `deployment "roll" successfully rolled out`) {
+			t.Errorf("kubectl rollout status after undo: %q", out.stdout)
+		}
+	})
 }
 
 // transports are kubectl's two ways to stream: WebSocket (its default,
