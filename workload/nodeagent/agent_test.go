@@ -42,6 +42,8 @@ type memPods struct {
 	cms    map[string]*workload.ConfigMap
 	// secrets, by namespace/name, opened.
 	secrets map[string]*workload.Secret
+	// statusWrites counts UpdateStatus calls, refused ones too.
+	statusWrites int
 }
 
 func newMemPods() *memPods { return &memPods{pods: map[string]*workload.Pod{}} }
@@ -79,6 +81,7 @@ func (m *memPods) Bound(_ context.Context, node string) ([]workload.Pod, error) 
 func (m *memPods) UpdateStatus(_ context.Context, p *workload.Pod) (*workload.Pod, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.statusWrites++
 	cur, ok := m.pods[p.ObjectMeta.Namespace+"/"+p.ObjectMeta.Name]
 	if !ok {
 		return nil, errdefs.ErrNotFound
@@ -279,6 +282,71 @@ func TestBoundPodRunsAndReportsRunningAndReady(t *testing.T) {
 	sbs, _ := h.rt.ListSandboxes(context.Background())
 	if len(sbs) != 1 || sbs[0].Hostname != "web" {
 		t.Errorf("sandboxes %+v, want one with hostname web", sbs)
+	}
+}
+
+// A list that arrives late, after the worker wrote the pod's status, holds
+// an older version of the pod: the worker keeps what it wrote and does not
+// write the status again (with new start and transition times).
+func TestStaleListDoesNotRewriteStatus(t *testing.T) {
+	h := newHarness(t, fake.Config{}, nil)
+	h.pods.put(pod("web", nil))
+	stale, _ := h.pods.get("web")
+	h.agent.Notify()
+	h.await("web to be ready", func() bool { return cond(h.status("web"), workload.PodReady).Status == workload.ConditionTrue })
+	h.agent.mu.Lock()
+	w := h.agent.workers["uid-web"]
+	h.agent.mu.Unlock()
+	// Each hand-over waits until the worker took it; the worker syncs
+	// after taking the stale pod and before taking the next one.
+	handOver := func(p workload.Pod) {
+		h.agent.dispatch(context.Background(), []workload.Pod{p}, nil)
+		h.await("the worker to take the pod", func() bool { return len(w.updates) == 0 })
+	}
+	cur, _ := h.pods.get("web")
+	handOver(cur)
+	h.pods.mu.Lock()
+	before := h.pods.statusWrites
+	h.pods.mu.Unlock()
+	handOver(stale)
+	handOver(cur)
+	h.pods.mu.Lock()
+	after := h.pods.statusWrites
+	h.pods.mu.Unlock()
+	if after != before {
+		t.Errorf("the stale pod made %d status writes, want none", after-before)
+	}
+	if got := h.status("web"); !running(got) || got.StartTime == nil {
+		t.Errorf("status after the stale list: %+v", got)
+	}
+}
+
+func TestNewerPodVersion(t *testing.T) {
+	at := func(rv string, deleting bool) *workload.Pod {
+		p := pod("web", nil)
+		p.ObjectMeta.ResourceVersion = rv
+		if deleting {
+			t := workload.NewTime(time.Unix(1, 0))
+			p.ObjectMeta.DeletionTimestamp = &t
+		}
+		return &p
+	}
+	for _, c := range []struct {
+		p, cur *workload.Pod
+		want   bool
+	}{
+		{at("10", false), at("9", false), true},
+		{at("9", false), at("10", false), false},
+		{at("10", false), at("10", false), false},
+		{at("9", true), at("10", false), true}, // its deletion is never missed
+		{at("9", true), at("10", true), false},
+		{at("b", false), at("a", false), true}, // not a shard index: any change
+		{at("a", false), at("a", false), false},
+	} {
+		if got := newer(c.p, c.cur); got != c.want {
+			t.Errorf("newer(rv %s deleting %v, rv %s deleting %v) = %v, want %v", c.p.ObjectMeta.ResourceVersion, c.p.ObjectMeta.DeletionTimestamp != nil,
+				c.cur.ObjectMeta.ResourceVersion, c.cur.ObjectMeta.DeletionTimestamp != nil, got, c.want)
+		}
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"net"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -104,7 +105,7 @@ func (w *worker) run(ctx context.Context) {
 		case p := <-w.updates:
 			if p == nil {
 				w.gone = true
-			} else if p.ObjectMeta.ResourceVersion != w.pod.ObjectMeta.ResourceVersion || p.ObjectMeta.DeletionTimestamp != nil {
+			} else if newer(p, w.pod) {
 				w.pod = p
 				w.written = p.Status
 			}
@@ -115,6 +116,24 @@ func (w *worker) run(ctx context.Context) {
 		}
 		t.Stop()
 	}
+}
+
+// newer reports whether p is a later state of the pod than cur: a higher
+// resource version (a pod's versions come from its one shard and only
+// grow), or the first sight of its deletion. A list that a slow watch
+// delivers after the worker's own status write carries an older version;
+// taking it would forget the status written (its start time and transition
+// times) and write it again.
+func newer(p, cur *workload.Pod) bool {
+	if p.ObjectMeta.DeletionTimestamp != nil && cur.ObjectMeta.DeletionTimestamp == nil {
+		return true
+	}
+	a, errA := strconv.ParseUint(p.ObjectMeta.ResourceVersion, 10, 64)
+	b, errB := strconv.ParseUint(cur.ObjectMeta.ResourceVersion, 10, 64)
+	if errA != nil || errB != nil {
+		return p.ObjectMeta.ResourceVersion != cur.ObjectMeta.ResourceVersion
+	}
+	return a > b
 }
 
 func (w *worker) now() time.Time { return w.a.cfg.Now() }
