@@ -13,7 +13,7 @@ import (
 // cluster's store (kubeStore), with this peer's pod streams.
 func (p *Peer) kubeAPI() http.Handler {
 	return kubeapi.New(kubeapi.Config{
-		Store:   kubeStore{p: p},
+		Store:   kubeStore{p: p, decodes: newWatchDecodes()},
 		Streams: newPodStreams(p),
 		Version: kubeapi.NewVersionInfo(Version, p.cfg.Name, p.st.ClusterName),
 		OpenAPI: &openapi.Handler{},

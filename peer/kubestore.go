@@ -33,7 +33,10 @@ import (
 // precondition for an update of that object (the object's own index). A
 // bare decimal is taken as the index in the object's own shard, as
 // Shoal's own components write it.
-type kubeStore struct{ p *Peer }
+type kubeStore struct {
+	p       *Peer
+	decodes *watchDecodes // shared by the watches; nil decodes for each
+}
 
 var _ kubeapi.Store = kubeStore{}
 
@@ -152,6 +155,15 @@ func (s kubeStore) loadAPI(ctx context.Context, info workload.KindInfo, so conse
 	}
 	o.SetResourceVersion(apiVersion{own: true, shard: shard, index: so.ResourceVersion}.String())
 	return o, nil
+}
+
+// loadWatched is loadAPI for a watch event, decoded once for every watch
+// that delivers it (but a Secret, which each opens for itself).
+func (s kubeStore) loadWatched(ctx context.Context, info workload.KindInfo, so consensus.Object, shard uint64) (workload.Object, error) {
+	if s.decodes == nil || so.Kind == "Secret" {
+		return s.loadAPI(ctx, info, so, shard)
+	}
+	return s.decodes.decode(shard, so, func() (workload.Object, error) { return s.loadAPI(ctx, info, so, shard) })
 }
 
 // Get implements kubeapi.Store.
@@ -433,7 +445,7 @@ func (s kubeStore) watchFrom(ctx context.Context, info workload.KindInfo, ns str
 			}
 		}
 		for e := range events {
-			obj, err := s.loadAPI(ctx, info, e.Event.Object, e.Shard)
+			obj, err := s.loadWatched(ctx, info, e.Event.Object, e.Shard)
 			if err != nil {
 				s.p.log.Warn("watch: an object that does not decode", "kind", info.Kind, "name", e.Event.Object.Name, "err", err)
 				continue
