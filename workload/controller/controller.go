@@ -14,7 +14,11 @@ import (
 	"fmt"
 	"hash/fnv"
 	"sort"
+	"strconv"
 	"time"
+
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/util/rand"
 
 	"github.com/shoalproject/shoal/workload"
 )
@@ -155,19 +159,26 @@ func newPod(rs *workload.ReplicaSet, name string, now time.Time) *workload.Pod {
 }
 
 // TemplateHash is a short, stable hash of a pod template: a Deployment's
-// ReplicaSet for that template is named DEPLOYMENT-HASH.
+// ReplicaSet for that template is named DEPLOYMENT-HASH and its pods carry
+// it in the pod-template-hash label. As Kubernetes does, it is the decimal
+// FNV-32a of the template put in its safe alphabet (rand.SafeEncodeString:
+// no vowels, no 0, 1 or 3), so names look like Kubernetes' ("7d9c8f5b6").
+// Which ReplicaSet is a template's is decided by comparing templates
+// (IsTemplateOf), not by this name.
 func TemplateHash(t workload.PodTemplateSpec) string {
 	b, _ := json.Marshal(t)
 	h := fnv.New32a()
 	_, _ = h.Write(b)
-	const alphabet = "bcdfghjklmnpqrstvwxz2456789" // Kubernetes' safe alphabet
-	v := h.Sum32()
-	out := make([]byte, 0, 10)
-	for range 10 {
-		out = append(out, alphabet[v%uint32(len(alphabet))])
-		v /= uint32(len(alphabet))
-	}
-	return string(out)
+	return rand.SafeEncodeString(strconv.FormatUint(uint64(h.Sum32()), 10))
+}
+
+// IsTemplateOf reports whether rs runs template t: their templates are
+// equal but for the pod-template-hash label (Kubernetes' EqualIgnoreHash).
+func IsTemplateOf(rs *workload.ReplicaSet, t *workload.PodTemplateSpec) bool {
+	a, b := rs.Spec.Template.DeepCopy(), t.DeepCopy()
+	delete(a.ObjectMeta.Labels, LabelTemplateHash)
+	delete(b.ObjectMeta.Labels, LabelTemplateHash)
+	return apiequality.Semantic.DeepEqual(a, b)
 }
 
 func newReplicaSet(d *workload.Deployment, hash string, replicas int32, now time.Time) *workload.ReplicaSet {

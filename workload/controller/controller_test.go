@@ -3,6 +3,7 @@ package controller
 import (
 	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -127,5 +128,51 @@ func TestDeploymentCreatesAReplicaSetPerTemplate(t *testing.T) {
 	}
 	if TemplateHash(d.Spec.Template) != TemplateHash(deployment(9, "img:v1").Spec.Template) {
 		t.Fatal("the hash depends on more than the template")
+	}
+}
+
+// The template hash is Kubernetes' encoding: the decimal FNV-32a in the
+// safe alphabet, so the names vary in every place (they all ended in "bbb"
+// once, the high digits of a base-27 number that never reach them).
+func TestTemplateHashLooksLikeKubernetes(t *testing.T) {
+	const safe = "bcdfghjklmnpqrstvwxz2456789"
+	ends := map[string]bool{}
+	for i := range 20 {
+		h := TemplateHash(deployment(1, fmt.Sprint("img:v", i)).Spec.Template)
+		if len(h) < 1 || len(h) > 10 || strings.Trim(h, safe) != "" {
+			t.Errorf("hash %q: want 1-10 characters of %q", h, safe)
+		}
+		ends[h[len(h)-3:]] = true
+	}
+	if len(ends) < 15 {
+		t.Errorf("20 templates' hashes share their endings: %v", ends)
+	}
+}
+
+// A ReplicaSet is the Deployment's current one because its template is
+// the Deployment's (but for the hash label), whatever its name says: one
+// made by an earlier build, with another hash, is kept, not replaced.
+func TestTheCurrentReplicaSetIsFoundByItsTemplate(t *testing.T) {
+	d := deployment(3, "img:v1")
+	made := PlanDeployment(d, nil, t0).Create
+	made.ObjectMeta.Name = "web-w96vl7gbbb"
+	made.ObjectMeta.Labels[LabelTemplateHash] = "w96vl7gbbb"
+	made.Spec.Template.ObjectMeta.Labels[LabelTemplateHash] = "w96vl7gbbb"
+	made.Spec.Selector.MatchLabels[LabelTemplateHash] = "w96vl7gbbb"
+	made.Status = workload.ReplicaSetStatus{Replicas: 3, ReadyReplicas: 3, AvailableReplicas: 3}
+	plan := PlanDeployment(d, []*workload.ReplicaSet{made}, t0)
+	if plan.Create != nil || len(plan.Update) != 0 {
+		t.Fatalf("a ReplicaSet of the template under another hash was not taken as current: %+v", plan)
+	}
+	if cur := CurrentReplicaSet(d, []*workload.ReplicaSet{made}); cur != made {
+		t.Fatalf("CurrentReplicaSet = %v", cur)
+	}
+	// Two of one template (a race of two leaders): the older is current,
+	// the other is old and shrinks.
+	twin := made.DeepCopy()
+	twin.ObjectMeta.Name, twin.ObjectMeta.UID = "web-"+TemplateHash(d.Spec.Template), "twin"
+	twin.ObjectMeta.CreationTimestamp = workload.NewTime(t0.Add(time.Minute))
+	if cur := CurrentReplicaSet(d, []*workload.ReplicaSet{twin, made}); cur != made {
+		t.Fatalf("CurrentReplicaSet of twins = %v, want the older", cur.ObjectMeta.Name)
 	}
 }

@@ -66,7 +66,8 @@ func revisionOf(rs *workload.ReplicaSet) int64 {
 // PlanDeployment decides, for one Deployment, its ReplicaSets, as
 // Kubernetes' deployment controller does:
 //
-//   - the ReplicaSet of the current template (by pod-template-hash) is the
+//   - the ReplicaSet of the current template (its template equal to the
+//     Deployment's but for pod-template-hash; the oldest such) is the
 //     new one; it is created when missing, with the next revision, and an
 //     old template brought back (a rollback) takes the next revision too;
 //   - RollingUpdate: the new ReplicaSet grows while the pods of all of
@@ -98,7 +99,11 @@ func PlanDeployment(d *workload.Deployment, rss []*workload.ReplicaSet, now time
 		if !controlledBy(&rs.ObjectMeta, string(d.ObjectMeta.UID)) {
 			continue
 		}
-		if rs.ObjectMeta.Labels[LabelTemplateHash] == hash {
+		if IsTemplateOf(rs, &d.Spec.Template) && (current == nil || olderReplicaSet(rs, current)) {
+			if current != nil {
+				old = append(old, current)
+				maxRev = max(maxRev, revisionOf(current))
+			}
 			current = rs
 			continue
 		}
@@ -449,10 +454,9 @@ func AutoRollback(d *workload.Deployment, rss []*workload.ReplicaSet, health Pod
 	default:
 		return nil, "", ""
 	}
-	hash := TemplateHash(d.Spec.Template)
 	var prev *workload.ReplicaSet
 	for _, rs := range rss {
-		if !controlledBy(&rs.ObjectMeta, string(d.ObjectMeta.UID)) || rs.ObjectMeta.Labels[LabelTemplateHash] == hash ||
+		if !controlledBy(&rs.ObjectMeta, string(d.ObjectMeta.UID)) || IsTemplateOf(rs, &d.Spec.Template) ||
 			rs.ObjectMeta.Annotations[AnnotationRolledBackFrom] != "" {
 			continue // never back to a revision that was itself rolled back from
 		}
@@ -477,11 +481,22 @@ func AutoRollback(d *workload.Deployment, rss []*workload.ReplicaSet, health Pod
 // CurrentReplicaSet is the ReplicaSet of d's template, nil before it
 // exists.
 func CurrentReplicaSet(d *workload.Deployment, rss []*workload.ReplicaSet) *workload.ReplicaSet {
-	hash := TemplateHash(d.Spec.Template)
+	var current *workload.ReplicaSet
 	for _, rs := range rss {
-		if controlledBy(&rs.ObjectMeta, string(d.ObjectMeta.UID)) && rs.ObjectMeta.Labels[LabelTemplateHash] == hash {
-			return rs
+		if controlledBy(&rs.ObjectMeta, string(d.ObjectMeta.UID)) && IsTemplateOf(rs, &d.Spec.Template) &&
+			(current == nil || olderReplicaSet(rs, current)) {
+			current = rs
 		}
 	}
-	return nil
+	return current
+}
+
+// olderReplicaSet orders ReplicaSets of one template as Kubernetes picks
+// the new one among them: the oldest, then by name.
+func olderReplicaSet(a, b *workload.ReplicaSet) bool {
+	ta, tb := a.ObjectMeta.CreationTimestamp, b.ObjectMeta.CreationTimestamp
+	if !ta.Equal(&tb) {
+		return ta.Before(&tb)
+	}
+	return a.ObjectMeta.Name < b.ObjectMeta.Name
 }
