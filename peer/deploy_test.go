@@ -3,6 +3,7 @@ package peer
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -208,20 +209,7 @@ func TestCordonKeepsNewPodsOff(t *testing.T) {
 	if err := cl.Do(ctx, http.MethodPost, "/apis/apps/v1/namespaces/default/deployments", deploymentBody(4, "web"), nil); err != nil {
 		t.Fatal(err)
 	}
-	var pods struct{ Items []workload.Pod }
-	waitFor(t, 30*time.Second, "four pods bound", func() bool {
-		if cl.Do(ctx, http.MethodGet, "/api/v1/namespaces/default/pods", nil, &pods) != nil {
-			return false
-		}
-		bound := 0
-		for _, p := range pods.Items {
-			if p.Spec.NodeName != "" {
-				bound++
-			}
-		}
-		return bound == 4
-	})
-	for _, p := range pods.Items {
+	for _, p := range waitBound(t, cl, 4) {
 		if p.Spec.NodeName == "p3" {
 			t.Fatalf("%s was placed on the cordoned p3", p.ObjectMeta.Name)
 		}
@@ -241,4 +229,60 @@ func TestCordonKeepsNewPodsOff(t *testing.T) {
 	if err := cl.Do(ctx, http.MethodGet, "/api/v1/nodes/p3", nil, &after); err != nil || after.Spec.Unschedulable {
 		t.Fatalf("p3 after uncordon: %+v, %v", after.Spec, err)
 	}
+}
+
+// A node with a NoSchedule taint takes only the pods that tolerate it; the
+// heartbeat keeps the taint.
+func TestTaintedNodeTakesOnlyTolerantPods(t *testing.T) {
+	c := newRuntimeCluster(t)
+	ctx := context.Background()
+	cl := c.client("p2")
+	taint := `{"spec":{"taints":[{"key":"dedicated","value":"gpu","effect":"NoSchedule"}]}}`
+	if err := cl.Do(ctx, http.MethodPatch, "/api/v1/nodes/p3", api.Raw{ContentType: "application/merge-patch+json", Data: []byte(taint)}, nil); err != nil {
+		t.Fatal(err)
+	}
+	plain := deploymentBody(4, "web")
+	tolerant := deploymentBody(3, "gpu")
+	tolerant["metadata"] = map[string]any{"name": "gpu"}
+	tspec := tolerant["spec"].(map[string]any)["template"].(map[string]any)
+	tspec["metadata"] = map[string]any{"labels": map[string]any{"app": "gpu"}}
+	tspec["spec"].(map[string]any)["tolerations"] = []any{map[string]any{"key": "dedicated", "operator": "Equal", "value": "gpu", "effect": "NoSchedule"}}
+	for _, d := range []map[string]any{plain, tolerant} {
+		if err := cl.Do(ctx, http.MethodPost, "/apis/apps/v1/namespaces/default/deployments", d, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	onP3 := 0
+	for _, p := range waitBound(t, cl, 7) {
+		if p.Spec.NodeName != "p3" {
+			continue
+		}
+		if p.ObjectMeta.Labels["app"] != "gpu" {
+			t.Errorf("%s, which does not tolerate dedicated=gpu:NoSchedule, was placed on p3", p.ObjectMeta.Name)
+		}
+		onP3++
+	}
+	if onP3 == 0 {
+		t.Errorf("no tolerating pod on p3: the taint keeps them off too, or they were not spread")
+	}
+}
+
+// waitBound waits until the default namespace has n pods bound to nodes,
+// and returns its pods.
+func waitBound(t *testing.T, cl *api.Client, n int) []workload.Pod {
+	t.Helper()
+	var pods struct{ Items []workload.Pod }
+	waitFor(t, 30*time.Second, fmt.Sprintf("%d pods bound", n), func() bool {
+		if cl.Do(context.Background(), http.MethodGet, "/api/v1/namespaces/default/pods", nil, &pods) != nil {
+			return false
+		}
+		bound := 0
+		for _, p := range pods.Items {
+			if p.Spec.NodeName != "" {
+				bound++
+			}
+		}
+		return bound == n
+	})
+	return pods.Items
 }

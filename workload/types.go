@@ -133,6 +133,18 @@ type (
 	NodeAddress       = corev1.NodeAddress
 	NodeAddressType   = corev1.NodeAddressType
 	NodeSystemInfo    = corev1.NodeSystemInfo
+	Taint             = corev1.Taint
+	TaintEffect       = corev1.TaintEffect
+	Toleration        = corev1.Toleration
+)
+
+// Taint effects.
+const (
+	TaintEffectNoSchedule       = corev1.TaintEffectNoSchedule
+	TaintEffectPreferNoSchedule = corev1.TaintEffectPreferNoSchedule
+	TaintEffectNoExecute        = corev1.TaintEffectNoExecute
+	TolerationOpEqual           = corev1.TolerationOpEqual
+	TolerationOpExists          = corev1.TolerationOpExists
 )
 
 // Services and endpoints.

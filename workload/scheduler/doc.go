@@ -26,6 +26,10 @@
 //   - NodeAffinity: the required node affinity holds (its nodeSelectorTerms
 //     ORed, each term's matchExpressions ANDed; In, NotIn, Exists,
 //     DoesNotExist, Gt, Lt).
+//   - TaintToleration: the pod tolerates every NoSchedule and NoExecute taint
+//     of the node (Kubernetes' matching: key and value with Equal, key with
+//     Exists, every key with an empty key and Exists; an empty effect
+//     matches every effect); "node(s) had untolerated taint {KEY: VALUE}".
 //   - Resources: the requests of the node's pods plus this pod's fit its
 //     allocatable cpu and memory, and one more pod fits its allocatable pods
 //     (a node that reports no pods allocatable has no pod limit).
@@ -55,6 +59,8 @@
 //	                          and in its zone (2/3); only for pods without
 //	                          topology spread constraints, as Kubernetes'
 //	                          default spreading
+//	TaintToleration      3    fewest PreferNoSchedule taints the pod does
+//	                          not tolerate
 //
 // Scores that need the whole field (all but LeastAllocated) are normalized
 // over the feasible nodes. Ties are broken by a hash of the pod's UID and the

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/go-logr/logr"
 	"github.com/shoalproject/shoal/workload"
 )
 
@@ -35,6 +36,7 @@ var filters = []struct {
 	{"NodeReadyAlive", filterNodeReadyAlive},
 	{"NodeSelector", filterNodeSelector},
 	{"NodeAffinity", filterNodeAffinity},
+	{"TaintToleration", filterTaintToleration},
 	{"Resources", filterResources},
 	{"InterPodAffinity", filterInterPodAffinity},
 	{"TopologySpread", filterTopologySpread},
@@ -54,6 +56,11 @@ func filterNode(s *Snapshot, p *podState, n int) (bool, string) {
 	}
 	if p.required != nil {
 		if ok, r := filterNodeAffinity(s, p, n); !ok {
+			return false, r
+		}
+	}
+	if len(s.nodes[n].hardTaints) > 0 {
+		if ok, r := filterTaintToleration(s, p, n); !ok {
 			return false, r
 		}
 	}
@@ -83,6 +90,31 @@ func filterNode(s *Snapshot, p *podState, n int) (bool, string) {
 func filterNodeReadyAlive(s *Snapshot, _ *podState, n int) (bool, string) {
 	r := s.nodes[n].unavailable
 	return r == "", r
+}
+
+// filterTaintToleration passes a node whose every NoSchedule and NoExecute
+// taint the pod tolerates; the first it does not is kube-scheduler's
+// reason, "node(s) had untolerated taint {KEY: VALUE}".
+func filterTaintToleration(s *Snapshot, p *podState, n int) (bool, string) {
+	for i := range s.nodes[n].hardTaints {
+		if t := &s.nodes[n].hardTaints[i]; !tolerated(p.tolerations, t) {
+			return false, "node(s) had untolerated taint {" + t.Key + ": " + t.Value + "}"
+		}
+	}
+	return true, ""
+}
+
+// tolerated says whether a toleration of the pod tolerates t (Kubernetes'
+// Toleration.ToleratesTaint: key or Exists with no key, value, effect;
+// the Gt and Lt operators, alpha and off by default in Kubernetes, match
+// nothing).
+func tolerated(tols []workload.Toleration, t *workload.Taint) bool {
+	for i := range tols {
+		if tols[i].ToleratesTaint(logr.Discard(), t, false) {
+			return true
+		}
+	}
+	return false
 }
 
 // filterNodeSelector passes a node that has every label of the pod's

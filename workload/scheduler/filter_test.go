@@ -317,3 +317,62 @@ func TestFilterTopologySpread(t *testing.T) {
 			map[string]string{"a1": skew, "a2": skew, "b1": skew, "c1": "", "x1": label}},
 	})
 }
+
+func taints(ts ...workload.Taint) func(*workload.Node) {
+	return func(n *workload.Node) { n.Spec.Taints = append(n.Spec.Taints, ts...) }
+}
+
+func tolerations(ts ...workload.Toleration) func(*workload.Pod) {
+	return func(p *workload.Pod) { p.Spec.Tolerations = append(p.Spec.Tolerations, ts...) }
+}
+
+func TestFilterTaintToleration(t *testing.T) {
+	gpu := workload.Taint{Key: "dedicated", Value: "gpu", Effect: workload.TaintEffectNoSchedule}
+	gone := workload.Taint{Key: "node.kubernetes.io/unreachable", Effect: workload.TaintEffectNoExecute}
+	soft := workload.Taint{Key: "spot", Value: "true", Effect: workload.TaintEffectPreferNoSchedule}
+	s := NewSnapshot(alive(
+		node("gpu", "a", "1", "1Gi", taints(gpu)),
+		node("gone", "a", "1", "1Gi", taints(gone)),
+		node("spot", "a", "1", "1Gi", taints(soft)),
+		node("plain", "a", "1", "1Gi"),
+	), nil)
+	untoleratedGPU, untoleratedGone := "node(s) had untolerated taint {dedicated: gpu}", "node(s) had untolerated taint {node.kubernetes.io/unreachable: }"
+	runFilterCases(t, s, "TaintToleration", []filterCase{
+		{"no tolerations: only untainted and PreferNoSchedule nodes", pod("p", "", ""),
+			map[string]string{"gpu": untoleratedGPU, "gone": untoleratedGone, "spot": "", "plain": ""}},
+		{"Equal with the value", pod("p", "", "", tolerations(workload.Toleration{Key: "dedicated", Operator: workload.TolerationOpEqual, Value: "gpu", Effect: workload.TaintEffectNoSchedule})),
+			map[string]string{"gpu": "", "gone": untoleratedGone, "spot": "", "plain": ""}},
+		{"Equal with another value", pod("p", "", "", tolerations(workload.Toleration{Key: "dedicated", Value: "tpu"})),
+			map[string]string{"gpu": untoleratedGPU, "gone": untoleratedGone, "spot": "", "plain": ""}},
+		{"Exists, any effect", pod("p", "", "", tolerations(workload.Toleration{Key: "dedicated", Operator: workload.TolerationOpExists})),
+			map[string]string{"gpu": "", "gone": untoleratedGone, "spot": "", "plain": ""}},
+		{"another effect does not tolerate", pod("p", "", "", tolerations(workload.Toleration{Key: "dedicated", Operator: workload.TolerationOpExists, Effect: workload.TaintEffectNoExecute})),
+			map[string]string{"gpu": untoleratedGPU, "gone": untoleratedGone, "spot": "", "plain": ""}},
+		{"Exists with no key tolerates everything", pod("p", "", "", tolerations(workload.Toleration{Operator: workload.TolerationOpExists})),
+			map[string]string{"gpu": "", "gone": "", "spot": "", "plain": ""}},
+		{"NoExecute with tolerationSeconds still schedules", pod("p", "", "", tolerations(workload.Toleration{Key: gone.Key, Operator: workload.TolerationOpExists, Effect: workload.TaintEffectNoExecute, TolerationSeconds: ptr(int64(300))})),
+			map[string]string{"gpu": untoleratedGPU, "gone": "", "spot": "", "plain": ""}},
+	})
+}
+
+// A PreferNoSchedule taint the pod does not tolerate makes the node the
+// last choice, not a forbidden one.
+func TestPreferNoScheduleIsAvoidedNotForbidden(t *testing.T) {
+	soft := workload.Taint{Key: "spot", Value: "true", Effect: workload.TaintEffectPreferNoSchedule}
+	s := NewSnapshot(alive(
+		node("a-spot", "a", "4", "4Gi", taints(soft)),
+		node("b-plain", "a", "1", "1Gi"),
+	), nil)
+	if got, err := s.Place(pod("p", "100m", "64Mi")); err != nil || got != "b-plain" {
+		t.Errorf("Place = %q, %v; want b-plain, the untainted node, though a-spot has more room", got, err)
+	}
+	tolerant := pod("q", "100m", "64Mi", tolerations(workload.Toleration{Key: "spot", Operator: workload.TolerationOpExists}))
+	if got, err := s.Place(tolerant); err != nil || got != "a-spot" {
+		t.Errorf("Place of a tolerating pod = %q, %v; want a-spot, the emptier node", got, err)
+	}
+	only := NewSnapshot(alive(node("a-spot", "a", "4", "4Gi", taints(soft))), nil)
+	if got, err := only.Place(pod("p", "100m", "64Mi")); err != nil || got != "a-spot" {
+		t.Errorf("Place with only a PreferNoSchedule node = %q, %v; want a-spot", got, err)
+	}
+}
+func ptr[T any](v T) *T { return &v }

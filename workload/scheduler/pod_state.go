@@ -13,6 +13,8 @@ type podState struct {
 	hash   uint64
 
 	nodeSelector map[string]string
+	tolerations  []workload.Toleration
+	softTaints   bool // the TaintToleration score applies: some node prefers no pods
 	required     *workload.NodeSelector
 	preferred    []workload.PreferredSchedulingTerm
 
@@ -73,6 +75,8 @@ func (s *Snapshot) compile(pod *workload.Pod) *podState {
 		req:          workload.PodRequests(pod),
 		hash:         hashString(podKey(pod)),
 		nodeSelector: pod.Spec.NodeSelector,
+		tolerations:  pod.Spec.Tolerations,
+		softTaints:   s.softTainted,
 	}
 	if a := pod.Spec.Affinity; a != nil {
 		if na := a.NodeAffinity; na != nil {

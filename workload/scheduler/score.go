@@ -10,6 +10,7 @@ const (
 	scoreInterPodAffinity
 	scoreTopologySpread
 	scoreSelectorSpread
+	scoreTaintToleration
 	numScores
 )
 
@@ -32,6 +33,28 @@ var scorers = [numScores]scorer{
 	scoreInterPodAffinity: {"InterPodAffinity", 2, func(p *podState) bool { return len(p.preferredPods) > 0 }, rawInterPodAffinity, normalizeMinMax},
 	scoreTopologySpread:   {"TopologySpread", 2, func(p *podState) bool { return len(p.softSpread) > 0 }, rawTopologySpread, normalizeFewest},
 	scoreSelectorSpread:   {"SelectorSpread", 2, func(p *podState) bool { return p.owner != nil }, rawSelectorSpread, normalizeSelectorSpread},
+	scoreTaintToleration:  {"TaintToleration", 3, func(p *podState) bool { return p.softTaints }, rawTaintToleration, normalizeReverse},
+}
+
+// rawTaintToleration counts the node's PreferNoSchedule taints that the
+// pod does not tolerate.
+func rawTaintToleration(s *Snapshot, p *podState, n int) int64 {
+	count := int64(0)
+	for i := range s.nodes[n].softTaints {
+		if !tolerated(p.tolerations, &s.nodes[n].softTaints[i]) {
+			count++
+		}
+	}
+	return count
+}
+
+// normalizeReverse is Kubernetes' DefaultNormalizeScore reversed: the
+// highest raw score maps to 0, none to MaxScore.
+func normalizeReverse(s *Snapshot, p *podState, feasible []int32, scores []int64) {
+	normalizeMax(s, p, feasible, scores)
+	for i, v := range scores {
+		scores[i] = MaxScore - v
+	}
 }
 
 // rawLeastAllocated is the mean of the fractions of allocatable cpu and

@@ -54,6 +54,8 @@ type Snapshot struct {
 
 	volumes func(*workload.Pod) VolumeConstraint // SetVolumeConstraints
 
+	softTainted bool // some node has a PreferNoSchedule taint
+
 	buf scratch
 }
 
@@ -63,8 +65,11 @@ type nodeState struct {
 	labels map[string]string
 	// unavailable is why NodeReadyAlive fails the node, "" when it passes.
 	unavailable string
-	alloc       workload.ComputeResources
-	maxPods     int64 // 0: no limit
+	// hardTaints are the node's NoSchedule and NoExecute taints, which a
+	// pod must tolerate; softTaints its PreferNoSchedule ones.
+	hardTaints, softTaints []workload.Taint
+	alloc                  workload.ComputeResources
+	maxPods                int64 // 0: no limit
 	// cpuScale and memScale are MaxScore/allocatable (0 when there is
 	// none), so LeastAllocated multiplies rather than divides.
 	cpuScale, memScale float64
@@ -187,6 +192,7 @@ func NewSnapshot(nodes []Node, pods []*workload.Pod) *Snapshot {
 		}
 		s.index[name] = len(s.nodes)
 		s.nodes = append(s.nodes, newNodeState(n))
+		s.softTainted = s.softTainted || len(s.nodes[len(s.nodes)-1].softTaints) > 0
 	}
 	for _, p := range pods {
 		if terminal(p) {
@@ -210,6 +216,14 @@ func newNodeState(n Node) nodeState {
 		alloc:   workload.ComputeResources{MilliCPU: max(0, cpu.MilliValue()), Memory: max(0, mem.Value())},
 		maxPods: max(0, pods.Value()),
 		hash:    hashString(n.Node.ObjectMeta.Name),
+	}
+	for _, t := range n.Node.Spec.Taints {
+		switch t.Effect {
+		case workload.TaintEffectNoSchedule, workload.TaintEffectNoExecute:
+			ns.hardTaints = append(ns.hardTaints, t)
+		case workload.TaintEffectPreferNoSchedule:
+			ns.softTaints = append(ns.softTaints, t)
+		}
 	}
 	if ns.alloc.MilliCPU > 0 {
 		ns.cpuScale = float64(MaxScore) / float64(ns.alloc.MilliCPU)
