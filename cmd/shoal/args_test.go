@@ -11,7 +11,17 @@ func TestReorderArgsMovesFlagsBeforePositionals(t *testing.T) {
 	app := newApp(io.Discard, io.Discard)
 	cases := []struct{ in, want []string }{
 		{[]string{"shoal", "token", "revoke", "abc", "--server", "x"}, []string{"shoal", "token", "revoke", "--server", "x", "abc"}},
-		{[]string{"shoal", "--config", "c", "members", "-o", "json"}, []string{"shoal", "--config", "c", "members", "-o", "json"}},
+		// Flags before the verb go to the verb, ahead of its own.
+		{[]string{"shoal", "--config", "c", "members", "-o", "json"}, []string{"shoal", "members", "--config", "c", "-o", "json"}},
+		{[]string{"shoal", "--config", "c", "--server=s", "get", "ns"}, []string{"shoal", "get", "--config", "c", "--server=s", "ns"}},
+		{[]string{"shoal", "-n", "kube-system", "get", "pods", "-o", "wide"}, []string{"shoal", "get", "-n", "kube-system", "-o", "wide", "pods"}},
+		{[]string{"shoal", "--server", "a", "get", "--server", "b", "ns"}, []string{"shoal", "get", "--server", "a", "--server", "b", "ns"}},
+		{[]string{"shoal", "--server", "s", "token", "revoke", "abc"}, []string{"shoal", "token", "revoke", "--server", "s", "abc"}},
+		// An unknown verb is left as given, to be reported as unknown.
+		{[]string{"shoal", "run", "web", "--image=x"}, []string{"shoal", "run", "web", "--image=x"}},
+		// A flag the verb does not have stays where it stood.
+		{[]string{"shoal", "--help"}, []string{"shoal", "--help"}},
+		{[]string{"shoal", "--config", "c", "agent", "--name", "p1"}, []string{"shoal", "--config", "c", "agent", "--name", "p1"}},
 		{[]string{"shoal", "members", "-o=json", "extra"}, []string{"shoal", "members", "-o=json", "extra"}},
 		{[]string{"shoal", "agent", "--name", "p1", "--", "--odd"}, []string{"shoal", "agent", "--name", "p1", "--", "--odd"}},
 	}

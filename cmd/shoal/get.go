@@ -13,8 +13,8 @@ func getCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "get",
 		Usage:     "show objects (namespaces, configmaps) or the raft shards",
-		ArgsUsage: "KIND[,KIND...] [NAME]",
-		Description: "shoal get cm [NAME] [-n NS | -A] [-l SELECTOR] [-o yaml|json|name|wide] [-w]\n" +
+		ArgsUsage: "KIND[,KIND...] [NAME...]",
+		Description: "shoal get cm [NAME...] [-n NS | -A] [-l SELECTOR] [-o yaml|json|name|wide] [--show-labels] [-w]\n" +
 			"shoal get shards: every raft shard, its leader, applied index and replicas\n" +
 			"(peer/replica-ID; ~ marks a non-voting replica still catching up).",
 		Flags: withClientFlags(
@@ -24,10 +24,11 @@ func getCommand() *cli.Command {
 			&cli.StringFlag{Name: "selector", Aliases: []string{"l"}, Usage: "label selector (key=value, key!=value, key in (a,b), ...)"},
 			&cli.BoolFlag{Name: "watch", Aliases: []string{"w"}, Usage: "after the list, print every change until interrupted"},
 			&cli.BoolFlag{Name: "reveal", Usage: "show secrets' values (shown redacted otherwise)"},
+			&cli.BoolFlag{Name: "show-labels", Usage: "a last column with each object's labels"},
 		),
 		Action: func(c *cli.Context) error {
-			if c.NArg() < 1 || c.NArg() > 2 {
-				return usagef("get takes KIND[,KIND...] [NAME]")
+			if c.NArg() < 1 {
+				return usagef("get takes KIND[,KIND...] [NAME...]")
 			}
 			switch c.Args().First() {
 			case "shards", "shard":

@@ -86,6 +86,29 @@ func readManifests(files []string, stdin io.Reader) ([]workload.Document, error)
 	return docs, nil
 }
 
+// manifestObjects reads the -f manifests of a verb ("apply", "delete"),
+// as kubectl does: no object at all is an error, an object that names no
+// namespace gets --namespace (or default), and one that names another
+// namespace than a --namespace given is refused.
+func manifestObjects(c *cli.Context, verb string) ([]workload.Document, error) {
+	docs, err := readManifests(c.StringSlice("filename"), os.Stdin)
+	if err != nil {
+		return nil, err
+	}
+	if len(docs) == 0 {
+		return nil, fmt.Errorf("no objects passed to %s", verb)
+	}
+	ns := c.String("namespace")
+	for _, d := range docs {
+		if m := workload.MetaOf(d.Object); c.IsSet("namespace") && d.Info.Namespaced && m.Namespace != "" && m.Namespace != ns {
+			return nil, fmt.Errorf("the namespace from the provided object %q does not match the namespace %q. You must pass '--namespace=%s' to perform this operation.",
+				m.Namespace, ns, m.Namespace)
+		}
+		workload.Defaults(d.Object, d.Info, ns)
+	}
+	return docs, nil
+}
+
 func applyCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "apply",
@@ -93,11 +116,14 @@ func applyCommand() *cli.Command {
 		Description: "Every document is decoded and validated first: when any is invalid, nothing is stored.\n" +
 			"Prints kind/name created, configured or unchanged, as kubectl does.",
 		Flags: withClientFlags(
-			&cli.StringSliceFlag{Name: "filename", Aliases: []string{"f"}, Usage: "file, directory or - (stdin); repeatable", Required: true},
+			&cli.StringSliceFlag{Name: "filename", Aliases: []string{"f"}, Usage: "file, directory or - (stdin); repeatable (required)"},
 			&cli.StringFlag{Name: "namespace", Aliases: []string{"n"}, Usage: "namespace for objects that name none", Value: workload.DefaultNamespace},
 		),
 		Action: func(c *cli.Context) error {
-			docs, err := readManifests(c.StringSlice("filename"), os.Stdin)
+			if len(c.StringSlice("filename")) == 0 {
+				return usagef("must specify -f")
+			}
+			docs, err := manifestObjects(c, "apply")
 			if err != nil {
 				return err
 			}
@@ -106,9 +132,6 @@ func applyCommand() *cli.Command {
 				return err
 			}
 			defer cl.Close()
-			for _, d := range docs {
-				workload.Defaults(d.Object, d.Info, c.String("namespace"))
-			}
 			return applyAll(c.Context, cl, docs, c.App.Writer)
 		},
 	}
@@ -220,7 +243,7 @@ func same(a, b workload.Object) bool {
 }
 
 // getObjects is `shoal get KIND[,KIND] [NAME]`.
-func getObjects(c *cli.Context, kinds string) error {
+func getObjects(c *cli.Context, kinds string) (err error) {
 	out, err := parseOutput(c, "wide", "name")
 	if err != nil {
 		return err
@@ -237,6 +260,12 @@ func getObjects(c *cli.Context, kinds string) error {
 	var items []map[string]any
 	var infos []workload.KindInfo
 	var watchFrom, watchPath string
+	var missing []error // named objects not found
+	defer func() {
+		if len(missing) > 0 {
+			err = errors.Join(append(missing, err)...)
+		}
+	}()
 	if c.Bool("watch") && (strings.Contains(kinds, ",") || c.NArg() > 1) {
 		return usagef("--watch takes one kind and no name")
 	}
@@ -247,15 +276,22 @@ func getObjects(c *cli.Context, kinds string) error {
 		}
 		redact := info.Kind == "Secret" && !c.Bool("reveal")
 		if c.NArg() > 1 {
-			var o map[string]any
-			path := objectPath(info, ns, c.Args().Get(1))
-			if err := cl.Do(c.Context, http.MethodGet, path, nil, &o); err != nil {
-				return err
+			// Named objects, each in turn; a missing one is reported after
+			// the others are shown, as kubectl does.
+			for _, name := range c.Args().Slice()[1:] {
+				var o map[string]any
+				if err := cl.Do(c.Context, http.MethodGet, objectPath(info, ns, name), nil, &o); err != nil {
+					if !errors.Is(err, errdefs.ErrNotFound) {
+						return err
+					}
+					missing = append(missing, err)
+					continue
+				}
+				if redact {
+					redactSecret(o)
+				}
+				items, infos = append(items, o), append(infos, info)
 			}
-			if redact {
-				redactSecret(o)
-			}
-			items, infos = append(items, o), append(infos, info)
 			continue
 		}
 		path := objectPath(info, ns, "")
@@ -300,7 +336,15 @@ func getObjects(c *cli.Context, kinds string) error {
 		return nil
 	}
 	if len(items) == 0 && !c.Bool("watch") {
-		fmt.Fprintf(c.App.ErrWriter, "No resources found\n")
+		if c.NArg() > 1 {
+			return nil // what was named is missing: said by the errors
+		}
+		info, _ := workload.LookupKind(strings.Split(kinds, ",")[0])
+		if info.Namespaced && ns != "" {
+			fmt.Fprintf(c.App.ErrWriter, "No resources found in %s namespace.\n", ns)
+		} else {
+			fmt.Fprintf(c.App.ErrWriter, "No resources found\n")
+		}
 		return nil
 	}
 	// One table per kind, as kubectl prints them; with several kinds each
@@ -401,10 +445,11 @@ func waitGone(c *cli.Context, cl *api.Client, path string) error {
 // objTable prints objects of one kind as kubectl's table for it.
 type objTable struct {
 	*table
-	info   workload.KindInfo
-	showNS bool
-	wide   bool
-	prefix string // "service/" when a get lists several kinds
+	info       workload.KindInfo
+	showNS     bool
+	wide       bool
+	showLabels bool   // a LABELS column last (--show-labels)
+	prefix     string // "service/" when a get lists several kinds
 }
 
 func objectTable(c *cli.Context, info workload.KindInfo, showNS bool) *objTable {
@@ -416,7 +461,11 @@ func objectTable(c *cli.Context, info workload.KindInfo, showNS bool) *objTable 
 	if showNS {
 		head = append([]string{"NAMESPACE"}, head...)
 	}
-	return &objTable{table: newTable(c.App.Writer, head...), info: info, showNS: showNS, wide: wide}
+	showLabels := c.Bool("show-labels")
+	if showLabels {
+		head = append(head, "LABELS")
+	}
+	return &objTable{table: newTable(c.App.Writer, head...), info: info, showNS: showNS, wide: wide, showLabels: showLabels}
 }
 
 func (t *objTable) object(o map[string]any) {
@@ -428,7 +477,25 @@ func (t *objTable) object(o map[string]any) {
 	if t.showNS {
 		row = append([]string{fmt.Sprint(m["namespace"])}, row...)
 	}
-	t.row(append(row, kindCells(t.info.Kind, o, t.wide, time.Now())...)...)
+	row = append(row, kindCells(t.info.Kind, o, t.wide, time.Now())...)
+	if t.showLabels {
+		row = append(row, labelsCell(m))
+	}
+	t.row(row...)
+}
+
+// labelsCell is kubectl's LABELS column: k=v pairs sorted by key, or <none>.
+func labelsCell(meta map[string]any) string {
+	l, _ := meta["labels"].(map[string]any)
+	if len(l) == 0 {
+		return "<none>"
+	}
+	pairs := make([]string, 0, len(l))
+	for k, v := range l {
+		pairs = append(pairs, fmt.Sprintf("%s=%v", k, v))
+	}
+	sort.Strings(pairs)
+	return strings.Join(pairs, ",")
 }
 
 func metaOf(o map[string]any) map[string]any {
@@ -439,8 +506,8 @@ func metaOf(o map[string]any) map[string]any {
 func deleteCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "delete",
-		Usage:     "delete objects: KIND NAME, or -f FILE",
-		ArgsUsage: "[KIND NAME]",
+		Usage:     "delete objects: KIND NAME..., KIND/NAME..., or -f FILE",
+		ArgsUsage: "[KIND NAME [NAME...] | KIND/NAME...]",
 		Flags: withClientFlags(
 			&cli.StringSliceFlag{Name: "filename", Aliases: []string{"f"}, Usage: "delete the objects a manifest names"},
 			&cli.BoolFlag{Name: "ignore-not-found", Usage: "treat an object that is already gone as deleted"},
@@ -456,23 +523,44 @@ func deleteCommand() *cli.Command {
 			}
 			var refs []ref
 			if files := c.StringSlice("filename"); len(files) > 0 {
-				docs, err := readManifests(files, os.Stdin)
+				docs, err := manifestObjects(c, "delete")
 				if err != nil {
 					return err
 				}
 				for _, d := range docs {
-					workload.Defaults(d.Object, d.Info, c.String("namespace"))
 					refs = append(refs, ref{d.Info, workload.MetaOf(d.Object).Namespace, workload.MetaOf(d.Object).Name})
 				}
 			} else {
-				if c.NArg() != 2 {
-					return usagef("delete takes KIND NAME, or -f FILE")
+				// KIND NAME [NAME...], or KIND/NAME [KIND/NAME...].
+				args := c.Args().Slice()
+				bad := usagef("delete takes KIND NAME [NAME...], KIND/NAME [KIND/NAME...], or -f FILE")
+				if len(args) == 0 {
+					return bad
 				}
-				info, err := workload.LookupKind(c.Args().Get(0))
-				if err != nil {
-					return usageError{err}
+				if !strings.Contains(args[0], "/") {
+					if len(args) < 2 {
+						return bad
+					}
+					info, err := workload.LookupKind(args[0])
+					if err != nil {
+						return usageError{err}
+					}
+					for _, name := range args[1:] {
+						refs = append(refs, ref{info, c.String("namespace"), name})
+					}
+				} else {
+					for _, a := range args {
+						kind, name, ok := strings.Cut(a, "/")
+						if !ok || name == "" {
+							return usagef("%q: there is no need to specify a resource type as a separate argument when passing arguments in resource/name form", a)
+						}
+						info, err := workload.LookupKind(kind)
+						if err != nil {
+							return usageError{err}
+						}
+						refs = append(refs, ref{info, c.String("namespace"), name})
+					}
 				}
-				refs = append(refs, ref{info, c.String("namespace"), c.Args().Get(1)})
 			}
 			cl, err := client(c)
 			if err != nil {

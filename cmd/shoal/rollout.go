@@ -311,6 +311,9 @@ func indent(s, pre string) string {
 
 func rolloutUndo(c *cli.Context, cl *api.Client, ns, name string) error {
 	to := c.Int("to-revision")
+	if err := cl.Do(c.Context, http.MethodGet, deploymentPath(ns, name), nil, &workload.Deployment{}); err != nil {
+		return err
+	}
 	rss, err := revisions(c.Context, cl, ns, name)
 	if err != nil {
 		return err
@@ -324,12 +327,12 @@ func rolloutUndo(c *cli.Context, cl *api.Client, ns, name string) error {
 			}
 		}
 		if target == nil {
-			return fmt.Errorf("deployment %q has no revision %d: %w", name, to, errdefs.ErrNotFound)
+			return fmt.Errorf("unable to find specified revision %d in history of deployment %q: %w", to, name, errdefs.ErrNotFound)
 		}
 	case len(rss) >= 2:
 		target = &rss[len(rss)-2]
 	default:
-		return fmt.Errorf("deployment %q has no previous revision to go back to: %w", name, errdefs.ErrNotFound)
+		return fmt.Errorf("no rollout history found for deployment %q: there is no previous revision to go back to", name)
 	}
 	err = updateDeployment(c.Context, cl, ns, name, func(d *workload.Deployment) error {
 		t := target.Spec.Template

@@ -22,9 +22,14 @@ func scaleCommand() *cli.Command {
 		ArgsUsage: "deployment/NAME | KIND NAME",
 		Flags: withClientFlags(
 			&cli.StringFlag{Name: "namespace", Aliases: []string{"n"}, Value: workload.DefaultNamespace},
-			&cli.IntFlag{Name: "replicas", Usage: "the new number of replicas", Required: true},
+			&cli.IntFlag{Name: "replicas", Usage: "the new number of replicas (required)"},
 		),
 		Action: func(c *cli.Context) error {
+			// Checked here, not by urfave/cli, which then takes the
+			// positional argument for an unknown subcommand.
+			if !c.IsSet("replicas") {
+				return usagef(`required flag(s) "replicas" not set`)
+			}
 			kind, name, err := kindAndName(c)
 			if err != nil {
 				return err
