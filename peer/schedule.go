@@ -145,7 +145,16 @@ func (c *creations) wait(ctx context.Context, shard uint64, limit time.Duration)
 // unbound says whether a pod waits for the scheduler.
 func unbound(pod *workload.Pod) bool {
 	return pod.Spec.NodeName == "" && pod.ObjectMeta.DeletionTimestamp == nil &&
-		pod.Status.Phase != workload.PodSucceeded && pod.Status.Phase != workload.PodFailed
+		pod.Status.Phase != workload.PodSucceeded && pod.Status.Phase != workload.PodFailed &&
+		ours(pod)
+}
+
+// ours says whether this scheduler is the pod's: a pod naming another
+// scheduler (spec.schedulerName) stays Pending for that one, and a pod with
+// scheduling gates waits until they are all removed, as in Kubernetes.
+func ours(pod *workload.Pod) bool {
+	return (pod.Spec.SchedulerName == "" || pod.Spec.SchedulerName == workload.DefaultSchedulerName) &&
+		len(pod.Spec.SchedulingGates) == 0
 }
 
 // stillUnbound returns the pods of pending that fresh (a newer list) shows

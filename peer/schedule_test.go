@@ -348,3 +348,28 @@ func TestCreationsWaitForTheShardsCreationsToEnd(t *testing.T) {
 	defer c.end(1)
 	returns("the limit passed", wait(1, time.Millisecond))
 }
+
+// The scheduler takes the pods that name it (or no scheduler) and have no
+// scheduling gates; the others stay Pending, as in Kubernetes.
+func TestTheSchedulerTakesOnlyItsUngatedPods(t *testing.T) {
+	mk := func(scheduler string, gates ...string) *workload.Pod {
+		p := &workload.Pod{Spec: workload.PodSpec{SchedulerName: scheduler}}
+		for _, g := range gates {
+			p.Spec.SchedulingGates = append(p.Spec.SchedulingGates, workload.PodSchedulingGate{Name: g})
+		}
+		return p
+	}
+	for _, c := range []struct {
+		pod  *workload.Pod
+		want bool
+	}{
+		{mk(""), true},
+		{mk("default-scheduler"), true},
+		{mk("my-scheduler"), false},
+		{mk("default-scheduler", "example.com/quota"), false},
+	} {
+		if got := unbound(c.pod); got != c.want {
+			t.Errorf("schedulerName %q, gates %v: unbound = %v, want %v", c.pod.Spec.SchedulerName, c.pod.Spec.SchedulingGates, got, c.want)
+		}
+	}
+}

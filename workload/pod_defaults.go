@@ -11,7 +11,8 @@ import (
 // security context, the scheduler's name, service links, each container's
 // pull policy and termination message path and policy,
 // port protocols, probe timings, requests from limits, the volume file mode
-// and, for a pod without a status, the Pending phase. Only unset fields
+// and, for a pod without a status, the Pending phase (and, with scheduling
+// gates, the SchedulingGated condition). Only unset fields
 // change, so defaulting twice is defaulting once.
 func defaultPod(p *Pod) {
 	s := &p.Spec
@@ -55,6 +56,23 @@ func defaultPod(p *Pod) {
 	if p.Status.Phase == "" {
 		p.Status.Phase = PodPending
 	}
+	schedulingGated(p)
+}
+
+// schedulingGated marks an unbound pod with scheduling gates as
+// kube-apiserver does: PodScheduled False, reason SchedulingGated (kubectl
+// shows it as the pod's STATUS), unless a PodScheduled condition is there.
+func schedulingGated(p *Pod) {
+	if len(p.Spec.SchedulingGates) == 0 || p.Spec.NodeName != "" {
+		return
+	}
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.PodScheduled {
+			return
+		}
+	}
+	p.Status.Conditions = append(p.Status.Conditions, corev1.PodCondition{Type: corev1.PodScheduled, Status: corev1.ConditionFalse,
+		Reason: corev1.PodReasonSchedulingGated, Message: "Scheduling is blocked due to non-empty scheduling gates"})
 }
 
 func defaultContainer(c *Container) {

@@ -136,7 +136,12 @@ type (
 	Taint             = corev1.Taint
 	TaintEffect       = corev1.TaintEffect
 	Toleration        = corev1.Toleration
+	PodSchedulingGate = corev1.PodSchedulingGate
 )
+
+// DefaultSchedulerName is Kubernetes' scheduler name, which Shoal's
+// scheduler answers to (spec.schedulerName).
+const DefaultSchedulerName = corev1.DefaultSchedulerName
 
 // Taint effects.
 const (

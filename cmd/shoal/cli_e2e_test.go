@@ -121,6 +121,69 @@ func TestCLIBehavesAsKubectl(t *testing.T) {
 		}
 	})
 
+	t.Run("apply-is-idempotent", func(t *testing.T) {
+		app := `apiVersion: v1
+kind: Namespace
+metadata: {name: shop}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: app, namespace: shop}
+data: {greeting: hello, extra: x}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: shop}
+spec:
+  selector: {app: web}
+  ports: [{port: 80, targetPort: 8080}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers: [{name: web, image: shoal.local/webapp:v1}]
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: s, namespace: shop}
+stringData: {password: hunter2}
+`
+		f := file("app.yaml", app)
+		c.mustCLI("apply", "-f", f)
+		all := "namespace/shop unchanged\nconfigmap/app unchanged\nservice/web unchanged\ndeployment/web unchanged\nsecret/s unchanged\n"
+		if out := c.mustCLI("apply", "-f", f); out != all {
+			t.Errorf("re-apply of an unchanged file:\n%s", out)
+		}
+		// What others set and the manifest does not (a restart's
+		// annotation) survives a re-apply, which stays unchanged.
+		c.mustCLI("rollout", "restart", "deployment/web", "-n", "shop")
+		if out := c.mustCLI("apply", "-f", f); out != all {
+			t.Errorf("re-apply after a rollout restart:\n%s", out)
+		}
+		if out := c.mustCLI("get", "deployment", "web", "-n", "shop", "-o", "yaml"); !strings.Contains(out, "kubectl.kubernetes.io/restartedAt") {
+			t.Errorf("the re-apply undid the restart:\n%s", out)
+		}
+		// A changed value is configured; a key taken out of the manifest
+		// goes from the object.
+		f = file("app.yaml", strings.Replace(app, "data: {greeting: hello, extra: x}", "data: {greeting: bonjour}", 1))
+		if out := c.mustCLI("apply", "-f", f); !strings.Contains(out, "configmap/app configured\n") || strings.Count(out, "unchanged") != 4 {
+			t.Errorf("apply of a changed config map:\n%s", out)
+		}
+		var cm workload.ConfigMap
+		if err := json.Unmarshal([]byte(c.mustCLI("get", "cm", "app", "-n", "shop", "-o", "json")), &cm); err != nil {
+			t.Fatal(err)
+		}
+		if len(cm.Data) != 1 || cm.Data["greeting"] != "bonjour" {
+			t.Errorf("config map after the apply: %v", cm.Data)
+		}
+	})
+
 	t.Run("kubectls-errors", func(t *testing.T) {
 		empty := file("empty.yaml", "# nothing here\n---\n")
 		failsSaying("no objects passed to apply", "apply", "-f", empty)

@@ -10,7 +10,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"reflect"
 	"sort"
 	"strconv"
 	"strings"
@@ -88,8 +87,8 @@ func readManifests(files []string, stdin io.Reader) ([]workload.Document, error)
 
 // manifestObjects reads the -f manifests of a verb ("apply", "delete"),
 // as kubectl does: no object at all is an error, an object that names no
-// namespace gets --namespace (or default), and one that names another
-// namespace than a --namespace given is refused.
+// namespace gets --namespace (default: "default"), and one that names
+// another namespace than a --namespace given is refused.
 func manifestObjects(c *cli.Context, verb string) ([]workload.Document, error) {
 	docs, err := readManifests(c.StringSlice("filename"), os.Stdin)
 	if err != nil {
@@ -104,7 +103,18 @@ func manifestObjects(c *cli.Context, verb string) ([]workload.Document, error) {
 			return nil, fmt.Errorf("the namespace from the provided object %q does not match the namespace %q. You must pass '--namespace=%s' to perform this operation.",
 				m.Namespace, ns, m.Namespace)
 		}
-		workload.Defaults(d.Object, d.Info, ns)
+		// Only what names the object: the server defaults the rest, and an
+		// apply must send only the fields the manifest sets.
+		tm := workload.TypeMetaOf(d.Object)
+		if tm.APIVersion == "" {
+			tm.APIVersion = d.Info.APIVersion
+		}
+		if tm.Kind == "" {
+			tm.Kind = d.Info.Kind
+		}
+		if m := workload.MetaOf(d.Object); d.Info.Namespaced && m.Namespace == "" {
+			m.Namespace = ns
+		}
 	}
 	return docs, nil
 }
@@ -206,41 +216,66 @@ func duplicateObjects(docs []workload.Document) bool {
 	return false
 }
 
-// applyOne creates the object, or updates it when it differs from what is
-// stored (server-set metadata aside).
+// applyOne applies one object as kubectl apply --server-side does: a
+// server-side apply patch of the fields the manifest sets, owned by the
+// field manager "shoal" (forced: the manifest wins over other writers of
+// those fields, as a client-side apply would). Fields the manifest does not
+// set are left to whoever set them (a rollout restart's annotation, a
+// scale), and an apply that changes nothing leaves the object's version
+// alone: "unchanged".
 func applyOne(ctx context.Context, cl *api.Client, d workload.Document) (string, error) {
 	meta := workload.MetaOf(d.Object)
 	path := objectPath(d.Info, meta.Namespace, meta.Name)
-	cur := d.Info.New()
-	err := cl.Do(ctx, http.MethodGet, path, nil, cur)
-	switch {
-	case errors.Is(err, errdefs.ErrNotFound):
-		return "created", cl.Do(ctx, http.MethodPost, objectPath(d.Info, meta.Namespace, ""), d.Object, nil)
-	case err != nil:
+	var cur struct {
+		Metadata struct {
+			ResourceVersion string `json:"resourceVersion"`
+		} `json:"metadata"`
+	}
+	err := cl.Do(ctx, http.MethodGet, path, nil, &cur)
+	created := errors.Is(err, errdefs.ErrNotFound)
+	if err != nil && !created {
 		return "", err
 	}
-	cm := workload.MetaOf(cur)
-	rv := cm.ResourceVersion
-	cm.ResourceVersion, cm.UID, cm.CreationTimestamp, cm.Generation = "", "", workload.Time{}, 0
-	cm.ManagedFields = nil // the server's record of who set what
-	if same(cur, d.Object) {
+	obj := d.Object
+	if sec, ok := obj.(*workload.Secret); ok && len(sec.StringData) > 0 {
+		// stringData is write-only: the server folds it into data, so an
+		// apply of it would change the object (its managed fields) every
+		// time. Folded here, the apply owns data's keys and a re-apply is
+		// unchanged.
+		sec = sec.DeepCopy()
+		if sec.Data == nil {
+			sec.Data = map[string][]byte{}
+		}
+		for k, v := range sec.StringData {
+			sec.Data[k] = []byte(v)
+		}
+		sec.StringData, obj = nil, sec
+	}
+	body, err := json.Marshal(obj)
+	if err != nil {
+		return "", err
+	}
+	var after struct {
+		Metadata struct {
+			ResourceVersion string `json:"resourceVersion"`
+		} `json:"metadata"`
+	}
+	err = cl.Do(ctx, http.MethodPatch, path+"?fieldManager="+applyFieldManager+"&force=true",
+		api.Raw{ContentType: "application/apply-patch+yaml", Data: body}, &after)
+	switch {
+	case err != nil:
+		return "", err
+	case created:
+		return "created", nil
+	case after.Metadata.ResourceVersion == cur.Metadata.ResourceVersion:
 		return "unchanged", nil
 	}
-	meta.ResourceVersion = rv
-	return "configured", cl.Do(ctx, http.MethodPut, path, d.Object, nil)
+	return "configured", nil
 }
 
-// same compares two objects as JSON, status aside.
-func same(a, b workload.Object) bool {
-	norm := func(o workload.Object) map[string]any {
-		raw, _ := json.Marshal(o)
-		var m map[string]any
-		_ = json.Unmarshal(raw, &m)
-		delete(m, "status")
-		return m
-	}
-	return reflect.DeepEqual(norm(a), norm(b))
-}
+// applyFieldManager is the field manager of shoal apply's server-side
+// applies (kubectl's is "kubectl").
+const applyFieldManager = "shoal"
 
 // getObjects is `shoal get KIND[,KIND] [NAME]`.
 func getObjects(c *cli.Context, kinds string) (err error) {
