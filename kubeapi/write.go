@@ -350,7 +350,15 @@ func (s *Server) prepareUpdate(q *request, obj, old workload.Object) error {
 			}
 		}
 	}
-	return s.defaultAndValidate(q, obj)
+	if err := s.defaultAndValidate(q, obj); err != nil {
+		return err
+	}
+	if q.subresource == "" {
+		if errs := workload.ValidateUpdate(obj, old); len(errs) > 0 {
+			return &invalidError{kind: q.res.GroupVersionKind.GroupKind(), name: obj.GetName(), errs: errs}
+		}
+	}
+	return nil
 }
 
 func contains(list []string, s string) bool {

@@ -32,7 +32,7 @@ func NewEvent(obj Object, eventType string, reason, message string, now time.Tim
 	}
 	return &Event{
 		TypeMeta:   TypeMeta{APIVersion: "v1", Kind: "Event"},
-		ObjectMeta: ObjectMeta{Name: eventName(meta.Name, now), Namespace: ns},
+		ObjectMeta: ObjectMeta{Name: eventName(meta.Name, now), Namespace: ns, CreationTimestamp: NewTime(now.UTC().Truncate(time.Second))},
 		InvolvedObject: ObjectReference{
 			Kind: tm.Kind, APIVersion: tm.APIVersion,
 			Namespace: meta.Namespace, Name: meta.Name, UID: meta.UID, ResourceVersion: meta.ResourceVersion,

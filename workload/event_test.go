@@ -25,7 +25,7 @@ func TestNewEvent(t *testing.T) {
 	e := NewEvent(p, EventWarning, "BackOff", "Back-off restarting failed container", now, EventSource{Component: "node-agent", Host: "peer-1"})
 	want := &Event{
 		TypeMeta:   TypeMeta{APIVersion: "v1", Kind: "Event"},
-		ObjectMeta: ObjectMeta{Name: "web-0.17979cfe3d85cd15", Namespace: "team-a"},
+		ObjectMeta: ObjectMeta{Name: "web-0.17979cfe3d85cd15", Namespace: "team-a", CreationTimestamp: NewTime(time.Unix(1700000000, 0))},
 		InvolvedObject: ObjectReference{
 			Kind: "Pod", APIVersion: "v1", Namespace: "team-a", Name: "web-0", UID: "u-1", ResourceVersion: "42",
 		},
