@@ -31,19 +31,36 @@ type Document struct {
 }
 
 // DocumentError is why one document, or one item of a List, failed.
-// Its text is "<source>: document <n>: [items[<i>]: ]<field path>: <message>".
+// Its text is "<source>: document <n>: [items[<i>]: ][<kind>/<name>: ]<field path>: <message>".
 type DocumentError struct {
 	Source   string // file name, "-" for stdin
 	Document int    // 1-based
 	Item     int    // index into a List's items, or -1
+	Object   string // "deployment/web" when the document says its kind and name
 	Err      error  // wraps errdefs.ErrInvalid or errdefs.ErrTooLarge
 }
 
 func (e *DocumentError) Error() string {
+	where := fmt.Sprintf("%s: document %d: ", e.Source, e.Document)
 	if e.Item >= 0 {
-		return fmt.Sprintf("%s: document %d: items[%d]: %v", e.Source, e.Document, e.Item, e.Err)
+		where += fmt.Sprintf("items[%d]: ", e.Item)
 	}
-	return fmt.Sprintf("%s: document %d: %v", e.Source, e.Document, e.Err)
+	if e.Object != "" {
+		where += e.Object + ": "
+	}
+	return where + e.Err.Error()
+}
+
+// objectOf is "kind/name" of a decoded document, "" unless both are
+// strings.
+func objectOf(m map[string]any) string {
+	kind, _ := m["kind"].(string)
+	meta, _ := m["metadata"].(map[string]any)
+	name, _ := meta["name"].(string)
+	if kind == "" || name == "" {
+		return ""
+	}
+	return strings.ToLower(kind) + "/" + name
 }
 
 func (e *DocumentError) Unwrap() error { return e.Err }
@@ -157,8 +174,9 @@ func hasContent(b []byte) bool {
 
 // decodeDocument turns one document into its objects, or into errors.
 func decodeDocument(source string, c chunk) ([]Document, []error) {
+	var object string // once known
 	fail := func(item int, err error) *DocumentError {
-		return &DocumentError{Source: source, Document: c.index, Item: item, Err: err}
+		return &DocumentError{Source: source, Document: c.index, Item: item, Object: object, Err: err}
 	}
 	js, err := yaml.YAMLToJSONStrict(c.data)
 	if err != nil {
@@ -184,6 +202,7 @@ func decodeDocument(source string, c chunk) ([]Document, []error) {
 	}
 
 	if kind, _ := m["kind"].(string); kind != "List" {
+		object = objectOf(m)
 		doc, errs := decodeObject(m)
 		if len(errs) > 0 {
 			out := make([]error, len(errs))
@@ -212,10 +231,12 @@ func decodeDocument(source string, c chunk) ([]Document, []error) {
 			out = append(out, fail(i, invalid(field.NewPath("kind"), "Invalid value: %q: a List may not contain a List", kind)))
 			continue
 		}
+		object = objectOf(im)
 		doc, errs := decodeObject(im)
 		for _, e := range errs {
 			out = append(out, fail(i, e))
 		}
+		object = ""
 		doc.Index, doc.Item = c.index, i
 		docs = append(docs, doc)
 	}

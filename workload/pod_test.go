@@ -632,21 +632,21 @@ func TestDecodePodErrors(t *testing.T) {
 		name, input, want string
 	}{
 		{"the brief's example", head + "    ports: [{containerPort: 70000}]\n",
-			"pod.yaml: document 1: spec.containers[0].ports[0].containerPort: Invalid value: 70000: must be between 1 and 65535, inclusive"},
+			"pod.yaml: document 1: pod/a: spec.containers[0].ports[0].containerPort: Invalid value: 70000: must be between 1 and 65535, inclusive"},
 		{"bad quantity", head + "    resources: {limits: {memory: 12x}}\n",
-			`pod.yaml: document 1: spec.containers[0].resources.limits[memory]: Invalid value: "12x": quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'`},
+			`pod.yaml: document 1: pod/a: spec.containers[0].resources.limits[memory]: Invalid value: "12x": quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'`},
 		{"quantity of the wrong type", head + "    resources: {requests: {cpu: [1]}}\n",
-			"pod.yaml: document 1: spec.containers[0].resources.requests[cpu]: expected string or number, got array"},
+			"pod.yaml: document 1: pod/a: spec.containers[0].resources.requests[cpu]: expected string or number, got array"},
 		{"port of the wrong type", head + "    livenessProbe: {tcpSocket: {port: true}}\n",
-			"pod.yaml: document 1: spec.containers[0].livenessProbe.tcpSocket.port: Invalid value: true: expected integer or string, got boolean"},
+			"pod.yaml: document 1: pod/a: spec.containers[0].livenessProbe.tcpSocket.port: Invalid value: true: expected integer or string, got boolean"},
 		{"port not an integer", head + "    livenessProbe: {tcpSocket: {port: 80.5}}\n",
-			"pod.yaml: document 1: spec.containers[0].livenessProbe.tcpSocket.port: Invalid value: 80.5: must be a 32-bit integer or a string"},
+			"pod.yaml: document 1: pod/a: spec.containers[0].livenessProbe.tcpSocket.port: Invalid value: 80.5: must be a 32-bit integer or a string"},
 		{"int32 overflow", head + "    ports: [{containerPort: 99999999999}]\n",
-			"pod.yaml: document 1: spec.containers[0].ports[0].containerPort: Invalid value: 99999999999: out of range for int32"},
+			"pod.yaml: document 1: pod/a: spec.containers[0].ports[0].containerPort: Invalid value: 99999999999: out of range for int32"},
 		{"unknown fields", head + "    imagePullPolicyy: Always\n  tolerationz: []\n",
-			"pod.yaml: document 1: spec.containers[0].imagePullPolicyy: unknown field\npod.yaml: document 1: spec.tolerationz: unknown field"},
+			"pod.yaml: document 1: pod/a: spec.containers[0].imagePullPolicyy: unknown field\npod.yaml: document 1: pod/a: spec.tolerationz: unknown field"},
 		{"bad timestamp", head + "status:\n  startTime: yesterday\n",
-			`pod.yaml: document 1: status.startTime: Invalid value: "yesterday": must be an RFC 3339 time`},
+			`pod.yaml: document 1: pod/a: status.startTime: Invalid value: "yesterday": must be an RFC 3339 time`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Decode("pod.yaml", []byte(tc.input))
