@@ -185,21 +185,8 @@ func (p *Peer) podLog(w http.ResponseWriter, r *http.Request, ns, name string) {
 		writeStreamError(w, r, err)
 		return
 	}
-	pod, id, err := p.podContainer(r.Context(), ns, name, lq.container)
-	if err != nil && pod.Spec.NodeName == "" {
-		writeStreamError(w, r, err)
-		return
-	}
-	if p.relay(w, r, pod) {
-		return
-	}
-	if err != nil {
-		writeStreamError(w, r, err)
-		return
-	}
-	rt, err := p.localRuntime()
-	if err != nil {
-		writeStreamError(w, r, err)
+	pod, id, rt, ok := p.containerHere(w, r, ns, name, lq.container)
+	if !ok {
 		return
 	}
 	st, err := rt.ContainerStatus(r.Context(), id)

@@ -191,6 +191,30 @@ func (p *Peer) localRuntime() (runtime.Runtime, error) {
 	return p.runtime, nil
 }
 
+// containerHere finds a pod's container for a stream: the pod, the
+// container's runtime ID and this peer's runtime when the pod runs here.
+// A pod bound to another peer is relayed there (which finds it again);
+// anything else is written as the stream's error. ok is false when w has
+// been answered.
+func (p *Peer) containerHere(w http.ResponseWriter, r *http.Request, ns, name, container string) (pod workload.Pod, id string, rt runtime.Runtime, ok bool) {
+	pod, id, err := p.podContainer(r.Context(), ns, name, container)
+	if err != nil && pod.Spec.NodeName == "" {
+		writeStreamError(w, r, err)
+		return pod, "", nil, false
+	}
+	if p.relay(w, r, pod) {
+		return pod, "", nil, false
+	}
+	if err == nil {
+		rt, err = p.localRuntime()
+	}
+	if err != nil {
+		writeStreamError(w, r, err)
+		return pod, "", nil, false
+	}
+	return pod, id, rt, true
+}
+
 // podExec serves Shoal's framed exec: the shoal CLI's, and the one a peer
 // relays kubectl's exec over.
 func (p *Peer) podExec(w http.ResponseWriter, r *http.Request, ns, name string) {
@@ -199,21 +223,8 @@ func (p *Peer) podExec(w http.ResponseWriter, r *http.Request, ns, name string) 
 		writeStreamError(w, r, err)
 		return
 	}
-	pod, id, err := p.podContainer(r.Context(), ns, name, eq.container)
-	if err != nil && pod.Spec.NodeName == "" {
-		writeStreamError(w, r, err)
-		return
-	}
-	if p.relay(w, r, pod) {
-		return
-	}
-	if err != nil {
-		writeStreamError(w, r, err)
-		return
-	}
-	rt, err := p.localRuntime()
-	if err != nil {
-		writeStreamError(w, r, err)
+	_, id, rt, ok := p.containerHere(w, r, ns, name, eq.container)
+	if !ok {
 		return
 	}
 	// The body is stdin while the answer streams: HTTP/2 does both at once,

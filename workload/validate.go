@@ -36,12 +36,10 @@ type problem struct {
 func (p *problem) Error() string { return p.msg }
 func (p *problem) Unwrap() error { return p.cause }
 
-// Defaults fills what a manifest may leave out: apiVersion and kind from
-// info, the namespace (namespace, or DefaultNamespace when that is empty) of
-// a namespaced object that names none, a new Namespace's phase, and a Pod's
-// spec defaults and Pending phase (see Pod's fields). It changes only unset
-// fields, so defaulting an object twice is defaulting it once.
-func Defaults(o Object, info KindInfo, namespace string) {
+// DefaultIdentity fills only what names an object: its apiVersion and
+// kind from info, and a namespaced object's namespace (namespace, or
+// "default"). A server-side apply sends no more than the manifest and this.
+func DefaultIdentity(o Object, info KindInfo, namespace string) {
 	tm := TypeMetaOf(o)
 	if tm.APIVersion == "" {
 		tm.APIVersion = info.APIVersion
@@ -56,6 +54,15 @@ func Defaults(o Object, info KindInfo, namespace string) {
 		}
 		meta.Namespace = namespace
 	}
+}
+
+// Defaults fills what a manifest may leave out: apiVersion and kind from
+// info, the namespace (namespace, or DefaultNamespace when that is empty) of
+// a namespaced object that names none, a new Namespace's phase, and a Pod's
+// spec defaults and Pending phase (see Pod's fields). It changes only unset
+// fields, so defaulting an object twice is defaulting it once.
+func Defaults(o Object, info KindInfo, namespace string) {
+	DefaultIdentity(o, info, namespace)
 	switch o := o.(type) {
 	case *Namespace:
 		if o.Status.Phase == "" {

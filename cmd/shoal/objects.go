@@ -105,16 +105,7 @@ func manifestObjects(c *cli.Context, verb string) ([]workload.Document, error) {
 		}
 		// Only what names the object: the server defaults the rest, and an
 		// apply must send only the fields the manifest sets.
-		tm := workload.TypeMetaOf(d.Object)
-		if tm.APIVersion == "" {
-			tm.APIVersion = d.Info.APIVersion
-		}
-		if tm.Kind == "" {
-			tm.Kind = d.Info.Kind
-		}
-		if m := workload.MetaOf(d.Object); d.Info.Namespaced && m.Namespace == "" {
-			m.Namespace = ns
-		}
+		workload.DefaultIdentity(d.Object, d.Info, ns)
 	}
 	return docs, nil
 }
