@@ -103,6 +103,10 @@ type Config struct {
 	// when empty); unset, pods get the host's resolv.conf.
 	ClusterDNS    string
 	ClusterDomain string
+	// ResolvConf is the host's resolver configuration, which pods with
+	// dnsPolicy Default (or host networking) start from; "" is
+	// /etc/resolv.conf.
+	ResolvConf string
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 	// SyncPeriod is how often every pod is looked at even when nothing

@@ -13,6 +13,10 @@
 // then removes its object;
 // and it writes the pod's status back whenever it changes.
 //
+// A pod's /etc/resolv.conf follows its dnsPolicy and dnsConfig as kubelet
+// makes it (PodDNS: ClusterFirst, ClusterFirstWithHostNet, Default, None),
+// and its /etc/hosts carries its hostname.subdomain FQDN and hostAliases.
+//
 // What the agent needs of the cluster comes through small interfaces
 // (Pods, Recorder, ConfigMaps, ImageFetcher, Unrouter) that package peer implements
 // over the replicated store, and in-memory in tests. The decisions (what a

@@ -269,7 +269,7 @@ func (w *worker) runSandbox(ctx context.Context) bool {
 	}
 	sb, err := w.a.cfg.Runtime.RunSandbox(ctx, runtime.SandboxConfig{
 		PodUID: string(w.pod.ObjectMeta.UID), Namespace: w.pod.ObjectMeta.Namespace, Name: w.pod.ObjectMeta.Name, Hostname: hostname,
-		DNS: w.a.podDNS(w.pod.ObjectMeta.Namespace),
+		DNS: w.a.podDNS(w.pod), FQDN: podFQDN(w.pod, w.a.clusterDomain()), Aliases: hostAliases(w.pod),
 	})
 	if err != nil {
 		w.event(ctx, eventWarning, "FailedCreatePodSandBox", "Failed to create pod sandbox: %v", err)
@@ -816,19 +816,4 @@ func (w *worker) writeStatus(ctx context.Context, initDone, initFailed bool) {
 		return // the next list brings the newer pod; try again then
 	}
 	w.pod, w.written = stored, stored.Status
-}
-
-// podDNS is a pod's resolv.conf: the cluster's DNS and Kubernetes' search
-// path, so that a bare service name resolves in the pod's namespace; nil
-// (the host's) without a cluster DNS.
-func (a *Agent) podDNS(namespace string) *runtime.DNSConfig {
-	if a.cfg.ClusterDNS == "" {
-		return nil
-	}
-	dom := a.cfg.ClusterDomain
-	if dom == "" {
-		dom = "cluster.local"
-	}
-	return &runtime.DNSConfig{Servers: []string{a.cfg.ClusterDNS},
-		Searches: []string{namespace + ".svc." + dom, "svc." + dom, dom}, Options: []string{"ndots:5"}}
 }

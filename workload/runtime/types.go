@@ -18,6 +18,17 @@ type SandboxConfig struct {
 	Labels map[string]string
 	// DNS is written to the pod's /etc/resolv.conf; nil copies the host's.
 	DNS *DNSConfig
+	// Hosts are what the pod's /etc/hosts says beyond localhost and the
+	// pod's own line: the pod's hostname.subdomain FQDN (FQDN, on its own
+	// line, before the hostname) and spec.hostAliases (Aliases).
+	FQDN    string
+	Aliases []HostAlias
+}
+
+// HostAlias is a line of /etc/hosts: an address and its names.
+type HostAlias struct {
+	IP        string
+	Hostnames []string
 }
 
 // DNSConfig is the content of a pod's /etc/resolv.conf.

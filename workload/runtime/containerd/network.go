@@ -136,17 +136,37 @@ func (r *Runtime) detach(ctx context.Context, sandboxID, nsPath string) error {
 	return nil
 }
 
+// hostsFile is a pod's /etc/hosts as kubelet writes it: localhost, the
+// pod's address with its FQDN (hostname.subdomain.namespace.svc.domain)
+// and hostname, then its host aliases.
+func hostsFile(hostname, ip string, cfg runtime.SandboxConfig) string {
+	var b strings.Builder
+	b.WriteString("# Kubernetes-managed hosts file.\n127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n")
+	if ip != "" {
+		if cfg.FQDN != "" {
+			fmt.Fprintf(&b, "%s\t%s\t%s\n", ip, cfg.FQDN, hostname)
+		} else {
+			fmt.Fprintf(&b, "%s\t%s\n", ip, hostname)
+		}
+	}
+	if len(cfg.Aliases) > 0 {
+		b.WriteString("\n# Entries added by HostAliases.\n")
+		for _, a := range cfg.Aliases {
+			fmt.Fprintf(&b, "%s\t%s\n", a.IP, strings.Join(a.Hostnames, "\t"))
+		}
+	}
+	return b.String()
+}
+
 // writePodFiles writes the pod's /etc/hosts, /etc/hostname and
 // /etc/resolv.conf into the sandbox's directory.
-func (r *Runtime) writePodFiles(sandboxID, hostname, ip string, dns *runtime.DNSConfig) error {
+func (r *Runtime) writePodFiles(sandboxID, hostname, ip string, cfg runtime.SandboxConfig) error {
 	dir := r.sandboxDir(sandboxID)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	hosts := "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
-	if ip != "" {
-		hosts += ip + "\t" + hostname + "\n"
-	}
+	hosts := hostsFile(hostname, ip, cfg)
+	dns := cfg.DNS
 	var resolv []byte
 	if dns == nil {
 		b, err := os.ReadFile("/etc/resolv.conf")

@@ -58,7 +58,7 @@ func (r *Runtime) RunSandbox(ctx context.Context, cfg runtime.SandboxConfig) (ru
 	if err != nil {
 		return runtime.Sandbox{}, wrap(err, "sandbox for pod %s/%s", cfg.Namespace, cfg.Name)
 	}
-	ip, err := r.setUpSandbox(ctx, id, nsPath, hostname, cfg.DNS)
+	ip, err := r.setUpSandbox(ctx, id, nsPath, hostname, cfg)
 	if err == nil {
 		_, err = rec.SetLabels(ctx, map[string]string{labelIP: ip, labelState: string(runtime.SandboxReady)})
 		err = wrap(err, "label sandbox")
@@ -80,7 +80,7 @@ func (r *Runtime) RunSandbox(ctx context.Context, cfg runtime.SandboxConfig) (ru
 	return r.sandboxOf(info), nil
 }
 
-func (r *Runtime) setUpSandbox(ctx context.Context, id, nsPath, hostname string, dns *runtime.DNSConfig) (string, error) {
+func (r *Runtime) setUpSandbox(ctx context.Context, id, nsPath, hostname string, cfg runtime.SandboxConfig) (string, error) {
 	if err := createNetNS(nsPath); err != nil {
 		return "", err
 	}
@@ -88,7 +88,7 @@ func (r *Runtime) setUpSandbox(ctx context.Context, id, nsPath, hostname string,
 	if err != nil {
 		return "", err
 	}
-	if err := r.writePodFiles(id, hostname, ip, dns); err != nil {
+	if err := r.writePodFiles(id, hostname, ip, cfg); err != nil {
 		return "", fmt.Errorf("pod files: %w", err)
 	}
 	return ip, nil
