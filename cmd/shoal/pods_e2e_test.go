@@ -221,7 +221,11 @@ spec:
 	c.apply("pods", strings.Join([]string{
 		pod("crash", webapp("    env: [{name: EXIT_AFTER, value: 300ms}]\n")),
 		pod("job", "  restartPolicy: Never\n"+webapp("    env: [{name: EXIT_AFTER, value: 300ms}]\n")),
-		pod("live", webapp("    livenessProbe: {httpGet: {path: /healthz, port: 8080}, periodSeconds: 1, failureThreshold: 1}\n")),
+		// The startup probe holds the liveness probe back until the server
+		// listens: a liveness probe of failureThreshold 1 that ran first
+		// killed a webapp still starting on a loaded machine (1 run in 6).
+		pod("live", webapp("    startupProbe: {httpGet: {path: /healthz, port: 8080}, periodSeconds: 1, failureThreshold: 30}\n"+
+			"    livenessProbe: {httpGet: {path: /healthz, port: 8080}, periodSeconds: 1, failureThreshold: 1}\n")),
 		pod("ready", webapp("    readinessProbe: {httpGet: {path: /healthz, port: 8080}, periodSeconds: 1}\n")),
 		pod("badimg", "  containers:\n  - name: web\n    image: 127.0.0.1:1/nope:v1\n"),
 		pod("stopper", webapp("    lifecycle: {preStop: {httpGet: {path: /prestop-hook, port: 8080}}}\n")),
