@@ -97,6 +97,7 @@ var extras = map[string]struct {
 	"Node":                  {subresources: statusOnly},
 	"PersistentVolume":      {subresources: statusOnly},
 	"PersistentVolumeClaim": {subresources: statusOnly},
+	"ResourceQuota":         {subresources: statusOnly},
 }
 
 func statusOnly(self schema.GroupVersionKind) []Subresource {

@@ -9,7 +9,9 @@ import (
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
 	policyv1 "k8s.io/api/policy/v1"
+	schedulingv1 "k8s.io/api/scheduling/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	metav1beta1 "k8s.io/apimachinery/pkg/apis/meta/v1beta1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -24,7 +26,7 @@ var codecs = sync.OnceValue(func() *codecSet {
 	s := runtime.NewScheme()
 	for _, add := range []func(*runtime.Scheme) error{
 		corev1.AddToScheme, appsv1.AddToScheme, coordinationv1.AddToScheme,
-		policyv1.AddToScheme, autoscalingv1.AddToScheme,
+		policyv1.AddToScheme, autoscalingv1.AddToScheme, schedulingv1.AddToScheme, discoveryv1.AddToScheme,
 		apidiscoveryv2.AddToScheme, apidiscoveryv2beta1.AddToScheme,
 		metav1.AddMetaToScheme, metav1beta1.AddMetaToScheme,
 	} {

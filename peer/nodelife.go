@@ -32,7 +32,7 @@ func (p *Peer) runNodeLifecycle(ctx context.Context) {
 			if passes%claimSweepEvery == 0 {
 				sweep = p.sweepClaims(ctx)
 			}
-			return errors.Join(p.nodeLifecyclePass(ctx), sweep)
+			return errors.Join(p.nodeLifecyclePass(ctx), p.serviceAccountsPass(ctx), sweep)
 		})
 }
 

@@ -129,23 +129,34 @@ func keepBinding(next workload.Object, cur consensus.Object) {
 var systemNamespaces = []string{workload.DefaultNamespace, "kube-system", "kube-public", corev1.NamespaceNodeLease}
 
 // ensureNamespaces creates the namespaces a new Kubernetes cluster has,
-// where they are missing. Any peer may try; the creates are idempotent.
+// and its system PriorityClasses, where they are missing. Any peer may
+// try; the creates are idempotent.
 func (p *Peer) ensureNamespaces(ctx context.Context) error {
 	for _, name := range systemNamespaces {
-		if err := p.ensureNamespace(ctx, name); err != nil {
+		if err := p.ensureObject(ctx, &workload.Namespace{TypeMeta: workload.TypeMeta{APIVersion: "v1", Kind: "Namespace"}, ObjectMeta: workload.ObjectMeta{Name: name}}); err != nil {
 			return fmt.Errorf("namespace %s: %w", name, err)
+		}
+	}
+	for _, pc := range workload.SystemPriorityClasses() {
+		if err := p.ensureObject(ctx, pc); err != nil {
+			return fmt.Errorf("priorityclass %s: %w", pc.Name, err)
 		}
 	}
 	return nil
 }
 
-func (p *Peer) ensureNamespace(ctx context.Context, name string) error {
-	ns := &workload.Namespace{ObjectMeta: workload.ObjectMeta{Name: name, UID: newUID()}}
-	info, _ := workload.LookupKind("Namespace")
-	workload.Defaults(ns, info, "")
-	now := p.cfg.Now().UTC().Truncate(time.Second)
-	ns.ObjectMeta.CreationTimestamp = workload.NewTime(now)
-	so, err := stored(ns)
+// ensureObject creates o, with its defaults, a new uid and the time, unless
+// an object of its name exists.
+func (p *Peer) ensureObject(ctx context.Context, o workload.Object) error {
+	info, err := workload.LookupKind(workload.TypeMetaOf(o).Kind)
+	if err != nil {
+		return err
+	}
+	workload.Defaults(o, info, "")
+	meta := workload.MetaOf(o)
+	meta.UID = newUID()
+	meta.CreationTimestamp = workload.NewTime(p.cfg.Now().UTC().Truncate(time.Second))
+	so, err := stored(o)
 	if err != nil {
 		return err
 	}

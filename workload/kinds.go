@@ -41,6 +41,11 @@ var served = []KindInfo{
 		New: func() Object { return &Endpoints{} },
 	},
 	{
+		Kind: "EndpointSlice", APIVersion: "discovery.k8s.io/v1", Plural: "endpointslices", Singular: "endpointslice",
+		Namespaced: true,
+		New:        func() Object { return &EndpointSlice{} },
+	},
+	{
 		Kind: "Event", APIVersion: "v1", Plural: "events", Singular: "event",
 		ShortNames: []string{"ev"}, Namespaced: true,
 		New: func() Object { return &Event{} },
@@ -49,6 +54,11 @@ var served = []KindInfo{
 		Kind: "Lease", APIVersion: "coordination.k8s.io/v1", Plural: "leases", Singular: "lease",
 		Namespaced: true,
 		New:        func() Object { return &Lease{} },
+	},
+	{
+		Kind: "LimitRange", APIVersion: "v1", Plural: "limitranges", Singular: "limitrange",
+		ShortNames: []string{"limits"}, Namespaced: true,
+		New: func() Object { return &LimitRange{} },
 	},
 	{
 		Kind: "Namespace", APIVersion: "v1", Plural: "namespaces", Singular: "namespace",
@@ -76,9 +86,19 @@ var served = []KindInfo{
 		New: func() Object { return &Pod{} },
 	},
 	{
+		Kind: "PriorityClass", APIVersion: "scheduling.k8s.io/v1", Plural: "priorityclasses", Singular: "priorityclass",
+		ShortNames: []string{"pc"}, Namespaced: false,
+		New: func() Object { return &PriorityClass{} },
+	},
+	{
 		Kind: "ReplicaSet", APIVersion: "apps/v1", Plural: "replicasets", Singular: "replicaset",
 		ShortNames: []string{"rs"}, Namespaced: true,
 		New: func() Object { return &ReplicaSet{} },
+	},
+	{
+		Kind: "ResourceQuota", APIVersion: "v1", Plural: "resourcequotas", Singular: "resourcequota",
+		ShortNames: []string{"quota"}, Namespaced: true,
+		New: func() Object { return &ResourceQuota{} },
 	},
 	{
 		Kind: "Secret", APIVersion: "v1", Plural: "secrets", Singular: "secret",
@@ -89,6 +109,11 @@ var served = []KindInfo{
 		Kind: "Service", APIVersion: "v1", Plural: "services", Singular: "service",
 		ShortNames: []string{"svc"}, Namespaced: true,
 		New: func() Object { return &Service{} },
+	},
+	{
+		Kind: "ServiceAccount", APIVersion: "v1", Plural: "serviceaccounts", Singular: "serviceaccount",
+		ShortNames: []string{"sa"}, Namespaced: true,
+		New: func() Object { return &ServiceAccount{} },
 	},
 }
 

@@ -6,6 +6,8 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	schedulingv1 "k8s.io/api/scheduling/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -210,6 +212,33 @@ type (
 	LeaseSpec = coordinationv1.LeaseSpec
 )
 
+// Service accounts, limits, quotas, priorities and endpoint slices: the
+// objects charts and tools expect a cluster to have.
+type (
+	ServiceAccount        = corev1.ServiceAccount
+	LimitRange            = corev1.LimitRange
+	LimitRangeItem        = corev1.LimitRangeItem
+	LimitType             = corev1.LimitType
+	ResourceQuota         = corev1.ResourceQuota
+	ResourceQuotaSpec     = corev1.ResourceQuotaSpec
+	ResourceQuotaStatus   = corev1.ResourceQuotaStatus
+	PriorityClass         = schedulingv1.PriorityClass
+	EndpointSlice         = discoveryv1.EndpointSlice
+	EndpointSliceEndpoint = discoveryv1.Endpoint
+	EndpointSlicePort     = discoveryv1.EndpointPort
+	EndpointConditions    = discoveryv1.EndpointConditions
+	AddressType           = discoveryv1.AddressType
+)
+
+// Limit types of a LimitRange.
+const (
+	LimitTypePod                   = corev1.LimitTypePod
+	LimitTypeContainer             = corev1.LimitTypeContainer
+	LimitTypePersistentVolumeClaim = corev1.LimitTypePersistentVolumeClaim
+	PreemptLowerPriority           = corev1.PreemptLowerPriority
+	PreemptNever                   = corev1.PreemptNever
+)
+
 // Amounts and ports.
 type (
 	Quantity       = resource.Quantity
@@ -227,6 +256,7 @@ const (
 	LabelSelectorOpExists       = metav1.LabelSelectorOpExists
 	LabelSelectorOpDoesNotExist = metav1.LabelSelectorOpDoesNotExist
 	NamespaceActive             = corev1.NamespaceActive
+	NamespaceTerminating        = corev1.NamespaceTerminating
 	SecretTypeOpaque            = corev1.SecretTypeOpaque
 	EventNormal                 = corev1.EventTypeNormal
 	EventWarning                = corev1.EventTypeWarning

@@ -76,6 +76,11 @@ func Defaults(o Object, info KindInfo, namespace string) {
 		o.Labels[corev1.LabelMetadataName] = o.Name
 	case *Pod:
 		defaultPod(o)
+		defaultPodServiceAccount(o)
+	case *LimitRange:
+		defaultLimitRange(o)
+	case *PriorityClass:
+		defaultPriorityClass(o)
 	case *ReplicaSet:
 		defaultReplicaSet(o)
 	case *Deployment:
@@ -134,6 +139,16 @@ func ValidateFields(o Object, info KindInfo) field.ErrorList {
 		errs = append(errs, validateSecret(o)...)
 	case *Lease:
 		errs = append(errs, validateLease(o)...)
+	case *ServiceAccount:
+		errs = append(errs, validateServiceAccount(o)...)
+	case *LimitRange:
+		errs = append(errs, validateLimitRange(o)...)
+	case *ResourceQuota:
+		errs = append(errs, validateResourceQuota(o)...)
+	case *PriorityClass:
+		errs = append(errs, validatePriorityClass(o)...)
+	case *EndpointSlice:
+		errs = append(errs, validateEndpointSlice(o)...)
 	}
 	return errs
 }

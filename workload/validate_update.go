@@ -92,6 +92,10 @@ func validatePodUpdate(p, old *Pod) field.ErrorList {
 	mutable.ActiveDeadlineSeconds = old.Spec.ActiveDeadlineSeconds
 	mutable.Tolerations = old.Spec.Tolerations
 	mutable.SchedulingGates = old.Spec.SchedulingGates
+	if old.Spec.ServiceAccountName == "" {
+		// Stored before pods defaulted to the "default" service account.
+		mutable.ServiceAccountName, mutable.DeprecatedServiceAccount = "", ""
+	}
 	if g, og := mutable.TerminationGracePeriodSeconds, old.Spec.TerminationGracePeriodSeconds; g != nil && og != nil && *og < 0 && *g == 1 {
 		mutable.TerminationGracePeriodSeconds = og
 	}

@@ -8,6 +8,8 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	schedulingv1 "k8s.io/api/scheduling/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -182,6 +184,24 @@ func kubeColumns() map[schema.GroupKind][]col {
 		{Group: "coordination.k8s.io", Kind: "Lease"}: {
 			name, strCol("Holder", coordinationv1.LeaseSpec{}.SwaggerDoc()["holderIdentity"]), age,
 		},
+		{Kind: "ServiceAccount"}: {
+			name, strCol("Secrets", corev1.ServiceAccount{}.SwaggerDoc()["secrets"]), age,
+		},
+		{Kind: "ResourceQuota"}: {
+			name, age,
+			strCol("Request", "Request represents a minimum amount of cpu/memory that a container may consume."),
+			strCol("Limit", "Limits control the maximum amount of cpu/memory that a container may use independent of contention on the node."),
+		},
+		{Group: "scheduling.k8s.io", Kind: "PriorityClass"}: {
+			name, intCol("Value", schedulingv1.PriorityClass{}.SwaggerDoc()["value"]),
+			boolCol("Global-Default", schedulingv1.PriorityClass{}.SwaggerDoc()["globalDefault"]), age,
+			strCol("PreemptionPolicy", schedulingv1.PriorityClass{}.SwaggerDoc()["preemptionPolicy"]),
+		},
+		{Group: "discovery.k8s.io", Kind: "EndpointSlice"}: {
+			name, strCol("AddressType", discoveryv1.EndpointSlice{}.SwaggerDoc()["addressType"]),
+			strCol("Ports", discoveryv1.EndpointSlice{}.SwaggerDoc()["ports"]),
+			strCol("Endpoints", discoveryv1.EndpointSlice{}.SwaggerDoc()["endpoints"]), age,
+		},
 	}
 }
 
@@ -228,27 +248,30 @@ func TestColumnsAreTheCallersToChange(t *testing.T) {
 // used, and that integer columns carry int64 as kube's do.
 func TestCellsMatchColumns(t *testing.T) {
 	objects := map[schema.GroupKind]runtime.Object{
-		{Kind: "Pod"}:                                 &corev1.Pod{},
-		{Kind: "Node"}:                                &corev1.Node{},
-		{Kind: "Namespace"}:                           &corev1.Namespace{},
-		{Kind: "ConfigMap"}:                           &corev1.ConfigMap{},
-		{Kind: "Secret"}:                              &corev1.Secret{},
-		{Kind: "Service"}:                             &corev1.Service{},
-		{Kind: "Endpoints"}:                           &corev1.Endpoints{},
-		{Kind: "Event"}:                               &corev1.Event{},
-		{Kind: "PersistentVolume"}:                    &corev1.PersistentVolume{},
-		{Kind: "PersistentVolumeClaim"}:               &corev1.PersistentVolumeClaim{},
-		{Group: "apps", Kind: "Deployment"}:           &appsv1.Deployment{},
-		{Group: "apps", Kind: "ReplicaSet"}:           &appsv1.ReplicaSet{},
-		{Group: "apps", Kind: "StatefulSet"}:          &appsv1.StatefulSet{},
-		{Group: "apps", Kind: "DaemonSet"}:            &appsv1.DaemonSet{},
-		{Group: "batch", Kind: "Job"}:                 &batchv1.Job{},
-		{Group: "batch", Kind: "CronJob"}:             &batchv1.CronJob{},
-		{Group: "coordination.k8s.io", Kind: "Lease"}: &coordinationv1.Lease{},
-		{Kind: "ServiceAccount"}:                      &corev1.ServiceAccount{},
+		{Kind: "Pod"}:                                       &corev1.Pod{},
+		{Kind: "Node"}:                                      &corev1.Node{},
+		{Kind: "Namespace"}:                                 &corev1.Namespace{},
+		{Kind: "ConfigMap"}:                                 &corev1.ConfigMap{},
+		{Kind: "Secret"}:                                    &corev1.Secret{},
+		{Kind: "Service"}:                                   &corev1.Service{},
+		{Kind: "Endpoints"}:                                 &corev1.Endpoints{},
+		{Kind: "Event"}:                                     &corev1.Event{},
+		{Kind: "PersistentVolume"}:                          &corev1.PersistentVolume{},
+		{Kind: "PersistentVolumeClaim"}:                     &corev1.PersistentVolumeClaim{},
+		{Group: "apps", Kind: "Deployment"}:                 &appsv1.Deployment{},
+		{Group: "apps", Kind: "ReplicaSet"}:                 &appsv1.ReplicaSet{},
+		{Group: "apps", Kind: "StatefulSet"}:                &appsv1.StatefulSet{},
+		{Group: "apps", Kind: "DaemonSet"}:                  &appsv1.DaemonSet{},
+		{Group: "batch", Kind: "Job"}:                       &batchv1.Job{},
+		{Group: "batch", Kind: "CronJob"}:                   &batchv1.CronJob{},
+		{Group: "coordination.k8s.io", Kind: "Lease"}:       &coordinationv1.Lease{},
+		{Kind: "ServiceAccount"}:                            &corev1.ServiceAccount{},
+		{Kind: "ResourceQuota"}:                             &corev1.ResourceQuota{},
+		{Group: "scheduling.k8s.io", Kind: "PriorityClass"}: &schedulingv1.PriorityClass{},
+		{Group: "discovery.k8s.io", Kind: "EndpointSlice"}:  &discoveryv1.EndpointSlice{},
 	}
 	// Columns kube declares strings and fills with int64.
-	int64Strings := map[string]bool{"Deployment/Up-to-date": true, "Deployment/Available": true, "ConfigMap/Data": true, "Secret/Data": true, "Event/Count": true}
+	int64Strings := map[string]bool{"Deployment/Up-to-date": true, "Deployment/Available": true, "ConfigMap/Data": true, "Secret/Data": true, "Event/Count": true, "ServiceAccount/Secrets": true}
 	for gk, obj := range objects {
 		t.Run(gk.String(), func(t *testing.T) {
 			cols := Columns(gk)
@@ -262,7 +285,10 @@ func TestCellsMatchColumns(t *testing.T) {
 			for n, c := range cols {
 				_, isInt := cells[n].(int64)
 				_, isString := cells[n].(string)
+				_, isBool := cells[n].(bool)
 				switch {
+				case c.Type == "boolean" && (isBool || isString):
+					// PriorityClass sends a bool, CronJob "True"/"False".
 				case c.Type == "integer" && !isInt:
 					t.Errorf("integer column %q holds %T", c.Name, cells[n])
 				case c.Type != "integer" && int64Strings[gk.Kind+"/"+c.Name] && !isInt:

@@ -22,7 +22,7 @@ func TestGenericTable(t *testing.T) {
 		obj  runtime.Object
 		want []any
 	}{
-		{"typed kind without a printer", &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "default", CreationTimestamp: created}},
+		{"typed kind without a printer", &corev1.LimitRange{ObjectMeta: metav1.ObjectMeta{Name: "default", CreationTimestamp: created}},
 			[]any{"default", "2026-05-30T06:15:00Z"}},
 		{"zero creation time", &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: "reader"}},
 			[]any{"reader", "0001-01-01T00:00:00Z"}},
@@ -39,7 +39,7 @@ func TestGenericTable(t *testing.T) {
 		{Name: "Name", Type: "string", Format: "name", Description: metav1.ObjectMeta{}.SwaggerDoc()["name"]},
 		{Name: "Created At", Type: "date", Description: metav1.ObjectMeta{}.SwaggerDoc()["creationTimestamp"]},
 	}
-	for _, gk := range []schema.GroupKind{{Kind: "ServiceAccount"}, {Group: "rbac.authorization.k8s.io", Kind: "Role"}, {Group: "example.com", Kind: "Widget"}, {Kind: "Deployment"}} {
+	for _, gk := range []schema.GroupKind{{Kind: "LimitRange"}, {Group: "rbac.authorization.k8s.io", Kind: "Role"}, {Group: "example.com", Kind: "Widget"}, {Kind: "Deployment"}} {
 		if got := Columns(gk); !equalColumns(got, want) {
 			t.Errorf("Columns(%v) = %#v, want the default table", gk, got)
 		}

@@ -11,6 +11,8 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	schedulingv1 "k8s.io/api/scheduling/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -25,23 +27,27 @@ var ErrNotTabular = errors.New("object cannot be converted to a table row")
 // columnsByKind are the kinds that have their own printer in kube-apiserver
 // and here. Every other kind prints with genericColumns.
 var columnsByKind = map[schema.GroupKind][]metav1.TableColumnDefinition{
-	{Kind: "Pod"}:                                 podColumns,
-	{Kind: "Node"}:                                nodeColumns,
-	{Kind: "Namespace"}:                           namespaceColumns,
-	{Kind: "ConfigMap"}:                           configMapColumns,
-	{Kind: "Secret"}:                              secretColumns,
-	{Kind: "Service"}:                             serviceColumns,
-	{Kind: "Endpoints"}:                           endpointsColumns,
-	{Kind: "Event"}:                               eventColumns,
-	{Kind: "PersistentVolume"}:                    persistentVolumeColumns,
-	{Kind: "PersistentVolumeClaim"}:               persistentVolumeClaimColumns,
-	{Group: "apps", Kind: "Deployment"}:           deploymentColumns,
-	{Group: "apps", Kind: "ReplicaSet"}:           replicaSetColumns,
-	{Group: "apps", Kind: "StatefulSet"}:          statefulSetColumns,
-	{Group: "apps", Kind: "DaemonSet"}:            daemonSetColumns,
-	{Group: "batch", Kind: "Job"}:                 jobColumns,
-	{Group: "batch", Kind: "CronJob"}:             cronJobColumns,
-	{Group: "coordination.k8s.io", Kind: "Lease"}: leaseColumns,
+	{Kind: "Pod"}:                                       podColumns,
+	{Kind: "Node"}:                                      nodeColumns,
+	{Kind: "Namespace"}:                                 namespaceColumns,
+	{Kind: "ConfigMap"}:                                 configMapColumns,
+	{Kind: "Secret"}:                                    secretColumns,
+	{Kind: "Service"}:                                   serviceColumns,
+	{Kind: "Endpoints"}:                                 endpointsColumns,
+	{Kind: "Event"}:                                     eventColumns,
+	{Kind: "PersistentVolume"}:                          persistentVolumeColumns,
+	{Kind: "PersistentVolumeClaim"}:                     persistentVolumeClaimColumns,
+	{Group: "apps", Kind: "Deployment"}:                 deploymentColumns,
+	{Group: "apps", Kind: "ReplicaSet"}:                 replicaSetColumns,
+	{Group: "apps", Kind: "StatefulSet"}:                statefulSetColumns,
+	{Group: "apps", Kind: "DaemonSet"}:                  daemonSetColumns,
+	{Group: "batch", Kind: "Job"}:                       jobColumns,
+	{Group: "batch", Kind: "CronJob"}:                   cronJobColumns,
+	{Group: "coordination.k8s.io", Kind: "Lease"}:       leaseColumns,
+	{Kind: "ServiceAccount"}:                            serviceAccountColumns,
+	{Kind: "ResourceQuota"}:                             resourceQuotaColumns,
+	{Group: "scheduling.k8s.io", Kind: "PriorityClass"}: priorityClassColumns,
+	{Group: "discovery.k8s.io", Kind: "EndpointSlice"}:  endpointSliceColumns,
 }
 
 // Columns returns the column definitions of a kind's table, in cell order,
@@ -111,6 +117,14 @@ func Row(obj runtime.Object, now time.Time) (metav1.TableRow, error) {
 		return metav1.TableRow{Cells: cronJobCells(o, now)}, nil
 	case *coordinationv1.Lease:
 		return metav1.TableRow{Cells: leaseCells(o, now)}, nil
+	case *corev1.ServiceAccount:
+		return metav1.TableRow{Cells: serviceAccountCells(o, now)}, nil
+	case *corev1.ResourceQuota:
+		return metav1.TableRow{Cells: resourceQuotaCells(o, now)}, nil
+	case *schedulingv1.PriorityClass:
+		return metav1.TableRow{Cells: priorityClassCells(o, now)}, nil
+	case *discoveryv1.EndpointSlice:
+		return metav1.TableRow{Cells: endpointSliceCells(o, now)}, nil
 	}
 	if meta.IsListType(obj) {
 		return metav1.TableRow{}, fmt.Errorf("%T is a list, print its items: %w", obj, ErrNotTabular)
