@@ -16,8 +16,16 @@
 //   - Mounter sets up a pod's volumes under its root directory
 //     (ROOT/POD-UID/volumes/NAME): emptyDir as a directory, or a tmpfs for
 //     medium Memory (through a Tmpfs, which tests replace); hostPath checked
-//     (or created) as its type says; configMap projected with WriteAtomic,
-//     again on every refresh. It tears them down when the pod is gone.
+//     (or created) as its type says; configMap, secret, downwardAPI and
+//     projected volumes written with WriteAtomic (the last three on a
+//     tmpfs when the node has one; secrets never on disk), again on every
+//     refresh; nfs mounted where the kernel has an NFS client. The plugins
+//     a Shoal node lacks (cloud disks, CSI, gitRepo, image...) fail with
+//     ErrUnavailable, naming the volume and the plugin. It tears them down
+//     when the pod is gone.
+//   - DownwardAPIFiles makes a downwardAPI volume's files from the pod, with
+//     workload.PodFieldValue and workload.ContainerResourceValue: the same
+//     values, in the kubelet's format, as the node agent's env vars.
 //   - SubPath resolves a volumeMount's subPath inside its volume, refusing
 //     one that leaves the volume through a symlink.
 //

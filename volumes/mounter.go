@@ -35,7 +35,9 @@ type NFS interface {
 }
 
 // Sources gives a Mounter the objects that volumes are made from. Methods
-// are called from many goroutines; a missing object is ErrNotFound.
+// are called from many goroutines; a missing object is ErrNotFound. A
+// Sources that is also a TokenSource serves projected volumes'
+// serviceAccountToken files; one that is not fails those volumes.
 type Sources interface {
 	ConfigMap(ctx context.Context, namespace, name string) (*workload.ConfigMap, error)
 	// Secret returns a secret opened (its values in Data).
@@ -61,6 +63,11 @@ type Mounter struct {
 	Creating func(ctx context.Context, pv *workload.PersistentVolume, node string) error
 	// Node is this node's name, for Creating.
 	Node string
+	// Allocatable is what this node offers pods (cpu, memory,
+	// ephemeral-storage): a downwardAPI resourceFieldRef to a limit that
+	// its container leaves out reads the node's amount, as in Kubernetes.
+	// Empty: such a file reads 0.
+	Allocatable workload.ResourceList
 	// Now names projected files' directories; default time.Now.
 	Now func() time.Time
 }
@@ -76,8 +83,8 @@ type Mounted struct {
 
 // SetUp makes each of pod's volumes ready and returns them by name. It may
 // be called again at any time: it then refreshes projected volumes
-// (configMap) to their objects' current contents and leaves the rest as
-// they are. It sets up every volume it can; the error names each volume
+// (configMap, secret, downwardAPI, projected) to their objects' and the
+// pod's current contents and leaves the rest as they are. It sets up every volume it can; the error names each volume
 // that failed and why ("volume \"config\": configmap \"web\" not found"),
 // wrapping ErrNotFound when an object is missing.
 func (m *Mounter) SetUp(ctx context.Context, pod *workload.Pod, src Sources) (map[string]Mounted, error) {
@@ -126,17 +133,9 @@ func (m *Mounter) setUp(ctx context.Context, pod *workload.Pod, v workload.Volum
 		}
 		return Mounted{Path: v.HostPath.Path}, nil
 	case v.ConfigMap != nil:
-		if src == nil {
-			return Mounted{}, fmt.Errorf("configmap %q: config maps are not available to this node: %w", v.ConfigMap.Name, errdefs.ErrUnavailable)
-		}
-		cm, err := src.ConfigMap(ctx, pod.ObjectMeta.Namespace, v.ConfigMap.Name)
-		switch {
-		case errors.Is(err, errdefs.ErrNotFound) && v.ConfigMap.Optional != nil && *v.ConfigMap.Optional:
-			cm = nil
-		case errors.Is(err, errdefs.ErrNotFound):
-			return Mounted{}, fmt.Errorf("configmap %q %w", v.ConfigMap.Name, errdefs.ErrNotFound)
-		case err != nil:
-			return Mounted{}, fmt.Errorf("configmap %q: %w", v.ConfigMap.Name, err)
+		cm, err := configMap(ctx, src, pod.ObjectMeta.Namespace, v.ConfigMap.Name, v.ConfigMap.Optional)
+		if err != nil {
+			return Mounted{}, err
 		}
 		files, err := ConfigMapFiles(v.ConfigMap, cm)
 		if err != nil {
@@ -157,8 +156,58 @@ func (m *Mounter) setUp(ctx context.Context, pod *workload.Pod, v workload.Volum
 			creating = func(ctx context.Context, pv *workload.PersistentVolume) error { return m.Creating(ctx, pv, m.Node) }
 		}
 		return m.claimMount(ctx, pod.ObjectMeta.Namespace, v.PersistentVolumeClaim, dir, src, creating)
+	case v.DownwardAPI != nil:
+		files, err := DownwardAPIFiles(pod, v.DownwardAPI.Items, v.DownwardAPI.DefaultMode, m.Allocatable)
+		if err != nil {
+			return Mounted{}, err
+		}
+		return m.writeProjected(dir, files, false)
+	case v.Projected != nil:
+		return m.projectedVolume(ctx, pod, v, dir, src)
+	case v.NFS != nil:
+		if m.NFS == nil {
+			return Mounted{}, fmt.Errorf("the nfs volume plugin is not available on this node: %w", errNoNFS)
+		}
+		return m.nfsMount(ctx, v.NFS.Server, v.NFS.Path, v.NFS.ReadOnly, nil, dir)
+	}
+	if name := pluginName(&v.VolumeSource); name != "" {
+		return Mounted{}, fmt.Errorf("the %s volume plugin is not available on this node: %w", name, errdefs.ErrUnavailable)
 	}
 	return Mounted{}, fmt.Errorf("no volume source: %w", errdefs.ErrInvalid)
+}
+
+// configMap fetches a config map for a volume; nil for an optional one
+// that does not exist.
+func configMap(ctx context.Context, src Sources, namespace, name string, optional *bool) (*workload.ConfigMap, error) {
+	if src == nil {
+		return nil, fmt.Errorf("configmap %q: config maps are not available to this node: %w", name, errdefs.ErrUnavailable)
+	}
+	return fetch("configmap", name, optional, func() (*workload.ConfigMap, error) { return src.ConfigMap(ctx, namespace, name) })
+}
+
+// secret fetches a secret for a volume, opened; nil for an optional one
+// that does not exist.
+func secret(ctx context.Context, src Sources, namespace, name string, optional *bool) (*workload.Secret, error) {
+	if src == nil {
+		return nil, fmt.Errorf("secret %q: secrets are not available to this node: %w", name, errdefs.ErrUnavailable)
+	}
+	return fetch("secret", name, optional, func() (*workload.Secret, error) { return src.Secret(ctx, namespace, name) })
+}
+
+// fetch gets the object a volume is made from with get, and says which
+// (kind "configmap", and name) when it cannot; nil for an optional one
+// that does not exist.
+func fetch[T any](kind, name string, optional *bool, get func() (*T, error)) (*T, error) {
+	o, err := get()
+	switch {
+	case errors.Is(err, errdefs.ErrNotFound) && isTrue(optional):
+		return nil, nil
+	case errors.Is(err, errdefs.ErrNotFound):
+		return nil, fmt.Errorf("%s %q %w", kind, name, errdefs.ErrNotFound)
+	case err != nil:
+		return nil, fmt.Errorf("%s %q: %w", kind, name, err)
+	}
+	return o, nil
 }
 
 func (m *Mounter) now() time.Time {
@@ -181,36 +230,45 @@ func (m *Mounter) podDir(uid string) (string, error) {
 // secretVolume projects a secret into dir, a tmpfs (its values never
 // touch the node's disk), with WriteAtomic.
 func (m *Mounter) secretVolume(ctx context.Context, namespace string, ref *workload.SecretVolumeSource, dir string, src Sources) (Mounted, error) {
-	if src == nil {
-		return Mounted{}, fmt.Errorf("secret %q: secrets are not available to this node: %w", ref.SecretName, errdefs.ErrUnavailable)
+	if src != nil && m.Tmpfs == nil {
+		return Mounted{}, fmt.Errorf("secret %q: %w", ref.SecretName, errNoSecretTmpfs)
 	}
-	if m.Tmpfs == nil {
-		return Mounted{}, fmt.Errorf("secret %q: this node cannot mount tmpfs, and secrets are never written to disk: %w", ref.SecretName, errdefs.ErrUnavailable)
-	}
-	s, err := src.Secret(ctx, namespace, ref.SecretName)
-	optional := ref.Optional != nil && *ref.Optional
-	switch {
-	case errors.Is(err, errdefs.ErrNotFound) && optional:
-		s = nil
-	case errors.Is(err, errdefs.ErrNotFound):
-		return Mounted{}, fmt.Errorf("secret %q %w", ref.SecretName, errdefs.ErrNotFound)
-	case err != nil:
-		return Mounted{}, fmt.Errorf("secret %q: %w", ref.SecretName, err)
+	s, err := secret(ctx, src, namespace, ref.SecretName, ref.Optional)
+	if err != nil {
+		return Mounted{}, err
 	}
 	var files []File
 	if s != nil {
-		if files, err = project(s.Data, ref.Items, ref.DefaultMode, optional); err != nil {
+		if files, err = project(s.Data, ref.Items, ref.DefaultMode, ref.Optional != nil && *ref.Optional); err != nil {
 			return Mounted{}, fmt.Errorf("secret %q: %w", ref.SecretName, err)
 		}
+	}
+	mv, err := m.writeProjected(dir, files, true)
+	if err != nil {
+		return Mounted{}, fmt.Errorf("secret %q: %w", ref.SecretName, err)
+	}
+	return mv, nil
+}
+
+var errNoSecretTmpfs = fmt.Errorf("this node cannot mount tmpfs, and secrets are never written to disk: %w", errdefs.ErrUnavailable)
+
+// writeProjected makes dir hold files with WriteAtomic, on a tmpfs as
+// Kubernetes does for secret, downwardAPI and projected volumes. Without a
+// Tmpfs, files holding secrets are refused and others written to disk.
+func (m *Mounter) writeProjected(dir string, files []File, secrets bool) (Mounted, error) {
+	if secrets && m.Tmpfs == nil {
+		return Mounted{}, errNoSecretTmpfs
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return Mounted{}, err
 	}
-	if err := m.Tmpfs.Mount(dir, 0); err != nil {
-		return Mounted{}, fmt.Errorf("secret %q: %w", ref.SecretName, err)
+	if m.Tmpfs != nil {
+		if err := m.Tmpfs.Mount(dir, 0); err != nil {
+			return Mounted{}, err
+		}
 	}
 	if _, err := WriteAtomic(dir, files, m.now()); err != nil {
-		return Mounted{}, fmt.Errorf("secret %q: %w", ref.SecretName, err)
+		return Mounted{}, err
 	}
 	return Mounted{Path: dir, ReadOnly: true}, nil
 }
@@ -256,23 +314,34 @@ func (m *Mounter) claimMount(ctx context.Context, namespace string, ref *workloa
 		}
 		dir = s.Local.Path
 	case s.NFS != nil:
-		if m.NFS == nil {
-			return Mounted{}, fmt.Errorf("volume %q: nfs needs the kernel's NFS client, and this node's kernel has none: %w", pv.ObjectMeta.Name, errdefs.ErrUnavailable)
-		}
-		ro = ro || s.NFS.ReadOnly
-		opts := slices.Clone(s.MountOptions)
-		if ro {
-			opts = append(opts, "ro")
-		}
-		if err := os.MkdirAll(podDir, 0o755); err != nil {
-			return Mounted{}, err
-		}
-		if err := m.NFS.Mount(ctx, s.NFS.Server+":"+s.NFS.Path, podDir, opts); err != nil {
+		mv, err := m.nfsMount(ctx, s.NFS.Server, s.NFS.Path, ro || s.NFS.ReadOnly, s.MountOptions, podDir)
+		if err != nil {
 			return Mounted{}, fmt.Errorf("volume %q: %w", pv.ObjectMeta.Name, err)
 		}
-		dir = podDir
+		return mv, nil
 	default:
 		return Mounted{}, fmt.Errorf("volume %q: %s: %w", pv.ObjectMeta.Name, workload.UnsupportedSource(&s.PersistentVolumeSource), errdefs.ErrUnavailable)
+	}
+	return Mounted{Path: dir, ReadOnly: ro}, nil
+}
+
+var errNoNFS = fmt.Errorf("nfs needs the kernel's NFS client, and this node's kernel has none: %w", errdefs.ErrUnavailable)
+
+// nfsMount mounts server:path on dir, read-only when ro, with options
+// (a PersistentVolume's mountOptions).
+func (m *Mounter) nfsMount(ctx context.Context, server, path string, ro bool, options []string, dir string) (Mounted, error) {
+	if m.NFS == nil {
+		return Mounted{}, errNoNFS
+	}
+	opts := slices.Clone(options)
+	if ro {
+		opts = append(opts, "ro")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return Mounted{}, err
+	}
+	if err := m.NFS.Mount(ctx, server+":"+path, dir, opts); err != nil {
+		return Mounted{}, err
 	}
 	return Mounted{Path: dir, ReadOnly: ro}, nil
 }

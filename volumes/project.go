@@ -5,6 +5,7 @@ import (
 	"os"
 	"path"
 	"slices"
+	"strings"
 
 	"github.com/shoalproject/shoal/internal/errdefs"
 	"github.com/shoalproject/shoal/workload"
@@ -26,27 +27,29 @@ func ConfigMapFiles(src *workload.ConfigMapVolumeSource, cm *workload.ConfigMap)
 	if cm == nil {
 		return nil, nil
 	}
-	data := map[string][]byte{}
-	for k, v := range cm.Data {
-		data[k] = []byte(v)
-	}
-	for k, v := range cm.BinaryData {
-		data[k] = v
-	}
 	optional := src.Optional != nil && *src.Optional
-	files, err := project(data, src.Items, src.DefaultMode, optional)
+	files, err := project(configMapData(cm), src.Items, src.DefaultMode, optional)
 	if err != nil {
 		return nil, fmt.Errorf("configmap %q: %w", src.Name, err)
 	}
 	return files, nil
 }
 
+// configMapData is cm's Data and BinaryData as one map.
+func configMapData(cm *workload.ConfigMap) map[string][]byte {
+	data := make(map[string][]byte, len(cm.Data)+len(cm.BinaryData))
+	for k, v := range cm.Data {
+		data[k] = []byte(v)
+	}
+	for k, v := range cm.BinaryData {
+		data[k] = v
+	}
+	return data
+}
+
 // project maps keys to files, sorted by path.
 func project(data map[string][]byte, items []workload.KeyToPath, defaultMode *int32, optional bool) ([]File, error) {
-	mode := os.FileMode(workload.DefaultVolumeMode)
-	if defaultMode != nil {
-		mode = os.FileMode(*defaultMode)
-	}
+	mode := fileMode(nil, defaultMode)
 	var out []File
 	if len(items) == 0 {
 		for k, v := range data {
@@ -61,20 +64,24 @@ func project(data map[string][]byte, items []workload.KeyToPath, defaultMode *in
 			}
 			return nil, fmt.Errorf("no key %q: %w", it.Key, errdefs.ErrNotFound)
 		}
-		m := mode
-		if it.Mode != nil {
-			m = os.FileMode(*it.Mode)
-		}
-		out = append(out, File{Path: path.Clean(it.Path), Data: v, Mode: m})
+		out = append(out, File{Path: path.Clean(it.Path), Data: v, Mode: fileMode(it.Mode, defaultMode)})
 	}
-	slices.SortFunc(out, func(a, b File) int {
-		switch {
-		case a.Path < b.Path:
-			return -1
-		case a.Path > b.Path:
-			return 1
-		}
-		return 0
-	})
+	sortFiles(out)
 	return out, nil
+}
+
+// fileMode is a projected file's mode: its item's, else the volume's
+// default, else workload.DefaultVolumeMode (0644).
+func fileMode(item, defaultMode *int32) os.FileMode {
+	switch {
+	case item != nil:
+		return os.FileMode(*item)
+	case defaultMode != nil:
+		return os.FileMode(*defaultMode)
+	}
+	return os.FileMode(workload.DefaultVolumeMode)
+}
+
+func sortFiles(files []File) {
+	slices.SortFunc(files, func(a, b File) int { return strings.Compare(a.Path, b.Path) })
 }

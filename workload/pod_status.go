@@ -4,12 +4,9 @@ import (
 	"fmt"
 	"math"
 	"strconv"
-	"strings"
 	"time"
 
 	"k8s.io/apimachinery/pkg/util/duration"
-
-	"github.com/shoalproject/shoal/internal/errdefs"
 )
 
 // ComputeResources is an amount of CPU and memory as the scheduler counts
@@ -208,41 +205,4 @@ func PodDisplayStatus(p *Pod) PodDisplay {
 	}
 	d.Status = reason
 	return d
-}
-
-// PodFieldValue returns the value of a fieldRef path of p, for an
-// environment variable: metadata.name, metadata.namespace, metadata.uid,
-// metadata.labels['KEY'], metadata.annotations['KEY'], spec.nodeName,
-// status.hostIP, status.podIP, status.podIPs (comma-separated). Another
-// path is an error wrapping errdefs.ErrInvalid.
-func PodFieldValue(p *Pod, fieldPath string) (string, error) {
-	if base, key, ok := splitFieldSubscript(fieldPath); ok {
-		switch base {
-		case "metadata.labels":
-			return p.ObjectMeta.Labels[key], nil
-		case "metadata.annotations":
-			return p.ObjectMeta.Annotations[key], nil
-		}
-	}
-	switch fieldPath {
-	case "metadata.name":
-		return p.ObjectMeta.Name, nil
-	case "metadata.namespace":
-		return p.ObjectMeta.Namespace, nil
-	case "metadata.uid":
-		return string(p.ObjectMeta.UID), nil
-	case "spec.nodeName":
-		return p.Spec.NodeName, nil
-	case "status.hostIP":
-		return p.Status.HostIP, nil
-	case "status.podIP":
-		return p.Status.PodIP, nil
-	case "status.podIPs":
-		ips := make([]string, len(p.Status.PodIPs))
-		for i, ip := range p.Status.PodIPs {
-			ips[i] = ip.IP
-		}
-		return strings.Join(ips, ","), nil
-	}
-	return "", fmt.Errorf("fieldRef %q: unsupported field path: %w", fieldPath, errdefs.ErrInvalid)
 }
