@@ -7,7 +7,12 @@
 // order, then the containers; it restarts containers that exit as the
 // restartPolicy says, with Kubernetes' back-off (10 s doubling to 5 min,
 // reset after 10 minutes of running); it runs the startup, liveness and
-// readiness probes; it terminates a pod being deleted gracefully (first
+// readiness probes (HTTP, TCP, exec, gRPC health) and postStart hooks (a
+// container is not Running until its hook returned; a failed hook kills
+// it). Sidecars (init containers with restartPolicy Always) start in
+// their turn, hold the next init container back until they have started,
+// then run beside the containers whatever the pod's restartPolicy, and
+// stop after them. It terminates a pod being deleted gracefully (first
 // waiting, through an Unrouter, until no service proxy sends it new
 // connections; then preStop, SIGTERM, SIGKILL after the grace period) and
 // then removes its object;

@@ -15,21 +15,27 @@ import (
 )
 
 // prober runs a container's probes and lifecycle hooks against its pod:
-// HTTP and TCP to the pod IP, exec through the runtime.
+// HTTP, TCP and gRPC to the pod IP, exec through the runtime.
 type prober struct {
 	rt     runtime.Runtime
 	client *http.Client
+	// dial opens the connections of HTTP, TCP and gRPC probes.
+	dial func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 func newProber(rt runtime.Runtime) *prober {
-	return &prober{rt: rt, client: &http.Client{
+	var d net.Dialer
+	pr := &prober{rt: rt, dial: d.DialContext}
+	pr.client = &http.Client{
 		// Probes follow no redirects off the pod and trust any certificate,
 		// as the kubelet does.
-		Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, DisableKeepAlives: true},
+		Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, DisableKeepAlives: true,
+			DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) { return pr.dial(ctx, network, addr) }},
 		CheckRedirect: func(*http.Request, []*http.Request) error {
 			return http.ErrUseLastResponse
 		},
-	}}
+	}
+	return pr
 }
 
 // port resolves a probe's port, a number or the name of a container port.
@@ -60,13 +66,18 @@ func (pr *prober) run(ctx context.Context, h workload.ProbeHandler, c workload.C
 		if err != nil {
 			return false, err.Error()
 		}
-		var d net.Dialer
-		conn, err := d.DialContext(ctx, "tcp", net.JoinHostPort(podIP, strconv.Itoa(p)))
+		conn, err := pr.dial(ctx, "tcp", net.JoinHostPort(podIP, strconv.Itoa(p)))
 		if err != nil {
 			return false, err.Error()
 		}
 		conn.Close()
 		return true, ""
+	case h.GRPC != nil:
+		service := ""
+		if h.GRPC.Service != nil {
+			service = *h.GRPC.Service
+		}
+		return pr.grpcCheck(ctx, podIP, h.GRPC.Port, service, timeout)
 	case h.Exec != nil:
 		code, err := pr.rt.Exec(ctx, containerID, runtime.ExecConfig{Cmd: h.Exec.Command})
 		if err != nil {
@@ -81,9 +92,22 @@ func (pr *prober) run(ctx context.Context, h workload.ProbeHandler, c workload.C
 }
 
 func (pr *prober) httpGet(ctx context.Context, g *workload.HTTPGetAction, c workload.Container, podIP string) (bool, string) {
-	p, err := port(c, g.Port)
+	code, err := pr.get(ctx, g, c, podIP)
 	if err != nil {
 		return false, err.Error()
+	}
+	if code < 200 || code >= 400 {
+		return false, fmt.Sprintf("HTTP probe failed with statuscode: %d", code)
+	}
+	return true, ""
+}
+
+// get sends an httpGet action's request (to its host, else the pod IP)
+// and returns the response's status code.
+func (pr *prober) get(ctx context.Context, g *workload.HTTPGetAction, c workload.Container, podIP string) (int, error) {
+	p, err := port(c, g.Port)
+	if err != nil {
+		return 0, err
 	}
 	scheme := "http"
 	if g.Scheme == workload.URISchemeHTTPS {
@@ -93,10 +117,14 @@ func (pr *prober) httpGet(ctx context.Context, g *workload.HTTPGetAction, c work
 	if path == "" {
 		path = "/"
 	}
-	url := fmt.Sprintf("%s://%s%s", scheme, net.JoinHostPort(podIP, strconv.Itoa(p)), path)
+	host := g.Host
+	if host == "" {
+		host = podIP
+	}
+	url := fmt.Sprintf("%s://%s%s", scheme, net.JoinHostPort(host, strconv.Itoa(p)), path)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
-		return false, err.Error()
+		return 0, err
 	}
 	req.Header.Set("User-Agent", "shoal-probe/1")
 	for _, h := range g.HTTPHeaders {
@@ -104,14 +132,11 @@ func (pr *prober) httpGet(ctx context.Context, g *workload.HTTPGetAction, c work
 	}
 	resp, err := pr.client.Do(req)
 	if err != nil {
-		return false, err.Error()
+		return 0, err
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 10<<10))
 	resp.Body.Close()
-	if resp.StatusCode < 200 || resp.StatusCode >= 400 {
-		return false, fmt.Sprintf("HTTP probe failed with statuscode: %d", resp.StatusCode)
-	}
-	return true, ""
+	return resp.StatusCode, nil
 }
 
 // probeState tracks one probe of one container: consecutive results and

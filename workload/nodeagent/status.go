@@ -53,6 +53,16 @@ type containerView struct {
 	waiting *workload.ContainerStateWaiting
 	ready   bool // readiness probe passes (or there is none)
 	started bool // startup probe passed (or there is none)
+	// postStart: its postStart hook runs; until it returns the container
+	// is not Running, as in Kubernetes.
+	postStart bool
+}
+
+// sidecar says whether an init container is a sidecar (restartPolicy
+// Always): started in its turn among the init containers, then kept
+// running beside the containers.
+func sidecar(s workload.Container) bool {
+	return s.RestartPolicy != nil && string(*s.RestartPolicy) == string(workload.RestartPolicyAlways)
 }
 
 // terminated turns a runtime exit into the Kubernetes shape.
@@ -80,7 +90,7 @@ func containerStatus(v containerView) workload.ContainerStatus {
 	case v.waiting != nil:
 		w := *v.waiting
 		cs.State.Waiting = &w
-	case v.rt == nil || v.rt.State == runtime.ContainerCreated:
+	case v.rt == nil || v.rt.State == runtime.ContainerCreated || v.postStart && v.rt.State == runtime.ContainerRunning:
 		cs.State.Waiting = &workload.ContainerStateWaiting{Reason: workload.ReasonContainerCreating}
 	case v.rt.State == runtime.ContainerRunning:
 		cs.State.Running = &workload.ContainerStateRunning{StartedAt: workload.NewTime(v.rt.StartedAt.UTC().Truncate(time.Second))}
@@ -100,7 +110,8 @@ func containerStatus(v containerView) workload.ContainerStatus {
 // podPhase follows Kubernetes: Pending until every container has started
 // once; Running while one runs or will be restarted; Succeeded when all
 // ended with 0 and none will restart; Failed when all ended, one with an
-// error, and none will restart.
+// error, and none will restart. views are the containers, not the init
+// containers: a sidecar keeps no pod from ending.
 func podPhase(policy workload.RestartPolicy, initFailed bool, views []containerView) workload.PodPhase {
 	if initFailed {
 		return workload.PodFailed
@@ -108,7 +119,7 @@ func podPhase(policy workload.RestartPolicy, initFailed bool, views []containerV
 	running, ended, failed, neverStarted := 0, 0, 0, 0
 	for _, v := range views {
 		switch {
-		case v.rt == nil || v.rt.State == runtime.ContainerCreated:
+		case v.rt == nil || v.rt.State == runtime.ContainerCreated || v.postStart && v.rt.State == runtime.ContainerRunning:
 			if v.last != nil { // waiting to be restarted
 				running++
 			} else {
@@ -152,10 +163,15 @@ func podStatus(prev workload.PodStatus, sandbox *runtime.Sandbox, hostIP string,
 		st.PodIP = sandbox.IP
 		st.PodIPs = []workload.PodIP{{IP: sandbox.IP}}
 	}
-	for _, v := range inits {
-		st.InitContainerStatuses = append(st.InitContainerStatuses, containerStatus(v))
-	}
+	// A sidecar's readiness counts towards the pod's, as a container's.
 	allReady := initDone
+	for _, v := range inits {
+		cs := containerStatus(v)
+		if sidecar(v.spec) {
+			allReady = allReady && cs.Ready
+		}
+		st.InitContainerStatuses = append(st.InitContainerStatuses, cs)
+	}
 	for _, v := range views {
 		cs := containerStatus(v)
 		if !initDone && cs.State.Waiting != nil && cs.State.Waiting.Reason == workload.ReasonContainerCreating {

@@ -36,6 +36,13 @@ type worker struct {
 	inits   []*ctr
 	ctrs    []*ctr
 	written workload.PodStatus // the status last stored
+	// initialized: every init container of this sandbox has completed
+	// (a sidecar: started); the regular ones do not run again.
+	initialized bool
+	// finished: the pod's containers have ended for good (or an init
+	// container failed for good), so its sidecars are stopped and not
+	// restarted.
+	finished bool
 	// mounts are the pod's volumes once set up, by name; mountedAt is
 	// when they were last refreshed, and mountErr the last failure said.
 	mounts    map[string]volumes.Mounted
@@ -54,7 +61,8 @@ type ctr struct {
 	liveness     probeState
 	readiness    probeState
 	startup      probeState
-	lastStarted  time.Time // the run the probes belong to
+	lastStarted  time.Time  // the run the probes belong to
+	postStart    *postStart // the current run's postStart hook, while it runs
 }
 
 func newWorker(a *Agent, pod *workload.Pod, sb *runtime.Sandbox) *worker {
@@ -75,6 +83,11 @@ func newWorker(a *Agent, pod *workload.Pod, sb *runtime.Sandbox) *worker {
 	}
 	w.inits = mk(pod.Spec.InitContainers, pod.Status.InitContainerStatuses)
 	w.ctrs = mk(pod.Spec.Containers, pod.Status.ContainerStatuses)
+	// A restarted agent adopting a running sandbox does not run its
+	// completed init containers again.
+	for _, c := range pod.Status.Conditions {
+		w.initialized = w.initialized || sb != nil && c.Type == workload.PodInitialized && c.Status == workload.ConditionTrue
+	}
 	return w
 }
 
@@ -168,10 +181,20 @@ func (w *worker) sync(ctx context.Context) bool {
 	}
 	initDone, initFailed := w.syncInits(ctx)
 	if initDone {
+		// The kubelet starts the containers in order, each once the
+		// postStart hook of the one before returned.
+		hooking := false
 		for _, c := range w.ctrs {
+			if hooking && c.id == "" {
+				continue
+			}
 			w.syncContainer(ctx, c)
+			hooking = hooking || c.postStart != nil
 		}
-		w.probe(ctx)
+	}
+	w.probe(ctx)
+	if p := podPhase(w.pod.Spec.RestartPolicy, false, viewsOf(w.ctrs)); initFailed || p == workload.PodSucceeded || p == workload.PodFailed {
+		w.finish(ctx)
 	}
 	w.writeStatus(ctx, initDone, initFailed)
 	return false
@@ -261,8 +284,10 @@ func (w *worker) runSandbox(ctx context.Context) bool {
 		w.sandbox = nil
 		for _, c := range append(w.inits, w.ctrs...) {
 			c.id, c.view.rt = "", nil
+			c.dropPostStart()
 		}
 	}
+	w.initialized = false // a new sandbox runs the init containers again
 	hostname := w.pod.Spec.Hostname
 	if hostname == "" {
 		hostname = w.pod.ObjectMeta.Name
@@ -279,15 +304,27 @@ func (w *worker) runSandbox(ctx context.Context) bool {
 	return true
 }
 
-// syncInits runs the init containers one after another, each to
-// completion; it reports whether all completed, and whether one failed for
-// good (restartPolicy Never).
+// syncInits runs the init containers one after another: a regular one to
+// completion, a sidecar (restartPolicy Always) until it has started; the
+// next one is created only then. Sidecars are kept running beside the
+// containers, restarted whenever they exit. It reports whether the pod is
+// initialized, and whether a regular init container failed for good
+// (restartPolicy Never).
 func (w *worker) syncInits(ctx context.Context) (done, failed bool) {
+	waiting := false // for a sidecar before this one to start
 	for _, c := range w.inits {
-		if c.view.rt != nil && c.view.rt.State == runtime.ContainerExited && c.view.rt.ExitCode == 0 && c.view.waiting == nil {
+		if !sidecar(c.view.spec) && (w.initialized ||
+			c.view.rt != nil && c.view.rt.State == runtime.ContainerExited && c.view.rt.ExitCode == 0 && c.view.waiting == nil) {
 			continue
 		}
+		if waiting && c.id == "" {
+			return false, false
+		}
 		w.syncContainer(ctx, c)
+		if sidecar(c.view.spec) {
+			waiting = waiting || !w.initialized && !c.hasStarted()
+			continue
+		}
 		rt := c.view.rt
 		switch {
 		case rt != nil && rt.State == runtime.ContainerExited && rt.ExitCode == 0:
@@ -298,7 +335,52 @@ func (w *worker) syncInits(ctx context.Context) (done, failed bool) {
 			return false, false
 		}
 	}
+	if waiting {
+		return false, false
+	}
+	w.initialized = true
 	return true, false
+}
+
+// hasStarted says whether a container's current run counts as started:
+// running, its postStart hook returned, its startup probe (if any) passed.
+func (c *ctr) hasStarted() bool {
+	return c.view.rt != nil && c.view.rt.State == runtime.ContainerRunning && c.postStart == nil &&
+		(c.view.spec.StartupProbe == nil || c.startup.passing)
+}
+
+// policy is one container's restart policy: a sidecar's is Always until
+// the pod has finished, then Never; the others' is the pod's.
+func (w *worker) policy(c *ctr) workload.RestartPolicy {
+	switch {
+	case !sidecar(c.view.spec):
+		return w.pod.Spec.RestartPolicy
+	case w.finished:
+		return workload.RestartPolicyNever
+	}
+	return workload.RestartPolicyAlways
+}
+
+// sidecars are the pod's init containers with restartPolicy Always.
+func (w *worker) sidecars() []*ctr {
+	var out []*ctr
+	for _, c := range w.inits {
+		if sidecar(c.view.spec) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// finish stops the sidecars of a pod whose containers have ended for good,
+// last one first, as the kubelet does; they are not restarted.
+func (w *worker) finish(ctx context.Context) {
+	w.finished = true
+	sc := w.sidecars()
+	slices.Reverse(sc)
+	for _, c := range sc {
+		w.stop(ctx, []*ctr{c}, w.grace(), w.now())
+	}
 }
 
 // syncContainer creates, starts or restarts one container as needed.
@@ -330,12 +412,16 @@ func (w *worker) syncContainer(ctx context.Context, c *ctr) {
 		}
 		w.start(ctx, c, false)
 	case runtime.ContainerRunning:
+		if c.postStart != nil && !w.postStarted(ctx, c) {
+			return
+		}
 		c.view.waiting = nil
 		if now.Sub(st.StartedAt) >= backoffReset {
 			c.level = 0
 		}
 	case runtime.ContainerExited:
-		if !restarts(w.pod.Spec.RestartPolicy, st.ExitCode) {
+		c.dropPostStart() // it ended under its hook
+		if !restarts(w.policy(c), st.ExitCode) {
 			c.view.waiting = nil
 			return
 		}
@@ -426,6 +512,42 @@ func (w *worker) start(ctx context.Context, c *ctr, restart bool) {
 		c.view.rt = &st
 	}
 	w.event(ctx, eventNormal, "Started", "Started container %s", c.view.spec.Name)
+	c.dropPostStart()
+	if h := c.view.spec.Lifecycle; h != nil && h.PostStart != nil {
+		c.postStart = w.runPostStart(ctx, c, h.PostStart)
+		c.view.postStart = true
+	}
+}
+
+// postStarted says whether a running container's postStart hook has
+// returned successfully. A failed hook kills the container, with a
+// FailedPostStartHook event; its restart policy decides what follows.
+func (w *worker) postStarted(ctx context.Context, c *ctr) bool {
+	finished, why := c.postStart.result()
+	if !finished {
+		return false
+	}
+	c.dropPostStart()
+	if why == "" {
+		return true
+	}
+	w.event(ctx, eventWarning, "FailedPostStartHook", "PostStartHookError: %s", why)
+	w.event(ctx, eventNormal, "Killing", "FailedPostStartHook")
+	_ = w.a.cfg.Runtime.StopContainer(ctx, c.id, w.grace())
+	if st, err := w.a.cfg.Runtime.ContainerStatus(ctx, c.id); err == nil {
+		c.view.rt = &st
+	}
+	return false
+}
+
+// dropPostStart forgets the postStart hook of the container's last start,
+// ending it if it still runs.
+func (c *ctr) dropPostStart() {
+	if c.postStart != nil {
+		c.postStart.cancel()
+		c.postStart = nil
+	}
+	c.view.postStart = false
 }
 
 // ensureImage makes the container's image present, as its pull policy
@@ -631,10 +753,10 @@ func sortedKeys[V any](m map[string]V) []string {
 // stops the container, and the restart policy decides what follows.
 func (w *worker) probe(ctx context.Context) {
 	now := w.now()
-	for _, c := range w.ctrs {
+	for _, c := range append(w.sidecars(), w.ctrs...) {
 		s := c.view.spec
 		rt := c.view.rt
-		if rt == nil || rt.State != runtime.ContainerRunning {
+		if rt == nil || rt.State != runtime.ContainerRunning || c.postStart != nil {
 			c.view.ready, c.view.started = false, false
 			continue
 		}
@@ -697,9 +819,11 @@ func (w *worker) grace() time.Duration {
 	return time.Duration(workload.DefaultTerminationGracePeriodSeconds) * time.Second
 }
 
-// terminate stops the pod's containers gracefully, all at once (preStop,
-// then SIGTERM, then SIGKILL once the grace period is over), and removes
-// its sandbox.
+// terminate stops the pod's containers gracefully (preStop, then SIGTERM,
+// then SIGKILL once the grace period is over): first the containers and
+// regular init containers, all at once, then the sidecars one by one, last
+// one first, within what is left of the grace period. Then it removes the
+// pod's sandbox.
 func (w *worker) terminate(ctx context.Context) {
 	defer w.tearDownVolumes()
 	if w.sandbox == nil {
@@ -716,11 +840,35 @@ func (w *worker) terminate(ctx context.Context) {
 	grace := w.grace()
 	w.unroute(ctx, grace)
 	start := w.now()
-	var wg sync.WaitGroup
+	var first []*ctr
 	for _, c := range append(append([]*ctr(nil), w.inits...), w.ctrs...) {
+		c.dropPostStart()
+		if !sidecar(c.view.spec) {
+			first = append(first, c)
+		}
+	}
+	w.stop(ctx, first, grace, start)
+	sc := w.sidecars()
+	slices.Reverse(sc)
+	for _, c := range sc {
+		w.stop(ctx, []*ctr{c}, grace, start)
+	}
+	if err := w.a.cfg.Runtime.RemoveSandbox(ctx, w.sandbox.ID); err != nil {
+		w.a.log.Warn("remove sandbox", "pod", w.name(), "err", err)
+	}
+	w.sandbox = nil
+}
+
+// stop stops those of cs that run, all at once, each with its preStop
+// hook, within grace counted from start.
+func (w *worker) stop(ctx context.Context, cs []*ctr, grace time.Duration, start time.Time) {
+	var wg sync.WaitGroup
+	var stopped []*ctr
+	for _, c := range cs {
 		if c.id == "" || c.view.rt == nil || c.view.rt.State != runtime.ContainerRunning {
 			continue
 		}
+		stopped = append(stopped, c)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -734,10 +882,11 @@ func (w *worker) terminate(ctx context.Context) {
 		}()
 	}
 	wg.Wait()
-	if err := w.a.cfg.Runtime.RemoveSandbox(ctx, w.sandbox.ID); err != nil {
-		w.a.log.Warn("remove sandbox", "pod", w.name(), "err", err)
+	for _, c := range stopped {
+		if st, err := w.a.cfg.Runtime.ContainerStatus(ctx, c.id); err == nil {
+			c.view.rt = &st
+		}
 	}
-	w.sandbox = nil
 }
 
 // unroute waits, at most UnrouteLimit and never longer than grace, until
@@ -795,14 +944,7 @@ func (w *worker) preStop(ctx context.Context, c *ctr, h *workload.LifecycleHandl
 
 // writeStatus stores the pod's status when it changed.
 func (w *worker) writeStatus(ctx context.Context, initDone, initFailed bool) {
-	views := func(cs []*ctr) []containerView {
-		out := make([]containerView, len(cs))
-		for i, c := range cs {
-			out[i] = c.view
-		}
-		return out
-	}
-	st := podStatus(w.written, w.sandbox, w.a.cfg.HostIP, w.pod.Spec.RestartPolicy, views(w.inits), initDone, initFailed, views(w.ctrs), w.now())
+	st := podStatus(w.written, w.sandbox, w.a.cfg.HostIP, w.pod.Spec.RestartPolicy, viewsOf(w.inits), initDone, initFailed, viewsOf(w.ctrs), w.now())
 	if reflect.DeepEqual(st, w.written) {
 		return
 	}
@@ -816,4 +958,12 @@ func (w *worker) writeStatus(ctx context.Context, initDone, initFailed bool) {
 		return // the next list brings the newer pod; try again then
 	}
 	w.pod, w.written = stored, stored.Status
+}
+
+func viewsOf(cs []*ctr) []containerView {
+	out := make([]containerView, len(cs))
+	for i, c := range cs {
+		out[i] = c.view
+	}
+	return out
 }
