@@ -56,6 +56,9 @@ func ValidateSandboxConfig(cfg SandboxConfig) error {
 	case cfg.Name == "":
 		return fmt.Errorf("sandbox config: Name: required: %w", errdefs.ErrInvalid)
 	}
+	if err := validateSysctls("sandbox config", cfg.Sysctls); err != nil {
+		return err
+	}
 	return validateLabels("sandbox config", cfg.Labels)
 }
 
@@ -88,6 +91,9 @@ func ValidateContainerConfig(cfg ContainerConfig) error {
 		if !path.IsAbs(m.ContainerPath) {
 			return fmt.Errorf("%s: Mounts[%d].ContainerPath: %q is not absolute: %w", what, i, m.ContainerPath, errdefs.ErrInvalid)
 		}
+	}
+	if err := validateSecurity(what, cfg.Security); err != nil {
+		return err
 	}
 	return validateLabels(what, cfg.Labels)
 }

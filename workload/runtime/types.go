@@ -23,6 +23,11 @@ type SandboxConfig struct {
 	// line, before the hostname) and spec.hostAliases (Aliases).
 	FQDN    string
 	Aliases []HostAlias
+	// Sysctls are namespaced kernel parameters ("net.ipv4.ip_local_port_range":
+	// "32768 60999") set for every container of the sandbox, as the pod's
+	// spec.securityContext.sysctls. The caller decides which are allowed;
+	// the runtime only refuses a malformed name (ErrInvalid).
+	Sysctls map[string]string
 }
 
 // HostAlias is a line of /etc/hosts: an address and its names.
@@ -96,6 +101,9 @@ type ContainerConfig struct {
 	// Labels are kept with the container. Keys the runtime sets itself
 	// (see ReservedLabel) are refused.
 	Labels map[string]string
+	// Security is how the container's process is confined; the zero value
+	// is the runtime's default (see Security).
+	Security Security
 }
 
 // Mount binds a host path into a container.
@@ -188,6 +196,10 @@ type Image struct {
 	// Size is the image's size in bytes as stored (compressed layers,
 	// config and manifest).
 	Size int64
+	// User is the user the image's config runs its process as ("1000",
+	// "1000:1000", "nobody"), as written there; empty means root. Runtimes
+	// that cannot read it leave it empty.
+	User string
 }
 
 // PullOptions say how to reach a registry.

@@ -65,6 +65,19 @@ func (r *Runtime) CreateContainer(ctx context.Context, sandboxID string, cfg run
 		return "", fmt.Errorf("create container %q: %w", cfg.Name, err)
 	}
 
+	sysctls, err := decodeSysctls(sbInfo.Labels[labelSysctls])
+	if err != nil {
+		return "", fmt.Errorf("create container %q: %w", cfg.Name, err)
+	}
+	imgSpec, err := img.Spec(ctx)
+	if err != nil {
+		return "", wrap(err, "create container %q: image config", cfg.Name)
+	}
+	security, err := r.securityOpts(cfg.Name, imgSpec.Config.User, cfg.Security, sysctls)
+	if err != nil {
+		return "", err
+	}
+
 	id := newID()
 	labels := map[string]string{}
 	for k, v := range cfg.Labels {
@@ -88,7 +101,7 @@ func (r *Runtime) CreateContainer(ctx context.Context, sandboxID string, cfg run
 		client.WithImage(img),
 		client.WithSnapshotter(r.cfg.Snapshotter),
 		client.WithNewSnapshot(id, img),
-		client.WithNewSpec(r.specOpts(img, sb, cfg)...),
+		client.WithNewSpec(append(r.specOpts(img, sb, cfg), security...)...),
 		client.WithContainerLabels(labels),
 	)
 	if err != nil {

@@ -30,6 +30,17 @@
 // happens on the first StopContainer, ContainerStatus, ListContainers or
 // StartContainer call that sees the exit.
 //
+// A container's Security becomes its OCI spec as containerd's CRI plugin
+// makes it: the user and groups (oci.WithUser over the image's user,
+// then the image's /etc/group, then the supplemental groups), containerd's
+// default capabilities changed by the adds and drops, NoNewPrivileges
+// only when asked (Kubernetes' default), a read-only root, privileged
+// mode (all capabilities and devices, no masked paths, no seccomp), a
+// seccomp profile (containerd's default, or a JSON file under
+// Config.SeccompProfileDir) and, where the kernel has AppArmor, an
+// AppArmor profile. The sandbox's sysctls, kept in its record, go into
+// every container's spec.
+//
 // # Images
 //
 // Images are imported from docker-archive or OCI layout tars, pulled with

@@ -66,7 +66,13 @@ func describe(ctx context.Context, img client.Image) (runtime.Image, error) {
 	if err != nil {
 		return runtime.Image{}, wrap(err, "image %s: size", img.Name())
 	}
-	return runtime.Image{Name: img.Name(), Digest: img.Target().Digest.String(), Size: size}, nil
+	out := runtime.Image{Name: img.Name(), Digest: img.Target().Digest.String(), Size: size}
+	// An image whose config cannot be read (not for this platform) says
+	// no user: root, the safe answer for runAsNonRoot.
+	if spec, err := img.Spec(ctx); err == nil {
+		out.User = spec.Config.User
+	}
+	return out, nil
 }
 
 // readyImage returns a present image, unpacked, or ErrNotFound.

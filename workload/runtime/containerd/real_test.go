@@ -42,6 +42,7 @@ func TestRealRuntime(t *testing.T) {
 		{"LimitsAreSetAndOOMKillIsReported", testLimitsAndOOM},
 		{"PullFromRegistryWithCredentials", testPull},
 		{"RemoveSandboxReleasesNetwork", testRemoveReleasesNetwork},
+		{"SecurityContextIsEnforced", testSecurity},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

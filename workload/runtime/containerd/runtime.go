@@ -63,6 +63,11 @@ type Config struct {
 	// Snapshotter is containerd's snapshotter; empty means the daemon's
 	// default (overlayfs).
 	Snapshotter string
+	// SeccompProfileDir holds the seccomp profiles (JSON, as in the OCI
+	// runtime spec) that a container's Localhost profile names, relative
+	// to it, like the kubelet's <root-dir>/seccomp; default
+	// StateDir/seccomp.
+	SeccompProfileDir string
 	// Logger receives the runtime's logs; default slog.Default(). The
 	// runtime adds component=runtime.
 	Logger *slog.Logger
@@ -101,6 +106,9 @@ func New(ctx context.Context, cfg Config) (*Runtime, error) {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
+	}
+	if cfg.SeccompProfileDir == "" && cfg.StateDir != "" {
+		cfg.SeccompProfileDir = filepath.Join(cfg.StateDir, "seccomp")
 	}
 	if err := validateConfig(cfg); err != nil {
 		return nil, err
@@ -187,6 +195,8 @@ const (
 	labelExitCode   = "shoal.io/runtime-exit-code"
 	labelFinishedAt = "shoal.io/runtime-finished-at"
 	labelReason     = "shoal.io/runtime-reason"
+	// labelSysctls is a sandbox's SandboxConfig.Sysctls, as JSON.
+	labelSysctls = "shoal.io/runtime-sysctls"
 )
 
 func formatTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }

@@ -51,6 +51,9 @@ func (r *Runtime) RunSandbox(ctx context.Context, cfg runtime.SandboxConfig) (ru
 	} {
 		labels[k] = v
 	}
+	if len(cfg.Sysctls) > 0 {
+		labels[labelSysctls] = encodeSysctls(cfg.Sysctls)
+	}
 	// A record without a task: containerd wants a spec, any will do.
 	rec, err := r.client.NewContainer(ctx, id,
 		client.WithContainerLabels(labels),

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -34,7 +35,7 @@ var TesteeSpec = testimage.Spec{
 // arity is how many arguments each testee step takes (see package testee).
 var arity = map[string]int{
 	"echo": 1, "stderr": 1, "lines": 1, "env": 1, "hostname": 0, "cat": 0,
-	"cat-file": 1, "write-file": 2, "try-write-file": 2, "alloc": 1, "serve": 1, "get": 1, "wait": 0,
+	"cat-file": 1, "write-file": 2, "try-write-file": 2, "id": 0, "try-chown": 1, "status": 1, "alloc": 1, "serve": 1, "get": 1, "wait": 0,
 	"ignore-term": 0, "exit": 1,
 }
 
@@ -132,7 +133,15 @@ func (p *program) run(script []string, stdin io.Reader, stdout, stderr io.Writer
 		case "write-file", "serve", "get":
 			// No file system or network in the fake.
 		case "try-write-file":
-			fmt.Fprintln(stdout, "try-write-file: ok")
+			if _, onMount := p.hostPath(args[0]); p.c.Security.ReadOnlyRootFS && !onMount {
+				fmt.Fprintf(stdout, "try-write-file: open %s: read-only file system\n", args[0])
+			} else {
+				fmt.Fprintln(stdout, "try-write-file: ok")
+			}
+		case "id":
+			fmt.Fprintln(stdout, p.id())
+		case "try-chown", "status":
+			// The kernel's answers: the real runtime's tests ask them.
 		case "ignore-term":
 			ignoreTerm = true
 		case "wait":
@@ -152,12 +161,48 @@ func (p *program) readFile(name string) ([]byte, error) {
 	case "/etc/hosts":
 		return fmt.Appendf(nil, "127.0.0.1\tlocalhost\n%s\t%s\n", p.sb.IP, p.sb.Hostname), nil
 	}
-	for _, m := range p.c.Mounts {
-		if rest, ok := strings.CutPrefix(name, m.ContainerPath); ok && (rest == "" || rest[0] == '/') {
-			return os.ReadFile(path.Join(m.HostPath, rest))
-		}
+	if host, ok := p.hostPath(name); ok {
+		return os.ReadFile(host)
 	}
 	return nil, fmt.Errorf("%s: no such file", name)
+}
+
+// id is what testee's id step prints for the container's Security, as
+// a runtime without /etc/passwd and /etc/group in the image sets it: the
+// user and group asked for (root's otherwise), the group among the
+// groups, then the supplemental groups.
+func (p *program) id() string {
+	sec := p.c.Security
+	var uid, gid int64
+	if sec.RunAsUser != nil {
+		uid = *sec.RunAsUser
+	}
+	if sec.RunAsGroup != nil {
+		gid = *sec.RunAsGroup
+	}
+	groups := []int64{gid}
+	for _, g := range sec.SupplementalGroups {
+		if !slices.Contains(groups, g) {
+			groups = append(groups, g)
+		}
+	}
+	slices.Sort(groups)
+	ids := make([]string, len(groups))
+	for i, g := range groups {
+		ids[i] = strconv.FormatInt(g, 10)
+	}
+	return fmt.Sprintf("uid=%d gid=%d groups=%s", uid, gid, strings.Join(ids, ","))
+}
+
+// hostPath is where a path at or under one of the container's mounts is
+// on the host.
+func (p *program) hostPath(name string) (string, bool) {
+	for _, m := range p.c.Mounts {
+		if rest, ok := strings.CutPrefix(name, m.ContainerPath); ok && (rest == "" || rest[0] == '/') {
+			return path.Join(m.HostPath, rest), true
+		}
+	}
+	return "", false
 }
 
 // StubImageTar returns a docker-archive tar naming refs and holding no

@@ -45,6 +45,7 @@ func Run(t *testing.T, h Harness) {
 		{"LogsFollow", s.logsFollow},
 		{"Exec", s.exec},
 		{"PodEnvironment", s.podEnvironment},
+		{"SecurityIdentityAndReadOnlyRoot", s.securityIdentity},
 		{"Images", s.images},
 		{"Errors", s.errors},
 		{"OrphansAfterRestart", s.orphans},
@@ -793,5 +794,58 @@ func (s *suite) isolation(t *testing.T) {
 	}
 	if _, err := a.SandboxStatus(ctx, sa.ID); err != nil {
 		t.Fatalf("a's sandbox after b removed its id: %v", err)
+	}
+}
+
+func (s *suite) securityIdentity(t *testing.T) {
+	ctx := testCtx(t)
+	rt := s.newRuntime(t, 1)
+	sb := runSandbox(t, rt, "security")
+	id := func(v int64) *int64 { return &v }
+
+	// Each container prints who it runs as and whether / takes a write; a
+	// mounted directory stays writable under a read-only root.
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name string
+		sec  runtime.Security
+		want string
+	}{
+		{"image-user", runtime.Security{}, "uid=0 gid=0 groups=0\ntry-write-file: ok\ntry-write-file: ok\n"},
+		{"user-and-groups", runtime.Security{RunAsUser: id(1000), RunAsGroup: id(2000), SupplementalGroups: []int64{3000, 3001}},
+			"uid=1000 gid=2000 groups=2000,3000,3001\n"},
+		{"group-only", runtime.Security{RunAsGroup: id(2000)}, "uid=0 gid=2000 groups=2000\n"},
+		{"read-only-root", runtime.Security{ReadOnlyRootFS: true},
+			"uid=0 gid=0 groups=0\ntry-write-file: open /probe: read-only file system\ntry-write-file: ok\n"},
+	} {
+		cfg := script(tc.name, "id")
+		if tc.sec.RunAsUser == nil && tc.sec.RunAsGroup == nil {
+			// Only root may write to /, and to the mount.
+			cfg.Args = append(cfg.Args, "try-write-file", "/probe", "x", "try-write-file", "/data/"+tc.name, "x")
+			cfg.Mounts = []runtime.Mount{{HostPath: dir, ContainerPath: "/data"}}
+		}
+		cfg.Security = tc.sec
+		c := create(t, rt, sb.ID, cfg)
+		start(t, rt, c)
+		if st := waitExited(t, rt, c); st.ExitCode != 0 {
+			t.Fatalf("%s: exited %+v (log %q)", tc.name, st, logs(t, rt, c, runtime.LogOptions{TailLines: runtime.AllLines}))
+		}
+		if got := logs(t, rt, c, runtime.LogOptions{TailLines: runtime.AllLines}); got != tc.want {
+			t.Errorf("%s: log %q, want %q", tc.name, got, tc.want)
+		}
+	}
+
+	for _, bad := range []runtime.Security{
+		{RunAsUser: id(-1)},
+		{SupplementalGroups: []int64{-5}},
+		{AddCapabilities: []string{"NET ADMIN"}},
+		{Seccomp: runtime.Profile{Type: "Strict"}},
+		{Seccomp: runtime.Profile{Type: runtime.ProfileLocalhost}},
+		{AppArmor: runtime.Profile{Type: runtime.ProfileRuntimeDefault, Localhost: "x"}},
+	} {
+		cfg := script("bad", "id")
+		cfg.Security = bad
+		_, err := rt.CreateContainer(ctx, sb.ID, cfg)
+		wantErr(t, fmt.Sprintf("CreateContainer with Security %+v", bad), err, errdefs.ErrInvalid)
 	}
 }

@@ -12,6 +12,11 @@
 //	write-file PATH TEXT  write TEXT to the file at PATH
 //	try-write-file PATH TEXT  the same, then print "try-write-file: ok" or
 //	                  the error on stdout, and go on either way
+//	id                print "uid=U gid=G groups=G1,G2,..." (groups sorted)
+//	try-chown PATH    chown PATH to 4321:4321, then print "try-chown: ok" or
+//	                  the error, and go on either way
+//	status FIELD      print the value of FIELD in /proc/self/status
+//	                  ("NoNewPrivs", "Seccomp", "CapEff")
 //	alloc MIB         allocate and touch MIB mebibytes, then keep them
 //	serve ADDR        serve HTTP on ADDR in the background: GET / answers
 //	                  "testee <hostname>\n"
@@ -32,7 +37,9 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"sort"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -46,7 +53,7 @@ func main() {
 	for len(args) > 0 {
 		verb := args[0]
 		need := map[string]int{"echo": 1, "stderr": 1, "lines": 1, "env": 1, "cat-file": 1,
-			"write-file": 2, "try-write-file": 2, "alloc": 1, "serve": 1, "get": 1, "exit": 1}[verb]
+			"write-file": 2, "try-write-file": 2, "try-chown": 1, "status": 1, "alloc": 1, "serve": 1, "get": 1, "exit": 1}[verb]
 		if len(args) < 1+need {
 			fail("%s: needs %d argument(s)", verb, need)
 		}
@@ -85,6 +92,33 @@ func main() {
 				fmt.Printf("try-write-file: %v\n", err)
 			} else {
 				fmt.Println("try-write-file: ok")
+			}
+		case "id":
+			groups, err := os.Getgroups()
+			if err != nil {
+				fail("id: %v", err)
+			}
+			sort.Ints(groups)
+			ids := make([]string, len(groups))
+			for i, g := range groups {
+				ids[i] = strconv.Itoa(g)
+			}
+			fmt.Printf("uid=%d gid=%d groups=%s\n", os.Getuid(), os.Getgid(), strings.Join(ids, ","))
+		case "try-chown":
+			if err := os.Chown(p[0], 4321, 4321); err != nil {
+				fmt.Printf("try-chown: %v\n", err)
+			} else {
+				fmt.Println("try-chown: ok")
+			}
+		case "status":
+			b, err := os.ReadFile("/proc/self/status")
+			if err != nil {
+				fail("status: %v", err)
+			}
+			for _, line := range strings.Split(string(b), "\n") {
+				if k, v, ok := strings.Cut(line, ":"); ok && k == p[0] {
+					fmt.Println(strings.TrimSpace(v))
+				}
 			}
 		case "alloc":
 			for i := 0; i < atoi(p[0]); i++ {
