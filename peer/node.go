@@ -361,8 +361,10 @@ func (p *Peer) runNode(ctx context.Context) {
 		} else {
 			ps := podStore{p: p}
 			clusterDNS := p.podDNSAddr(cidr)
+			// What the Node reports, for resourceFieldRef values of limits left out.
+			allocatable := p.nodeObject(cidr, nil).Status.Allocatable
 			mounter := &volumes.Mounter{Root: p.dir.path(dirPodVolumes), Tmpfs: volumes.LinuxTmpfs{}, Now: p.cfg.Now,
-				Creating: p.markCreated, Node: p.cfg.Name}
+				Creating: p.markCreated, Node: p.cfg.Name, Allocatable: allocatable}
 			if p.nfsClient {
 				mounter.NFS = volumes.LinuxNFS{}
 			}
@@ -370,7 +372,7 @@ func (p *Peer) runNode(ctx context.Context) {
 				Node: p.cfg.Name, HostIP: p.cfg.AdvertiseAddr, Runtime: rt, Pods: ps, Events: ps, Config: ps, Secrets: ps, Services: ps,
 				Images: imageFetcher{p: p, rt: rt}, InsecureRegistries: p.cfg.InsecureRegistries, ClusterDNS: clusterDNS,
 				Unrouter: unrouter{p}, Now: p.cfg.Now, Logger: p.log,
-				Volumes: mounter, VolumeSources: ps,
+				Volumes: mounter, VolumeSources: ps, Allocatable: allocatable,
 			})
 			if err != nil {
 				runtimeErr = err

@@ -85,6 +85,11 @@ type Config struct {
 	Unrouter Unrouter
 	// UnrouteLimit bounds the wait for Unrouter; default 10 s.
 	UnrouteLimit time.Duration
+	// Allocatable is what this node offers pods (cpu, memory,
+	// ephemeral-storage): a resourceFieldRef variable reads it for a limit
+	// its container leaves out, as in Kubernetes. Empty: such a variable
+	// is 0.
+	Allocatable workload.ResourceList
 	// Volumes sets up pods' volumes (emptyDir, hostPath, configMap) on
 	// this node; nil: a pod with volumes stays ContainerCreating with a
 	// FailedMount event saying the node serves none.

@@ -187,6 +187,7 @@ type harness struct {
 	unrouter     Unrouter
 	unrouteLimit time.Duration
 	volumes      *volumes.Mounter
+	allocatable  workload.ResourceList // the agent's Config.Allocatable
 	stop         context.CancelFunc
 	done         chan struct{}
 }
@@ -212,7 +213,7 @@ func newHarness(t *testing.T, fc fake.Config, before func(h *harness)) *harness 
 
 func (h *harness) start() {
 	a, err := New(Config{Node: "n1", HostIP: "192.0.2.1", Runtime: h.rt, Pods: h.pods, Events: h.pods, Now: h.clock.Now, SyncPeriod: 5 * time.Millisecond,
-		Unrouter: h.unrouter, UnrouteLimit: h.unrouteLimit, Volumes: h.volumes, Config: h.pods, Secrets: h.pods, VolumeSources: h.pods})
+		Unrouter: h.unrouter, UnrouteLimit: h.unrouteLimit, Volumes: h.volumes, Config: h.pods, Secrets: h.pods, VolumeSources: h.pods, Allocatable: h.allocatable})
 	if err != nil {
 		h.t.Fatal(err)
 	}

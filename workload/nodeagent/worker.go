@@ -168,6 +168,9 @@ func (w *worker) sync(ctx context.Context) bool {
 		}
 		return true
 	}
+	if !w.admit(ctx) {
+		return false
+	}
 	if w.sandbox == nil || w.sandbox.State != runtime.SandboxReady {
 		if !w.runSandbox(ctx) {
 			w.writeStatus(ctx, false, false)
@@ -295,6 +298,7 @@ func (w *worker) runSandbox(ctx context.Context) bool {
 	sb, err := w.a.cfg.Runtime.RunSandbox(ctx, runtime.SandboxConfig{
 		PodUID: string(w.pod.ObjectMeta.UID), Namespace: w.pod.ObjectMeta.Namespace, Name: w.pod.ObjectMeta.Name, Hostname: hostname,
 		DNS: w.a.podDNS(w.pod), FQDN: podFQDN(w.pod, w.a.clusterDomain()), Aliases: hostAliases(w.pod),
+		Sysctls: allowedSysctls(w.pod),
 	})
 	if err != nil {
 		w.event(ctx, eventWarning, "FailedCreatePodSandBox", "Failed to create pod sandbox: %v", err)
@@ -641,106 +645,10 @@ func (w *worker) containerConfig(ctx context.Context, s workload.Container) (run
 	if q, ok := s.Resources.Limits[workload.ResourceMemory]; ok {
 		cfg.MemoryBytes = q.Value()
 	}
+	if cfg.Security, err = w.security(ctx, s); err != nil {
+		return runtime.ContainerConfig{}, err
+	}
 	return cfg, nil
-}
-
-// env resolves a container's environment: the variables of the services
-// that exist now, then envFrom, then env, later entries winning, as in
-// Kubernetes.
-func (w *worker) env(ctx context.Context, s workload.Container) ([]string, error) {
-	var out []string
-	if w.a.cfg.Services != nil {
-		svcs, err := w.a.cfg.Services.Services(ctx, w.pod.ObjectMeta.Namespace)
-		if err != nil {
-			return nil, fmt.Errorf("services of namespace %q: %w", w.pod.ObjectMeta.Namespace, err)
-		}
-		out = append(out, workload.ServiceEnv(svcs)...)
-	}
-	for _, from := range s.EnvFrom {
-		var data map[string]string
-		var err error
-		switch {
-		case from.ConfigMapRef != nil:
-			data, err = w.configMapData(ctx, from.ConfigMapRef.Name, from.ConfigMapRef.Optional)
-		case from.SecretRef != nil:
-			data, err = w.secretData(ctx, from.SecretRef.Name, from.SecretRef.Optional)
-		}
-		if err != nil {
-			return nil, err
-		}
-		for _, k := range sortedKeys(data) {
-			out = append(out, from.Prefix+k+"="+data[k])
-		}
-	}
-	for _, e := range s.Env {
-		if e.ValueFrom == nil {
-			out = append(out, e.Name+"="+e.Value)
-			continue
-		}
-		vf := e.ValueFrom
-		if vf.FieldRef != nil {
-			v, err := w.field(vf.FieldRef.FieldPath)
-			if err != nil {
-				return nil, fmt.Errorf("env %s: %w", e.Name, err)
-			}
-			out = append(out, e.Name+"="+v)
-			continue
-		}
-		// A key of a ConfigMap or a Secret.
-		kind, source := "ConfigMap", w.configMapData
-		var name, key string
-		var optional *bool
-		switch {
-		case vf.ConfigMapKeyRef != nil:
-			name, key, optional = vf.ConfigMapKeyRef.Name, vf.ConfigMapKeyRef.Key, vf.ConfigMapKeyRef.Optional
-		case vf.SecretKeyRef != nil:
-			kind, source = "Secret", w.secretData
-			name, key, optional = vf.SecretKeyRef.Name, vf.SecretKeyRef.Key, vf.SecretKeyRef.Optional
-		default:
-			continue
-		}
-		data, err := source(ctx, name, optional)
-		if err != nil {
-			return nil, err
-		}
-		v, ok := data[key]
-		switch {
-		case ok:
-			out = append(out, e.Name+"="+v)
-		case data == nil || optional != nil && *optional: // optional, and absent
-		default:
-			return nil, fmt.Errorf("couldn't find key %s in %s %s/%s", key, kind, w.pod.ObjectMeta.Namespace, name)
-		}
-	}
-	return out, nil
-}
-
-func (w *worker) field(path string) (string, error) {
-	m := w.pod.ObjectMeta
-	switch path {
-	case "metadata.name":
-		return m.Name, nil
-	case "metadata.namespace":
-		return m.Namespace, nil
-	case "metadata.uid":
-		return string(m.UID), nil
-	case "spec.nodeName":
-		return w.pod.Spec.NodeName, nil
-	case "status.podIP":
-		if w.sandbox != nil {
-			return w.sandbox.IP, nil
-		}
-		return "", nil
-	case "status.hostIP":
-		return w.a.cfg.HostIP, nil
-	}
-	if k, ok := strings.CutPrefix(path, "metadata.labels['"); ok {
-		return m.Labels[strings.TrimSuffix(k, "']")], nil
-	}
-	if k, ok := strings.CutPrefix(path, "metadata.annotations['"); ok {
-		return m.Annotations[strings.TrimSuffix(k, "']")], nil
-	}
-	return "", fmt.Errorf("fieldRef %q is not supported", path)
 }
 
 func sortedKeys[V any](m map[string]V) []string {
