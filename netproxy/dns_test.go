@@ -2,10 +2,12 @@ package netproxy
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -51,20 +53,28 @@ func query(t *testing.T, server, name string, qtype uint16, network string) *dns
 func TestDNSAnswersServiceNames(t *testing.T) {
 	// An upstream of the test's own, for names outside the cluster.
 	upstream := &DNS{Domain: "upstream.test"}
-	upstream.SetServices([]*workload.Service{{ObjectMeta: workload.ObjectMeta{Namespace: "example", Name: "www"}, Spec: workload.ServiceSpec{ClusterIP: "192.0.2.7"}}})
+	upstream.SetServices([]*workload.Service{{ObjectMeta: workload.ObjectMeta{Namespace: "example", Name: "www"}, Spec: workload.ServiceSpec{ClusterIP: "192.0.2.7"}}}, nil)
 	up := startDNS(t, upstream)
 
 	d := &DNS{Upstreams: []string{up}}
+	node := "p1"
 	d.SetServices([]*workload.Service{
-		{ObjectMeta: workload.ObjectMeta{Namespace: "default", Name: "web"}, Spec: workload.ServiceSpec{ClusterIP: "10.96.0.10"}},
+		{ObjectMeta: workload.ObjectMeta{Namespace: "default", Name: "web"}, Spec: workload.ServiceSpec{ClusterIP: "10.96.0.10",
+			Ports: []workload.ServicePort{{Name: "http", Port: 80, Protocol: workload.ProtocolTCP}}}},
 		{ObjectMeta: workload.ObjectMeta{Namespace: "default", Name: "headless"}, Spec: workload.ServiceSpec{ClusterIP: "None"}},
-	})
+		{ObjectMeta: workload.ObjectMeta{Namespace: "default", Name: "db"}, Spec: workload.ServiceSpec{ClusterIP: "None"}},
+		{ObjectMeta: workload.ObjectMeta{Namespace: "default", Name: "ext"}, Spec: workload.ServiceSpec{Type: workload.ServiceTypeExternalName, ExternalName: "www.example.svc.upstream.test"}},
+		{ObjectMeta: workload.ObjectMeta{Namespace: "default", Name: "alias"}, Spec: workload.ServiceSpec{Type: workload.ServiceTypeExternalName, ExternalName: "web.default.svc.cluster.local"}},
+	}, map[string]*workload.Endpoints{"default/db": {Subsets: []workload.EndpointSubset{{
+		Addresses: []workload.EndpointAddress{{IP: "10.32.0.5", Hostname: "db-0", NodeName: &node}, {IP: "10.32.1.6", NodeName: &node}},
+		Ports:     []workload.EndpointPort{{Name: "pg", Port: 5432, Protocol: workload.ProtocolTCP}},
+	}}}})
 	server := startDNS(t, d)
 	cases := []struct {
 		name  string
 		qtype uint16
 		rcode int
-		want  string // the A record, or ""
+		want  string // the answers: A addresses, "-> target" CNAMEs, "target:port" SRVs
 	}{
 		{"web.default.svc.cluster.local", dns.TypeA, dns.RcodeSuccess, "10.96.0.10"},
 		{"WEB.Default.svc", dns.TypeA, dns.RcodeSuccess, "10.96.0.10"},
@@ -74,18 +84,32 @@ func TestDNSAnswersServiceNames(t *testing.T) {
 		{"x.web.default.svc.cluster.local", dns.TypeA, dns.RcodeNameError, ""},
 		{"web.default.cluster.local", dns.TypeA, dns.RcodeNameError, ""},
 		{"www.example.svc.upstream.test", dns.TypeA, dns.RcodeSuccess, "192.0.2.7"}, // forwarded
+		{"db.default.svc.cluster.local", dns.TypeA, dns.RcodeSuccess, "10.32.0.5 10.32.1.6"},
+		{"db-0.db.default.svc.cluster.local", dns.TypeA, dns.RcodeSuccess, "10.32.0.5"},
+		{"10-32-1-6.db.default.svc.cluster.local", dns.TypeA, dns.RcodeSuccess, "10.32.1.6"},
+		{"db-1.db.default.svc.cluster.local", dns.TypeA, dns.RcodeNameError, ""},
+		{"_pg._tcp.db.default.svc.cluster.local", dns.TypeSRV, dns.RcodeSuccess, "db-0.db.default.svc.cluster.local.:5432 10-32-1-6.db.default.svc.cluster.local.:5432"},
+		{"_http._tcp.web.default.svc.cluster.local", dns.TypeSRV, dns.RcodeSuccess, "web.default.svc.cluster.local.:80"},
+		{"ext.default.svc.cluster.local", dns.TypeA, dns.RcodeSuccess, "-> www.example.svc.upstream.test. 192.0.2.7"},
+		{"alias.default.svc.cluster.local", dns.TypeA, dns.RcodeSuccess, "-> web.default.svc.cluster.local. 10.96.0.10"},
 	}
 	for _, network := range []string{"udp", "tcp"} {
 		for _, c := range cases {
 			resp := query(t, server, c.name, c.qtype, network)
-			var got string
+			var answers []string
 			for _, rr := range resp.Answer {
-				if a, ok := rr.(*dns.A); ok {
-					got = a.A.String()
+				switch a := rr.(type) {
+				case *dns.A:
+					answers = append(answers, a.A.String())
+				case *dns.CNAME:
+					answers = append(answers, "-> "+a.Target)
+				case *dns.SRV:
+					answers = append(answers, fmt.Sprintf("%s:%d", a.Target, a.Port))
 				}
 			}
+			got := strings.Join(answers, " ")
 			if resp.Rcode != c.rcode || got != c.want {
-				t.Errorf("%s %s %s: rcode %s, A %q; want %s, %q", network, c.name, dns.TypeToString[c.qtype],
+				t.Errorf("%s %s %s: rcode %s, answers %q; want %s, %q", network, c.name, dns.TypeToString[c.qtype],
 					dns.RcodeToString[resp.Rcode], got, dns.RcodeToString[c.rcode], c.want)
 			}
 		}

@@ -40,6 +40,8 @@ type Snapshot struct {
 //   - The endpoints are the Endpoints object's ready addresses on the port
 //     of the same name: on this peer dialed directly, on others through their
 //     tunnel (an address on a node with no known tunnel is left out).
+//   - a LoadBalancer service Shoal serves (see ServedLoadBalancer) gets its
+//     NodePort routes and one on NodeIP:port, as k3s' ServiceLB does.
 //   - internalTrafficPolicy Local keeps the cluster IP route to this peer's
 //     endpoints; externalTrafficPolicy Local does the same for the NodePort.
 //   - sessionAffinity ClientIP sets the affinity timeout.
@@ -77,18 +79,32 @@ func Routes(s Snapshot) []Route {
 			if clusterIP {
 				out = append(out, Route{Name: name, Listen: net.JoinHostPort(sp.ClusterIP, strconv.Itoa(int(port.Port))), Endpoints: eps, Affinity: affinity})
 			}
-			if sp.Type == workload.ServiceTypeNodePort && port.NodePort != 0 && s.NodeIP != "" {
-				eps := all
-				if sp.ExternalTrafficPolicy == workload.TrafficPolicyLocal {
-					eps = local
-				}
+			if s.NodeIP == "" {
+				continue
+			}
+			external := all
+			if sp.ExternalTrafficPolicy == workload.TrafficPolicyLocal {
+				external = local
+			}
+			if workload.HasNodePorts(svc) && port.NodePort != 0 {
 				out = append(out, Route{Name: fmt.Sprintf("%s:nodeport:%d", key, port.NodePort),
-					Listen: net.JoinHostPort(s.NodeIP, strconv.Itoa(int(port.NodePort))), Endpoints: eps, Affinity: affinity})
+					Listen: net.JoinHostPort(s.NodeIP, strconv.Itoa(int(port.NodePort))), Endpoints: external, Affinity: affinity})
+			}
+			if ServedLoadBalancer(svc) {
+				out = append(out, Route{Name: fmt.Sprintf("%s:lb:%d", key, port.Port),
+					Listen: net.JoinHostPort(s.NodeIP, strconv.Itoa(int(port.Port))), Endpoints: external, Affinity: affinity})
 			}
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
+}
+
+// ServedLoadBalancer says whether Shoal is a LoadBalancer service's load
+// balancer: it is for every one that names no loadBalancerClass (a class
+// is another implementation's, and the service stays Pending for it).
+func ServedLoadBalancer(svc *workload.Service) bool {
+	return svc.Spec.Type == workload.ServiceTypeLoadBalancer && svc.Spec.LoadBalancerClass == nil
 }
 
 // endpointsFor lists the ready addresses serving the service port named

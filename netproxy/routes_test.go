@@ -54,6 +54,19 @@ func TestRoutes(t *testing.T) {
 			s.SessionAffinity = workload.SessionAffinityClientIP
 			s.SessionAffinityConfig = &workload.SessionAffinityConfig{ClientIP: &workload.ClientIPConfig{TimeoutSeconds: &secs}}
 		}), "default/web:80 10.96.0.10:80 [10.32.0.5:9000 10.32.1.5:9000@192.168.1.2:7950] 1m0s", nil},
+		{"LoadBalancer: its NodePort and the service port on the node's address", svc("web", func(s *workload.ServiceSpec) {
+			s.Type, s.Ports[0].NodePort = workload.ServiceTypeLoadBalancer, 30080
+		}), "default/web:80 10.96.0.10:80 [10.32.0.5:9000 10.32.1.5:9000@192.168.1.2:7950] 0s; " +
+			"default/web:lb:80 192.168.1.1:80 [10.32.0.5:9000 10.32.1.5:9000@192.168.1.2:7950] 0s; " +
+			"default/web:nodeport:30080 192.168.1.1:30080 [10.32.0.5:9000 10.32.1.5:9000@192.168.1.2:7950] 0s", nil},
+		{"LoadBalancer of another class: NodePort only", svc("web", func(s *workload.ServiceSpec) {
+			class := "example.com/lb"
+			s.Type, s.Ports[0].NodePort, s.LoadBalancerClass = workload.ServiceTypeLoadBalancer, 30080, &class
+		}), "default/web:80 10.96.0.10:80 [10.32.0.5:9000 10.32.1.5:9000@192.168.1.2:7950] 0s; " +
+			"default/web:nodeport:30080 192.168.1.1:30080 [10.32.0.5:9000 10.32.1.5:9000@192.168.1.2:7950] 0s", nil},
+		{"ExternalName: no route", svc("web", func(s *workload.ServiceSpec) {
+			s.Type, s.ClusterIP, s.ExternalName = workload.ServiceTypeExternalName, "", "db.example.com"
+		}), "", nil},
 		{"headless: no route", svc("web", func(s *workload.ServiceSpec) { s.ClusterIP = "None" }), "", nil},
 		{"a cluster IP this host cannot bind: the NodePort only", svc("web", func(s *workload.ServiceSpec) {
 			s.Type, s.Ports[0].NodePort = workload.ServiceTypeNodePort, 30080

@@ -113,7 +113,7 @@ func (p *Peer) controlPass(ctx context.Context, shard uint64) error {
 		}
 	}
 	if len(services) > 0 {
-		errs = append(errs, p.endpointsPass(ctx, services))
+		errs = append(errs, p.endpointsPass(ctx, services), p.loadBalancerPass(ctx, shard, services))
 	}
 	if len(claims) > 0 {
 		errs = append(errs, p.claimsPass(ctx, shard, claims))

@@ -253,7 +253,7 @@ func (p *Peer) serviceRoutes(ctx context.Context, local *localClusterIPs) ([]net
 		}
 	}
 	if p.dns != nil {
-		p.dns.SetServices(snap.Services)
+		p.dns.SetServices(snap.Services, snap.Endpoints)
 	}
 	for _, m := range p.gossip.Members() {
 		if m.Status == gossip.StatusAlive && m.Tags.Tunnel != "" {

@@ -54,45 +54,13 @@ func TestServiceTrafficReachesPodsOnEveryPeer(t *testing.T) {
 		}
 		return len(ep.Subsets[0].Addresses) == 3 && len(nodes) == 3
 	})
-	listeners := map[string]net.Listener{}      // by pod IP
-	for _, a := range ep.Subsets[0].Addresses { // each pod's "container"
-		l, err := net.Listen("tcp", net.JoinHostPort(a.IP, "9000"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { l.Close() })
-		listeners[a.IP] = l
-		name := a.TargetRef.Name
-		go func() {
-			for {
-				conn, err := l.Accept()
-				if err != nil {
-					return
-				}
-				fmt.Fprintf(conn, "%s\n", name)
-				conn.Close()
-			}
-		}()
-	}
+	listeners := servePods(t, ep.Subsets[0].Addresses)
 	var svc workload.Service
 	if err := cl.Do(ctx, http.MethodGet, "/api/v1/namespaces/default/services/web", nil, &svc); err != nil {
 		t.Fatal(err)
 	}
 	for _, addr := range []string{net.JoinHostPort(svc.Spec.ClusterIP, "80"), net.JoinHostPort("127.0.0.1", fmt.Sprint(nodePort))} {
-		seen := map[string]bool{}
-		waitFor(t, 30*time.Second, "connections to "+addr+" reaching all 3 pods", func() bool {
-			conn, err := net.DialTimeout("tcp", addr, time.Second)
-			if err != nil {
-				return false
-			}
-			defer conn.Close()
-			_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
-			line, err := bufio.NewReader(conn).ReadString('\n')
-			if err == nil {
-				seen[strings.TrimSpace(line)] = true
-			}
-			return len(seen) == 3
-		})
+		waitReachesPods(t, addr, 3)
 	}
 
 	// Delete a pod under a stream of connections. At SIGTERM its
@@ -164,4 +132,51 @@ func TestServiceTrafficReachesPodsOnEveryPeer(t *testing.T) {
 		t.Errorf("during the deletion %d connections succeeded and %d failed: %v", ok.Load(), len(errs), errs[:min(len(errs), 5)])
 	}
 	t.Logf("%d connections during the deletion (%d of them after the SIGTERM), none failed", ok.Load(), ok.Load()-before)
+}
+
+// servePods stands in for the containers of the pods at addrs: a server on
+// each pod IP's port 9000 that answers its pod's name. The listeners are
+// returned by pod IP.
+func servePods(t *testing.T, addrs []workload.EndpointAddress) map[string]net.Listener {
+	t.Helper()
+	listeners := map[string]net.Listener{}
+	for _, a := range addrs {
+		l, err := net.Listen("tcp", net.JoinHostPort(a.IP, "9000"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { l.Close() })
+		listeners[a.IP] = l
+		name := a.TargetRef.Name
+		go func() {
+			for {
+				conn, err := l.Accept()
+				if err != nil {
+					return
+				}
+				fmt.Fprintf(conn, "%s\n", name)
+				conn.Close()
+			}
+		}()
+	}
+	return listeners
+}
+
+// waitReachesPods connects to addr until n different pods have answered.
+func waitReachesPods(t *testing.T, addr string, n int) {
+	t.Helper()
+	seen := map[string]bool{}
+	waitFor(t, 30*time.Second, fmt.Sprintf("connections to %s reaching %d pods", addr, n), func() bool {
+		conn, err := net.DialTimeout("tcp", addr, time.Second)
+		if err != nil {
+			return false
+		}
+		defer conn.Close()
+		_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
+		line, err := bufio.NewReader(conn).ReadString('\n')
+		if err == nil {
+			seen[strings.TrimSpace(line)] = true
+		}
+		return len(seen) == n
+	})
 }

@@ -11,8 +11,11 @@ import (
 	"strings"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+
 	"github.com/shoalproject/shoal/consensus"
 	"github.com/shoalproject/shoal/internal/errdefs"
+	"github.com/shoalproject/shoal/netproxy"
 	"github.com/shoalproject/shoal/workload"
 	"github.com/shoalproject/shoal/workload/controller"
 )
@@ -63,7 +66,13 @@ func (p *Peer) allocateService(ctx context.Context, s *workload.Service) (releas
 	if err != nil {
 		return release, fmt.Errorf("service CIDR %q: %v: %w", p.cfg.ServiceCIDR, err, errdefs.ErrInvalid)
 	}
-	if ip := s.Spec.ClusterIP; ip != "" {
+	switch ip := s.Spec.ClusterIP; {
+	case s.Spec.Type == workload.ServiceTypeExternalName:
+		// A DNS name only: no address, no port (as Kubernetes).
+		return release, nil
+	case ip == workload.ClusterIPNone:
+		// Headless: DNS answers the pods' addresses.
+	case ip != "":
 		a, _ := netip.ParseAddr(ip) // validated
 		if !cidr.Contains(a) {
 			return release, errdefs.Newf(errdefs.ErrInvalid, "spec.clusterIP: Invalid value: %q: provided IP is not in the valid range. The range of valid IPs is %s", ip, cidr)
@@ -72,7 +81,7 @@ func (p *Peer) allocateService(ctx context.Context, s *workload.Service) (releas
 			return release, claimError(err, "spec.clusterIP", ip, "provided IP is already allocated")
 		}
 		claimed = append(claimed, serviceIPClaim+ip)
-	} else {
+	default:
 		ip, err := p.claimFree(ctx, owner, seed, func(i uint64) string { return serviceIPClaim + nthAddr(cidr, i).String() }, cidrSize(cidr))
 		if err != nil {
 			return release, fmt.Errorf("spec.clusterIP: no free cluster IP in %s: %w", cidr, err)
@@ -81,7 +90,14 @@ func (p *Peer) allocateService(ctx context.Context, s *workload.Service) (releas
 		s.Spec.ClusterIP = ip[len(serviceIPClaim):]
 	}
 	s.Spec.ClusterIPs = []string{s.Spec.ClusterIP}
-	if s.Spec.Type != workload.ServiceTypeNodePort {
+	if len(s.Spec.IPFamilies) == 0 {
+		s.Spec.IPFamilies = []corev1.IPFamily{corev1.IPv4Protocol}
+	}
+	if s.Spec.IPFamilyPolicy == nil {
+		single := corev1.IPFamilyPolicySingleStack
+		s.Spec.IPFamilyPolicy = &single
+	}
+	if !workload.HasNodePorts(s) {
 		return release, nil
 	}
 	for i := range s.Spec.Ports {
@@ -224,6 +240,12 @@ func keepServiceAddrs(next *workload.Service, cur consensus.Object) error {
 		return errdefs.Newf(errdefs.ErrInvalid, "spec.clusterIP: Invalid value: %q: field is immutable", ip)
 	}
 	next.Spec.ClusterIP, next.Spec.ClusterIPs = old.Spec.ClusterIP, old.Spec.ClusterIPs
+	if len(next.Spec.IPFamilies) == 0 {
+		next.Spec.IPFamilies = old.Spec.IPFamilies
+	}
+	if next.Spec.IPFamilyPolicy == nil {
+		next.Spec.IPFamilyPolicy = old.Spec.IPFamilyPolicy
+	}
 	held := map[int32]int32{} // port -> node port
 	for _, p := range old.Spec.Ports {
 		held[p.Port] = p.NodePort
@@ -348,6 +370,46 @@ func (p *Peer) sweepClaims(ctx context.Context) error {
 			continue
 		}
 		p.log.Info("dropped the address claim of a service that is gone", "claim", so.Name, "service", claims[i].Service)
+	}
+	return errors.Join(errs...)
+}
+
+// loadBalancerPass writes the status of a shard's LoadBalancer Services
+// that Shoal serves (netproxy.ServedLoadBalancer): the Ready nodes'
+// addresses, where every peer's proxy answers on the service's ports. A
+// Service with another loadBalancerClass is left Pending, as Kubernetes
+// leaves it for that implementation.
+func (p *Peer) loadBalancerPass(ctx context.Context, shard uint64, services []*workload.Service) error {
+	var lbs []*workload.Service
+	for _, s := range services {
+		if netproxy.ServedLoadBalancer(s) {
+			lbs = append(lbs, s)
+		}
+	}
+	if len(lbs) == 0 {
+		return nil
+	}
+	lr, err := p.store.List(ctx, consensus.MetaShard, consensus.Filter{Kind: "Node"}, false)
+	if err != nil {
+		return err
+	}
+	var nodes []*workload.Node
+	for _, so := range lr.Objects {
+		var n workload.Node
+		if decodeInto(so, &n) == nil {
+			nodes = append(nodes, &n)
+		}
+	}
+	ingress := controller.LoadBalancerIngress(nodes)
+	var errs []error
+	for _, s := range lbs {
+		if statusEqual(s.Status.LoadBalancer.Ingress, ingress) {
+			continue
+		}
+		s.Status.LoadBalancer.Ingress = ingress
+		if err := p.updateIn(ctx, shard, s); err != nil && !errors.Is(err, errdefs.ErrConflict) && !errors.Is(err, errdefs.ErrNotFound) {
+			errs = append(errs, err)
+		}
 	}
 	return errors.Join(errs...)
 }

@@ -2,8 +2,10 @@ package workload
 
 import (
 	"fmt"
-	corev1 "k8s.io/api/core/v1"
 	"net/netip"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
 
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
@@ -46,12 +48,16 @@ func defaultService(s *Service) {
 			sp.SessionAffinityConfig.ClientIP.TimeoutSeconds = &t
 		}
 	}
-	if sp.InternalTrafficPolicy == nil {
+	if sp.InternalTrafficPolicy == nil && sp.Type != ServiceTypeExternalName {
 		p := corev1.ServiceInternalTrafficPolicyCluster
 		sp.InternalTrafficPolicy = &p
 	}
-	if sp.Type == ServiceTypeNodePort && sp.ExternalTrafficPolicy == "" {
+	if (sp.Type == ServiceTypeNodePort || sp.Type == ServiceTypeLoadBalancer) && sp.ExternalTrafficPolicy == "" {
 		sp.ExternalTrafficPolicy = TrafficPolicyCluster
+	}
+	if sp.Type == ServiceTypeLoadBalancer && sp.AllocateLoadBalancerNodePorts == nil {
+		yes := true
+		sp.AllocateLoadBalancerNodePorts = &yes
 	}
 	for i := range sp.Ports {
 		p := &sp.Ports[i]
@@ -72,7 +78,7 @@ func validateService(s *Service) field.ErrorList {
 	path := field.NewPath("spec")
 	var errs field.ErrorList
 	// Empty fields are allowed: validation runs before defaults too.
-	errs = append(errs, optionalEnum(path.Child("type"), sp.Type, ServiceTypeClusterIP, ServiceTypeNodePort)...)
+	errs = append(errs, optionalEnum(path.Child("type"), sp.Type, ServiceTypeClusterIP, ServiceTypeNodePort, ServiceTypeLoadBalancer, ServiceTypeExternalName)...)
 	errs = append(errs, optionalEnum(path.Child("sessionAffinity"), sp.SessionAffinity, SessionAffinityNone, SessionAffinityClientIP)...)
 	if c := sp.SessionAffinityConfig; c != nil && c.ClientIP != nil && c.ClientIP.TimeoutSeconds != nil {
 		if t := *c.ClientIP.TimeoutSeconds; t <= 0 || t > 86400 {
@@ -84,27 +90,75 @@ func validateService(s *Service) field.ErrorList {
 	}
 	if sp.ExternalTrafficPolicy != "" {
 		errs = append(errs, validateEnum(path.Child("externalTrafficPolicy"), sp.ExternalTrafficPolicy, TrafficPolicyCluster, TrafficPolicyLocal)...)
+		if sp.Type != ServiceTypeNodePort && sp.Type != ServiceTypeLoadBalancer {
+			errs = append(errs, field.Invalid(path.Child("externalTrafficPolicy"), sp.ExternalTrafficPolicy, "may only be set for externally-accessible services"))
+		}
 	}
 	for i, f := range sp.IPFamilies {
 		if f != "IPv4" {
 			errs = append(errs, field.NotSupported(path.Child("ipFamilies").Index(i), f, []string{"IPv4"}))
 		}
 	}
-	errs = append(errs, validateLabels(sp.Selector, path.Child("selector"))...)
-	if sp.ClusterIP != "" {
-		if a, err := netip.ParseAddr(sp.ClusterIP); err != nil || !a.Is4() {
-			errs = append(errs, field.Invalid(path.Child("clusterIP"), sp.ClusterIP, "must be a valid IPv4 address (or empty, to have one allocated)"))
+	if p := sp.IPFamilyPolicy; p != nil {
+		errs = append(errs, validateEnum(path.Child("ipFamilyPolicy"), *p, corev1.IPFamilyPolicySingleStack, corev1.IPFamilyPolicyPreferDualStack, corev1.IPFamilyPolicyRequireDualStack)...)
+		if *p == corev1.IPFamilyPolicyRequireDualStack {
+			errs = append(errs, field.Invalid(path.Child("ipFamilyPolicy"), *p, "this cluster is configured for single-stack (IPv4) services only"))
 		}
-		if len(sp.ClusterIPs) > 0 && sp.ClusterIPs[0] != sp.ClusterIP {
-			errs = append(errs, field.Invalid(path.Child("clusterIPs").Index(0), sp.ClusterIPs[0], "must match `clusterIP`"))
+	}
+	errs = append(errs, validateLabels(sp.Selector, path.Child("selector"))...)
+	headless := sp.ClusterIP == ClusterIPNone
+	external := sp.Type == ServiceTypeExternalName
+	switch {
+	case sp.ClusterIP == "":
+	case headless:
+		if sp.Type == ServiceTypeNodePort || sp.Type == ServiceTypeLoadBalancer {
+			errs = append(errs, field.Invalid(path.Child("clusterIPs").Index(0), sp.ClusterIP, fmt.Sprintf("may not be set to 'None' for %s services", sp.Type)))
+		}
+	case external:
+		errs = append(errs, field.Forbidden(path.Child("clusterIPs"), "may not be set for ExternalName services"))
+	default:
+		if a, err := netip.ParseAddr(sp.ClusterIP); err != nil || !a.Is4() {
+			errs = append(errs, field.Invalid(path.Child("clusterIP"), sp.ClusterIP, "must be a valid IPv4 address, 'None' or empty (to have one allocated)"))
+		}
+	}
+	if sp.ClusterIP != "" && len(sp.ClusterIPs) > 0 && sp.ClusterIPs[0] != sp.ClusterIP {
+		errs = append(errs, field.Invalid(path.Child("clusterIPs").Index(0), sp.ClusterIPs[0], "must match `clusterIP`"))
+	}
+	if external {
+		ep := path.Child("externalName")
+		if sp.ExternalName == "" {
+			errs = append(errs, field.Required(ep, ""))
+		}
+		for _, msg := range validation.IsDNS1123Subdomain(strings.TrimSuffix(sp.ExternalName, ".")) {
+			if sp.ExternalName != "" {
+				errs = append(errs, field.Invalid(ep, sp.ExternalName, msg))
+			}
+		}
+	}
+	for i, ip := range sp.ExternalIPs {
+		if _, err := netip.ParseAddr(ip); err != nil {
+			errs = append(errs, field.Invalid(path.Child("externalIPs").Index(i), ip, "must be a valid IP address"))
+		}
+	}
+	for i, r := range sp.LoadBalancerSourceRanges {
+		if _, err := netip.ParsePrefix(strings.TrimSpace(r)); err != nil {
+			errs = append(errs, field.Invalid(path.Child("loadBalancerSourceRanges").Index(i), r, "must be a list of IP ranges. For example, 10.240.0.0/24,10.250.0.0/24 "))
+		}
+	}
+	if sp.LoadBalancerClass != nil {
+		if sp.Type != ServiceTypeLoadBalancer {
+			errs = append(errs, field.Forbidden(path.Child("loadBalancerClass"), "may only be used when `type` is 'LoadBalancer'"))
+		}
+		for _, msg := range validation.IsQualifiedName(*sp.LoadBalancerClass) {
+			errs = append(errs, field.Invalid(path.Child("loadBalancerClass"), *sp.LoadBalancerClass, msg))
 		}
 	}
 	pp := path.Child("ports")
-	if len(sp.Ports) == 0 {
+	if len(sp.Ports) == 0 && !headless && !external {
 		errs = append(errs, field.Required(pp, ""))
 	}
 	names := map[string]bool{}
-	ports := map[int32]bool{}
+	ports := map[string]bool{}
 	for i, p := range sp.Ports {
 		ip := pp.Index(i)
 		if len(sp.Ports) > 1 && p.Name == "" {
@@ -119,14 +173,19 @@ func validateService(s *Service) field.ErrorList {
 			}
 			names[p.Name] = true
 		}
-		errs = append(errs, optionalEnum(ip.Child("protocol"), p.Protocol, ProtocolTCP)...)
+		errs = append(errs, optionalEnum(ip.Child("protocol"), p.Protocol, ProtocolTCP, ProtocolUDP, corev1.ProtocolSCTP)...)
 		for _, msg := range validation.IsValidPortNum(int(p.Port)) {
 			errs = append(errs, field.Invalid(ip.Child("port"), p.Port, msg))
 		}
-		if ports[p.Port] {
-			errs = append(errs, field.Duplicate(ip, fmt.Sprintf("port %d/%s", p.Port, p.Protocol)))
+		protocol := p.Protocol
+		if protocol == "" {
+			protocol = ProtocolTCP
 		}
-		ports[p.Port] = true
+		key := fmt.Sprintf("port %d/%s", p.Port, protocol)
+		if ports[key] {
+			errs = append(errs, field.Duplicate(ip, key))
+		}
+		ports[key] = true
 		switch {
 		case p.TargetPort == (IntOrString{}): // defaults to port
 		case p.TargetPort.Type == IntOrStringInt:
@@ -139,15 +198,31 @@ func validateService(s *Service) field.ErrorList {
 			}
 		}
 		if p.NodePort != 0 {
-			if sp.Type != ServiceTypeNodePort {
-				// ClusterIP, named or by default
-				errs = append(errs, field.Forbidden(ip.Child("nodePort"), "may not be used when `type` is 'ClusterIP'"))
+			if sp.Type != ServiceTypeNodePort && sp.Type != ServiceTypeLoadBalancer {
+				t := sp.Type
+				if t == "" {
+					t = ServiceTypeClusterIP
+				}
+				errs = append(errs, field.Forbidden(ip.Child("nodePort"), fmt.Sprintf("may not be used when `type` is '%s'", t)))
 			} else if p.NodePort < NodePortMin || p.NodePort > NodePortMax {
 				errs = append(errs, field.Invalid(ip.Child("nodePort"), p.NodePort, fmt.Sprintf("provided port is not in the valid range. The range of valid ports is %d-%d", NodePortMin, NodePortMax)))
 			}
 		}
 	}
 	return errs
+}
+
+// HasNodePorts says whether a Service gets NodePorts: a NodePort one, and a
+// LoadBalancer one unless allocateLoadBalancerNodePorts is false.
+func HasNodePorts(s *Service) bool {
+	switch s.Spec.Type {
+	case ServiceTypeNodePort:
+		return true
+	case ServiceTypeLoadBalancer:
+		a := s.Spec.AllocateLoadBalancerNodePorts
+		return a == nil || *a
+	}
+	return false
 }
 
 // optionalEnum checks that v, when set, is one of supported.

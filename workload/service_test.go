@@ -44,6 +44,28 @@ func TestServiceDecodesWithDefaults(t *testing.T) {
 	}
 }
 
+// Every Service type Kubernetes has is valid: headless (with or without
+// ports), ExternalName, LoadBalancer, UDP and SCTP ports, a port number on
+// TCP and UDP at once (DNS), external IPs and single-stack families.
+func TestServiceKindsAreValid(t *testing.T) {
+	for name, spec := range map[string]string{
+		"headless":           "clusterIP: None\n  selector: {app: db}\n  ports: [{port: 5432}]",
+		"headless, no ports": "clusterIP: None\n  selector: {app: db}",
+		"ExternalName":       "type: ExternalName\n  externalName: db.example.com",
+		"LoadBalancer":       "type: LoadBalancer\n  selector: {app: web}\n  ports: [{port: 80, targetPort: 8080}]\n  loadBalancerSourceRanges: [10.0.0.0/8]",
+		"LoadBalancer class": "type: LoadBalancer\n  loadBalancerClass: example.com/lb\n  allocateLoadBalancerNodePorts: false\n  selector: {app: web}\n  ports: [{port: 80}]",
+		"DNS on TCP and UDP": "selector: {app: dns}\n  ports: [{name: dns, port: 53, protocol: UDP}, {name: dns-tcp, port: 53, protocol: TCP}]",
+		"SCTP":               "selector: {app: x}\n  ports: [{port: 9999, protocol: SCTP}]",
+		"external IPs":       "selector: {app: web}\n  externalIPs: [192.0.2.10]\n  ipFamilyPolicy: SingleStack\n  ipFamilies: [IPv4]\n  ports: [{port: 80}]",
+	} {
+		t.Run(name, func(t *testing.T) {
+			if err := decodeErrors("s.yaml", "apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec:\n  "+spec+"\n"); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
 func TestServiceValidation(t *testing.T) {
 	for _, c := range []struct{ name, from, to, want string }{
 		{"no ports", "  ports:\n  - {name: http, port: 80, targetPort: 9000}\n", "", "spec.ports: Required value"},
@@ -53,8 +75,14 @@ func TestServiceValidation(t *testing.T) {
 		{"two ports, one unnamed", "- {name: http, port: 80, targetPort: 9000}", "- {name: http, port: 80}\n  - {port: 81}", "spec.ports[1].name: Required value"},
 		{"duplicate names", "- {name: http, port: 80, targetPort: 9000}", "- {name: http, port: 80}\n  - {name: http, port: 81}", "spec.ports[1].name: Duplicate value"},
 		{"duplicate ports", "- {name: http, port: 80, targetPort: 9000}", "- {name: a, port: 80}\n  - {name: b, port: 80}", "spec.ports[1]: Duplicate value"},
-		{"UDP", "port: 80,", "port: 80, protocol: UDP,", "spec.ports[0].protocol: Unsupported value: \"UDP\""},
-		{"LoadBalancer", "selector:", "type: LoadBalancer\n  selector:", "spec.type: Unsupported value: \"LoadBalancer\""},
+		{"bad protocol", "port: 80,", "port: 80, protocol: QUIC,", "spec.ports[0].protocol: Unsupported value: \"QUIC\""},
+		{"bad type", "selector:", "type: Magic\n  selector:", "spec.type: Unsupported value: \"Magic\""},
+		{"ExternalName without a name", "selector:", "type: ExternalName\n  selector:", "spec.externalName: Required value"},
+		{"ExternalName not a DNS name", "selector:", "type: ExternalName\n  externalName: \"not a name\"\n  selector:", "spec.externalName: Invalid value: \"not a name\""},
+		{"headless NodePort", "selector:", "type: NodePort\n  clusterIP: None\n  selector:", "spec.clusterIPs[0]: Invalid value: \"None\": may not be set to 'None' for NodePort services"},
+		{"dual stack required", "selector:", "ipFamilyPolicy: RequireDualStack\n  selector:", "spec.ipFamilyPolicy: Invalid value: \"RequireDualStack\": this cluster is configured for single-stack (IPv4) services only"},
+		{"bad external IP", "selector:", "externalIPs: [10.0.0.300]\n  selector:", "spec.externalIPs[0]: Invalid value: \"10.0.0.300\""},
+		{"loadBalancerClass on ClusterIP", "selector:", "loadBalancerClass: example.com/lb\n  selector:", "spec.loadBalancerClass: Forbidden"},
 		{"nodePort on ClusterIP", "targetPort: 9000", "nodePort: 30080", "spec.ports[0].nodePort: Forbidden"},
 		{"nodePort out of range", "selector:", "type: NodePort\n  selector:", ""},
 		{"bad cluster IP", "selector:", "clusterIP: 10.96.0.300\n  selector:", "spec.clusterIP: Invalid value: \"10.96.0.300\""},

@@ -309,26 +309,30 @@ const (
 
 // Node, service and volume enumerations.
 const (
-	NodeReady            = corev1.NodeReady
-	NodeHostName         = corev1.NodeHostName
-	NodeInternalIP       = corev1.NodeInternalIP
-	NodeExternalIP       = corev1.NodeExternalIP
-	ServiceTypeClusterIP = corev1.ServiceTypeClusterIP
-	ServiceTypeNodePort  = corev1.ServiceTypeNodePort
-	ReadWriteOnce        = corev1.ReadWriteOnce
-	ReadOnlyMany         = corev1.ReadOnlyMany
-	ReadWriteMany        = corev1.ReadWriteMany
-	ReadWriteOncePod     = corev1.ReadWriteOncePod
-	ReclaimRetain        = corev1.PersistentVolumeReclaimRetain
-	ReclaimDelete        = corev1.PersistentVolumeReclaimDelete
-	VolumePending        = corev1.VolumePending
-	VolumeAvailable      = corev1.VolumeAvailable
-	VolumeBound          = corev1.VolumeBound
-	VolumeReleased       = corev1.VolumeReleased
-	VolumeFailed         = corev1.VolumeFailed
-	ClaimPending         = corev1.ClaimPending
-	ClaimBound           = corev1.ClaimBound
-	ClaimLost            = corev1.ClaimLost
+	NodeReady               = corev1.NodeReady
+	NodeHostName            = corev1.NodeHostName
+	NodeInternalIP          = corev1.NodeInternalIP
+	NodeExternalIP          = corev1.NodeExternalIP
+	ServiceTypeClusterIP    = corev1.ServiceTypeClusterIP
+	ServiceTypeNodePort     = corev1.ServiceTypeNodePort
+	ServiceTypeLoadBalancer = corev1.ServiceTypeLoadBalancer
+	ServiceTypeExternalName = corev1.ServiceTypeExternalName
+	// ClusterIPNone is the cluster IP of a headless Service.
+	ClusterIPNone    = corev1.ClusterIPNone
+	ReadWriteOnce    = corev1.ReadWriteOnce
+	ReadOnlyMany     = corev1.ReadOnlyMany
+	ReadWriteMany    = corev1.ReadWriteMany
+	ReadWriteOncePod = corev1.ReadWriteOncePod
+	ReclaimRetain    = corev1.PersistentVolumeReclaimRetain
+	ReclaimDelete    = corev1.PersistentVolumeReclaimDelete
+	VolumePending    = corev1.VolumePending
+	VolumeAvailable  = corev1.VolumeAvailable
+	VolumeBound      = corev1.VolumeBound
+	VolumeReleased   = corev1.VolumeReleased
+	VolumeFailed     = corev1.VolumeFailed
+	ClaimPending     = corev1.ClaimPending
+	ClaimBound       = corev1.ClaimBound
+	ClaimLost        = corev1.ClaimLost
 )
 
 // Deployment strategies.

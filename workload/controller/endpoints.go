@@ -4,13 +4,17 @@ import (
 	"cmp"
 	"slices"
 
+	corev1 "k8s.io/api/core/v1"
+
 	"github.com/shoalproject/shoal/workload"
 )
 
 // PlanEndpoints is a Service's Endpoints, as Kubernetes' endpoints
 // controller makes them: one subset per distinct set of resolved ports, the
 // selected pods that have an IP and are not terminating, ready ones in
-// addresses and the others in notReadyAddresses, everything sorted so that
+// addresses (all of them with publishNotReadyAddresses) and the others in
+// notReadyAddresses, a pod whose spec.subdomain names the service with its
+// spec.hostname, everything sorted so that
 // the same pods always give the same object. A service without a selector
 // gets none (nil): its endpoints are the user's.
 func PlanEndpoints(svc *workload.Service, pods []*workload.Pod) *workload.Endpoints {
@@ -33,18 +37,21 @@ func PlanEndpoints(svc *workload.Service, pods []*workload.Pod) *workload.Endpoi
 			continue
 		}
 		ports := resolvePorts(svc, p)
-		if len(ports) == 0 {
-			continue
+		if len(ports) == 0 && len(svc.Spec.Ports) > 0 {
+			continue // a headless service without ports takes every pod
 		}
 		node := p.Spec.NodeName
 		addr := workload.EndpointAddress{IP: p.Status.PodIP, NodeName: &node,
 			TargetRef: &workload.ObjectReference{Kind: "Pod", Namespace: p.ObjectMeta.Namespace, Name: p.ObjectMeta.Name, UID: p.ObjectMeta.UID}}
+		if p.Spec.Hostname != "" && p.Spec.Subdomain == svc.ObjectMeta.Name {
+			addr.Hostname = p.Spec.Hostname // its DNS name: HOSTNAME.SERVICE.NS.svc
+		}
 		i := slices.IndexFunc(groups, func(g *group) bool { return slices.Equal(g.ports, ports) })
 		if i < 0 {
 			groups = append(groups, &group{ports: ports})
 			i = len(groups) - 1
 		}
-		if workload.IsPodReady(p) {
+		if workload.IsPodReady(p) || svc.Spec.PublishNotReadyAddresses {
 			groups[i].ready = append(groups[i].ready, addr)
 		} else {
 			groups[i].notYet = append(groups[i].notYet, addr)
@@ -91,6 +98,31 @@ func resolvePorts(svc *workload.Service, p *workload.Pod) []workload.EndpointPor
 		if port != 0 {
 			out = append(out, workload.EndpointPort{Name: sp.Name, Port: port, Protocol: cmp.Or(sp.Protocol, workload.ProtocolTCP)})
 		}
+	}
+	return out
+}
+
+// LoadBalancerIngress is the status.loadBalancer.ingress of a LoadBalancer
+// Service that Shoal serves itself: every Ready node's internal address,
+// where each peer's proxy listens on the service's ports (as k3s'
+// ServiceLB lists the nodes that run its pods), sorted.
+func LoadBalancerIngress(nodes []*workload.Node) []workload.LoadBalancerIngress {
+	var ips []string
+	for _, n := range nodes {
+		if c := workload.GetNodeCondition(&n.Status, workload.NodeReady); c == nil || c.Status != workload.ConditionTrue {
+			continue
+		}
+		for _, a := range n.Status.Addresses {
+			if a.Type == workload.NodeInternalIP && !slices.Contains(ips, a.Address) {
+				ips = append(ips, a.Address)
+			}
+		}
+	}
+	slices.Sort(ips)
+	out := make([]workload.LoadBalancerIngress, len(ips))
+	vip := corev1.LoadBalancerIPModeVIP
+	for i, ip := range ips {
+		out[i] = workload.LoadBalancerIngress{IP: ip, IPMode: &vip}
 	}
 	return out
 }

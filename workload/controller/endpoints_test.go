@@ -67,3 +67,35 @@ func TestPlanEndpoints(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// A headless service: without ports it takes every selected pod; a pod
+// whose subdomain is the service gets its hostname; with
+// publishNotReadyAddresses a pod that is not ready is an address too.
+func TestPlanEndpointsHeadless(t *testing.T) {
+	svc := &workload.Service{ObjectMeta: workload.ObjectMeta{Namespace: "db", Name: "pg"},
+		Spec: workload.ServiceSpec{ClusterIP: workload.ClusterIPNone, Selector: map[string]string{"app": "pg"}, PublishNotReadyAddresses: true}}
+	mk := func(name, ip, host, sub string) *workload.Pod {
+		return &workload.Pod{ObjectMeta: workload.ObjectMeta{Namespace: "db", Name: name, Labels: map[string]string{"app": "pg"}},
+			Spec:   workload.PodSpec{NodeName: "p1", Hostname: host, Subdomain: sub},
+			Status: workload.PodStatus{Phase: workload.PodRunning, PodIP: ip}}
+	}
+	ep := PlanEndpoints(svc, []*workload.Pod{mk("pg-0", "10.32.0.5", "pg-0", "pg"), mk("other", "10.32.0.6", "x", "elsewhere")})
+	if len(ep.Subsets) != 1 || len(ep.Subsets[0].Addresses) != 2 || len(ep.Subsets[0].Ports) != 0 {
+		t.Fatalf("subsets %+v: want both pods, ready or not, with no ports", ep.Subsets)
+	}
+	if a := ep.Subsets[0].Addresses; a[0].Hostname != "pg-0" || a[1].Hostname != "" {
+		t.Errorf("hostnames %q %q: want pg-0 (its subdomain is the service) and none", a[0].Hostname, a[1].Hostname)
+	}
+}
+
+func TestLoadBalancerIngressIsTheReadyNodes(t *testing.T) {
+	node := func(name, ip string, ready workload.ConditionStatus) *workload.Node {
+		return &workload.Node{ObjectMeta: workload.ObjectMeta{Name: name}, Status: workload.NodeStatus{
+			Addresses:  []workload.NodeAddress{{Type: workload.NodeInternalIP, Address: ip}},
+			Conditions: []workload.NodeCondition{{Type: workload.NodeReady, Status: ready}}}}
+	}
+	got := LoadBalancerIngress([]*workload.Node{node("p2", "192.0.2.12", workload.ConditionTrue), node("p3", "192.0.2.13", workload.ConditionUnknown), node("p1", "192.0.2.11", workload.ConditionTrue)})
+	if len(got) != 2 || got[0].IP != "192.0.2.11" || got[1].IP != "192.0.2.12" || got[0].IPMode == nil || *got[0].IPMode != "VIP" {
+		t.Errorf("ingress %+v: want the two Ready nodes' addresses, sorted, ipMode VIP", got)
+	}
+}
