@@ -10,8 +10,9 @@ import (
 // does: the restart policy, the grace period, the DNS policy, an empty
 // security context, the scheduler's name, service links, each container's
 // pull policy and termination message path and policy,
-// port protocols, probe timings, requests from limits, the volume file mode
-// and, for a pod without a status, the Pending phase (and, with scheduling
+// port protocols (and, on the host's network, host ports), probe timings,
+// requests from limits, volume file modes, a projected token's lifetime,
+// an image volume's pull policy and, for a pod without a status, the Pending phase (and, with scheduling
 // gates, the SchedulingGated condition). Only unset fields
 // change, so defaulting twice is defaulting once.
 func defaultPod(p *Pod) {
@@ -37,10 +38,10 @@ func defaultPod(p *Pod) {
 		s.EnableServiceLinks = &yes
 	}
 	for i := range s.InitContainers {
-		defaultContainer(&s.InitContainers[i])
+		defaultContainer(&s.InitContainers[i], s.HostNetwork)
 	}
 	for i := range s.Containers {
-		defaultContainer(&s.Containers[i])
+		defaultContainer(&s.Containers[i], s.HostNetwork)
 	}
 	for i := range s.Volumes {
 		v := &s.Volumes[i]
@@ -51,6 +52,25 @@ func defaultPod(p *Pod) {
 		if v.Secret != nil && v.Secret.DefaultMode == nil {
 			mode := DefaultVolumeMode
 			v.Secret.DefaultMode = &mode
+		}
+		if v.DownwardAPI != nil && v.DownwardAPI.DefaultMode == nil {
+			mode := DefaultVolumeMode
+			v.DownwardAPI.DefaultMode = &mode
+		}
+		if pr := v.Projected; pr != nil {
+			if pr.DefaultMode == nil {
+				mode := DefaultVolumeMode
+				pr.DefaultMode = &mode
+			}
+			for j := range pr.Sources {
+				if t := pr.Sources[j].ServiceAccountToken; t != nil && t.ExpirationSeconds == nil {
+					ttl := DefaultTokenExpirationSeconds
+					t.ExpirationSeconds = &ttl
+				}
+			}
+		}
+		if v.Image != nil && v.Image.PullPolicy == "" {
+			v.Image.PullPolicy = defaultPullPolicy(v.Image.Reference)
 		}
 	}
 	if p.Status.Phase == "" {
@@ -75,7 +95,13 @@ func schedulingGated(p *Pod) {
 		Reason: corev1.PodReasonSchedulingGated, Message: "Scheduling is blocked due to non-empty scheduling gates"})
 }
 
-func defaultContainer(c *Container) {
+// DefaultTokenExpirationSeconds is how long a projected service account
+// token lives when its source does not say: an hour, as in Kubernetes.
+const DefaultTokenExpirationSeconds int64 = 3600
+
+// defaultContainer fills a container's defaults; on the node's network
+// (hostNetwork) a port's hostPort is its containerPort.
+func defaultContainer(c *Container, hostNetwork bool) {
 	if c.ImagePullPolicy == "" {
 		c.ImagePullPolicy = defaultPullPolicy(c.Image)
 	}
@@ -88,6 +114,9 @@ func defaultContainer(c *Container) {
 	for i := range c.Ports {
 		if c.Ports[i].Protocol == "" {
 			c.Ports[i].Protocol = ProtocolTCP
+		}
+		if hostNetwork && c.Ports[i].HostPort == 0 {
+			c.Ports[i].HostPort = c.Ports[i].ContainerPort
 		}
 	}
 	for i := range c.Env {
@@ -115,8 +144,12 @@ func defaultContainer(c *Container) {
 		setIfZero(&p.FailureThreshold, DefaultProbeFailureThreshold)
 		defaultHTTPGet(p.HTTPGet)
 	}
-	if c.Lifecycle != nil && c.Lifecycle.PreStop != nil {
-		defaultHTTPGet(c.Lifecycle.PreStop.HTTPGet)
+	if l := c.Lifecycle; l != nil {
+		for _, h := range []*LifecycleHandler{l.PostStart, l.PreStop} {
+			if h != nil {
+				defaultHTTPGet(h.HTTPGet)
+			}
+		}
 	}
 }
 

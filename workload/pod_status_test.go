@@ -232,7 +232,7 @@ func TestPodFieldValue(t *testing.T) {
 		t.Errorf("unsupported path: error = %v; want ErrInvalid", err)
 	}
 	// Every path validation accepts, PodFieldValue answers.
-	for _, path := range podFieldPaths {
+	for _, path := range append(append([]string{"metadata.labels['<KEY>']", "metadata.annotations['<KEY>']"}, EnvFieldPaths...), VolumeFieldPaths...) {
 		path = replaceKey(path)
 		if _, err := PodFieldValue(p, path); err != nil {
 			t.Errorf("PodFieldValue(%q): %v", path, err)

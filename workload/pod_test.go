@@ -168,10 +168,10 @@ func TestValidatePod(t *testing.T) {
 		{"hostPort unique/invalid", pod(func(p *Pod) {
 			p.Spec.Containers[0].Ports[0].HostPort = 80
 			p.Spec.Containers = append(p.Spec.Containers, Container{Name: "proxy", Image: "proxy", Ports: []ContainerPort{{ContainerPort: 80, HostPort: 80, Protocol: ProtocolTCP}}})
-		}), `spec.containers[1].ports[0].hostPort: Duplicate value: "TCP/80"`},
+		}), `spec.containers[1].ports[0].hostPort: Duplicate value: "TCP//80"`},
 		{"protocol enum/valid", ctr(func(c *Container) { c.Ports[0].Protocol = ProtocolUDP }), ""},
-		{"protocol enum/invalid", ctr(func(c *Container) { c.Ports[0].Protocol = "SCTP" }),
-			c0 + `ports[0].protocol: Unsupported value: "SCTP": supported values: "TCP", "UDP"`},
+		{"protocol enum/invalid", ctr(func(c *Container) { c.Ports[0].Protocol = "QUIC" }),
+			c0 + `ports[0].protocol: Unsupported value: "QUIC": supported values: "TCP", "UDP", "SCTP"`},
 		{"port name/valid", ctr(func(c *Container) { c.Ports = append(c.Ports, ContainerPort{Name: "metrics", ContainerPort: 9090}) }), ""},
 		{"port name/invalid", ctr(func(c *Container) { c.Ports[0].Name = "HTTP_PORT" }), c0 + `ports[0].name: Invalid value: "HTTP_PORT"`},
 		{"port name unique/invalid", ctr(func(c *Container) { c.Ports = append(c.Ports, ContainerPort{Name: "http", ContainerPort: 9090}) }),
@@ -196,7 +196,7 @@ func TestValidatePod(t *testing.T) {
 			}}}
 		}), c0 + `env[0].valueFrom: Invalid value: "": may not have more than one field specified at a time`},
 		{"env valueFrom empty/invalid", ctr(func(c *Container) { c.Env = []EnvVar{{Name: "A", ValueFrom: &EnvVarSource{}}} }),
-			c0 + "env[0].valueFrom: Invalid value: \"\": must specify one of: `fieldRef`, `configMapKeyRef` or `secretKeyRef`"},
+			c0 + "env[0].valueFrom: Invalid value: \"\": must specify one of: `fieldRef`, `resourceFieldRef`, `configMapKeyRef` or `secretKeyRef`"},
 		{"env value and valueFrom/invalid", ctr(func(c *Container) {
 			c.Env = []EnvVar{{Name: "A", Value: "x", ValueFrom: &EnvVarSource{FieldRef: &ObjectFieldSelector{FieldPath: "metadata.name"}}}}
 		}), c0 + "env[0].valueFrom: Invalid value: \"\": may not be specified when `value` is not empty"},
@@ -233,8 +233,8 @@ func TestValidatePod(t *testing.T) {
 			c0 + `resources.requests[cpu]: Invalid value: "-100m": must be greater than or equal to 0`},
 		{"memory non-negative/invalid", ctr(func(c *Container) { c.Resources.Requests[ResourceMemory] = q("-1Mi") }),
 			c0 + `resources.requests[memory]: Invalid value: "-1Mi": must be greater than or equal to 0`},
-		{"resource names/invalid", ctr(func(c *Container) { c.Resources.Limits["nvidia.com/gpu"] = q("1") }),
-			c0 + `resources.limits[nvidia.com/gpu]: Unsupported value: "nvidia.com/gpu": supported values: "cpu", "memory"`},
+		{"resource names/invalid", ctr(func(c *Container) { c.Resources.Limits["gpu"] = q("1") }),
+			c0 + `resources.limits[gpu]: Invalid value: "gpu": must be a standard resource type or fully qualified`},
 
 		// Probes.
 		{"probe handlers/valid", ctr(func(c *Container) {
@@ -306,7 +306,7 @@ func TestValidatePod(t *testing.T) {
 		{"nodeName/invalid", pod(func(p *Pod) { p.Spec.NodeName = "Peer_1" }), `spec.nodeName: Invalid value: "Peer_1"`},
 		{"hostname/invalid", pod(func(p *Pod) { p.Spec.Hostname = "a.b" }), `spec.hostname: Invalid value: "a.b": must not contain dots`},
 		{"imagePullSecrets/valid", pod(func(p *Pod) { p.Spec.ImagePullSecrets = []LocalObjectReference{{Name: "regcred"}} }), ""},
-		{"imagePullSecrets/invalid", pod(func(p *Pod) { p.Spec.ImagePullSecrets = []LocalObjectReference{{}} }), "spec.imagePullSecrets[0].name: Required value"},
+		{"imagePullSecrets empty name/valid", pod(func(p *Pod) { p.Spec.ImagePullSecrets = []LocalObjectReference{{}} }), ""},
 
 		// Volumes.
 		{"volume sources/valid", pod(func(p *Pod) {

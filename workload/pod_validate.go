@@ -2,62 +2,101 @@ package workload
 
 import (
 	"fmt"
+	"math"
 	"net/netip"
 	"path"
 	"slices"
 	"strconv"
 	"strings"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 )
 
 // Validation of a pod runs on the manifest as written, before Defaults: a
 // field Defaults fills (restartPolicy, protocol, a probe's timings...) may be
-// empty or zero, and zero then means "the default".
+// empty or zero, and zero then means "the default". The rules are
+// Kubernetes' (pkg/apis/core/validation), with its field paths and
+// messages, so that what kube-apiserver accepts Shoal accepts.
 
 func validatePod(p *Pod) field.ErrorList {
-	errs := validatePodSpec(&p.Spec, field.NewPath("spec"))
+	errs := validatePodSpecOf(&p.Spec, true, field.NewPath("spec"))
 	return append(errs, validatePodStatus(&p.Status, field.NewPath("status"))...)
 }
 
 // podContext is what a container's rules need to know of the rest of the pod.
 type podContext struct {
-	volumes   map[string]bool
-	names     map[string]bool // container names seen so far
-	hostPorts map[string]bool // "TCP/80" seen so far
-	grace     int64
+	volumes    map[string]*VolumeSource
+	claims     map[string]bool // spec.resourceClaims by name
+	containers map[string]bool // every container's name, init ones too
+	names      map[string]bool // container names seen so far
+	hostPorts  map[string]bool // "TCP//80" (protocol/hostIP/port) seen so far
+	grace      int64
 }
 
+// validatePodSpec checks the pod template of a Deployment or ReplicaSet.
 func validatePodSpec(s *PodSpec, p *field.Path) field.ErrorList {
-	var errs field.ErrorList
-	volumes, verrs := validateVolumes(s.Volumes, p.Child("volumes"))
-	errs = append(errs, verrs...)
+	return validatePodSpecOf(s, false, p)
+}
 
-	ctx := &podContext{volumes: volumes, names: map[string]bool{}, hostPorts: map[string]bool{}, grace: DefaultTerminationGracePeriodSeconds}
+// validatePodSpecOf checks a pod's spec; isPod is false for a template,
+// which Kubernetes checks a little more loosely (an image volume may leave
+// out its reference).
+func validatePodSpecOf(s *PodSpec, isPod bool, p *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	volumes, verrs := validateVolumes(s.Volumes, isPod, p.Child("volumes"))
+	errs = append(errs, verrs...)
+	claims, cerrs := validatePodResourceClaims(s.ResourceClaims, p.Child("resourceClaims"))
+	errs = append(errs, cerrs...)
+
+	ctx := &podContext{volumes: volumes, claims: claims, containers: map[string]bool{}, names: map[string]bool{},
+		grace: DefaultTerminationGracePeriodSeconds}
+	for _, cs := range [][]Container{s.InitContainers, s.Containers} {
+		for _, c := range cs {
+			ctx.containers[c.Name] = true
+		}
+	}
 	if g := s.TerminationGracePeriodSeconds; g != nil {
 		if *g < 0 {
 			errs = append(errs, field.Invalid(p.Child("terminationGracePeriodSeconds"), *g, "must be greater than or equal to 0"))
 		}
 		ctx.grace = *g
 	}
+	// Init containers run one at a time (sidecars aside), so their host
+	// ports may repeat each other's and the app containers'.
 	for i := range s.InitContainers {
+		ctx.hostPorts = map[string]bool{}
 		errs = append(errs, validateContainer(&s.InitContainers[i], true, ctx, p.Child("initContainers").Index(i))...)
 	}
+	ctx.hostPorts = map[string]bool{}
 	if len(s.Containers) == 0 {
 		errs = append(errs, field.Required(p.Child("containers"), ""))
 	}
 	for i := range s.Containers {
 		errs = append(errs, validateContainer(&s.Containers[i], false, ctx, p.Child("containers").Index(i))...)
 	}
+	if len(s.EphemeralContainers) > 0 && isPod {
+		errs = append(errs, field.Forbidden(p.Child("ephemeralContainers"), "cannot be set on create"))
+	}
+	if s.HostNetwork {
+		errs = append(errs, validateHostNetworkPorts(s.Containers, p.Child("containers"))...)
+	}
 
 	if s.RestartPolicy != "" {
 		errs = append(errs, validateEnum(p.Child("restartPolicy"), s.RestartPolicy, RestartPolicyAlways, RestartPolicyOnFailure, RestartPolicyNever)...)
 	}
+	if s.DNSPolicy != "" {
+		errs = append(errs, validateEnum(p.Child("dnsPolicy"), s.DNSPolicy,
+			corev1.DNSClusterFirstWithHostNet, corev1.DNSClusterFirst, corev1.DNSDefault, corev1.DNSNone)...)
+	}
+	errs = append(errs, validateDNSConfig(s.DNSConfig, s.DNSPolicy, p.Child("dnsConfig"))...)
 	errs = append(errs, validateLabels(s.NodeSelector, p.Child("nodeSelector"))...)
+	errs = append(errs, validatePodSecurityContext(s, p)...)
 	if s.NodeName != "" {
-		for _, msg := range validation.IsDNS1123Subdomain(s.NodeName) {
-			errs = append(errs, field.Invalid(p.Child("nodeName"), s.NodeName, msg))
+		errs = append(errs, validateSubdomain(s.NodeName, p.Child("nodeName"))...)
+		if len(s.SchedulingGates) > 0 && isPod {
+			errs = append(errs, field.Forbidden(p.Child("nodeName"), "cannot be set until all schedulingGates have been cleared"))
 		}
 	}
 	if s.Hostname != "" {
@@ -65,12 +104,70 @@ func validatePodSpec(s *PodSpec, p *field.Path) field.ErrorList {
 			errs = append(errs, field.Invalid(p.Child("hostname"), s.Hostname, msg))
 		}
 	}
+	if s.Subdomain != "" {
+		for _, msg := range validation.IsDNS1123Label(s.Subdomain) {
+			errs = append(errs, field.Invalid(p.Child("subdomain"), s.Subdomain, msg))
+		}
+	}
+	if s.ServiceAccountName != "" {
+		errs = append(errs, validateSubdomain(s.ServiceAccountName, p.Child("serviceAccountName"))...)
+	}
+	if s.PriorityClassName != "" {
+		errs = append(errs, validateSubdomain(s.PriorityClassName, p.Child("priorityClassName"))...)
+	}
+	if s.RuntimeClassName != nil {
+		errs = append(errs, validateSubdomain(*s.RuntimeClassName, p.Child("runtimeClassName"))...)
+	}
+	if s.PreemptionPolicy != nil {
+		errs = append(errs, validateEnum(p.Child("preemptionPolicy"), *s.PreemptionPolicy, PreemptLowerPriority, PreemptNever)...)
+	}
+	if d := s.ActiveDeadlineSeconds; d != nil && (*d < 1 || *d > math.MaxInt32) {
+		errs = append(errs, field.Invalid(p.Child("activeDeadlineSeconds"), *d, validation.InclusiveRangeError(1, math.MaxInt32)))
+	}
+	if s.Overhead != nil {
+		errs = append(errs, validateResources(ResourceRequirements{Limits: s.Overhead}, nil, p.Child("overhead"))...)
+	}
+	errs = append(errs, validateOS(s, p)...)
 	if s.Affinity != nil {
 		errs = append(errs, validateAffinity(s.Affinity, p.Child("affinity"))...)
 	}
+	errs = append(errs, validateTolerations(s.Tolerations, p.Child("tolerations"))...)
+	errs = append(errs, validateHostAliases(s.HostAliases, p.Child("hostAliases"))...)
 	errs = append(errs, validateTopologySpread(s.TopologySpreadConstraints, p.Child("topologySpreadConstraints"))...)
-	for i, ref := range s.ImagePullSecrets {
-		errs = append(errs, validateObjectName(ref.Name, p.Child("imagePullSecrets").Index(i).Child("name"))...)
+	for i, g := range s.ReadinessGates {
+		gp := p.Child("readinessGates").Index(i).Child("conditionType")
+		for _, msg := range validation.IsQualifiedName(string(g.ConditionType)) {
+			errs = append(errs, field.Invalid(gp, string(g.ConditionType), msg))
+		}
+	}
+	gates := map[string]bool{}
+	for i, g := range s.SchedulingGates {
+		gp := p.Child("schedulingGates").Index(i)
+		for _, msg := range validation.IsQualifiedName(g.Name) {
+			errs = append(errs, field.Invalid(gp, g.Name, msg))
+		}
+		if gates[g.Name] {
+			errs = append(errs, field.Duplicate(gp, g.Name))
+		}
+		gates[g.Name] = true
+	}
+	// imagePullSecrets: Kubernetes checks nothing of a reference (a name
+	// that names no Secret is skipped when pulling), and neither does Shoal.
+	return errs
+}
+
+// validateHostNetworkPorts checks that a pod on the node's network maps
+// each port to itself: a hostPort, when set (Defaults sets it to the
+// containerPort), must equal the containerPort.
+func validateHostNetworkPorts(containers []Container, p *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	for i, c := range containers {
+		for j, port := range c.Ports {
+			if port.HostPort != 0 && port.HostPort != port.ContainerPort {
+				errs = append(errs, field.Invalid(p.Index(i).Child("ports").Index(j).Child("hostPort"), port.HostPort,
+					"must match `containerPort` when `hostNetwork` is true"))
+			}
+		}
 	}
 	return errs
 }
@@ -92,11 +189,7 @@ func validateObjectName(name string, p *field.Path) field.ErrorList {
 	if name == "" {
 		return field.ErrorList{field.Required(p, "")}
 	}
-	var errs field.ErrorList
-	for _, msg := range validation.IsDNS1123Subdomain(name) {
-		errs = append(errs, field.Invalid(p, name, msg))
-	}
-	return errs
+	return validateSubdomain(name, p)
 }
 
 func validateContainer(c *Container, init bool, ctx *podContext, p *field.Path) field.ErrorList {
@@ -124,13 +217,30 @@ func validateContainer(c *Container, init bool, ctx *podContext, p *field.Path) 
 	if c.ImagePullPolicy != "" {
 		errs = append(errs, validateEnum(p.Child("imagePullPolicy"), c.ImagePullPolicy, PullAlways, PullIfNotPresent, PullNever)...)
 	}
+	if c.TerminationMessagePolicy != "" {
+		errs = append(errs, validateEnum(p.Child("terminationMessagePolicy"), c.TerminationMessagePolicy,
+			corev1.TerminationMessageReadFile, corev1.TerminationMessageFallbackToLogsOnError)...)
+	}
 
 	errs = append(errs, validatePorts(c.Ports, ctx, p.Child("ports"))...)
-	errs = append(errs, validateEnv(c.Env, p.Child("env"))...)
+	errs = append(errs, validateEnv(c.Env, ctx, p.Child("env"))...)
 	errs = append(errs, validateEnvFrom(c.EnvFrom, p.Child("envFrom"))...)
-	errs = append(errs, validateResources(c.Resources, p.Child("resources"))...)
+	errs = append(errs, validateResources(c.Resources, ctx.claims, p.Child("resources"))...)
 	errs = append(errs, validateVolumeMounts(c.VolumeMounts, ctx.volumes, p.Child("volumeMounts"))...)
+	errs = append(errs, validateContainerSecurityContext(c.SecurityContext, p.Child("securityContext"))...)
 
+	// A restartable init container (a sidecar: restartPolicy Always) runs
+	// beside the app containers and may have what they have: probes and
+	// lifecycle hooks. restartPolicy itself is for init containers only.
+	sidecar := false
+	if c.RestartPolicy != nil {
+		if init {
+			errs = append(errs, validateEnum(p.Child("restartPolicy"), *c.RestartPolicy, corev1.ContainerRestartPolicyAlways)...)
+			sidecar = *c.RestartPolicy == corev1.ContainerRestartPolicyAlways
+		} else {
+			errs = append(errs, field.Forbidden(p.Child("restartPolicy"), "may not be set for non-init containers"))
+		}
+	}
 	probes := []struct {
 		name  string
 		probe *Probe
@@ -139,17 +249,22 @@ func validateContainer(c *Container, init bool, ctx *podContext, p *field.Path) 
 		if pr.probe == nil {
 			continue
 		}
-		if init {
+		if init && !sidecar {
 			errs = append(errs, field.Forbidden(p.Child(pr.name), "may not be set for init containers"))
 			continue
 		}
-		errs = append(errs, validateProbe(pr.probe, pr.name != "readinessProbe", c, p.Child(pr.name))...)
+		errs = append(errs, validateProbe(pr.probe, pr.name, c, p.Child(pr.name))...)
 	}
-	if c.Lifecycle != nil {
-		if init {
+	if l := c.Lifecycle; l != nil {
+		if init && !sidecar {
 			errs = append(errs, field.Forbidden(p.Child("lifecycle"), "may not be set for init containers"))
-		} else if c.Lifecycle.PreStop != nil {
-			errs = append(errs, validateLifecycleHandler(c.Lifecycle.PreStop, c, ctx.grace, p.Child("lifecycle", "preStop"))...)
+		} else {
+			if l.PostStart != nil {
+				errs = append(errs, validateLifecycleHandler(l.PostStart, c, ctx.grace, p.Child("lifecycle", "postStart"))...)
+			}
+			if l.PreStop != nil {
+				errs = append(errs, validateLifecycleHandler(l.PreStop, c, ctx.grace, p.Child("lifecycle", "preStop"))...)
+			}
 		}
 	}
 	return errs
@@ -179,15 +294,18 @@ func validatePorts(ports []ContainerPort, ctx *podContext, p *field.Path) field.
 		}
 		protocol := port.Protocol
 		if protocol != "" {
-			errs = append(errs, validateEnum(pp.Child("protocol"), protocol, ProtocolTCP, ProtocolUDP)...)
+			errs = append(errs, validateEnum(pp.Child("protocol"), protocol, ProtocolTCP, ProtocolUDP, corev1.ProtocolSCTP)...)
 		} else {
 			protocol = ProtocolTCP
+		}
+		if port.HostIP != "" {
+			errs = append(errs, validation.IsValidIP(pp.Child("hostIP"), port.HostIP)...)
 		}
 		if port.HostPort != 0 {
 			for _, msg := range validation.IsValidPortNum(int(port.HostPort)) {
 				errs = append(errs, field.Invalid(pp.Child("hostPort"), port.HostPort, msg))
 			}
-			key := fmt.Sprintf("%s/%d", protocol, port.HostPort)
+			key := fmt.Sprintf("%s/%s/%d", protocol, port.HostIP, port.HostPort)
 			if ctx.hostPorts[key] {
 				errs = append(errs, field.Duplicate(pp.Child("hostPort"), key))
 			}
@@ -197,7 +315,7 @@ func validatePorts(ports []ContainerPort, ctx *podContext, p *field.Path) field.
 	return errs
 }
 
-func validateEnv(env []EnvVar, p *field.Path) field.ErrorList {
+func validateEnv(env []EnvVar, ctx *podContext, p *field.Path) field.ErrorList {
 	var errs field.ErrorList
 	for i, e := range env {
 		ep := p.Index(i)
@@ -212,14 +330,15 @@ func validateEnv(env []EnvVar, p *field.Path) field.ErrorList {
 			continue
 		}
 		vp := ep.Child("valueFrom")
-		if e.Value != "" {
-			errs = append(errs, field.Invalid(vp, "", "may not be specified when `value` is not empty"))
-		}
 		vf := e.ValueFrom
 		n := 0
 		if vf.FieldRef != nil {
 			n++
-			errs = append(errs, validateFieldRef(vf.FieldRef, vp.Child("fieldRef"))...)
+			errs = append(errs, validateFieldRef(vf.FieldRef, EnvFieldPaths, vp.Child("fieldRef"))...)
+		}
+		if vf.ResourceFieldRef != nil {
+			n++
+			errs = append(errs, validateResourceFieldRef(vf.ResourceFieldRef, false, ctx.containers, vp.Child("resourceFieldRef"))...)
 		}
 		if r := vf.ConfigMapKeyRef; r != nil {
 			n++
@@ -231,7 +350,9 @@ func validateEnv(env []EnvVar, p *field.Path) field.ErrorList {
 		}
 		switch {
 		case n == 0:
-			errs = append(errs, field.Invalid(vp, "", "must specify one of: `fieldRef`, `configMapKeyRef` or `secretKeyRef`"))
+			errs = append(errs, field.Invalid(vp, "", "must specify one of: `fieldRef`, `resourceFieldRef`, `configMapKeyRef` or `secretKeyRef`"))
+		case e.Value != "":
+			errs = append(errs, field.Invalid(vp, "", "may not be specified when `value` is not empty"))
 		case n > 1:
 			errs = append(errs, field.Invalid(vp, "", "may not have more than one field specified at a time"))
 		}
@@ -248,46 +369,6 @@ func validateKeyRef(name, key string, p *field.Path) field.ErrorList {
 		errs = append(errs, field.Invalid(p.Child("key"), key, msg))
 	}
 	return errs
-}
-
-// podFieldPaths are the fieldRef paths an env var may read.
-var podFieldPaths = []string{
-	"metadata.name", "metadata.namespace", "metadata.uid",
-	"metadata.labels['<KEY>']", "metadata.annotations['<KEY>']",
-	"spec.nodeName", "status.hostIP", "status.podIP", "status.podIPs",
-}
-
-func validateFieldRef(r *ObjectFieldSelector, p *field.Path) field.ErrorList {
-	var errs field.ErrorList
-	if r.APIVersion != "" && r.APIVersion != "v1" {
-		errs = append(errs, field.NotSupported(p.Child("apiVersion"), r.APIVersion, []string{"v1"}))
-	}
-	fp := p.Child("fieldPath")
-	if r.FieldPath == "" {
-		return append(errs, field.Required(fp, ""))
-	}
-	if base, key, ok := splitFieldSubscript(r.FieldPath); ok {
-		for _, msg := range validation.IsQualifiedName(strings.ToLower(key)) {
-			errs = append(errs, field.Invalid(fp, r.FieldPath, msg))
-		}
-		if base == "metadata.labels" || base == "metadata.annotations" {
-			return errs
-		}
-	}
-	if !slices.Contains(podFieldPaths, r.FieldPath) {
-		errs = append(errs, field.NotSupported(fp, r.FieldPath, podFieldPaths))
-	}
-	return errs
-}
-
-// splitFieldSubscript splits "metadata.labels['app']" into
-// "metadata.labels" and "app".
-func splitFieldSubscript(fieldPath string) (base, key string, ok bool) {
-	base, rest, ok := strings.Cut(fieldPath, "['")
-	if !ok || !strings.HasSuffix(rest, "']") {
-		return "", "", false
-	}
-	return base, strings.TrimSuffix(rest, "']"), true
 }
 
 func validateEnvFrom(from []EnvFromSource, p *field.Path) field.ErrorList {
@@ -318,49 +399,16 @@ func validateEnvFrom(from []EnvFromSource, p *field.Path) field.ErrorList {
 	return errs
 }
 
-// validateResources checks a container's requests and limits: known
-// resources, not negative, requests within limits, memory limit of at least
-// minMemoryLimit.
-func validateResources(r ResourceRequirements, p *field.Path) field.ErrorList {
-	var errs field.ErrorList
-	supported := []ResourceName{ResourceCPU, ResourceMemory}
-	check := func(list ResourceList, lp *field.Path) {
-		for _, name := range sortedKeys(list) {
-			q, np := list[name], lp.Key(string(name))
-			if !slices.Contains(supported, name) {
-				errs = append(errs, field.NotSupported(np, name, supported))
-				continue
-			}
-			if q.Sign() < 0 {
-				errs = append(errs, field.Invalid(np, q.String(), "must be greater than or equal to 0"))
-			}
-		}
-	}
-	check(r.Limits, p.Child("limits"))
-	check(r.Requests, p.Child("requests"))
-
-	if lim, ok := r.Limits[ResourceMemory]; ok && lim.Sign() >= 0 && lim.Cmp(minMemoryLimit) < 0 {
-		errs = append(errs, field.Invalid(p.Child("limits").Key(string(ResourceMemory)), lim.String(), "must be at least "+minMemoryLimit.String()))
-	}
-	for _, name := range sortedKeys(r.Requests) {
-		req := r.Requests[name]
-		if lim, ok := r.Limits[name]; ok && slices.Contains(supported, name) && req.Cmp(lim) > 0 {
-			errs = append(errs, field.Invalid(p.Child("requests").Key(string(name)), req.String(),
-				fmt.Sprintf("must be less than or equal to %s limit of %s", name, lim.String())))
-		}
-	}
-	return errs
-}
-
-func validateVolumeMounts(mounts []VolumeMount, volumes map[string]bool, p *field.Path) field.ErrorList {
+func validateVolumeMounts(mounts []VolumeMount, volumes map[string]*VolumeSource, p *field.Path) field.ErrorList {
 	var errs field.ErrorList
 	paths := map[string]bool{}
 	for i, m := range mounts {
 		mp := p.Index(i)
+		src, declared := volumes[m.Name]
 		switch {
 		case m.Name == "":
 			errs = append(errs, field.Required(mp.Child("name"), ""))
-		case !volumes[m.Name]:
+		case !declared:
 			errs = append(errs, field.NotFound(mp.Child("name"), m.Name))
 		}
 		pathPath := mp.Child("mountPath")
@@ -373,8 +421,26 @@ func validateVolumeMounts(mounts []VolumeMount, volumes map[string]bool, p *fiel
 			errs = append(errs, field.Invalid(pathPath, m.MountPath, "must be unique"))
 		}
 		paths[path.Clean(m.MountPath)] = true
+		if declared && src.Image != nil {
+			if m.SubPath != "" {
+				errs = append(errs, field.Invalid(mp.Child("subPath"), m.SubPath, "not allowed in image volume sources"))
+			}
+			if m.SubPathExpr != "" {
+				errs = append(errs, field.Invalid(mp.Child("subPathExpr"), m.SubPathExpr, "not allowed in image volume sources"))
+			}
+		}
 		if m.SubPath != "" {
 			errs = append(errs, validateRelativePath(m.SubPath, mp.Child("subPath"))...)
+		}
+		if m.SubPathExpr != "" {
+			if m.SubPath != "" {
+				errs = append(errs, field.Invalid(mp.Child("subPathExpr"), m.SubPathExpr, "subPathExpr and subPath are mutually exclusive"))
+			}
+			errs = append(errs, validateRelativePath(m.SubPathExpr, mp.Child("subPathExpr"))...)
+		}
+		if m.MountPropagation != nil {
+			errs = append(errs, validateEnum(mp.Child("mountPropagation"), *m.MountPropagation,
+				corev1.MountPropagationBidirectional, corev1.MountPropagationHostToContainer, corev1.MountPropagationNone)...)
 		}
 	}
 	return errs
@@ -391,9 +457,11 @@ func validateRelativePath(p string, fp *field.Path) field.ErrorList {
 	return nil
 }
 
-// validateProbe checks one probe. A timing left at 0 takes its default;
-// liveness and startup probes must succeed once to pass (successThreshold 1).
-func validateProbe(pr *Probe, successMustBeOne bool, c *Container, p *field.Path) field.ErrorList {
+// validateProbe checks one probe (kind is livenessProbe, readinessProbe or
+// startupProbe). A timing left at 0 takes its default; liveness and startup
+// probes must succeed once to pass (successThreshold 1), and only they may
+// have their own terminationGracePeriodSeconds.
+func validateProbe(pr *Probe, kind string, c *Container, p *field.Path) field.ErrorList {
 	var errs field.ErrorList
 	var handlers []string
 	if pr.Exec != nil {
@@ -408,6 +476,12 @@ func validateProbe(pr *Probe, successMustBeOne bool, c *Container, p *field.Path
 		handlers = append(handlers, "tcpSocket")
 		errs = append(errs, validatePortRef(pr.TCPSocket.Port, c, p.Child("tcpSocket", "port"))...)
 	}
+	if pr.GRPC != nil {
+		handlers = append(handlers, "grpc")
+		for _, msg := range validation.IsValidPortNum(int(pr.GRPC.Port)) {
+			errs = append(errs, field.Invalid(p.Child("grpc", "port"), int64(pr.GRPC.Port), msg))
+		}
+	}
 	errs = append(errs, validateOneHandler(handlers, p)...)
 
 	if pr.InitialDelaySeconds < 0 {
@@ -421,8 +495,17 @@ func validateProbe(pr *Probe, successMustBeOne bool, c *Container, p *field.Path
 			errs = append(errs, field.Invalid(p.Child(f.name), f.v, "must be greater than or equal to 1"))
 		}
 	}
-	if successMustBeOne && pr.SuccessThreshold > 1 {
+	if kind != "readinessProbe" && pr.SuccessThreshold > 1 {
 		errs = append(errs, field.Invalid(p.Child("successThreshold"), pr.SuccessThreshold, "must be 1"))
+	}
+	if g := pr.TerminationGracePeriodSeconds; g != nil {
+		gp := p.Child("terminationGracePeriodSeconds")
+		switch {
+		case kind == "readinessProbe":
+			errs = append(errs, field.Invalid(gp, *g, "must not be set for readinessProbes"))
+		case *g <= 0:
+			errs = append(errs, field.Invalid(gp, *g, "must be greater than 0"))
+		}
 	}
 	return errs
 }
@@ -495,6 +578,11 @@ func validateLifecycleHandler(h *LifecycleHandler, c *Container, grace int64, p 
 		handlers = append(handlers, "httpGet")
 		errs = append(errs, validateHTTPGet(h.HTTPGet, c, p.Child("httpGet"))...)
 	}
+	if h.TCPSocket != nil {
+		// Deprecated in a hook, and never run by Kubernetes, but accepted.
+		handlers = append(handlers, "tcpSocket")
+		errs = append(errs, validatePortRef(h.TCPSocket.Port, c, p.Child("tcpSocket", "port"))...)
+	}
 	if h.Sleep != nil {
 		handlers = append(handlers, "sleep")
 		if s := h.Sleep.Seconds; s < 0 || s > grace {
@@ -503,109 +591,6 @@ func validateLifecycleHandler(h *LifecycleHandler, c *Container, grace int64, p 
 		}
 	}
 	return append(errs, validateOneHandler(handlers, p)...)
-}
-
-// validateVolumes checks a pod's volumes and returns the set of their names.
-func validateVolumes(volumes []Volume, p *field.Path) (map[string]bool, field.ErrorList) {
-	var errs field.ErrorList
-	names := map[string]bool{}
-	for i := range volumes {
-		v := &volumes[i]
-		vp := p.Index(i)
-		np := vp.Child("name")
-		switch {
-		case v.Name == "":
-			errs = append(errs, field.Required(np, ""))
-		case names[v.Name]:
-			errs = append(errs, field.Duplicate(np, v.Name))
-		default:
-			for _, msg := range validation.IsDNS1123Label(v.Name) {
-				errs = append(errs, field.Invalid(np, v.Name, msg))
-			}
-		}
-		names[v.Name] = true
-
-		var sources []string
-		if s := v.HostPath; s != nil {
-			sources = append(sources, "hostPath")
-			sp := vp.Child("hostPath")
-			switch {
-			case s.Path == "":
-				errs = append(errs, field.Required(sp.Child("path"), ""))
-			case !path.IsAbs(s.Path):
-				errs = append(errs, field.Invalid(sp.Child("path"), s.Path, "must be an absolute path"))
-			case slices.Contains(strings.Split(s.Path, "/"), ".."):
-				errs = append(errs, field.Invalid(sp.Child("path"), s.Path, "must not contain '..'"))
-			}
-			if s.Type != nil && *s.Type != HostPathUnset {
-				errs = append(errs, validateEnum(sp.Child("type"), *s.Type, HostPathDirectoryOrCreate, HostPathDirectory,
-					HostPathFileOrCreate, HostPathFile, HostPathSocket, HostPathCharDev, HostPathBlockDev)...)
-			}
-		}
-		if s := v.EmptyDir; s != nil {
-			sources = append(sources, "emptyDir")
-			sp := vp.Child("emptyDir")
-			if s.Medium != StorageMediumDefault {
-				errs = append(errs, validateEnum(sp.Child("medium"), s.Medium, StorageMediumMemory)...)
-			}
-			if s.SizeLimit != nil && s.SizeLimit.Sign() < 0 {
-				errs = append(errs, field.Invalid(sp.Child("sizeLimit"), s.SizeLimit.String(), "must be greater than or equal to 0"))
-			}
-		}
-		if s := v.Secret; s != nil {
-			sources = append(sources, "secret")
-			sp := vp.Child("secret")
-			errs = append(errs, validateObjectName(s.SecretName, sp.Child("secretName"))...)
-			errs = append(errs, validateProjection(s.Items, s.DefaultMode, sp)...)
-		}
-		if s := v.PersistentVolumeClaim; s != nil {
-			sources = append(sources, "persistentVolumeClaim")
-			errs = append(errs, validateObjectName(s.ClaimName, vp.Child("persistentVolumeClaim", "claimName"))...)
-		}
-		if s := v.ConfigMap; s != nil {
-			sources = append(sources, "configMap")
-			sp := vp.Child("configMap")
-			errs = append(errs, validateObjectName(s.Name, sp.Child("name"))...)
-			errs = append(errs, validateProjection(s.Items, s.DefaultMode, sp)...)
-		}
-		switch {
-		case len(sources) == 0:
-			errs = append(errs, field.Required(vp, "must specify a volume type"))
-		case len(sources) > 1:
-			errs = append(errs, field.Forbidden(vp.Child(sources[1]), "may not specify more than 1 volume type"))
-		}
-	}
-	return names, errs
-}
-
-const fileModeMessage = "must be a number between 0 and 0777 (octal), both inclusive"
-
-// validateProjection checks the items and modes of a ConfigMap or Secret
-// volume.
-func validateProjection(items []KeyToPath, defaultMode *int32, p *field.Path) field.ErrorList {
-	var errs field.ErrorList
-	if defaultMode != nil && (*defaultMode < 0 || *defaultMode > 0o777) {
-		errs = append(errs, field.Invalid(p.Child("defaultMode"), *defaultMode, fileModeMessage))
-	}
-	for i, it := range items {
-		ip := p.Child("items").Index(i)
-		if it.Key == "" {
-			errs = append(errs, field.Required(ip.Child("key"), ""))
-		} else {
-			for _, msg := range validation.IsConfigMapKey(it.Key) {
-				errs = append(errs, field.Invalid(ip.Child("key"), it.Key, msg))
-			}
-		}
-		if it.Path == "" {
-			errs = append(errs, field.Required(ip.Child("path"), ""))
-		} else {
-			errs = append(errs, validateRelativePath(it.Path, ip.Child("path"))...)
-		}
-		if it.Mode != nil && (*it.Mode < 0 || *it.Mode > 0o777) {
-			errs = append(errs, field.Invalid(ip.Child("mode"), *it.Mode, fileModeMessage))
-		}
-	}
-	return errs
 }
 
 func validateAffinity(a *Affinity, p *field.Path) field.ErrorList {
@@ -759,7 +744,54 @@ func validateTopologySpread(constraints []TopologySpreadConstraint, p *field.Pat
 			errs = append(errs, field.Duplicate(cp, pair))
 		}
 		seen[pair] = true
+		if m := c.MinDomains; m != nil {
+			mp := cp.Child("minDomains")
+			if *m <= 0 {
+				errs = append(errs, field.Invalid(mp, *m, "must be greater than zero"))
+			}
+			if c.WhenUnsatisfiable != DoNotSchedule {
+				errs = append(errs, field.Invalid(mp, *m, fmt.Sprintf("can only use minDomains if whenUnsatisfiable=%s, not %s", DoNotSchedule, c.WhenUnsatisfiable)))
+			}
+		}
+		for _, policy := range []struct {
+			name string
+			v    *corev1.NodeInclusionPolicy
+		}{{"nodeAffinityPolicy", c.NodeAffinityPolicy}, {"nodeTaintsPolicy", c.NodeTaintsPolicy}} {
+			if policy.v != nil {
+				errs = append(errs, validateEnum(cp.Child(policy.name), *policy.v, corev1.NodeInclusionPolicyHonor, corev1.NodeInclusionPolicyIgnore)...)
+			}
+		}
+		errs = append(errs, validateMatchLabelKeys(c.MatchLabelKeys, c.LabelSelector, cp.Child("matchLabelKeys"))...)
 		errs = append(errs, validateLabelSelector(c.LabelSelector, cp.Child("labelSelector"))...)
+	}
+	return errs
+}
+
+// validateMatchLabelKeys checks a spread constraint's matchLabelKeys: label
+// names, not already in the label selector, which must be there.
+func validateMatchLabelKeys(keys []string, sel *LabelSelector, p *field.Path) field.ErrorList {
+	if len(keys) == 0 {
+		return nil
+	}
+	var errs field.ErrorList
+	inSelector := map[string]bool{}
+	if sel == nil {
+		errs = append(errs, field.Forbidden(p, "must not be specified when labelSelector is not set"))
+	} else {
+		for k := range sel.MatchLabels {
+			inSelector[k] = true
+		}
+		for _, r := range sel.MatchExpressions {
+			inSelector[r.Key] = true
+		}
+	}
+	for i, k := range keys {
+		for _, msg := range validation.IsQualifiedName(k) {
+			errs = append(errs, field.Invalid(p.Index(i), k, msg))
+		}
+		if inSelector[k] {
+			errs = append(errs, field.Invalid(p.Index(i), k, "exists in both matchLabelKeys and labelSelector"))
+		}
 	}
 	return errs
 }
