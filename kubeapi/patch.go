@@ -216,6 +216,9 @@ func (s *Server) applyCreate(q *request, body []byte, wq writeQuery) (workload.O
 	if err := s.prepareCreate(q, obj); err != nil {
 		return nil, err
 	}
+	if err := s.admit(q, obj, wq.dryRun); err != nil {
+		return nil, err
+	}
 	return s.cfg.Store.Create(q.ctx(), q.res, obj, WriteOptions{DryRun: wq.dryRun})
 }
 

@@ -179,6 +179,9 @@ func (s *Server) createObject(q *request, obj workload.Object, wq writeQuery) (w
 	if err := s.prepareCreate(q, obj); err != nil {
 		return nil, err
 	}
+	if err := s.admit(q, obj, wq.dryRun); err != nil {
+		return nil, err
+	}
 	q.name = obj.GetName()
 	if err := s.trackUpdate(q, obj, nil, wq.manager); err != nil {
 		return nil, err

@@ -218,6 +218,7 @@ type (
 	ServiceAccount        = corev1.ServiceAccount
 	LimitRange            = corev1.LimitRange
 	LimitRangeItem        = corev1.LimitRangeItem
+	LimitRangeSpec        = corev1.LimitRangeSpec
 	LimitType             = corev1.LimitType
 	ResourceQuota         = corev1.ResourceQuota
 	ResourceQuotaSpec     = corev1.ResourceQuotaSpec
