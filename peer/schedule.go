@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -194,10 +193,7 @@ func (p *Peer) schedulePass(ctx context.Context, shard uint64) error {
 	}
 	start := p.cfg.Now()
 	defer func() { p.metrics.schedulePass.Observe(p.cfg.Now().Sub(start).Seconds()) }()
-	sort.SliceStable(pending, func(i, j int) bool {
-		a, b := pending[i].ObjectMeta.CreationTimestamp, pending[j].ObjectMeta.CreationTimestamp
-		return a.Before(&b)
-	})
+	slices.SortStableFunc(pending, scheduler.QueueOrder)
 	meta, err := p.store.List(ctx, consensus.MetaShard, consensus.Filter{Kinds: []string{"ClusterSetting", "Node"}}, true)
 	if err != nil {
 		return err
