@@ -59,13 +59,14 @@ func (r Resource) Subresource(name string) (Subresource, bool) {
 func (r Resource) Allows(verb string) bool { return slices.Contains(r.Verbs, verb) }
 
 var (
-	allVerbs       = []string{"create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"}
-	namespaceVerbs = []string{"create", "delete", "get", "list", "patch", "update", "watch"}
-	statusVerbs    = []string{"get", "patch", "update"}
-	scaleVerbs     = []string{"get", "patch", "update"}
-	scaleKind      = schema.GroupVersionKind{Group: "autoscaling", Version: "v1", Kind: "Scale"}
-	evictionKind   = schema.GroupVersionKind{Group: "policy", Version: "v1", Kind: "Eviction"}
-	bindingKind    = schema.GroupVersionKind{Version: "v1", Kind: "Binding"}
+	allVerbs         = []string{"create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"}
+	namespaceVerbs   = []string{"create", "delete", "get", "list", "patch", "update", "watch"}
+	statusVerbs      = []string{"get", "patch", "update"}
+	scaleVerbs       = []string{"get", "patch", "update"}
+	scaleKind        = schema.GroupVersionKind{Group: "autoscaling", Version: "v1", Kind: "Scale"}
+	evictionKind     = schema.GroupVersionKind{Group: "policy", Version: "v1", Kind: "Eviction"}
+	bindingKind      = schema.GroupVersionKind{Version: "v1", Kind: "Binding"}
+	tokenRequestKind = schema.GroupVersionKind{Group: "authentication.k8s.io", Version: "v1", Kind: "TokenRequest"}
 )
 
 // extras are what kube-apiserver says of each served kind beyond
@@ -98,6 +99,9 @@ var extras = map[string]struct {
 	"PersistentVolume":      {subresources: statusOnly},
 	"PersistentVolumeClaim": {subresources: statusOnly},
 	"ResourceQuota":         {subresources: statusOnly},
+	"ServiceAccount": {subresources: func(schema.GroupVersionKind) []Subresource {
+		return []Subresource{{Name: "token", GroupVersionKind: tokenRequestKind, Verbs: []string{"create"}}}
+	}},
 }
 
 func statusOnly(self schema.GroupVersionKind) []Subresource {

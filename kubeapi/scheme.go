@@ -6,6 +6,7 @@ import (
 	apidiscoveryv2 "k8s.io/api/apidiscovery/v2"
 	apidiscoveryv2beta1 "k8s.io/api/apidiscovery/v2beta1"
 	appsv1 "k8s.io/api/apps/v1"
+	authenticationv1 "k8s.io/api/authentication/v1"
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -26,7 +27,7 @@ var codecs = sync.OnceValue(func() *codecSet {
 	s := runtime.NewScheme()
 	for _, add := range []func(*runtime.Scheme) error{
 		corev1.AddToScheme, appsv1.AddToScheme, coordinationv1.AddToScheme,
-		policyv1.AddToScheme, autoscalingv1.AddToScheme, schedulingv1.AddToScheme, discoveryv1.AddToScheme,
+		policyv1.AddToScheme, autoscalingv1.AddToScheme, schedulingv1.AddToScheme, discoveryv1.AddToScheme, authenticationv1.AddToScheme,
 		apidiscoveryv2.AddToScheme, apidiscoveryv2beta1.AddToScheme,
 		metav1.AddMetaToScheme, metav1beta1.AddMetaToScheme,
 	} {

@@ -33,9 +33,19 @@ type Config struct {
 	// definition name, for managed fields and server-side apply; nil
 	// leaves managedFields alone and refuses apply patches.
 	Schemas func() (map[string]*spec.Schema, error)
-	Now     func() time.Time
-	NewUID  func() types.UID
-	Logger  *slog.Logger
+	// Tokens, when set, serves ServiceAccounts' token subresource
+	// (TokenRequest, as `kubectl create token` posts it); nil answers 404.
+	Tokens TokenIssuer
+	Now    func() time.Time
+	NewUID func() types.UID
+	Logger *slog.Logger
+}
+
+// TokenIssuer issues service account tokens: for the account ns/name, for
+// audiences (none: the cluster's API), bound to a pod when boundPod names
+// one, meant to expire after ttl. It returns the token and its expiry.
+type TokenIssuer interface {
+	IssueToken(ctx context.Context, ns, name string, audiences []string, boundPod string, ttl time.Duration) (string, time.Time, error)
 }
 
 // Server is the Kubernetes API for the served resources, over a Store. It

@@ -2,12 +2,15 @@ package kubeapi
 
 import (
 	"fmt"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"mime"
 	"net/http"
+	"time"
+
+	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	jsonpatch "gopkg.in/evanphx/json-patch.v4"
 	appsv1 "k8s.io/api/apps/v1"
+	authenticationv1 "k8s.io/api/authentication/v1"
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
@@ -63,6 +66,8 @@ func (s *Server) serveSubresource(w http.ResponseWriter, q *request) {
 		s.serveEviction(w, q)
 	case "binding":
 		s.serveBinding(w, q)
+	case "token":
+		s.serveTokenRequest(w, q)
 	default:
 		s.writeError(w, q.r, apierrors.NewNotFound(q.gr(), q.name))
 	}
@@ -325,4 +330,61 @@ func (s *Server) patchScale(w http.ResponseWriter, q *request, cur, into *autosc
 		return apierrors.NewBadRequest(err.Error())
 	}
 	return nil
+}
+
+// serveTokenRequest issues a service account's token (TokenRequest), as
+// kube-apiserver's token subresource: spec.audiences, expirationSeconds
+// (default an hour, at least 10 minutes), boundObjectRef to a Pod.
+func (s *Server) serveTokenRequest(w http.ResponseWriter, q *request) {
+	if s.cfg.Tokens == nil {
+		s.writeError(w, q.r, apierrors.NewNotFound(q.gr(), q.name))
+		return
+	}
+	body, err := readBody(q.r)
+	if err != nil {
+		s.writeError(w, q.r, err)
+		return
+	}
+	_, dec, err := bodySerializer(q.r, false)
+	if err != nil {
+		s.writeError(w, q.r, err)
+		return
+	}
+	tr := &authenticationv1.TokenRequest{}
+	gvk := authenticationv1.SchemeGroupVersion.WithKind("TokenRequest")
+	if _, _, err := dec.Decode(body, &gvk, tr); err != nil {
+		s.writeError(w, q.r, apierrors.NewBadRequest(fmt.Sprintf("TokenRequest cannot be handled: %v", err)))
+		return
+	}
+	ttl := int64(3600)
+	if e := tr.Spec.ExpirationSeconds; e != nil {
+		if *e < 600 {
+			s.writeError(w, q.r, apierrors.NewInvalid(schema.GroupKind{Group: "authentication.k8s.io", Kind: "TokenRequest"}, q.name,
+				field.ErrorList{field.Invalid(field.NewPath("spec", "expirationSeconds"), *e, "may not specify a duration less than 10 minutes")}))
+			return
+		}
+		ttl = *e
+	}
+	pod := ""
+	if ref := tr.Spec.BoundObjectRef; ref != nil {
+		if ref.Kind != "Pod" {
+			s.writeError(w, q.r, apierrors.NewBadRequest(fmt.Sprintf("cannot bind token to object of kind %q: only Pod is supported by Shoal", ref.Kind)))
+			return
+		}
+		pod = ref.Name
+	}
+	tok, exp, err := s.cfg.Tokens.IssueToken(q.ctx(), q.namespace, q.name, tr.Spec.Audiences, pod, time.Duration(ttl)*time.Second)
+	if err != nil {
+		s.writeErrorFor(w, q, err)
+		return
+	}
+	tr.Name, tr.Namespace = q.name, q.namespace
+	tr.CreationTimestamp = s.now()
+	tr.Spec.ExpirationSeconds = &ttl
+	if len(tr.Spec.Audiences) == 0 {
+		tr.Spec.Audiences = []string{"https://kubernetes.default.svc.cluster.local"}
+	}
+	tr.Status = authenticationv1.TokenRequestStatus{Token: tok, ExpirationTimestamp: metav1.NewTime(exp)}
+	as, _ := negotiate(q.r, false)
+	s.encode(w, q.r, as, http.StatusCreated, tr)
 }

@@ -18,6 +18,7 @@ func (p *Peer) kubeAPI() http.Handler {
 		Version: kubeapi.NewVersionInfo(Version, p.cfg.Name, p.st.ClusterName),
 		OpenAPI: &openapi.Handler{},
 		Schemas: openapi.Schemas,
+		Tokens:  tokenIssuer{p},
 		Now:     p.cfg.Now,
 		NewUID:  func() types.UID { return newUID() },
 		Logger:  p.log,

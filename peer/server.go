@@ -25,7 +25,7 @@ import (
 
 // principal is who made a request.
 type principal struct {
-	kind string // "peer", "admin" or "token"
+	kind string // "peer", "admin", "token" or "serviceaccount"
 	name string
 }
 
@@ -107,6 +107,9 @@ func (p *Peer) identify(r *http.Request) (principal, error) {
 			return principal{kind: "admin", name: c.Subject.CommonName}, nil
 		}
 		return principal{}, fmt.Errorf("certificate %q has no Shoal role: %w", c.Subject.CommonName, errdefs.ErrForbidden)
+	}
+	if raw, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok && looksLikeJWT(raw) {
+		return p.authenticateServiceAccountToken(r.Context(), raw)
 	}
 	id, secret, ok := bearer(r)
 	if !ok {
@@ -204,7 +207,14 @@ func (p *Peer) authenticateFirst(mux *http.ServeMux, kube http.Handler) http.Han
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		open := r.URL.Path == api.PathHealthz || (r.URL.Path == api.PathJoin && r.Method == http.MethodPost)
 		if !open {
-			if _, err := p.identify(r); err != nil {
+			who, err := p.identify(r)
+			if err == nil && who.kind == "serviceaccount" {
+				if err := readOnly(r, who.name); err != nil {
+					kubeapi.WriteStatus(w, r, err)
+					return
+				}
+			}
+			if err != nil {
 				if kubeapi.Handles(r.URL.Path) || !strings.HasPrefix(r.URL.Path, "/v1/") {
 					w.Header().Set("WWW-Authenticate", `Bearer realm="shoal"`)
 					kubeapi.WriteStatus(w, r, apierrors.NewUnauthorized(err.Error()))
