@@ -91,15 +91,21 @@ func (p *Peer) lostNodes() func(string) bool {
 }
 
 func (p *Peer) controlPass(ctx context.Context, shard uint64) error {
-	lr, err := p.store.List(ctx, shard, consensus.Filter{Kinds: []string{"Deployment", "PersistentVolumeClaim", "Pod", "ReplicaSet", "Service"}}, true)
+	lr, err := p.store.List(ctx, shard, consensus.Filter{Kinds: []string{"Deployment", "PersistentVolumeClaim", "Pod", "ReplicaSet", "ResourceQuota", "Service"}}, true)
 	if err != nil {
 		return err
 	}
 	var errs []error
 	var services []*workload.Service
 	var claims []*workload.PersistentVolumeClaim
+	var quotas []*workload.ResourceQuota
 	for _, so := range lr.Objects {
 		switch so.Kind {
+		case "ResourceQuota":
+			var q workload.ResourceQuota
+			if decodeInto(so, &q) == nil {
+				quotas = append(quotas, &q)
+			}
 		case "Service":
 			var s workload.Service
 			if decodeInto(so, &s) == nil {
@@ -117,6 +123,9 @@ func (p *Peer) controlPass(ctx context.Context, shard uint64) error {
 	}
 	if len(claims) > 0 {
 		errs = append(errs, p.claimsPass(ctx, shard, claims))
+	}
+	if len(quotas) > 0 {
+		errs = append(errs, p.quotaPass(ctx, shard, quotas))
 	}
 	if shard == p.router.Shards()[1] { // the first object shard's leader keeps the volumes
 		errs = append(errs, p.volumesPass(ctx))
@@ -237,9 +246,18 @@ func (p *Peer) controlPass(ctx context.Context, shard uint64) error {
 			}
 			errs = append(errs, err)
 		}
-		err := p.createPods(ctx, shard, plan.Create)
+		create, refused := p.admitPods(ctx, plan.Create)
+		if refused != nil {
+			var ae *workload.AdmissionError
+			if errors.As(refused, &ae) {
+				p.recordEvent(workload.NewEvent(rs, workload.EventWarning, "FailedCreate", "Error creating: "+refused.Error(), now.UTC(), replicaSetSource))
+			} else {
+				errs = append(errs, refused)
+			}
+		}
+		err := p.createPods(ctx, shard, create)
 		if err == nil {
-			for i, pod := range plan.Create {
+			for i, pod := range create {
 				if i == eventBurst {
 					break
 				}
