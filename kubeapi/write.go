@@ -318,8 +318,8 @@ func (s *Server) updateObject(q *request, obj, old workload.Object, wq writeQuer
 
 // prepareUpdate is kube-apiserver's BeforeUpdate: what the user may not
 // change is taken from the stored object (uid, creation and deletion,
-// status — or, for the status subresource, everything but status), the
-// generation counts a changed spec, then defaults and validation.
+// status — or, for the status subresource, everything but status), then
+// defaults and validation, and the generation counts a changed spec.
 func (s *Server) prepareUpdate(q *request, obj, old workload.Object) error {
 	m, om := workload.MetaOf(obj), workload.MetaOf(old)
 	if q.res.Namespaced {
@@ -341,10 +341,6 @@ func (s *Server) prepareUpdate(q *request, obj, old workload.Object) error {
 	} else if hasStatus(q.res) {
 		keepStatus(obj, old)
 	}
-	m.Generation = om.Generation
-	if kindsWithGeneration[q.res.GroupVersionKind.Kind] && !equality.Semantic.DeepEqual(specOf(obj), specOf(old)) {
-		m.Generation++
-	}
 	if om.DeletionTimestamp != nil && len(m.Finalizers) > len(om.Finalizers) {
 		for _, f := range m.Finalizers {
 			if !contains(om.Finalizers, f) {
@@ -355,6 +351,13 @@ func (s *Server) prepareUpdate(q *request, obj, old workload.Object) error {
 	}
 	if err := s.defaultAndValidate(q, obj); err != nil {
 		return err
+	}
+	// After the defaults, as kube-apiserver decodes with them: a spec
+	// that differs from the stored one only by what defaulting fills is
+	// no new generation.
+	m.Generation = om.Generation
+	if kindsWithGeneration[q.res.GroupVersionKind.Kind] && !equality.Semantic.DeepEqual(specOf(obj), specOf(old)) {
+		m.Generation++
 	}
 	if q.subresource == "" {
 		if errs := workload.ValidateUpdate(obj, old); len(errs) > 0 {
@@ -519,11 +522,21 @@ func stripDeleteParams(r *http.Request) *http.Request {
 	return c
 }
 
-// unchanged reports whether obj is old but for its resourceVersion.
+// unchanged reports whether obj is old but for its resourceVersion and
+// the times of its managedFields entries: as kube-apiserver's
+// IgnoreManagedFieldsTimestampsTransformer, a re-apply that leaves the
+// object as it was (a quantity written "0.5" and stored "500m") is no
+// write, though server-side apply stamped its entry anew.
 func unchanged(obj, old workload.Object) bool {
 	a, b := obj.DeepCopyObject().(workload.Object), old.DeepCopyObject().(workload.Object)
 	a.SetResourceVersion("")
 	b.SetResourceVersion("")
+	for _, o := range []workload.Object{a, b} {
+		mf := o.GetManagedFields()
+		for i := range mf {
+			mf[i].Time = nil
+		}
+	}
 	a.GetObjectKind().SetGroupVersionKind(b.GetObjectKind().GroupVersionKind())
 	return equality.Semantic.DeepEqual(a, b)
 }

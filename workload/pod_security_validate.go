@@ -156,6 +156,46 @@ func validateAppArmorProfile(ap *corev1.AppArmorProfile, p *field.Path) field.Er
 	return nil
 }
 
+// validateAppArmorAnnotations checks a pod's beta AppArmor annotations
+// (container.apparmor.security.beta.kubernetes.io/NAME), as Kubernetes
+// still does: NAME is one of the pod's containers and the value is
+// runtime/default, unconfined or localhost/PROFILE.
+func validateAppArmorAnnotations(p *Pod, path *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	for _, k := range sortedKeys(p.Annotations) {
+		name, ok := strings.CutPrefix(k, corev1.DeprecatedAppArmorBetaContainerAnnotationKeyPrefix)
+		if !ok {
+			continue
+		}
+		if !podHasContainer(&p.Spec, name) {
+			errs = append(errs, field.Invalid(path.Key(k), name, "container not found"))
+		}
+		switch v := p.Annotations[k]; {
+		case v == "", v == corev1.DeprecatedAppArmorBetaProfileRuntimeDefault, v == corev1.DeprecatedAppArmorBetaProfileNameUnconfined,
+			strings.HasPrefix(v, corev1.DeprecatedAppArmorBetaProfileNamePrefix):
+		default:
+			errs = append(errs, field.Invalid(path.Key(k), v, fmt.Sprintf("invalid AppArmor profile name: %q", v)))
+		}
+	}
+	return errs
+}
+
+func podHasContainer(s *PodSpec, name string) bool {
+	for _, cs := range [][]Container{s.InitContainers, s.Containers} {
+		for _, c := range cs {
+			if c.Name == name {
+				return true
+			}
+		}
+	}
+	for _, c := range s.EphemeralContainers {
+		if c.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
 // A sysctl name: dot- or slash-separated segments, at most 253 characters.
 const sysctlMaxLength = 253
 

@@ -22,6 +22,7 @@ import (
 
 func validatePod(p *Pod) field.ErrorList {
 	errs := validatePodSpecOf(&p.Spec, true, field.NewPath("spec"))
+	errs = append(errs, validateAppArmorAnnotations(p, field.NewPath("metadata", "annotations"))...)
 	return append(errs, validatePodStatus(&p.Status, field.NewPath("status"))...)
 }
 

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 )
@@ -95,6 +96,47 @@ func validateSecret(s *Secret) field.ErrorList {
 	}
 	if size > MaxConfigMapDataBytes {
 		errs = append(errs, field.TooLong(field.NewPath("data"), "", MaxConfigMapDataBytes))
+	}
+	return append(errs, validateSecretType(s)...)
+}
+
+// validateSecretType checks the keys a secret's type requires, as
+// Kubernetes does once stringData is folded into data.
+func validateSecretType(s *Secret) field.ErrorList {
+	data := field.NewPath("data")
+	has := func(k string) bool { _, ok := s.Data[k]; return ok }
+	var errs field.ErrorList
+	switch s.Type {
+	case corev1.SecretTypeServiceAccountToken:
+		if s.Annotations[corev1.ServiceAccountNameKey] == "" {
+			errs = append(errs, field.Required(field.NewPath("metadata", "annotations").Key(corev1.ServiceAccountNameKey), ""))
+		}
+	case corev1.SecretTypeDockercfg, corev1.SecretTypeDockerConfigJson:
+		key := corev1.DockerConfigKey
+		if s.Type == corev1.SecretTypeDockerConfigJson {
+			key = corev1.DockerConfigJsonKey
+		}
+		if !has(key) {
+			return field.ErrorList{field.Required(data.Key(key), "")}
+		}
+		if err := json.Unmarshal(s.Data[key], &map[string]any{}); err != nil {
+			errs = append(errs, field.Invalid(data.Key(key), "<secret contents redacted>", err.Error()))
+		}
+	case corev1.SecretTypeBasicAuth:
+		if !has(corev1.BasicAuthUsernameKey) && !has(corev1.BasicAuthPasswordKey) {
+			errs = append(errs, field.Required(data.Key(corev1.BasicAuthUsernameKey), ""),
+				field.Required(data.Key(corev1.BasicAuthPasswordKey), ""))
+		}
+	case corev1.SecretTypeSSHAuth:
+		if len(s.Data[corev1.SSHAuthPrivateKey]) == 0 {
+			errs = append(errs, field.Required(data.Key(corev1.SSHAuthPrivateKey), ""))
+		}
+	case corev1.SecretTypeTLS:
+		for _, k := range []string{corev1.TLSCertKey, corev1.TLSPrivateKeyKey} {
+			if !has(k) {
+				errs = append(errs, field.Required(data.Key(k), ""))
+			}
+		}
 	}
 	return errs
 }

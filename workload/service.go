@@ -140,6 +140,9 @@ func validateService(s *Service) field.ErrorList {
 			errs = append(errs, field.Invalid(path.Child("externalIPs").Index(i), ip, "must be a valid IP address"))
 		}
 	}
+	if len(sp.LoadBalancerSourceRanges) > 0 && sp.Type != ServiceTypeLoadBalancer {
+		errs = append(errs, field.Forbidden(path.Child("loadBalancerSourceRanges"), "may only be used when `type` is 'LoadBalancer'"))
+	}
 	for i, r := range sp.LoadBalancerSourceRanges {
 		if _, err := netip.ParsePrefix(strings.TrimSpace(r)); err != nil {
 			errs = append(errs, field.Invalid(path.Child("loadBalancerSourceRanges").Index(i), r, "must be a list of IP ranges. For example, 10.240.0.0/24,10.250.0.0/24 "))

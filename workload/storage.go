@@ -156,7 +156,7 @@ func validatePersistentVolume(v *PersistentVolume) field.ErrorList {
 	if s := sp.Local; s != nil {
 		absolute(p.Child("local", "path"), s.Path)
 		if sp.NodeAffinity == nil || sp.NodeAffinity.Required == nil {
-			errs = append(errs, field.Required(p.Child("nodeAffinity"), "Local volumes require node affinity"))
+			errs = append(errs, field.Required(p.Child("nodeAffinity"), "Local volume requires node affinity"))
 		}
 	}
 	if s := sp.NFS; s != nil {

@@ -68,7 +68,7 @@ func TestStorageValidation(t *testing.T) {
 		{"PV without a source", pvYAML, "  hostPath: {path: /srv/shoal/data}\n", "", "spec: Required value: must specify a volume type"},
 		{"PV with two sources", pvYAML, "hostPath: {path: /srv/shoal/data}", "hostPath: {path: /srv/shoal/data}\n  nfs: {server: nfs.example, path: /x}", "spec.nfs: Forbidden: may not specify more than 1 volume type"},
 		{"relative hostPath", pvYAML, "/srv/shoal/data", "srv/data", "spec.hostPath.path: Invalid value: \"srv/data\": must be an absolute path"},
-		{"local without node affinity", pvYAML, "hostPath: {path: /srv/shoal/data}", "local: {path: /mnt/disk1}", "spec.nodeAffinity: Required value: Local volumes require node affinity"},
+		{"local without node affinity", pvYAML, "hostPath: {path: /srv/shoal/data}", "local: {path: /mnt/disk1}", "spec.nodeAffinity: Required value: Local volume requires node affinity"},
 		{"nfs without server", pvYAML, "hostPath: {path: /srv/shoal/data}", "nfs: {path: /exports/x}", "spec.nfs.server: Required value"},
 		{"empty node affinity", pvYAML, "accessModes:", "nodeAffinity: {required: {nodeSelectorTerms: []}}\n  accessModes:", "spec.nodeAffinity.required.nodeSelectorTerms: Required value"},
 		{"PVC without a size", pvcYAML, "resources: {requests: {storage: 10Gi}}", "resources: {}", "spec.resources.requests[storage]: Required value"},
