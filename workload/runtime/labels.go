@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"fmt"
+	"net/netip"
 	"path"
 	"strings"
 
@@ -59,6 +60,11 @@ func ValidateSandboxConfig(cfg SandboxConfig) error {
 	if err := validateSysctls("sandbox config", cfg.Sysctls); err != nil {
 		return err
 	}
+	for i, pm := range cfg.PortMappings {
+		if err := validatePortMapping(pm); err != nil {
+			return fmt.Errorf("sandbox config: PortMappings[%d]: %w", i, err)
+		}
+	}
 	return validateLabels("sandbox config", cfg.Labels)
 }
 
@@ -96,6 +102,23 @@ func ValidateContainerConfig(cfg ContainerConfig) error {
 		return err
 	}
 	return validateLabels(what, cfg.Labels)
+}
+
+func validatePortMapping(pm PortMapping) error {
+	switch {
+	case pm.Protocol != "" && pm.Protocol != "TCP" && pm.Protocol != "UDP" && pm.Protocol != "SCTP":
+		return fmt.Errorf("Protocol: %q is not TCP, UDP or SCTP: %w", pm.Protocol, errdefs.ErrInvalid)
+	case pm.ContainerPort < 1 || pm.ContainerPort > 65535:
+		return fmt.Errorf("ContainerPort: %d is not in 1-65535: %w", pm.ContainerPort, errdefs.ErrInvalid)
+	case pm.HostPort < 1 || pm.HostPort > 65535:
+		return fmt.Errorf("HostPort: %d is not in 1-65535: %w", pm.HostPort, errdefs.ErrInvalid)
+	}
+	if pm.HostIP != "" {
+		if _, err := netip.ParseAddr(pm.HostIP); err != nil {
+			return fmt.Errorf("HostIP: %q is not an IP address: %w", pm.HostIP, errdefs.ErrInvalid)
+		}
+	}
+	return nil
 }
 
 func validateLabels(what string, labels map[string]string) error {

@@ -24,7 +24,8 @@ type Runtime interface {
 // the peer's pod network, with the pod's identity.
 type SandboxService interface {
 	// RunSandbox creates a sandbox for a pod: a new network namespace with an
-	// address from the peer's pod CIDR, and the pod's /etc/hosts,
+	// address from the peer's pod CIDR and the config's port mappings (or,
+	// with HostNetwork, the host's network), and the pod's /etc/hosts,
 	// /etc/hostname and /etc/resolv.conf, which every container of the
 	// sandbox sees. It returns ErrInvalid when PodUID, Namespace or Name is
 	// empty. Each call makes a new sandbox, even for a pod that already has
@@ -33,9 +34,10 @@ type SandboxService interface {
 	RunSandbox(ctx context.Context, cfg SandboxConfig) (Sandbox, error)
 	// StopSandbox kills every container of the sandbox that still runs (no
 	// grace: stop them with StopContainer first to shut down gracefully) and
-	// releases its network (the IP address goes back to the pool). The
-	// sandbox stays listed, NotReady, and no container can be created in
-	// it. Stopping a stopped or unknown sandbox returns nil.
+	// releases its network (the IP address goes back to the pool, the host
+	// ports are unmapped). The sandbox stays listed, NotReady, and no
+	// container can be created in it. Stopping a stopped or unknown sandbox
+	// returns nil.
 	StopSandbox(ctx context.Context, id string) error
 	// RemoveSandbox stops the sandbox, removes all its containers and their
 	// logs, deletes its network namespace and forgets it. Removing an

@@ -11,7 +11,8 @@ type SandboxConfig struct {
 	PodUID    string
 	Namespace string
 	Name      string
-	// Hostname is the pod's host name; empty means Name.
+	// Hostname is the pod's host name; empty means Name. Ignored with
+	// HostNetwork: the pod has the host's.
 	Hostname string
 	// Labels are kept with the sandbox and returned by ListSandboxes. Keys
 	// the runtime sets itself (see ReservedLabel) are refused.
@@ -28,6 +29,35 @@ type SandboxConfig struct {
 	// spec.securityContext.sysctls. The caller decides which are allowed;
 	// the runtime only refuses a malformed name (ErrInvalid).
 	Sysctls map[string]string
+	// HostNetwork puts the sandbox in the host's network namespace, as
+	// spec.hostNetwork: no namespace, pod address or CNI of its own
+	// (Sandbox.IP stays empty; the caller reports the node's address, as
+	// the kubelet does), the host's host name, and an /etc/hosts that is
+	// the host's own followed by Aliases (FQDN is not written), as the
+	// kubelet makes it for a host-network pod. PortMappings are ignored:
+	// the containers' ports are the host's.
+	HostNetwork bool
+	// HostPID and HostIPC put every container of the sandbox in the host's
+	// process (spec.hostPID) and IPC (spec.hostIPC, with the host's
+	// /dev/shm) namespaces.
+	HostPID bool
+	HostIPC bool
+	// PortMappings forward ports of the host to the pod (its containers'
+	// hostPorts), as containerd's CRI does with the CNI portmap plugin,
+	// until the sandbox is stopped.
+	PortMappings []PortMapping
+}
+
+// PortMapping forwards HostIP:HostPort on the host to the pod's
+// ContainerPort.
+type PortMapping struct {
+	// Protocol is "TCP", "UDP" or "SCTP"; empty means TCP.
+	Protocol      string
+	ContainerPort int32 // 1-65535
+	HostPort      int32 // 1-65535
+	// HostIP is the host address the port is forwarded on; empty means
+	// all of the host's addresses (loopback included).
+	HostIP string
 }
 
 // HostAlias is a line of /etc/hosts: an address and its names.
@@ -62,13 +92,21 @@ type Sandbox struct {
 	Name      string
 	Hostname  string
 	// IP is the pod's address on the peer's pod network ("10.32.5.7"),
-	// empty once stopped.
+	// empty once stopped, and always empty with HostNetwork.
 	IP string
 	// NetNSPath is the network namespace file a container joins
-	// ("/var/run/netns/shoal-p1-<id>"); empty for runtimes without one.
+	// ("/var/run/netns/shoal-p1-<id>"); empty for runtimes without one and
+	// with HostNetwork.
 	NetNSPath string
 	State     SandboxState
 	CreatedAt time.Time
+	// HostNetwork, HostPID, HostIPC and PortMappings are as in the
+	// SandboxConfig the sandbox was made from (PortMappings are empty with
+	// HostNetwork).
+	HostNetwork  bool
+	HostPID      bool
+	HostIPC      bool
+	PortMappings []PortMapping
 	// Labels are the caller's labels from SandboxConfig.
 	Labels map[string]string
 }

@@ -18,6 +18,18 @@
 // StateDir/sandboxes/ID, bound read-only into each container, which joins
 // the sandbox's network namespace and takes its host name.
 //
+// A sandbox's port mappings (hostPorts) go to the CNI portmap plugin,
+// chained after the bridge with the portMappings capability, as
+// containerd's CRI does: iptables DNAT from the host's addresses, loopback
+// included, to the pod, set up by CNI ADD and removed by CNI DEL with the
+// same mappings (kept in the sandbox's record) when the sandbox is stopped
+// or removed. A host-network sandbox has no namespace and no CNI: its
+// containers join the host's network and UTS namespaces (the host's name),
+// its /etc/hosts is the host's under the kubelet's header plus the host
+// aliases, and it counts as ready while the kernel's boot id is the one
+// it was made in. HostPID and HostIPC put the containers in the host's
+// PID and IPC namespaces (the latter with the host's /dev/shm).
+//
 // # Containers
 //
 // A container gets the image's configuration, the Kubernetes rules for

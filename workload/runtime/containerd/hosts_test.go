@@ -18,3 +18,16 @@ func TestHostsFileAsKubeletWritesIt(t *testing.T) {
 		t.Errorf("hostsFile without FQDN or aliases =\n%s", got)
 	}
 }
+
+func TestHostNetworkHostsFileIsTheHostsWithAliases(t *testing.T) {
+	host := []byte("127.0.0.1\tlocalhost\n192.0.2.7\tnode-1\n")
+	got := hostNetworkHostsFile(host, []runtime.HostAlias{{IP: "10.1.2.3", Hostnames: []string{"foo.local", "bar.local"}}})
+	want := "# Kubernetes-managed hosts file (host network).\n127.0.0.1\tlocalhost\n192.0.2.7\tnode-1\n" +
+		"\n# Entries added by HostAliases.\n10.1.2.3\tfoo.local\tbar.local\n"
+	if got != want {
+		t.Errorf("hostNetworkHostsFile =\n%s\nwant\n%s", got, want)
+	}
+	if got := hostNetworkHostsFile(host, nil); got != "# Kubernetes-managed hosts file (host network).\n"+string(host) {
+		t.Errorf("hostNetworkHostsFile without aliases =\n%s", got)
+	}
+}

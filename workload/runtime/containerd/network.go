@@ -17,7 +17,8 @@ import (
 )
 
 // newCNI loads the pod network: the bridge plugin with host-local IPAM on
-// the pod CIDR as eth0, and loopback.
+// the pod CIDR as eth0, chained to the portmap plugin for hostPorts, and
+// loopback.
 func newCNI(cfg Config) (gocni.CNI, error) {
 	conf, err := json.Marshal(map[string]any{
 		"cniVersion": "1.0.0",
@@ -34,6 +35,14 @@ func newCNI(cfg Config) (gocni.CNI, error) {
 				"routes":  []map[string]string{{"dst": "0.0.0.0/0"}},
 				"dataDir": filepath.Join(cfg.StateDir, "ipam"),
 			},
+		}, map[string]any{
+			// hostPorts, as containerd's CRI: iptables DNAT from the host's
+			// addresses (loopback too: snat) to the pod. Without mappings
+			// the plugin does nothing, so pods without hostPorts never
+			// touch iptables.
+			"type":         "portmap",
+			"capabilities": map[string]bool{"portMappings": true},
+			"snat":         true,
 		}},
 	})
 	if err != nil {
@@ -108,9 +117,10 @@ func removeNetNS(path string) error {
 	return nil
 }
 
-// attach runs CNI ADD for the sandbox and returns the pod's IPv4 address.
-func (r *Runtime) attach(ctx context.Context, sandboxID, nsPath string) (string, error) {
-	res, err := r.cni.Setup(ctx, sandboxID, nsPath)
+// attach runs CNI ADD for the sandbox, with its port mappings, and
+// returns the pod's IPv4 address.
+func (r *Runtime) attach(ctx context.Context, sandboxID, nsPath string, ports []runtime.PortMapping) (string, error) {
+	res, err := r.cni.Setup(ctx, sandboxID, nsPath, cniPortOpts(ports)...)
 	if err != nil {
 		return "", fmt.Errorf("cni add: %w", err)
 	}
@@ -124,16 +134,35 @@ func (r *Runtime) attach(ctx context.Context, sandboxID, nsPath string) (string,
 	return "", fmt.Errorf("cni add: no IPv4 address on eth0 in %+v", res.Interfaces)
 }
 
-// detach runs CNI DEL for the sandbox, releasing its address. It is
-// idempotent, and works when the namespace is already gone.
-func (r *Runtime) detach(ctx context.Context, sandboxID, nsPath string) error {
+// detach runs CNI DEL for the sandbox, releasing its address and, given
+// the same port mappings as ADD (the portmap plugin needs them to find its
+// rules), its host ports. It is idempotent, and works when the namespace
+// is already gone.
+func (r *Runtime) detach(ctx context.Context, sandboxID, nsPath string, ports []runtime.PortMapping) error {
 	if _, err := os.Stat(nsPath); err != nil {
 		nsPath = "" // plugins skip the namespace's interfaces but release the IP
 	}
-	if err := r.cni.Remove(ctx, sandboxID, nsPath); err != nil {
+	if err := r.cni.Remove(ctx, sandboxID, nsPath, cniPortOpts(ports)...); err != nil {
 		return fmt.Errorf("cni del: %w", err)
 	}
 	return nil
+}
+
+// cniPortOpts are the portMappings capability arguments for ports, as
+// containerd's CRI passes them (protocol in lower case).
+func cniPortOpts(ports []runtime.PortMapping) []gocni.NamespaceOpts {
+	if len(ports) == 0 {
+		return nil
+	}
+	pm := make([]gocni.PortMapping, 0, len(ports))
+	for _, p := range ports {
+		proto := strings.ToLower(p.Protocol)
+		if proto == "" {
+			proto = "tcp"
+		}
+		pm = append(pm, gocni.PortMapping{HostPort: p.HostPort, ContainerPort: p.ContainerPort, Protocol: proto, HostIP: p.HostIP})
+	}
+	return []gocni.NamespaceOpts{gocni.WithCapabilityPortMap(pm)}
 }
 
 // hostsFile is a pod's /etc/hosts as kubelet writes it: localhost, the
@@ -158,6 +187,24 @@ func hostsFile(hostname, ip string, cfg runtime.SandboxConfig) string {
 	return b.String()
 }
 
+// hostNetworkHostsFile is a host-network pod's /etc/hosts as kubelet
+// writes it: the host's own file under a header, then the host aliases.
+func hostNetworkHostsFile(host []byte, aliases []runtime.HostAlias) string {
+	var b strings.Builder
+	b.WriteString("# Kubernetes-managed hosts file (host network).\n")
+	b.Write(host)
+	if len(aliases) > 0 {
+		b.WriteString("\n# Entries added by HostAliases.\n")
+		for _, a := range aliases {
+			fmt.Fprintf(&b, "%s\t%s\n", a.IP, strings.Join(a.Hostnames, "\t"))
+		}
+	}
+	return b.String()
+}
+
+// etcHosts is the host's hosts file, which host-network pods start from.
+const etcHosts = "/etc/hosts"
+
 // writePodFiles writes the pod's /etc/hosts, /etc/hostname and
 // /etc/resolv.conf into the sandbox's directory.
 func (r *Runtime) writePodFiles(sandboxID, hostname, ip string, cfg runtime.SandboxConfig) error {
@@ -165,7 +212,16 @@ func (r *Runtime) writePodFiles(sandboxID, hostname, ip string, cfg runtime.Sand
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	hosts := hostsFile(hostname, ip, cfg)
+	var hosts string
+	if cfg.HostNetwork {
+		host, err := os.ReadFile(etcHosts)
+		if err != nil {
+			return err
+		}
+		hosts = hostNetworkHostsFile(host, cfg.Aliases)
+	} else {
+		hosts = hostsFile(hostname, ip, cfg)
+	}
 	dns := cfg.DNS
 	var resolv []byte
 	if dns == nil {

@@ -43,6 +43,8 @@ func TestRealRuntime(t *testing.T) {
 		{"PullFromRegistryWithCredentials", testPull},
 		{"RemoveSandboxReleasesNetwork", testRemoveReleasesNetwork},
 		{"SecurityContextIsEnforced", testSecurity},
+		{"HostNetworkPodIsOnTheHostsNetwork", testHostNetwork},
+		{"HostPortForwardsToThePod", testHostPort},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

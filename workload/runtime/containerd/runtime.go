@@ -51,8 +51,9 @@ type Config struct {
 	// bytes); default DefaultBridgeName. Peers on one machine need
 	// different bridges.
 	BridgeName string
-	// CNIBinDir holds the CNI plugins (bridge, host-local, loopback);
-	// default DefaultCNIBinDir.
+	// CNIBinDir holds the CNI plugins (bridge, host-local, portmap,
+	// loopback); default DefaultCNIBinDir. The portmap plugin needs
+	// iptables on PATH for pods with port mappings.
 	CNIBinDir string
 	// NetNSDir is where network namespaces are bind-mounted; default
 	// DefaultNetNSDir, where `ip netns` sees them.
@@ -158,7 +159,7 @@ func validateConfig(cfg Config) error {
 	if len(cfg.BridgeName) > 15 {
 		return invalid("BridgeName", fmt.Sprintf("%q is longer than 15 bytes", cfg.BridgeName))
 	}
-	for _, plugin := range []string{"bridge", "host-local", "loopback"} {
+	for _, plugin := range []string{"bridge", "host-local", "portmap", "loopback"} {
 		if _, err := os.Stat(filepath.Join(cfg.CNIBinDir, plugin)); err != nil {
 			return invalid("CNIBinDir", fmt.Sprintf("no %s plugin in %s", plugin, cfg.CNIBinDir))
 		}
@@ -197,6 +198,13 @@ const (
 	labelReason     = "shoal.io/runtime-reason"
 	// labelSysctls is a sandbox's SandboxConfig.Sysctls, as JSON.
 	labelSysctls = "shoal.io/runtime-sysctls"
+	// labelHostNamespaces lists the host namespaces a sandbox's containers
+	// join ("network,pid,ipc", or some of them); labelPorts is its
+	// PortMappings as JSON; labelBootID is the kernel's boot id when a
+	// host-network sandbox was made.
+	labelHostNamespaces = "shoal.io/runtime-host-namespaces"
+	labelPorts          = "shoal.io/runtime-ports"
+	labelBootID         = "shoal.io/runtime-boot-id"
 )
 
 func formatTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }

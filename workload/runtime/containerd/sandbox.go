@@ -35,6 +35,15 @@ func (r *Runtime) RunSandbox(ctx context.Context, cfg runtime.SandboxConfig) (ru
 		hostname = cfg.Name
 	}
 	nsPath := r.netnsPath(id)
+	if cfg.HostNetwork {
+		// The host's namespaces: its network, its host name.
+		h, err := os.Hostname()
+		if err != nil {
+			return runtime.Sandbox{}, fmt.Errorf("sandbox for pod %s/%s: host name: %w", cfg.Namespace, cfg.Name, err)
+		}
+		hostname, nsPath = h, ""
+		cfg.PortMappings = nil
+	}
 	labels := map[string]string{}
 	for k, v := range cfg.Labels {
 		labels[k] = v
@@ -53,6 +62,9 @@ func (r *Runtime) RunSandbox(ctx context.Context, cfg runtime.SandboxConfig) (ru
 	}
 	if len(cfg.Sysctls) > 0 {
 		labels[labelSysctls] = encodeSysctls(cfg.Sysctls)
+	}
+	if err := setHostLabels(labels, cfg); err != nil {
+		return runtime.Sandbox{}, fmt.Errorf("sandbox for pod %s/%s: %w", cfg.Namespace, cfg.Name, err)
 	}
 	// A record without a task: containerd wants a spec, any will do.
 	rec, err := r.client.NewContainer(ctx, id,
@@ -84,10 +96,13 @@ func (r *Runtime) RunSandbox(ctx context.Context, cfg runtime.SandboxConfig) (ru
 }
 
 func (r *Runtime) setUpSandbox(ctx context.Context, id, nsPath, hostname string, cfg runtime.SandboxConfig) (string, error) {
+	if cfg.HostNetwork {
+		return "", r.writePodFiles(id, hostname, "", cfg)
+	}
 	if err := createNetNS(nsPath); err != nil {
 		return "", err
 	}
-	ip, err := r.attach(ctx, id, nsPath)
+	ip, err := r.attach(ctx, id, nsPath, cfg.PortMappings)
 	if err != nil {
 		return "", err
 	}
@@ -111,9 +126,17 @@ func (r *Runtime) sandboxOf(info containers.Container) runtime.Sandbox {
 		CreatedAt: info.CreatedAt,
 		Labels:    userLabels(l),
 	}
+	hostNS := hostNamespacesOf(l)
+	sb.HostNetwork, sb.HostPID, sb.HostIPC = hostNS.network, hostNS.pid, hostNS.ipc
+	sb.PortMappings, _ = decodePorts(l[labelPorts])
 	if sb.State == runtime.SandboxReady {
-		// After a reboot the record remains but the namespace is gone.
-		if _, err := os.Stat(sb.NetNSPath); err != nil {
+		// After a reboot the record remains but the namespace is gone; a
+		// host-network sandbox has none, and goes by the boot it was made in.
+		if sb.HostNetwork {
+			if l[labelBootID] != bootID() {
+				sb.State = runtime.SandboxNotReady
+			}
+		} else if _, err := os.Stat(sb.NetNSPath); err != nil {
 			sb.State = runtime.SandboxNotReady
 		}
 	}
@@ -195,7 +218,7 @@ func (r *Runtime) stopSandboxLocked(ctx context.Context, id string, rec client.C
 			return fmt.Errorf("stop sandbox %q: %w", id, err)
 		}
 	}
-	if err := r.detach(ctx, id, r.netnsPath(id)); err != nil {
+	if err := r.release(ctx, id, rec); err != nil {
 		return fmt.Errorf("stop sandbox %q: %w", id, err)
 	}
 	if rec != nil {
@@ -220,6 +243,28 @@ func (r *Runtime) RemoveSandbox(ctx context.Context, id string) error {
 	return r.removeSandboxLocked(ctx, id)
 }
 
+// release gives back the sandbox's network: CNI DEL with the port
+// mappings of its record (rec nil: none). A host-network sandbox has
+// nothing to give back.
+func (r *Runtime) release(ctx context.Context, id string, rec client.Container) error {
+	var labels map[string]string
+	if rec != nil {
+		info, err := rec.Info(ctx, client.WithoutRefreshedMetadata)
+		if err != nil && !errors.Is(wrap(err, ""), errdefs.ErrNotFound) {
+			return wrap(err, "sandbox %q", id)
+		}
+		labels = info.Labels
+	}
+	if hostNamespacesOf(labels).network {
+		return nil
+	}
+	ports, err := decodePorts(labels[labelPorts])
+	if err != nil {
+		return err
+	}
+	return r.detach(ctx, id, r.netnsPath(id), ports)
+}
+
 // removeSandboxLocked removes everything a sandbox may have, whatever
 // state it got to.
 func (r *Runtime) removeSandboxLocked(ctx context.Context, id string) error {
@@ -235,10 +280,17 @@ func (r *Runtime) removeSandboxLocked(ctx context.Context, id string) error {
 			return fmt.Errorf("remove sandbox %q: %w", id, err)
 		}
 	}
-	nsPath := r.netnsPath(id)
-	if err := r.detach(ctx, id, nsPath); err != nil {
+	rec, err := r.client.LoadContainer(ctx, id)
+	if err != nil {
+		if !errors.Is(wrap(err, ""), errdefs.ErrNotFound) {
+			return wrap(err, "remove sandbox %q", id)
+		}
+		rec = nil
+	}
+	if err := r.release(ctx, id, rec); err != nil {
 		return fmt.Errorf("remove sandbox %q: %w", id, err)
 	}
+	nsPath := r.netnsPath(id)
 	if err := removeNetNS(nsPath); err != nil {
 		return fmt.Errorf("remove sandbox %q: %w", id, err)
 	}

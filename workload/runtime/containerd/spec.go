@@ -43,11 +43,8 @@ func (r *Runtime) specOpts(img client.Image, sb runtime.Sandbox, cfg runtime.Con
 	for _, m := range cfg.Mounts {
 		mounts = append(mounts, bind(m.HostPath, m.ContainerPath, m.ReadOnly))
 	}
-	opts = append(opts,
-		oci.WithHostname(sb.Hostname),
-		oci.WithLinuxNamespace(specs.LinuxNamespace{Type: specs.NetworkNamespace, Path: sb.NetNSPath}),
-		oci.WithMounts(mounts),
-	)
+	opts = append(opts, namespaceOpts(sb)...)
+	opts = append(opts, oci.WithMounts(mounts))
 	if cfg.CPUMillis > 0 {
 		quota := cfg.CPUMillis * cfsPeriod / 1000
 		if quota < 1000 { // the kernel's minimum, 1ms

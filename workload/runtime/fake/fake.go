@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"os"
 	"slices"
 	"sort"
 	"sync"
@@ -31,6 +32,9 @@ type Config struct {
 	// Pull decides a pull's outcome; nil means every pull succeeds. A
 	// returned error is returned by PullImage.
 	Pull func(ref string, opts runtime.PullOptions) error
+	// HostName is the host's name, which host-network sandboxes take;
+	// default the machine's (os.Hostname).
+	HostName string
 }
 
 // Behaviour is what a fake container does.
@@ -91,6 +95,9 @@ func New(cfg Config) (*Runtime, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.HostName == "" {
+		cfg.HostName, _ = os.Hostname()
+	}
 	prefix, err := netip.ParsePrefix(cfg.PodCIDR)
 	if err != nil || !prefix.Addr().Is4() {
 		return nil, fmt.Errorf("fake runtime: PodCIDR %q: not an IPv4 CIDR: %w", cfg.PodCIDR, errdefs.ErrInvalid)
@@ -143,24 +150,36 @@ func (r *Runtime) RunSandbox(ctx context.Context, cfg runtime.SandboxConfig) (ru
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	ip, err := r.allocIP()
-	if err != nil {
-		return runtime.Sandbox{}, err
-	}
 	hostname := cfg.Hostname
 	if hostname == "" {
 		hostname = cfg.Name
 	}
+	// A host-network sandbox has the host's name and no address of its own.
+	var ip string
+	ports := slices.Clone(cfg.PortMappings)
+	if cfg.HostNetwork {
+		hostname, ports = r.cfg.HostName, nil
+	} else {
+		a, err := r.allocIP()
+		if err != nil {
+			return runtime.Sandbox{}, err
+		}
+		ip = a.String()
+	}
 	sb := &sandbox{runtime.Sandbox{
-		ID:        newID("sb"),
-		PodUID:    cfg.PodUID,
-		Namespace: cfg.Namespace,
-		Name:      cfg.Name,
-		Hostname:  hostname,
-		IP:        ip.String(),
-		State:     runtime.SandboxReady,
-		CreatedAt: r.cfg.Now(),
-		Labels:    copyLabels(cfg.Labels),
+		ID:           newID("sb"),
+		PodUID:       cfg.PodUID,
+		Namespace:    cfg.Namespace,
+		Name:         cfg.Name,
+		Hostname:     hostname,
+		IP:           ip,
+		State:        runtime.SandboxReady,
+		CreatedAt:    r.cfg.Now(),
+		Labels:       copyLabels(cfg.Labels),
+		HostNetwork:  cfg.HostNetwork,
+		HostPID:      cfg.HostPID,
+		HostIPC:      cfg.HostIPC,
+		PortMappings: ports,
 	}}
 	r.sandboxes[sb.ID] = sb
 	return sb.snapshot(), nil
@@ -169,6 +188,7 @@ func (r *Runtime) RunSandbox(ctx context.Context, cfg runtime.SandboxConfig) (ru
 func (s *sandbox) snapshot() runtime.Sandbox {
 	out := s.Sandbox
 	out.Labels = copyLabels(s.Labels)
+	out.PortMappings = slices.Clone(s.PortMappings)
 	return out
 }
 

@@ -39,6 +39,10 @@ var arity = map[string]int{
 	"ignore-term": 0, "exit": 1,
 }
 
+// HostNetworkHostsHeader starts a host-network pod's /etc/hosts, which
+// then copies the host's, as the kubelet writes it.
+const HostNetworkHostsHeader = "# Kubernetes-managed hosts file (host network).\n"
+
 // FakeBehaviour is a fake.Config.Behave that makes fake containers act as
 // testee would: a container's script (its Args, or its Command and Args
 // after the program) becomes its output and exit, and exec runs a script
@@ -159,6 +163,10 @@ func (p *program) readFile(name string) ([]byte, error) {
 	case "/etc/hostname":
 		return []byte(p.sb.Hostname + "\n"), nil
 	case "/etc/hosts":
+		if p.sb.HostNetwork {
+			host, err := os.ReadFile("/etc/hosts")
+			return append([]byte(HostNetworkHostsHeader), host...), err
+		}
 		return fmt.Appendf(nil, "127.0.0.1\tlocalhost\n%s\t%s\n", p.sb.IP, p.sb.Hostname), nil
 	}
 	if host, ok := p.hostPath(name); ok {

@@ -50,6 +50,8 @@ func Run(t *testing.T, h Harness) {
 		{"Errors", s.errors},
 		{"OrphansAfterRestart", s.orphans},
 		{"OwnersAreIsolated", s.isolation},
+		{"HostNetwork", s.hostNetwork},
+		{"PortMappings", s.portMappings},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -589,15 +591,7 @@ func (s *suite) podEnvironment(t *testing.T) {
 	id := create(t, rt, sb.ID, cfg)
 	start(t, rt, id)
 
-	run := func(args ...string) string {
-		t.Helper()
-		var out, errOut bytes.Buffer
-		code, err := rt.Exec(ctx, id, runtime.ExecConfig{Cmd: append([]string{Testee}, args...), Stdout: &out, Stderr: &errOut})
-		if err != nil || code != 0 {
-			t.Fatalf("exec %v = %d, %v (stderr %q)", args, code, err, errOut.String())
-		}
-		return out.String()
-	}
+	run := func(args ...string) string { t.Helper(); return execScript(t, rt, id, args...) }
 	if got := run("hostname"); got != "env-host\n" {
 		t.Fatalf("hostname in the container = %q, want env-host", got)
 	}

@@ -45,12 +45,12 @@ func Require(t testing.TB) {
 	if os.Geteuid() != 0 {
 		missing = append(missing, "root (containerd, network namespaces and CNI need it)")
 	}
-	for _, tool := range []string{"containerd", "runc", "containerd-shim-runc-v2"} {
+	for _, tool := range []string{"containerd", "runc", "containerd-shim-runc-v2", "iptables"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			missing = append(missing, tool+" on PATH")
 		}
 	}
-	for _, plugin := range []string{"bridge", "host-local", "loopback"} {
+	for _, plugin := range []string{"bridge", "host-local", "portmap", "loopback"} {
 		if st, err := os.Stat(filepath.Join(CNIBinDir, plugin)); err != nil || st.Mode()&0o111 == 0 {
 			missing = append(missing, filepath.Join(CNIBinDir, plugin))
 		}
