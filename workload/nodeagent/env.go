@@ -103,9 +103,10 @@ func (w *worker) downwardPod() *workload.Pod {
 		st.HostIP, st.HostIPs = w.a.cfg.HostIP, nil // hostIPs then reads hostIP
 	}
 	if w.sandbox != nil {
-		st.PodIP, st.PodIPs = w.sandbox.IP, nil
-		if w.sandbox.IP != "" {
-			st.PodIPs = []workload.PodIP{{IP: w.sandbox.IP}}
+		ip := w.podIP()
+		st.PodIP, st.PodIPs = ip, nil
+		if ip != "" {
+			st.PodIPs = []workload.PodIP{{IP: ip}}
 		}
 	}
 	return &p

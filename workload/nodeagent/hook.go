@@ -25,7 +25,7 @@ type postStart struct {
 func (w *worker) runPostStart(ctx context.Context, c *ctr, h *workload.LifecycleHandler) *postStart {
 	ctx, cancel := context.WithCancel(ctx)
 	ps := &postStart{done: make(chan string, 1), cancel: cancel}
-	spec, id, podIP := c.view.spec, c.id, w.sandbox.IP
+	spec, id, podIP := c.view.spec, c.id, w.podIP()
 	pod := fmt.Sprintf("%s_%s(%s)", w.pod.ObjectMeta.Name, w.pod.ObjectMeta.Namespace, w.pod.ObjectMeta.UID)
 	go func() { ps.done <- w.a.prober.hook(ctx, h, spec, pod, podIP, id) }()
 	return ps

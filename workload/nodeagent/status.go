@@ -159,9 +159,9 @@ func podStatus(prev workload.PodStatus, sandbox *runtime.Sandbox, hostIP string,
 		t := now.UTC().Truncate(time.Second)
 		st.StartTime = &workload.Time{Time: t}
 	}
-	if sandbox != nil && sandbox.IP != "" {
-		st.PodIP = sandbox.IP
-		st.PodIPs = []workload.PodIP{{IP: sandbox.IP}}
+	if ip := podIP(sandbox, hostIP); ip != "" {
+		st.PodIP = ip
+		st.PodIPs = []workload.PodIP{{IP: ip}}
 	}
 	// A sidecar's readiness counts towards the pod's, as a container's.
 	allReady := initDone

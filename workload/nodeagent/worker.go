@@ -298,7 +298,8 @@ func (w *worker) runSandbox(ctx context.Context) bool {
 	sb, err := w.a.cfg.Runtime.RunSandbox(ctx, runtime.SandboxConfig{
 		PodUID: string(w.pod.ObjectMeta.UID), Namespace: w.pod.ObjectMeta.Namespace, Name: w.pod.ObjectMeta.Name, Hostname: hostname,
 		DNS: w.a.podDNS(w.pod), FQDN: podFQDN(w.pod, w.a.clusterDomain()), Aliases: hostAliases(w.pod),
-		Sysctls: allowedSysctls(w.pod),
+		Sysctls: allowedSysctls(w.pod), PortMappings: portMappings(w.pod),
+		HostNetwork: w.pod.Spec.HostNetwork, HostPID: w.pod.Spec.HostPID, HostIPC: w.pod.Spec.HostIPC,
 	})
 	if err != nil {
 		w.event(ctx, eventWarning, "FailedCreatePodSandBox", "Failed to create pod sandbox: %v", err)
@@ -675,7 +676,7 @@ func (w *worker) probe(ctx context.Context) {
 		c.view.started = s.StartupProbe == nil || c.startup.passing
 		if !c.view.started {
 			if c.startup.due(s.StartupProbe, rt.StartedAt, now) {
-				ok, why := w.a.prober.run(ctx, s.StartupProbe.ProbeHandler, s, w.sandbox.IP, c.id, probeTimeout(s.StartupProbe))
+				ok, why := w.a.prober.run(ctx, s.StartupProbe.ProbeHandler, s, w.podIP(), c.id, probeTimeout(s.StartupProbe))
 				c.view.started = c.startup.record(s.StartupProbe, ok, w.now())
 				if !ok && c.startup.failures >= max(s.StartupProbe.FailureThreshold, 1) {
 					w.kill(ctx, c, "Startup", why)
@@ -685,7 +686,7 @@ func (w *worker) probe(ctx context.Context) {
 			continue
 		}
 		if p := s.LivenessProbe; p != nil && c.liveness.due(p, rt.StartedAt, now) {
-			ok, why := w.a.prober.run(ctx, p.ProbeHandler, s, w.sandbox.IP, c.id, probeTimeout(p))
+			ok, why := w.a.prober.run(ctx, p.ProbeHandler, s, w.podIP(), c.id, probeTimeout(p))
 			c.liveness.record(p, ok, w.now())
 			if !ok {
 				w.event(ctx, eventWarning, "Unhealthy", "Liveness probe failed: %s", why)
@@ -698,7 +699,7 @@ func (w *worker) probe(ctx context.Context) {
 		if p := s.ReadinessProbe; p == nil {
 			c.view.ready = true
 		} else if c.readiness.due(p, rt.StartedAt, now) {
-			ok, why := w.a.prober.run(ctx, p.ProbeHandler, s, w.sandbox.IP, c.id, probeTimeout(p))
+			ok, why := w.a.prober.run(ctx, p.ProbeHandler, s, w.podIP(), c.id, probeTimeout(p))
 			c.view.ready = c.readiness.record(p, ok, w.now())
 			if !ok {
 				w.event(ctx, eventWarning, "Unhealthy", "Readiness probe failed: %s", why)
@@ -839,9 +840,9 @@ func (w *worker) preStop(ctx context.Context, c *ctr, h *workload.LifecycleHandl
 		t.Stop()
 		return
 	case h.Exec != nil:
-		ok, why = w.a.prober.run(ctx, workload.ProbeHandler{Exec: h.Exec}, c.view.spec, w.sandbox.IP, c.id, limit)
+		ok, why = w.a.prober.run(ctx, workload.ProbeHandler{Exec: h.Exec}, c.view.spec, w.podIP(), c.id, limit)
 	case h.HTTPGet != nil:
-		ok, why = w.a.prober.run(ctx, workload.ProbeHandler{HTTPGet: h.HTTPGet}, c.view.spec, w.sandbox.IP, c.id, limit)
+		ok, why = w.a.prober.run(ctx, workload.ProbeHandler{HTTPGet: h.HTTPGet}, c.view.spec, w.podIP(), c.id, limit)
 	default:
 		return
 	}
