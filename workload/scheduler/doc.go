@@ -30,6 +30,11 @@
 //     of the node (Kubernetes' matching: key and value with Equal, key with
 //     Exists, every key with an empty key and Exists; an empty effect
 //     matches every effect); "node(s) had untolerated taint {KEY: VALUE}".
+//   - NodePorts: none of the pod's hostPorts (its containers' and init
+//     containers', TCP when no protocol is named) is taken by a pod on the
+//     node: the same protocol and port on the same host IP, or either on
+//     every address (no hostIP); "node(s) didn't have free ports for the
+//     requested pod ports".
 //   - Resources: the requests of the node's pods plus this pod's fit its
 //     allocatable cpu and memory, and one more pod fits its allocatable pods
 //     (a node that reports no pods allocatable has no pod limit).

@@ -37,6 +37,7 @@ var filters = []struct {
 	{"NodeSelector", filterNodeSelector},
 	{"NodeAffinity", filterNodeAffinity},
 	{"TaintToleration", filterTaintToleration},
+	{"NodePorts", filterNodePorts},
 	{"Resources", filterResources},
 	{"InterPodAffinity", filterInterPodAffinity},
 	{"TopologySpread", filterTopologySpread},
@@ -61,6 +62,11 @@ func filterNode(s *Snapshot, p *podState, n int) (bool, string) {
 	}
 	if len(s.nodes[n].hardTaints) > 0 {
 		if ok, r := filterTaintToleration(s, p, n); !ok {
+			return false, r
+		}
+	}
+	if p.hostPorts != nil {
+		if ok, r := filterNodePorts(s, p, n); !ok {
 			return false, r
 		}
 	}

@@ -31,6 +31,8 @@ type podState struct {
 
 	volumes *VolumeConstraint // nil: none
 
+	hostPorts []hostPort // the pod's host ports (NodePorts); nil: none
+
 	preferredPods []domainCount // weighted: the pod's preferred terms and placed pods' terms that select it
 
 	// owner counts the pods of the same owner, for SelectorSpread; nil
@@ -87,6 +89,7 @@ func (s *Snapshot) compile(pod *workload.Pod) *podState {
 	}
 	s.compileExisting(p)
 	s.compileSpread(p)
+	p.hostPorts = hostPortsOf(pod)
 	if s.volumes != nil && len(pod.Spec.Volumes) > 0 {
 		if v := s.volumes(pod); v.Unschedulable != "" || v.Node != "" || len(v.Nodes) > 0 {
 			p.volumes = &v

@@ -82,6 +82,9 @@ type nodeState struct {
 	used       workload.ComputeResources
 	pods       int64
 	hash       uint64 // of name, for tie breaks
+
+	// ports are the host ports its pods take (NodePorts).
+	ports portUse
 }
 
 // podInfo is a pod as it counts in the snapshot.
@@ -332,6 +335,7 @@ func (s *Snapshot) account(pi *podInfo, delta int32) {
 	n.used.MilliCPU += int64(delta) * pi.req.MilliCPU
 	n.used.Memory += int64(delta) * pi.req.Memory
 	n.pods += int64(delta)
+	n.ports.account(pi.pod, delta)
 	n.leastValid = false
 	if pi.owner != (owner{}) {
 		if c := s.owners[pi.owner]; c != nil {
