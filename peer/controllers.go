@@ -67,7 +67,7 @@ func (p *Peer) wakeOnMembership(ctx context.Context) {
 			p.wakeScheduler()
 			p.wakeControllers()
 			if e.Kind == gossip.EventFailed || e.Kind == gossip.EventLeft {
-				// lostNodes compares the grace with the member's Since,
+				// lostSince compares the grace with the member's Since,
 				// which is e.At; a millisecond more lands past it. A wake
 				// after the peer stopped is a no-op.
 				wait := p.cfg.PodFailover + time.Millisecond - p.cfg.Now().Sub(e.At)
@@ -80,14 +80,8 @@ func (p *Peer) wakeOnMembership(ctx context.Context) {
 // lostNodes says which nodes' peers gossip has seen failed (or gone) for
 // longer than the pod failover grace.
 func (p *Peer) lostNodes() func(string) bool {
-	now := p.cfg.Now()
-	lost := map[string]bool{}
-	for _, m := range p.gossip.Members() {
-		if (m.Status == gossip.StatusFailed || m.Status == gossip.StatusLeft) && now.Sub(m.Since) >= p.cfg.PodFailover {
-			lost[m.Name] = true
-		}
-	}
-	return func(n string) bool { return lost[n] }
+	lost := p.lostSince()
+	return func(n string) bool { _, ok := lost[n]; return ok }
 }
 
 func (p *Peer) controlPass(ctx context.Context, shard uint64) error {
@@ -153,6 +147,11 @@ func (p *Peer) controlPass(ctx context.Context, shard uint64) error {
 	if !p.host.IsLeader(shard) {
 		return errors.Join(errs...) // leadership moved while this pass listed: the new leader decides
 	}
+	// NoExecute taints first, a lost peer's unreachable one among them, so
+	// that the ReplicaSets below replace the pods they evict in this pass.
+	lostAt := p.lostSince()
+	pods, err = p.evictTainted(ctx, shard, pods, lostAt)
+	errs = append(errs, err)
 	if len(deps) == 0 && len(rss) == 0 && !ownedPods(pods) {
 		return errors.Join(errs...)
 	}
@@ -170,10 +169,11 @@ func (p *Peer) controlPass(ctx context.Context, shard uint64) error {
 			errs = append(errs, p.deleteIn(ctx, shard, "ReplicaSet", &r.ObjectMeta))
 		}
 	}
-	lost := p.lostNodes()
+	lost := func(n string) bool { _, ok := lostAt[n]; return ok }
 	for _, pod := range pods {
 		if uid, ok := controllerUID(&pod.ObjectMeta); ok && !owners[uid] {
-			errs = append(errs, p.removePod(ctx, shard, pod, lost))
+			_, err := p.removePod(ctx, shard, pod, lost, nil)
+			errs = append(errs, err)
 		}
 	}
 	for _, d := range deps {
@@ -240,7 +240,7 @@ func (p *Peer) controlPass(ctx context.Context, shard uint64) error {
 		}
 		plan := controller.PlanReplicaSet(rs, pods, lost, newName, now)
 		for i, pod := range plan.Delete {
-			err := p.removePod(ctx, shard, pod, lost)
+			_, err := p.removePod(ctx, shard, pod, lost, nil)
 			if err == nil && i < eventBurst {
 				p.recordEvent(workload.NewEvent(rs, workload.EventNormal, "SuccessfulDelete", "Deleted pod: "+pod.Name, now.UTC(), replicaSetSource))
 			}
@@ -428,25 +428,38 @@ func (p *Peer) deleteIn(ctx context.Context, shard uint64, kind string, meta *wo
 // a live node is marked terminating, so its node stops it within its grace
 // period (preStop, SIGTERM, SIGKILL) and then removes it, and it shows as
 // Terminating meanwhile, as in Kubernetes; one bound nowhere, finished, or on
-// a lost node goes at once.
-func (p *Peer) removePod(ctx context.Context, shard uint64, pod *workload.Pod, lost func(string) bool) error {
+// a lost node goes at once. disruption, when set, is a condition to put on
+// a pod that is marked terminating (the taint eviction's DisruptionTarget).
+// It returns what is left of the pod: nil when it is gone, else the pod
+// terminating.
+func (p *Peer) removePod(ctx context.Context, shard uint64, pod *workload.Pod, lost func(string) bool, disruption *workload.PodCondition) (*workload.Pod, error) {
 	finished := pod.Status.Phase == workload.PodSucceeded || pod.Status.Phase == workload.PodFailed
 	if pod.Spec.NodeName == "" || lost(pod.Spec.NodeName) || finished {
-		return p.deleteIn(ctx, shard, "Pod", &pod.ObjectMeta)
+		return nil, p.deleteIn(ctx, shard, "Pod", &pod.ObjectMeta)
 	}
 	if pod.ObjectMeta.DeletionTimestamp != nil {
-		return nil // already terminating
+		return pod, nil // already terminating
 	}
 	rv, err := parseRV(pod.ObjectMeta.ResourceVersion)
 	if err != nil {
-		return err
+		return pod, err
 	}
 	cp := *pod // pod may be shared with the memo; markTerminating sets fields
-	_, err = p.markTerminating(ctx, shard, &cp, rv)
-	if errors.Is(err, errdefs.ErrNotFound) {
-		return nil
+	if disruption != nil {
+		cp.Status = *pod.Status.DeepCopy()
+		c := *disruption
+		c.LastTransitionTime = workload.NewTime(p.cfg.Now().UTC().Truncate(time.Second))
+		workload.SetPodCondition(&cp.Status, c)
 	}
-	return err
+	so, err := p.markTerminating(ctx, shard, &cp, rv)
+	if errors.Is(err, errdefs.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return pod, err
+	}
+	cp.ObjectMeta.ResourceVersion = stringRV(so.ResourceVersion)
+	return &cp, nil
 }
 
 func randomSuffix() string {

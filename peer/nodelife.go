@@ -8,6 +8,7 @@ import (
 	"github.com/shoalproject/shoal/consensus"
 	"github.com/shoalproject/shoal/internal/errdefs"
 	"github.com/shoalproject/shoal/workload"
+	"github.com/shoalproject/shoal/workload/controller"
 )
 
 // nodeLifecyclePeriod is how often the meta shard's leader looks for the
@@ -21,8 +22,15 @@ const claimSweepEvery = 15
 // runNodeLifecycle does, in the meta shard's leader, what Kubernetes' node
 // lifecycle controller does when a kubelet stops posting status: the Node
 // of a peer that gossip has seen failed for longer than the pod failover
-// grace gets Ready=Unknown, so `shoal get nodes` says NotReady. The peer's
-// own heartbeat makes it Ready again when it comes back.
+// grace gets Ready=Unknown, so `shoal get nodes` says NotReady, and the
+// taints node.kubernetes.io/unreachable:NoExecute and :NoSchedule. The
+// peer's own heartbeat makes it Ready again when it comes back (keeping
+// the taints, as it keeps every taint), and the next pass removes them.
+//
+// Kubernetes also taints a Node whose Ready is False with
+// node.kubernetes.io/not-ready. Shoal's Ready is False only on a peer that
+// runs no container runtime (none configured, or it failed to start), where
+// the scheduler binds no pod: that taint is not set.
 func (p *Peer) runNodeLifecycle(ctx context.Context) {
 	var passes int
 	p.asLeader(ctx, "node lifecycle", nodeLifecyclePeriod, p.nodeLifeWake, []uint64{consensus.MetaShard},
@@ -53,7 +61,11 @@ func (p *Peer) nodeLifecyclePass(ctx context.Context) error {
 	var errs []error
 	for _, so := range lr.Objects {
 		var n workload.Node
-		if decodeInto(so, &n) != nil || !lost(n.ObjectMeta.Name) || !markNodeUnknown(&n, now) {
+		if decodeInto(so, &n) != nil {
+			continue
+		}
+		unknown := lost(n.ObjectMeta.Name) && markNodeUnknown(&n, now)
+		if !syncUnreachableTaints(&n, now) && !unknown {
 			continue
 		}
 		nso, err := stored(&n)
@@ -66,8 +78,8 @@ func (p *Peer) nodeLifecyclePass(ctx context.Context) error {
 			errs = append(errs, err)
 			continue
 		}
-		if err == nil {
-			p.log.Info("node of a failed peer marked Ready=Unknown", "node", n.ObjectMeta.Name)
+		if err == nil && unknown {
+			p.log.Info("node of a failed peer marked Ready=Unknown and tainted unreachable", "node", n.ObjectMeta.Name)
 		}
 	}
 	return errors.Join(errs...)
@@ -87,4 +99,43 @@ func markNodeUnknown(n *workload.Node, now time.Time) bool {
 	return workload.SetNodeCondition(&n.Status, workload.NodeCondition{Type: workload.NodeReady, Status: workload.ConditionUnknown,
 		Reason: "NodeStatusUnknown", Message: "Peer failed (per gossip): it stopped posting node status.",
 		LastHeartbeatTime: workload.NewTime(heartbeat), LastTransitionTime: workload.NewTime(now)})
+}
+
+// syncUnreachableTaints puts the node.kubernetes.io/unreachable taints
+// (NoSchedule and NoExecute, added now) on a node whose Ready condition is
+// Unknown, and takes them off one whose Ready is not, as Kubernetes' node
+// lifecycle controller does; it says whether that changed the node. The
+// node's other taints are left as they are.
+func syncUnreachableTaints(n *workload.Node, now time.Time) bool {
+	c := workload.GetNodeCondition(&n.Status, workload.NodeReady)
+	want := c != nil && c.Status == workload.ConditionUnknown
+	changed := false
+	kept := n.Spec.Taints[:0:0]
+	has := map[workload.TaintEffect]bool{}
+	for _, t := range n.Spec.Taints {
+		if t.Key == controller.TaintNodeUnreachable && (t.Effect == workload.TaintEffectNoExecute || t.Effect == workload.TaintEffectNoSchedule) {
+			if !want {
+				changed = true
+				continue
+			}
+			has[t.Effect] = true
+		}
+		kept = append(kept, t)
+	}
+	if want {
+		for _, e := range []workload.TaintEffect{workload.TaintEffectNoSchedule, workload.TaintEffectNoExecute} {
+			if !has[e] {
+				added := workload.NewTime(now)
+				kept = append(kept, workload.Taint{Key: controller.TaintNodeUnreachable, Effect: e, TimeAdded: &added})
+				changed = true
+			}
+		}
+	}
+	if changed {
+		n.Spec.Taints = kept
+		if len(kept) == 0 {
+			n.Spec.Taints = nil
+		}
+	}
+	return changed
 }

@@ -235,6 +235,7 @@ type Peer struct {
 	creating     creations     // this peer's ReplicaSet controller creating pods
 	controlWake  chan struct{} // capacity 1: a pod changed
 	nodeLifeWake chan struct{} // capacity 1: a failed peer's grace passed
+	evictor      taintEviction // the NoExecute taint eviction's state (taint_eviction.go)
 	// nodeCordoned is this node's spec.unschedulable at the last heartbeat
 	// (nodeSeen once there was one), for the kubelet's cordon events.
 	nodeCordoned, nodeSeen atomic.Bool

@@ -30,7 +30,7 @@ const LabelTemplateHash = "pod-template-hash"
 // ReplicaSetPlan is what a ReplicaSet's controller does in one pass.
 type ReplicaSetPlan struct {
 	Create []*workload.Pod // new pods, named, with owner and labels
-	Delete []*workload.Pod // extra pods, or pods on lost nodes
+	Delete []*workload.Pod // extra or failed pods, or terminating pods on lost nodes
 	Status workload.ReplicaSetStatus
 }
 
@@ -53,8 +53,11 @@ func active(p *workload.Pod) bool {
 // PlanReplicaSet decides, for one ReplicaSet, the pods to create and
 // delete. pods may hold any pods of the namespace; only those the
 // ReplicaSet controls count. lost says whether a node is gone (its peer
-// failed for longer than the pod failover grace): pods there are deleted
-// and replaced. newName gives a fresh pod name for the ReplicaSet.
+// failed for longer than the pod failover grace): a terminating pod there
+// is deleted, since no node agent will finish it. A running pod on a lost
+// node still counts: the NoExecute taint eviction (PlanTaintEviction)
+// removes it when its tolerations say so, and it is replaced then.
+// newName gives a fresh pod name for the ReplicaSet.
 func PlanReplicaSet(rs *workload.ReplicaSet, pods []*workload.Pod, lost func(node string) bool, newName func() string, now time.Time) ReplicaSetPlan {
 	var plan ReplicaSetPlan
 	var mine []*workload.Pod
@@ -63,9 +66,8 @@ func PlanReplicaSet(rs *workload.ReplicaSet, pods []*workload.Pod, lost func(nod
 			continue
 		}
 		switch {
-		case p.Spec.NodeName != "" && lost(p.Spec.NodeName):
-			// On a dead peer: replace it, and remove it even when it was
-			// terminating, since no node agent will finish that.
+		case p.ObjectMeta.DeletionTimestamp != nil && p.Spec.NodeName != "" && lost(p.Spec.NodeName):
+			// Terminating on a dead peer: no node agent will finish it.
 			plan.Delete = append(plan.Delete, p)
 		case p.Status.Phase == workload.PodFailed:
 			plan.Delete = append(plan.Delete, p) // failed for good: replace it

@@ -67,17 +67,23 @@ func TestReplicaSetDeletesExtraPodsLeastAdvancedFirst(t *testing.T) {
 	}
 }
 
-func TestReplicaSetReplacesPodsOnLostNodesAndFailedPods(t *testing.T) {
+// A running pod on a lost node still counts (the taint eviction removes it
+// when its tolerations say so); a terminating one there is deleted, since
+// no node agent will finish it; a failed one is replaced.
+func TestReplicaSetReplacesFailedPodsAndRemovesTerminatingPodsOnLostNodes(t *testing.T) {
 	pods := []*workload.Pod{
 		owned("alive", "n1", nil),
-		owned("dead", "n2", nil),
+		owned("on-lost", "n2", nil),
 		owned("failed", "n1", func(p *workload.Pod) { p.Status.Phase = workload.PodFailed }),
 		owned("leaving", "n1", func(p *workload.Pod) { now := t0; p.ObjectMeta.DeletionTimestamp = &workload.Time{Time: now} }),
 		owned("stuck", "n2", func(p *workload.Pod) { now := t0; p.ObjectMeta.DeletionTimestamp = &workload.Time{Time: now} }),
 	}
 	plan := PlanReplicaSet(rs(3), pods, func(n string) bool { return n == "n2" }, names(), t0)
-	if got := podNames(plan.Delete); len(plan.Create) != 2 || !reflect.DeepEqual(got, []string{"dead", "failed", "stuck"}) {
-		t.Fatalf("delete %v create %d; want dead, failed and the terminating pod on the lost node deleted, and 2 created", got, len(plan.Create))
+	if got := podNames(plan.Delete); len(plan.Create) != 1 || !reflect.DeepEqual(got, []string{"failed", "stuck"}) {
+		t.Fatalf("delete %v create %d; want the failed pod and the terminating pod on the lost node deleted, and 1 created", got, len(plan.Create))
+	}
+	if plan.Status.Replicas != 3 {
+		t.Fatalf("status replicas %d, want 3 (alive, on-lost and the new one)", plan.Status.Replicas)
 	}
 }
 
