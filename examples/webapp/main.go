@@ -8,6 +8,12 @@
 //	GET  /healthz  200 "ok", or 500 after POST /fail
 //	POST /fail     make /healthz answer 500 from now on
 //	POST /recover  make /healthz answer 200 again
+//	GET  /self     what the process sees of itself, one "key: value" line
+//	               each: uid, gid, groups, whether / is writable
+//	               (rootWritable), whether chown works (chown), and the
+//	               CapEff, NoNewPrivs and Seccomp lines of /proc/self/status
+//	GET  /file?path=P  the content of file P (for volume tests)
+//	GET  /env?name=N   the value of environment variable N
 //
 // It listens on $PORT (default 8080) and prints one line per request on
 // stdout. On SIGTERM it prints "shutting down", finishes the requests in
@@ -26,6 +32,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -136,8 +143,53 @@ func (a *app) route(w http.ResponseWriter, r *http.Request) {
 	case r.URL.Path == "/recover" && r.Method == http.MethodPost:
 		a.failing.Store(false)
 		fmt.Fprintln(w, "healthz now ok")
+	case r.URL.Path == "/self" && r.Method == http.MethodGet:
+		writeSelf(w)
+	case r.URL.Path == "/file" && r.Method == http.MethodGet:
+		b, err := os.ReadFile(r.URL.Query().Get("path"))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusNotFound)
+			return
+		}
+		w.Write(b)
+	case r.URL.Path == "/env" && r.Method == http.MethodGet:
+		v, ok := os.LookupEnv(r.URL.Query().Get("name"))
+		if !ok {
+			http.Error(w, "not set", http.StatusNotFound)
+			return
+		}
+		fmt.Fprint(w, v)
 	default:
 		http.NotFound(w, r)
+	}
+}
+
+// writeSelf reports the process's identity and privileges, for the
+// end-to-end tests of securityContext.
+func writeSelf(w io.Writer) {
+	groups, _ := os.Getgroups()
+	fmt.Fprintf(w, "uid: %d\ngid: %d\ngroups: %v\n", os.Getuid(), os.Getgid(), groups)
+	f, err := os.CreateTemp("/", "probe-")
+	fmt.Fprintf(w, "rootWritable: %t\n", err == nil)
+	if err == nil {
+		f.Close()
+		os.Remove(f.Name())
+	}
+	tmp, err := os.CreateTemp(os.TempDir(), "chown-")
+	if err == nil {
+		err = os.Chown(tmp.Name(), 4242, 4242)
+		tmp.Close()
+		os.Remove(tmp.Name())
+	}
+	fmt.Fprintf(w, "chown: %t\n", err == nil)
+	if st, err := os.ReadFile("/proc/self/status"); err == nil {
+		for _, line := range strings.Split(string(st), "\n") {
+			for _, k := range []string{"CapEff:", "NoNewPrivs:", "Seccomp:"} {
+				if strings.HasPrefix(line, k) {
+					fmt.Fprintf(w, "%s %s\n", strings.TrimSuffix(k, ":")+":", strings.TrimSpace(strings.TrimPrefix(line, k)))
+				}
+			}
+		}
 	}
 }
 

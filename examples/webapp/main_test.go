@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"log"
 	"net"
@@ -140,5 +141,31 @@ func TestExitAfterExitsWithThree(t *testing.T) {
 	}
 	if code := run(context.Background(), env(map[string]string{"PORT": "0", "EXIT_AFTER": "soon"}), &out); code != 1 {
 		t.Fatalf("bad EXIT_AFTER: exit code %d, want 1", code)
+	}
+}
+
+func TestSelfFileAndEnv(t *testing.T) {
+	a := newApp(func(string) string { return "" }, log.New(io.Discard, "", 0))
+	get := func(path string) (int, string) {
+		rec := httptest.NewRecorder()
+		a.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+		return rec.Code, rec.Body.String()
+	}
+	if code, body := get("/self"); code != 200 || !strings.Contains(body, fmt.Sprintf("uid: %d\n", os.Getuid())) || !strings.Contains(body, "rootWritable: ") {
+		t.Errorf("/self: %d %q", code, body)
+	}
+	f := filepath.Join(t.TempDir(), "x")
+	if err := os.WriteFile(f, []byte("content"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, body := get("/file?path=" + f); code != 200 || body != "content" {
+		t.Errorf("/file: %d %q", code, body)
+	}
+	t.Setenv("WEBAPP_TEST_VAR", "v")
+	if code, body := get("/env?name=WEBAPP_TEST_VAR"); code != 200 || body != "v" {
+		t.Errorf("/env: %d %q", code, body)
+	}
+	if code, _ := get("/env?name=WEBAPP_UNSET_VAR"); code != 404 {
+		t.Errorf("/env of an unset variable: %d", code)
 	}
 }
