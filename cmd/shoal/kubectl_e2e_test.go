@@ -410,6 +410,11 @@ func (k *kcSuite) testAPIResources(t *testing.T) {
 		{"deployments", "deploy", "apps/v1", "true", "Deployment"},
 		{"replicasets", "rs", "apps/v1", "true", "ReplicaSet"},
 		{"leases", "", "coordination.k8s.io/v1", "true", "Lease"},
+		{"limitranges", "limits", "v1", "true", "LimitRange"},
+		{"resourcequotas", "quota", "v1", "true", "ResourceQuota"},
+		{"serviceaccounts", "sa", "v1", "true", "ServiceAccount"},
+		{"priorityclasses", "pc", "scheduling.k8s.io/v1", "false", "PriorityClass"},
+		{"endpointslices", "", "discovery.k8s.io/v1", "true", "EndpointSlice"},
 	}
 	for _, w := range want {
 		kcWantCells(t, tb, tb.row(t, "NAME", w[0]), map[string]string{"SHORTNAMES": w[1], "APIVERSION": w[2], "NAMESPACED": w[3], "KIND": w[4]})
@@ -425,11 +430,11 @@ func (k *kcSuite) testAPIResources(t *testing.T) {
 	if names := wide.column("NAME"); !slices.Equal(names, []string{"deployments", "replicasets"}) {
 		t.Errorf("--api-group=apps lists %q", names)
 	}
-	k.any().says(t, "namespaces\nnodes\npersistentvolumes\n", "api-resources", "--namespaced=false", "-o", "name")
+	k.any().says(t, "namespaces\nnodes\npersistentvolumes\npriorityclasses.scheduling.k8s.io\n", "api-resources", "--namespaced=false", "-o", "name")
 }
 
 func (k *kcSuite) testAPIVersions(t *testing.T) {
-	k.any().says(t, "apps/v1\ncoordination.k8s.io/v1\nv1\n", "api-versions")
+	k.any().says(t, "apps/v1\ncoordination.k8s.io/v1\ndiscovery.k8s.io/v1\nscheduling.k8s.io/v1\nv1\n", "api-versions")
 }
 
 func (k *kcSuite) testExplain(t *testing.T) {
