@@ -13,19 +13,23 @@ import (
 	"time"
 
 	"github.com/hashicorp/yamux"
+
+	"github.com/shoalproject/shoal/workload"
 )
 
 // Frontend is one address the proxy serves for a service port: a cluster
 // IP's port, or a NodePort on the peer's address.
 type Frontend struct {
-	Name     string // for logs and Addr: "namespace/service:port"
-	Listen   string // IP:port; port 0 picks one (tests)
+	Name     string            // for logs and Addr: "namespace/service:port"
+	Protocol workload.Protocol // ProtocolTCP (also when empty) or ProtocolUDP
+	Listen   string            // IP:port; port 0 picks one (tests)
 	Balancer *Balancer
 }
 
-// Proxy serves frontends: each accepted connection goes to an endpoint its
-// balancer picks, directly when the pod is local and through the tunnel
-// otherwise; a connect that fails is retried on another endpoint.
+// Proxy serves frontends: each accepted connection, or each new UDP
+// client address (see udp.go), goes to an endpoint its balancer picks,
+// directly when the pod is local and through the tunnel otherwise; a
+// connect that fails is retried on another endpoint.
 type Proxy struct {
 	Tunnel *TunnelDialer // for endpoints on other peers
 	Log    *slog.Logger
@@ -33,8 +37,15 @@ type Proxy struct {
 	// bounds the endpoints tried per connection (default 3).
 	ConnectTimeout time.Duration
 	MaxAttempts    int
-	// Now is the balancers' clock for ClientIP affinity (default time.Now).
+	// Now is the clock of the balancers' ClientIP affinity and of UDP
+	// sessions' idle time (default time.Now).
 	Now func() time.Time
+	// UDPIdleTimeout ends a UDP session after no datagram either way for
+	// this long (default 30 s); MaxUDPSessions bounds each UDP frontend's
+	// sessions (default 1024), a new client beyond it taking the place
+	// of the least recently active. Read when a frontend starts.
+	UDPIdleTimeout time.Duration
+	MaxUDPSessions int
 
 	mu        sync.Mutex
 	frontends map[string]*listener // by Name
@@ -45,10 +56,7 @@ type Proxy struct {
 // kept across calls, so that round-robin turns and client affinities
 // survive endpoint changes, and gets the route's current endpoints.
 func (p *Proxy) Apply(ctx context.Context, routes []Route) error {
-	now := p.Now
-	if now == nil {
-		now = time.Now
-	}
+	now := p.clock()
 	p.mu.Lock()
 	old := p.balancers
 	p.balancers = map[string]*Balancer{}
@@ -63,22 +71,52 @@ func (p *Proxy) Apply(ctx context.Context, routes []Route) error {
 			b.Expire() // clients that have not come back lose their affinity
 		}
 		p.balancers[r.Name] = b
-		fes = append(fes, Frontend{Name: r.Name, Listen: r.Listen, Balancer: b})
+		fes = append(fes, Frontend{Name: r.Name, Protocol: r.Protocol, Listen: r.Listen, Balancer: b})
 	}
 	p.mu.Unlock()
 	return p.Sync(ctx, fes)
 }
 
+func (p *Proxy) clock() func() time.Time {
+	if p.Now == nil {
+		return time.Now
+	}
+	return p.Now
+}
+
+// listener is a served frontend: a TCP listener, or a UDP socket and its
+// sessions.
 type listener struct {
 	fe     Frontend
-	l      net.Listener
+	l      net.Listener // TCP
+	udp    *udpFrontend // UDP
 	cancel context.CancelFunc
 }
 
+func (ln *listener) addr() net.Addr {
+	if ln.udp != nil {
+		return ln.udp.pc.LocalAddr()
+	}
+	return ln.l.Addr()
+}
+
+func (ln *listener) close() {
+	ln.cancel()
+	if ln.udp != nil {
+		ln.udp.close()
+		return
+	}
+	ln.l.Close()
+}
+
+func isUDP(fe Frontend) bool { return fe.Protocol == workload.ProtocolUDP }
+
 // Sync makes the proxy serve exactly fes: new frontends start listening,
-// those gone stop (their open connections go on), and a frontend whose
-// address changed moves. Frontends that could not listen are reported
-// together; the others are served all the same.
+// those gone stop (their open TCP connections go on; their UDP sessions
+// end, since answers leave from the frontend's socket), and a frontend
+// whose address changed moves. A UDP frontend's sessions to endpoints its
+// balancer no longer has end. Frontends that could not listen are
+// reported together; the others are served all the same.
 func (p *Proxy) Sync(ctx context.Context, fes []Frontend) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -90,9 +128,8 @@ func (p *Proxy) Sync(ctx context.Context, fes []Frontend) error {
 		want[fe.Name] = fe
 	}
 	for name, ln := range p.frontends {
-		if fe, ok := want[name]; !ok || fe.Listen != ln.fe.Listen {
-			ln.cancel()
-			ln.l.Close()
+		if fe, ok := want[name]; !ok || fe.Listen != ln.fe.Listen || isUDP(fe) != isUDP(ln.fe) {
+			ln.close()
 			delete(p.frontends, name)
 		}
 	}
@@ -100,15 +137,32 @@ func (p *Proxy) Sync(ctx context.Context, fes []Frontend) error {
 	for name, fe := range want {
 		if ln, ok := p.frontends[name]; ok {
 			ln.fe.Balancer = fe.Balancer
+			if ln.udp != nil {
+				ln.udp.setBalancer(fe.Balancer)
+			}
+			continue
+		}
+		lctx, cancel := context.WithCancel(ctx)
+		ln := &listener{fe: fe, cancel: cancel}
+		if isUDP(fe) {
+			pc, err := listenUDP(fe.Listen)
+			if err != nil {
+				cancel()
+				errs = append(errs, fmt.Errorf("%s on %s: %w", name, fe.Listen, err))
+				continue
+			}
+			ln.udp = newUDPFrontend(pc, p.clock(), p.UDPIdleTimeout, p.MaxUDPSessions, fe.Balancer)
+			p.frontends[name] = ln
+			go p.serveUDP(lctx, ln)
 			continue
 		}
 		l, err := net.Listen("tcp", fe.Listen)
 		if err != nil {
+			cancel()
 			errs = append(errs, fmt.Errorf("%s on %s: %w", name, fe.Listen, err))
 			continue
 		}
-		lctx, cancel := context.WithCancel(ctx)
-		ln := &listener{fe: fe, l: l, cancel: cancel}
+		ln.l = l
 		p.frontends[name] = ln
 		go p.accept(lctx, ln)
 	}
@@ -127,7 +181,7 @@ func (p *Proxy) Addr(name string) (string, bool) {
 	if !ok {
 		return "", false
 	}
-	return ln.l.Addr().String(), true
+	return ln.addr().String(), true
 }
 
 // RoutesTo names the routes that would send a new connection to an
@@ -165,12 +219,9 @@ func (p *Proxy) accept(ctx context.Context, ln *listener) {
 			// Out of file descriptors, say: wait and accept again, as
 			// net/http does, rather than leave the frontend dead.
 			p.Log.Debug("proxy accept", "frontend", ln.fe.Name, "err", err)
-			select {
-			case <-time.After(backoff):
-			case <-ctx.Done():
+			if !pause(ctx, &backoff) {
 				return
 			}
-			backoff = min(2*backoff, time.Second)
 			continue
 		}
 		backoff = 5 * time.Millisecond
@@ -181,9 +232,31 @@ func (p *Proxy) accept(ctx context.Context, ln *listener) {
 	}
 }
 
+// pause waits *backoff after a failed accept or read, and doubles it up
+// to a second; false when ctx ends first.
+func pause(ctx context.Context, backoff *time.Duration) bool {
+	select {
+	case <-time.After(*backoff):
+	case <-ctx.Done():
+		return false
+	}
+	*backoff = min(2**backoff, time.Second)
+	return true
+}
+
 // handle connects c to an endpoint, trying another when a connect fails.
 func (p *Proxy) handle(ctx context.Context, c net.Conn, b *Balancer) {
 	clientIP, _, _ := net.SplitHostPort(c.RemoteAddr().String())
+	if up, _, ok := p.connect(ctx, clientIP, b, p.dial); ok {
+		pipe(c, up)
+		return
+	}
+	c.Close() // no endpoint could take it: the client sees the connection end
+}
+
+// connect dials an endpoint b picks for clientIP, trying another when a
+// dial fails; false when none could be reached.
+func (p *Proxy) connect(ctx context.Context, clientIP string, b *Balancer, dial func(context.Context, Endpoint) (net.Conn, error)) (net.Conn, Endpoint, bool) {
 	attempts := p.MaxAttempts
 	if attempts <= 0 {
 		attempts = 3
@@ -199,17 +272,16 @@ func (p *Proxy) handle(ctx context.Context, c net.Conn, b *Balancer) {
 			break
 		}
 		dctx, cancel := context.WithTimeout(ctx, timeout)
-		up, err := p.dial(dctx, ep)
+		up, err := dial(dctx, ep)
 		cancel()
 		if err != nil {
 			p.Log.Debug("proxy connect", "endpoint", ep.Addr, "via", ep.Tunnel, "err", err)
 			failed[ep] = true
 			continue
 		}
-		pipe(c, up)
-		return
+		return up, ep, true
 	}
-	c.Close() // no endpoint could take it: the client sees the connection end
+	return nil, Endpoint{}, false
 }
 
 func (p *Proxy) dial(ctx context.Context, ep Endpoint) (net.Conn, error) {
@@ -251,4 +323,13 @@ func closeWrite(c net.Conn) error {
 		return c.Close()
 	}
 	return nil
+}
+
+// listenUDP opens a UDP frontend's socket.
+func listenUDP(addr string) (*net.UDPConn, error) {
+	ua, err := net.ResolveUDPAddr("udp", addr)
+	if err != nil {
+		return nil, err
+	}
+	return net.ListenUDP("udp", ua)
 }

@@ -228,7 +228,7 @@ func TestProxyThroughTheTunnel(t *testing.T) {
 	}
 }
 
-// A tunnel dials only the addresses its peer serves.
+// A tunnel dials only the addresses its peer serves, for TCP and UDP.
 func TestTunnelRefusesTargetsOutsideItsPrefixes(t *testing.T) {
 	tunnel, _, client := startTunnel(t, "10.32.0.0/24")
 	d := &TunnelDialer{TLS: client}
@@ -238,6 +238,11 @@ func TestTunnelRefusesTargetsOutsideItsPrefixes(t *testing.T) {
 	_, err := d.Dial(ctx, tunnel, backend(t, "loopback"))
 	if !errors.Is(err, errdefs.ErrUnavailable) || !strings.Contains(err.Error(), "not an address this peer serves") {
 		t.Fatalf("a target outside the prefix: %v", err)
+	}
+	// So does a UDP flow.
+	_, err = d.DialUDP(ctx, tunnel, udpEcho(t, "loopback"))
+	if !errors.Is(err, errdefs.ErrUnavailable) || !strings.Contains(err.Error(), "not an address this peer serves") {
+		t.Fatalf("a UDP target outside the prefix: %v", err)
 	}
 	// A client without a certificate from the cluster CA gets no tunnel.
 	bad := client.Clone()

@@ -13,8 +13,14 @@ import (
 // Route is one listener a peer's proxy serves for a service port, with the
 // endpoints that listener may send to.
 type Route struct {
-	Name      string // "namespace/service:port", with ":nodeport" for a NodePort listener
-	Listen    string // IP:port
+	// Name is "namespace/service:port" for the cluster IP's listener,
+	// "namespace/service:nodeport:N" for a NodePort's and
+	// "namespace/service:lb:port" for a LoadBalancer port's; a UDP
+	// route's name ends in "/UDP", so a TCP and a UDP port of one number
+	// (DNS's 53) are two routes.
+	Name      string
+	Protocol  workload.Protocol // ProtocolTCP or ProtocolUDP
+	Listen    string            // IP:port
 	Endpoints []Endpoint
 	Affinity  time.Duration // ClientIP affinity timeout; 0 for none
 }
@@ -34,9 +40,9 @@ type Snapshot struct {
 }
 
 // Routes is the proxy's plan for this peer. Pure, for tests.
-//   - Each TCP port of a service with a cluster IP gets a route on
+//   - Each TCP or UDP port of a service with a cluster IP gets a route on
 //     clusterIP:port; a NodePort service's port also gets one on
-//     NodeIP:nodePort.
+//     NodeIP:nodePort. SCTP ports get none.
 //   - The endpoints are the Endpoints object's ready addresses on the port
 //     of the same name: on this peer dialed directly, on others through their
 //     tunnel (an address on a node with no known tunnel is left out).
@@ -67,17 +73,23 @@ func Routes(s Snapshot) []Route {
 			affinity = time.Duration(secs) * time.Second
 		}
 		for _, port := range sp.Ports {
-			if port.Protocol != "" && port.Protocol != workload.ProtocolTCP {
-				continue
+			proto, suffix := port.Protocol, ""
+			switch proto {
+			case "", workload.ProtocolTCP:
+				proto = workload.ProtocolTCP
+			case workload.ProtocolUDP:
+				suffix = "/UDP"
+			default:
+				continue // SCTP: not proxied
 			}
 			all, local := endpointsFor(s, s.Endpoints[key], port.Name)
-			name := fmt.Sprintf("%s:%d", key, port.Port)
+			name := fmt.Sprintf("%s:%d%s", key, port.Port, suffix)
 			eps := all
 			if sp.InternalTrafficPolicy != nil && *sp.InternalTrafficPolicy == workload.TrafficPolicyLocal {
 				eps = local
 			}
 			if clusterIP {
-				out = append(out, Route{Name: name, Listen: net.JoinHostPort(sp.ClusterIP, strconv.Itoa(int(port.Port))), Endpoints: eps, Affinity: affinity})
+				out = append(out, Route{Name: name, Protocol: proto, Listen: net.JoinHostPort(sp.ClusterIP, strconv.Itoa(int(port.Port))), Endpoints: eps, Affinity: affinity})
 			}
 			if s.NodeIP == "" {
 				continue
@@ -87,11 +99,11 @@ func Routes(s Snapshot) []Route {
 				external = local
 			}
 			if workload.HasNodePorts(svc) && port.NodePort != 0 {
-				out = append(out, Route{Name: fmt.Sprintf("%s:nodeport:%d", key, port.NodePort),
+				out = append(out, Route{Name: fmt.Sprintf("%s:nodeport:%d%s", key, port.NodePort, suffix), Protocol: proto,
 					Listen: net.JoinHostPort(s.NodeIP, strconv.Itoa(int(port.NodePort))), Endpoints: external, Affinity: affinity})
 			}
 			if ServedLoadBalancer(svc) {
-				out = append(out, Route{Name: fmt.Sprintf("%s:lb:%d", key, port.Port),
+				out = append(out, Route{Name: fmt.Sprintf("%s:lb:%d%s", key, port.Port, suffix), Protocol: proto,
 					Listen: net.JoinHostPort(s.NodeIP, strconv.Itoa(int(port.Port))), Endpoints: external, Affinity: affinity})
 			}
 		}

@@ -3,8 +3,11 @@ package netproxy
 import (
 	"fmt"
 	"sort"
+	"strings"
 	"testing"
 	"time"
+
+	corev1 "k8s.io/api/core/v1"
 
 	"github.com/shoalproject/shoal/workload"
 )
@@ -105,4 +108,47 @@ func formatRoutes(rs []Route) string {
 		out += fmt.Sprintf("%s %s %v %s", r.Name, r.Listen, eps, r.Affinity.Round(time.Second))
 	}
 	return out
+}
+
+// UDP ports get routes as TCP ones do, named with a "/UDP" suffix (TCP
+// names stay as they were), so DNS's two ports on 53 are two routes;
+// SCTP ports get none.
+func TestRoutesUDP(t *testing.T) {
+	dns := svc("dns", func(s *workload.ServiceSpec) {
+		s.Type = workload.ServiceTypeLoadBalancer
+		s.Ports = []workload.ServicePort{
+			{Name: "dns", Protocol: workload.ProtocolUDP, Port: 53, NodePort: 30053},
+			{Name: "dns-tcp", Protocol: workload.ProtocolTCP, Port: 53, NodePort: 30053},
+			{Name: "sig", Protocol: corev1.ProtocolSCTP, Port: 9899, NodePort: 30099},
+		}
+	})
+	node := "p2"
+	ep := &workload.Endpoints{ObjectMeta: workload.ObjectMeta{Namespace: "default", Name: "dns"}, Subsets: []workload.EndpointSubset{{
+		Addresses: []workload.EndpointAddress{{IP: "10.32.1.5", NodeName: &node}},
+		Ports: []workload.EndpointPort{{Name: "dns", Port: 5353, Protocol: workload.ProtocolUDP},
+			{Name: "dns-tcp", Port: 5354, Protocol: workload.ProtocolTCP}, {Name: "sig", Port: 9899, Protocol: corev1.ProtocolSCTP}},
+	}}}
+	routes := Routes(Snapshot{Services: []*workload.Service{dns}, Endpoints: map[string]*workload.Endpoints{"default/dns": ep},
+		Self: "p1", NodeIP: "192.168.1.1", Tunnels: map[string]string{"p2": "192.168.1.2:7950"}})
+	var got []string
+	for _, r := range routes {
+		got = append(got, fmt.Sprintf("%s %s %s %v", r.Name, r.Protocol, r.Listen, r.Endpoints))
+	}
+	want := []string{
+		"default/dns:53 TCP 10.96.0.10:53 [{10.32.1.5:5354 192.168.1.2:7950}]",
+		"default/dns:53/UDP UDP 10.96.0.10:53 [{10.32.1.5:5353 192.168.1.2:7950}]",
+		"default/dns:lb:53 TCP 192.168.1.1:53 [{10.32.1.5:5354 192.168.1.2:7950}]",
+		"default/dns:lb:53/UDP UDP 192.168.1.1:53 [{10.32.1.5:5353 192.168.1.2:7950}]",
+		"default/dns:nodeport:30053 TCP 192.168.1.1:30053 [{10.32.1.5:5354 192.168.1.2:7950}]",
+		"default/dns:nodeport:30053/UDP UDP 192.168.1.1:30053 [{10.32.1.5:5353 192.168.1.2:7950}]",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	// A port with no protocol is TCP.
+	for _, r := range Routes(Snapshot{Services: []*workload.Service{svc("web", func(s *workload.ServiceSpec) { s.Ports[0].Protocol = "" })}}) {
+		if r.Protocol != workload.ProtocolTCP || r.Name != "default/web:80" {
+			t.Errorf("a port without a protocol: %s %s", r.Name, r.Protocol)
+		}
+	}
 }

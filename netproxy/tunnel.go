@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/netip"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -20,15 +21,19 @@ import (
 )
 
 // The tunnel protocol, on a yamux stream: the dialing side writes the
-// target ("IP:port") as a uvarint length and the bytes; the serving side
-// dials it and answers one byte, tunnelOK, or tunnelRefused followed by a
-// uvarint-length reason, and closes. After tunnelOK the stream carries the
-// connection's bytes both ways.
+// target as a uvarint length and the bytes, "IP:port" for a TCP
+// connection and "udp/IP:port" for a UDP flow; the serving side checks
+// and dials it and answers one byte, tunnelOK, or tunnelRefused followed
+// by a uvarint-length reason, and closes. After tunnelOK a TCP stream
+// carries the connection's bytes both ways; a UDP stream carries
+// datagrams both ways, each as a 2-byte big-endian length and its bytes,
+// until either side closes (the dialing side does when its flow is idle).
 const (
 	tunnelOK      = 0
 	tunnelRefused = 1
 
 	maxTargetLen = 64
+	udpTarget    = "udp/" // the prefix of a UDP flow's target
 )
 
 // TunnelServer accepts tunnel connections from other peers (mutual TLS
@@ -93,7 +98,7 @@ func (s *TunnelServer) serveConn(ctx context.Context, c net.Conn) {
 func (s *TunnelServer) serveStream(st net.Conn) {
 	defer st.Close()
 	br := bufio.NewReader(st)
-	target, err := readTarget(br)
+	target, network, err := readTarget(br)
 	if err != nil {
 		return
 	}
@@ -105,7 +110,7 @@ func (s *TunnelServer) serveStream(st net.Conn) {
 	if timeout <= 0 {
 		timeout = 3 * time.Second
 	}
-	up, err := net.DialTimeout("tcp", target.String(), timeout)
+	up, err := net.DialTimeout(network, target.String(), timeout)
 	if err != nil {
 		writeRefusal(st, err)
 		return
@@ -115,6 +120,10 @@ func (s *TunnelServer) serveStream(st net.Conn) {
 		return
 	}
 	// Bytes the dialer sent after the header are in br's buffer.
+	if network == "udp" {
+		relayDatagrams(up, &datagramStream{Conn: st, r: br})
+		return
+	}
 	pipe(up, &bufferedConn{Conn: st, r: br})
 }
 
@@ -130,16 +139,23 @@ func (s *TunnelServer) allowed(target netip.AddrPort) error {
 	return fmt.Errorf("tunnel: %s is not an address this peer serves: %w", target, errdefs.ErrForbidden)
 }
 
-func readTarget(r *bufio.Reader) (netip.AddrPort, error) {
+// readTarget reads a stream's header: the target and its network, "tcp"
+// or "udp".
+func readTarget(r *bufio.Reader) (netip.AddrPort, string, error) {
 	n, err := binary.ReadUvarint(r)
 	if err != nil || n == 0 || n > maxTargetLen {
-		return netip.AddrPort{}, fmt.Errorf("tunnel: bad target header: %w", errdefs.ErrInvalid)
+		return netip.AddrPort{}, "", fmt.Errorf("tunnel: bad target header: %w", errdefs.ErrInvalid)
 	}
 	b := make([]byte, n)
 	if _, err := io.ReadFull(r, b); err != nil {
-		return netip.AddrPort{}, err
+		return netip.AddrPort{}, "", err
 	}
-	return netip.ParseAddrPort(string(b))
+	target, network := string(b), "tcp"
+	if rest, ok := strings.CutPrefix(target, udpTarget); ok {
+		target, network = rest, "udp"
+	}
+	ap, err := netip.ParseAddrPort(target)
+	return ap, network, err
 }
 
 func writeRefusal(w io.Writer, err error) {
@@ -161,6 +177,29 @@ type TunnelDialer struct {
 // IP:port) and returns it once the far side has connected. An error means
 // no connection was made: the caller may try another endpoint.
 func (d *TunnelDialer) Dial(ctx context.Context, tunnelAddr, target string) (net.Conn, error) {
+	st, err := d.open(ctx, tunnelAddr, target)
+	if err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+// DialUDP opens a UDP flow through the tunnel at tunnelAddr to target (a
+// pod's IP:port): the far side sends each datagram written to the
+// returned conn from one UDP socket of its own, and each Read returns one
+// datagram the pod answered (cut to the buffer, as a UDP socket's read).
+// The flow lasts until the conn is closed. An error means the far side
+// refused or could not be reached: the caller may try another endpoint.
+func (d *TunnelDialer) DialUDP(ctx context.Context, tunnelAddr, target string) (net.Conn, error) {
+	st, err := d.open(ctx, tunnelAddr, udpTarget+target)
+	if err != nil {
+		return nil, err
+	}
+	return &datagramStream{Conn: st.Conn, r: st.r}, nil
+}
+
+// open opens a stream whose header names target, and reads the answer.
+func (d *TunnelDialer) open(ctx context.Context, tunnelAddr, target string) (*bufferedConn, error) {
 	if len(target) > maxTargetLen {
 		return nil, fmt.Errorf("tunnel: target %q: %w", target, errdefs.ErrInvalid)
 	}
@@ -192,7 +231,7 @@ func (d *TunnelDialer) Dial(ctx context.Context, tunnelAddr, target string) (net
 		msg := make([]byte, min(n, 1024))
 		_, _ = io.ReadFull(br, msg)
 		st.Close()
-		return nil, fmt.Errorf("tunnel %s to %s: %s: %w", tunnelAddr, target, msg, errdefs.ErrUnavailable)
+		return nil, fmt.Errorf("tunnel %s to %s: %s: %w", tunnelAddr, strings.TrimPrefix(target, udpTarget), msg, errdefs.ErrUnavailable)
 	}
 	_ = st.SetDeadline(time.Time{})
 	return &bufferedConn{Conn: st, r: br}, nil

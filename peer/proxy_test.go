@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shoalproject/shoal/peer/api"
 	"github.com/shoalproject/shoal/workload"
 	"github.com/shoalproject/shoal/workload/runtime"
 )
@@ -28,18 +29,8 @@ import (
 // container gets SIGTERM, no peer's proxy routes to it any longer, and no
 // connection fails.
 func TestServiceTrafficReachesPodsOnEveryPeer(t *testing.T) {
-	c := newTestCluster(t)
-	c.withRuntime = true
-	c.clusterCIDR, c.serviceCIDR = "127.32.0.0/12", "127.96.0.0/16"
-	c.startPeers(3)
-	c.waitReplicas(3)
-	c.waitNodesReady(3)
+	c, cl, nodePort := startWebOnThreePeers(t)
 	ctx := context.Background()
-	cl := c.client("p1")
-	nodePort := int32(30000 + rand.IntN(2700))
-	if err := cl.Do(ctx, http.MethodPost, "/apis/apps/v1/namespaces/default/deployments", deploymentBody(3, "web"), nil); err != nil {
-		t.Fatal(err)
-	}
 	if err := cl.Do(ctx, http.MethodPost, "/api/v1/namespaces/default/services", serviceBody("web", "NodePort", "", nodePort), nil); err != nil {
 		t.Fatal(err)
 	}
@@ -134,6 +125,24 @@ func TestServiceTrafficReachesPodsOnEveryPeer(t *testing.T) {
 	t.Logf("%d connections during the deletion (%d of them after the SIGTERM), none failed", ok.Load(), ok.Load()-before)
 }
 
+// startWebOnThreePeers starts three peers whose pod and service CIDRs are
+// loopback ones, creates Deployment web of three replicas through p1, and
+// returns p1's client and a NodePort for the test's service.
+func startWebOnThreePeers(t *testing.T) (*testCluster, *api.Client, int32) {
+	t.Helper()
+	c := newTestCluster(t)
+	c.withRuntime = true
+	c.clusterCIDR, c.serviceCIDR = "127.32.0.0/12", "127.96.0.0/16"
+	c.startPeers(3)
+	c.waitReplicas(3)
+	c.waitNodesReady(3)
+	cl := c.client("p1")
+	if err := cl.Do(context.Background(), http.MethodPost, "/apis/apps/v1/namespaces/default/deployments", deploymentBody(3, "web"), nil); err != nil {
+		t.Fatal(err)
+	}
+	return c, cl, int32(30000 + rand.IntN(2700))
+}
+
 // servePods stands in for the containers of the pods at addrs: a server on
 // each pod IP's port 9000 that answers its pod's name. The listeners are
 // returned by pod IP.
@@ -176,6 +185,88 @@ func waitReachesPods(t *testing.T, addr string, n int) {
 		line, err := bufio.NewReader(conn).ReadString('\n')
 		if err == nil {
 			seen[strings.TrimSpace(line)] = true
+		}
+		return len(seen) == n
+	})
+}
+
+// UDP service traffic, as DNS's: a Service with a UDP and a TCP port both
+// numbered 53, in front of three pods on three peers, each with a UDP
+// server standing in for its container. Datagrams to the cluster IP and
+// to the UDP NodePort reach all three pods (the remote ones through the
+// tunnel), and the TCP port beside them still works.
+func TestServiceUDPTrafficReachesPodsOnEveryPeer(t *testing.T) {
+	_, cl, nodePort := startWebOnThreePeers(t)
+	ctx := context.Background()
+	svcBody := map[string]any{"apiVersion": "v1", "kind": "Service", "metadata": map[string]any{"name": "web"},
+		"spec": map[string]any{"type": "NodePort", "selector": map[string]any{"app": "web"}, "ports": []any{
+			map[string]any{"name": "dns", "port": 53, "targetPort": 9053, "protocol": "UDP", "nodePort": nodePort},
+			map[string]any{"name": "dns-tcp", "port": 53, "targetPort": 9000, "protocol": "TCP"},
+		}}}
+	if err := cl.Do(ctx, http.MethodPost, "/api/v1/namespaces/default/services", svcBody, nil); err != nil {
+		t.Fatal(err)
+	}
+	var ep workload.Endpoints
+	waitFor(t, 30*time.Second, "3 ready endpoints on 3 nodes", func() bool {
+		if cl.Do(ctx, http.MethodGet, "/api/v1/namespaces/default/endpoints/web", nil, &ep) != nil || len(ep.Subsets) != 1 {
+			return false
+		}
+		return len(ep.Subsets[0].Addresses) == 3
+	})
+	servePods(t, ep.Subsets[0].Addresses)
+	serveUDPPods(t, ep.Subsets[0].Addresses)
+	var svc workload.Service
+	if err := cl.Do(ctx, http.MethodGet, "/api/v1/namespaces/default/services/web", nil, &svc); err != nil {
+		t.Fatal(err)
+	}
+	for _, addr := range []string{net.JoinHostPort(svc.Spec.ClusterIP, "53"), net.JoinHostPort("127.0.0.1", fmt.Sprint(nodePort))} {
+		waitUDPReachesPods(t, addr, 3)
+	}
+	waitReachesPods(t, net.JoinHostPort(svc.Spec.ClusterIP, "53"), 3)
+}
+
+// serveUDPPods stands in for UDP containers: a server on each pod IP's
+// port 9053 that answers every datagram with its pod's name.
+func serveUDPPods(t *testing.T, addrs []workload.EndpointAddress) {
+	t.Helper()
+	for _, a := range addrs {
+		pc, err := net.ListenPacket("udp", net.JoinHostPort(a.IP, "9053"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { pc.Close() })
+		name := a.TargetRef.Name
+		go func() {
+			buf := make([]byte, 1500)
+			for {
+				_, from, err := pc.ReadFrom(buf)
+				if err != nil {
+					return
+				}
+				_, _ = pc.WriteTo([]byte(name), from)
+			}
+		}()
+	}
+}
+
+// waitUDPReachesPods sends datagrams to addr, each from a new client
+// socket (a new proxy session), until n different pods have answered.
+func waitUDPReachesPods(t *testing.T, addr string, n int) {
+	t.Helper()
+	seen := map[string]bool{}
+	waitFor(t, 30*time.Second, fmt.Sprintf("datagrams to %s reaching %d pods", addr, n), func() bool {
+		conn, err := net.Dial("udp", addr)
+		if err != nil {
+			return false
+		}
+		defer conn.Close()
+		if _, err := conn.Write([]byte("query")); err != nil {
+			return false
+		}
+		_ = conn.SetReadDeadline(time.Now().Add(time.Second))
+		buf := make([]byte, 1500)
+		if k, err := conn.Read(buf); err == nil {
+			seen[string(buf[:k])] = true
 		}
 		return len(seen) == n
 	})
