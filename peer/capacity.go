@@ -29,12 +29,42 @@ const (
 	claimGrace = 30 * time.Second
 )
 
-// claim is one pod's hold on a node's capacity.
+// validateCapacity checks Config.Capacity, naming the first bad resource
+// by name.
+func validateCapacity(extra workload.ResourceList) error {
+	names := make([]string, 0, len(extra))
+	for n := range extra {
+		names = append(names, string(n))
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		if err := workload.ValidateExtraCapacity(workload.ResourceName(n), extra[workload.ResourceName(n)]); err != nil {
+			return fmt.Errorf("capacity[%s]: %w", n, err)
+		}
+	}
+	return nil
+}
+
+// claim is one pod's hold on a node's capacity: what the scheduler
+// counts of it (workload.PodRequests), every resource.
 type claim struct {
-	Pod      string    `json:"pod"` // namespace/name, for people reading it
-	MilliCPU int64     `json:"milliCPU"`
-	Memory   int64     `json:"memory"`
-	At       time.Time `json:"at"`
+	Pod              string `json:"pod"` // namespace/name, for people reading it
+	MilliCPU         int64  `json:"milliCPU"`
+	Memory           int64  `json:"memory"`
+	EphemeralStorage int64  `json:"ephemeralStorage,omitempty"` // bytes
+	// Scalar is the extended resources (units) and huge pages (bytes).
+	Scalar map[workload.ResourceName]int64 `json:"scalar,omitempty"`
+	At     time.Time                       `json:"at"`
+}
+
+// newClaim is pod's claim of req, made at now.
+func newClaim(pod string, req workload.ComputeResources, now time.Time) claim {
+	return claim{Pod: pod, MilliCPU: req.MilliCPU, Memory: req.Memory, EphemeralStorage: req.EphemeralStorage, Scalar: req.Scalar, At: now.UTC()}
+}
+
+// resources is what c holds.
+func (c claim) resources() workload.ComputeResources {
+	return workload.ComputeResources{MilliCPU: c.MilliCPU, Memory: c.Memory, EphemeralStorage: c.EphemeralStorage, Scalar: c.Scalar}
 }
 
 // ledger is a node's claims by pod UID, with the resourceVersion it was
@@ -60,12 +90,12 @@ func decodeLedger(so consensus.Object) (*ledger, error) {
 }
 
 // sum is what a ledger's claims hold.
-func (l *ledger) sum() (milliCPU, memory int64) {
+func (l *ledger) sum() workload.ComputeResources {
+	var r workload.ComputeResources
 	for _, c := range l.Claims {
-		milliCPU += c.MilliCPU
-		memory += c.Memory
+		r.Add(c.resources())
 	}
-	return milliCPU, memory
+	return r
 }
 
 // placement is a decision to bind a pod to a node.
@@ -91,11 +121,7 @@ func claimCommands(ls map[string]*ledger, ps []placement, now time.Time) ([]cons
 			}
 			touched[p.node] = l
 		}
-		req := workload.PodRequests(p.pod)
-		l.Claims[string(p.pod.ObjectMeta.UID)] = claim{
-			Pod:      p.pod.ObjectMeta.Namespace + "/" + p.pod.ObjectMeta.Name,
-			MilliCPU: req.MilliCPU, Memory: req.Memory, At: now.UTC(),
-		}
+		l.Claims[string(p.pod.ObjectMeta.UID)] = newClaim(p.pod.ObjectMeta.Namespace+"/"+p.pod.ObjectMeta.Name, workload.PodRequests(p.pod), now)
 	}
 	nodes := make([]string, 0, len(touched))
 	for n := range touched {

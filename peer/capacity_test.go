@@ -2,6 +2,7 @@ package peer
 
 import (
 	"encoding/json"
+	"reflect"
 	"testing"
 	"time"
 
@@ -40,11 +41,46 @@ func TestClaimCommandsAreOneCompareAndSwapPerLedger(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cpu, _ := l.sum(); cpu != 1000 || len(l.Claims) != 3 {
+	if cpu := l.sum().MilliCPU; cpu != 1000 || len(l.Claims) != 3 {
 		t.Fatalf("n1 holds %dm in %d claims, want 1000m in 3", cpu, len(l.Claims))
 	}
 	if len(existing["n1"].Claims) != 1 {
 		t.Fatal("claimCommands changed the ledger it read")
+	}
+}
+
+// A claim holds every resource the pod requests, through the ledger's
+// JSON, and the stand-in a pass makes of it requests the same again.
+func TestCapacityClaimsHoldExtendedResourcesAndEphemeralStorage(t *testing.T) {
+	now := time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC)
+	p := reqPod("gpu", "", "250m")
+	c := &p.Spec.Containers[0]
+	c.Resources.Requests["ephemeral-storage"] = workload.MustParseQuantity("2Gi")
+	c.Resources.Requests["hugepages-2Mi"] = workload.MustParseQuantity("4Mi")
+	c.Resources.Limits = workload.ResourceList{"nvidia.com/gpu": workload.MustParseQuantity("2"), "example.com/dongle": workload.MustParseQuantity("1")}
+	cmds, err := claimCommands(nil, []placement{{p, "n1"}}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := decodeLedger(cmds[0].Object)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := workload.ComputeResources{MilliCPU: 250, Memory: 64 << 20, EphemeralStorage: 2 << 30,
+		Scalar: map[workload.ResourceName]int64{"nvidia.com/gpu": 2, "example.com/dongle": 1, "hugepages-2Mi": 4 << 20}}
+	if got := l.sum(); !reflect.DeepEqual(got, want) {
+		t.Fatalf("the ledger holds %+v; want %+v", got, want)
+	}
+	if got := workload.PodRequests(standIn("n1", "uid-gpu", l.Claims["uid-gpu"])); !reflect.DeepEqual(got, want) {
+		t.Errorf("the stand-in requests %+v; want %+v", got, want)
+	}
+	// A ledger written before claims held more than cpu and memory.
+	old, err := decodeLedger(consensus.Object{Name: "capacity.n1", Data: []byte(`{"node":"n1","claims":{"u":{"pod":"default/x","milliCPU":100,"memory":1024,"at":"2026-11-27T00:00:00Z"}}}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := old.sum(); !reflect.DeepEqual(got, workload.ComputeResources{MilliCPU: 100, Memory: 1024}) {
+		t.Errorf("an older ledger holds %+v; want 100m and 1024 bytes", got)
 	}
 }
 

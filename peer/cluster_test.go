@@ -18,6 +18,7 @@ import (
 	"github.com/shoalproject/shoal/gossip"
 	"github.com/shoalproject/shoal/internal/poll"
 	"github.com/shoalproject/shoal/peer/api"
+	"github.com/shoalproject/shoal/workload"
 	"github.com/shoalproject/shoal/workload/runtime"
 	"github.com/shoalproject/shoal/workload/runtime/fake"
 )
@@ -43,6 +44,8 @@ type testCluster struct {
 	network *gossip.MemNetwork
 	// clusterCIDR and serviceCIDR, when set, are the peers'.
 	clusterCIDR, serviceCIDR string
+	// capacity is, by peer name, the Config.Capacity a peer starts with.
+	capacity map[string]workload.ResourceList
 }
 
 func newTestCluster(t testing.TB) *testCluster {
@@ -113,6 +116,7 @@ func (c *testCluster) config(name, join, token string) Config {
 		Now:                c.now,
 		ClusterCIDR:        c.clusterCIDR,
 		ServiceCIDR:        c.serviceCIDR,
+		Capacity:           c.capacity[name],
 	}
 	if c.withRuntime {
 		cfg.Runtime = func(ctx context.Context, podCIDR string) (runtime.Runtime, error) {

@@ -41,6 +41,9 @@ type HollowConfig struct {
 	// MilliCPU, Memory (bytes) and Pods are each node's capacity;
 	// defaults 4000, 16 GiB and 110.
 	MilliCPU, Memory, Pods int64
+	// Capacity is what else each node offers (extended resources,
+	// ephemeral-storage, huge pages); default nothing.
+	Capacity workload.ResourceList
 	// Zones spreads the nodes over this many zones (zone-0, ...); default 1.
 	Zones int
 	// SyncPeriod is each node agent's resync; default 5 s.
@@ -83,6 +86,9 @@ func StartHollowFleet(ctx context.Context, cfg HollowConfig) (*HollowFleet, erro
 		if p.cfg.GossipNetwork == nil {
 			return nil, fmt.Errorf("hollow fleet: peer %s gossips over the network; hollow nodes need an in-memory gossip network: %w", p.cfg.Name, errdefs.ErrInvalid)
 		}
+	}
+	if err := validateCapacity(cfg.Capacity); err != nil {
+		return nil, fmt.Errorf("hollow fleet: %w", err)
 	}
 	if cfg.Prefix == "" {
 		cfg.Prefix = "hollow-"
@@ -159,7 +165,7 @@ func (f *HollowFleet) register(ctx context.Context) error {
 		node := makeNode(nodeFacts{
 			name: n.name, addr: "127.0.0.1", region: "hollow", zone: n.zone,
 			labels:   map[string]string{"shoal.dev/hollow": "true"},
-			milliCPU: f.cfg.MilliCPU, memory: f.cfg.Memory, pods: f.cfg.Pods,
+			milliCPU: f.cfg.MilliCPU, memory: f.cfg.Memory, pods: f.cfg.Pods, extra: f.cfg.Capacity,
 			ready: workload.NodeCondition{Type: workload.NodeReady, Status: workload.ConditionTrue, Reason: "ShoalReady",
 				Message: "hollow node (fake runtime)"},
 		}, cidr, via.cfg.Now())

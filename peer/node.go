@@ -13,6 +13,7 @@ import (
 	goruntime "runtime"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/shoalproject/shoal/consensus"
@@ -147,7 +148,35 @@ func (p *Peer) nodeObject(cidr string, runtimeErr error) *workload.Node {
 	return makeNode(nodeFacts{
 		name: p.cfg.Name, addr: p.cfg.AdvertiseAddr, region: p.cfg.Region, zone: p.cfg.Zone, labels: p.cfg.Labels,
 		milliCPU: int64(goruntime.NumCPU()) * 1000, memory: memTotal(), pods: maxPodsPerNode, ready: ready,
+		extra: extraCapacity(p.cfg.Capacity, p.cfg.DataDir),
 	}, cidr, p.cfg.Now())
+}
+
+// extraCapacity is what a node offers beside cpu, memory and pods: the
+// configured resources, and ephemeral-storage, when not configured, the
+// size of the file system that holds dir, as the kubelet reports its root
+// file system (none when it cannot be read).
+func extraCapacity(configured workload.ResourceList, dir string) workload.ResourceList {
+	out := make(workload.ResourceList, len(configured)+1)
+	for n, q := range configured {
+		out[n] = q
+	}
+	if _, ok := out[corev1.ResourceEphemeralStorage]; !ok {
+		if size := fsSize(dir); size > 0 {
+			out[corev1.ResourceEphemeralStorage] = workload.NewQuantity(size, workload.BinarySI)
+		}
+	}
+	return out
+}
+
+// fsSize is the size in bytes of the file system that holds dir, 0 when
+// it cannot be read.
+func fsSize(dir string) int64 {
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(dir, &st); err != nil {
+		return 0
+	}
+	return int64(st.Blocks) * int64(st.Bsize)
 }
 
 // nodeFacts is what a Node object says about its machine.
@@ -155,7 +184,10 @@ type nodeFacts struct {
 	name, addr, region, zone string
 	labels                   map[string]string // beyond the well-known ones
 	milliCPU, memory, pods   int64
-	ready                    workload.NodeCondition // type, status, reason and message; makeNode sets the times
+	// extra is the other resources the node offers (extended resources,
+	// ephemeral-storage, huge pages), capacity and allocatable alike.
+	extra workload.ResourceList
+	ready workload.NodeCondition // type, status, reason and message; makeNode sets the times
 }
 
 // makeNode builds a Node object; pure.
@@ -178,6 +210,11 @@ func makeNode(f nodeFacts, cidr string, now time.Time) *workload.Node {
 	cpu := workload.NewMilliQuantity(f.milliCPU, workload.DecimalSI)
 	mem := workload.NewQuantity(f.memory, workload.BinarySI)
 	pods := workload.NewQuantity(f.pods, workload.DecimalSI)
+	capacity := workload.ResourceList{workload.ResourceCPU: cpu, workload.ResourceMemory: mem, workload.ResourcePods: pods}
+	allocatable := workload.ResourceList{workload.ResourceCPU: cpu, workload.ResourceMemory: mem, workload.ResourcePods: pods}
+	for n, q := range f.extra {
+		capacity[n], allocatable[n] = q, q
+	}
 	ready := f.ready
 	ready.LastHeartbeatTime, ready.LastTransitionTime = workload.NewTime(now), workload.NewTime(now)
 	return &workload.Node{
@@ -185,8 +222,8 @@ func makeNode(f nodeFacts, cidr string, now time.Time) *workload.Node {
 		ObjectMeta: workload.ObjectMeta{Name: f.name, Labels: labels, UID: newUID(), CreationTimestamp: workload.NewTime(now)},
 		Spec:       workload.NodeSpec{PodCIDR: cidr, PodCIDRs: []string{cidr}},
 		Status: workload.NodeStatus{
-			Capacity:    workload.ResourceList{workload.ResourceCPU: cpu, workload.ResourceMemory: mem, workload.ResourcePods: pods},
-			Allocatable: workload.ResourceList{workload.ResourceCPU: cpu, workload.ResourceMemory: mem, workload.ResourcePods: pods},
+			Capacity:    capacity,
+			Allocatable: allocatable,
 			Conditions:  []workload.NodeCondition{ready},
 			Addresses: []workload.NodeAddress{
 				{Type: workload.NodeInternalIP, Address: f.addr},

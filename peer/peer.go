@@ -56,6 +56,12 @@ type Config struct {
 	Labels        map[string]string
 	ClusterName   string // for a new cluster; default "shoal"
 
+	// Capacity is what this peer's Node offers beside the cpu, memory and
+	// pods it measures: extended resources (nvidia.com/gpu: 2), huge
+	// pages and ephemeral-storage (bytes; default the size of DataDir's
+	// file system), each in status.capacity and status.allocatable.
+	Capacity workload.ResourceList
+
 	Join  string // host:port of any peer's API; empty bootstraps a cluster
 	Token string // K10<ca-hash>::<id>.<secret>, with Join
 
@@ -176,6 +182,9 @@ func (c *Config) setDefaults() error {
 	}
 	if _, err := netip.ParsePrefix(c.ClusterCIDR); err != nil {
 		return fmt.Errorf("cluster CIDR %q: %v: %w", c.ClusterCIDR, err, errdefs.ErrInvalid)
+	}
+	if err := validateCapacity(c.Capacity); err != nil {
+		return err
 	}
 	if c.ObjectShards == 0 {
 		c.ObjectShards = 4

@@ -16,6 +16,7 @@ import (
 	"github.com/shoalproject/shoal/internal/errdefs"
 	"github.com/shoalproject/shoal/internal/pki"
 	"github.com/shoalproject/shoal/peer/api"
+	"github.com/shoalproject/shoal/workload"
 )
 
 func TestClustersOf1_3_5SeeEachOtherAlive(t *testing.T) {
@@ -385,6 +386,7 @@ func TestConfigValidationNamesTheField(t *testing.T) {
 		{func(c *Config) { c.APIPort = 70000 }, "api-port"},
 		{func(c *Config) { c.Token = "x" }, "token: given without join"},
 		{func(c *Config) { c.Join = "hostonly"; c.Token = "x" }, "HOST:APIPORT"},
+		{func(c *Config) { c.Capacity = workload.ResourceList{"gpu": workload.MustParseQuantity("1")} }, `capacity[gpu]: "gpu" is not an extended resource`},
 	}
 	for _, tc := range cases {
 		cfg := base

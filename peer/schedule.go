@@ -565,10 +565,7 @@ func standIn(node, uid string, c claim) *workload.Pod {
 	return &workload.Pod{
 		ObjectMeta: workload.ObjectMeta{Namespace: ns, Name: name, UID: workload.UID(uid)},
 		Spec: workload.PodSpec{NodeName: node, Containers: []workload.Container{{Name: "claim", Resources: workload.ResourceRequirements{
-			Requests: workload.ResourceList{
-				workload.ResourceCPU:    workload.NewMilliQuantity(c.MilliCPU, workload.DecimalSI),
-				workload.ResourceMemory: workload.NewQuantity(c.Memory, workload.BinarySI),
-			},
+			Requests: c.resources().List(),
 		}}}},
 	}
 }

@@ -1,10 +1,16 @@
 package workload
 
 import (
+	"fmt"
 	"net/netip"
 	"slices"
+	"strings"
 
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/shoalproject/shoal/internal/errdefs"
 )
 
 func validateNode(n *Node) field.ErrorList {
@@ -54,21 +60,60 @@ func validateCIDR(cidr string, p *field.Path) field.ErrorList {
 	return nil
 }
 
+// validateNodeResources checks a node's capacity or allocatable as
+// Kubernetes' ValidateNode does: names that are standard or fully
+// qualified, amounts not below 0, whole numbers of pods and of extended
+// resources.
 func validateNodeResources(list ResourceList, p *field.Path) field.ErrorList {
 	var errs field.ErrorList
-	supported := []ResourceName{ResourceCPU, ResourceMemory, ResourcePods}
 	for _, name := range sortedKeys(list) {
 		q, np := list[name], p.Key(string(name))
+		if msgs := validation.IsQualifiedName(string(name)); len(msgs) > 0 {
+			for _, m := range msgs {
+				errs = append(errs, field.Invalid(np, string(name), m))
+			}
+			continue
+		}
+		if !strings.Contains(string(name), "/") && !slices.Contains(standardResources, name) && !isHugePagesResource(name) {
+			errs = append(errs, field.Invalid(np, string(name), "must be a standard resource type or fully qualified"))
+			continue
+		}
 		switch {
-		case !slices.Contains(supported, name):
-			errs = append(errs, field.NotSupported(np, name, supported))
 		case q.Sign() < 0:
 			errs = append(errs, field.Invalid(np, q.String(), "must be greater than or equal to 0"))
-		case name == ResourcePods && q.MilliValue()%1000 != 0:
+		case (name == ResourcePods || isExtendedResource(name)) && q.MilliValue()%1000 != 0:
 			errs = append(errs, field.Invalid(np, q.String(), "must be an integer"))
 		}
 	}
 	return errs
+}
+
+// ValidateExtraCapacity checks a resource a peer is told it offers beside
+// the cpu, memory and pods it measures (shoal agent --capacity): an
+// extended resource (a domain-prefixed name outside kubernetes.io, such as
+// nvidia.com/gpu) in whole units, ephemeral-storage, or hugepages-SIZE in
+// whole pages. The error wraps errdefs.ErrInvalid.
+func ValidateExtraCapacity(name ResourceName, q Quantity) error {
+	bad := func(msg string) error { return fmt.Errorf("%s: %w", msg, errdefs.ErrInvalid) }
+	switch {
+	case name == ResourceCPU || name == ResourceMemory || name == ResourcePods:
+		return bad(fmt.Sprintf("%s is measured on the machine, not given; only extended resources (DOMAIN/NAME), ephemeral-storage and hugepages-SIZE are", name))
+	case name != corev1.ResourceEphemeralStorage && !isHugePagesResource(name) && !isExtendedResource(name):
+		return bad(fmt.Sprintf("%q is not an extended resource (a domain-prefixed name outside kubernetes.io, such as nvidia.com/gpu), ephemeral-storage or hugepages-SIZE", name))
+	case q.Sign() < 0:
+		return bad("must be greater than or equal to 0")
+	case isExtendedResource(name) && q.MilliValue()%1000 != 0:
+		return bad(fmt.Sprintf("%s must be an integer", q.String()))
+	case isHugePagesResource(name):
+		size, err := ParseQuantity(strings.TrimPrefix(string(name), corev1.ResourceHugePagesPrefix))
+		if err != nil || size.Sign() <= 0 {
+			return bad(fmt.Sprintf("%q: the page size after hugepages- is not a quantity", name))
+		}
+		if q.Value()%size.Value() != 0 {
+			return bad(fmt.Sprintf("%s is not a whole number of %s pages", q.String(), size.String()))
+		}
+	}
+	return nil
 }
 
 // IsNodeReady reports whether n's Ready condition is True.

@@ -1,8 +1,12 @@
 package workload
 
 import (
+	"errors"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/shoalproject/shoal/internal/errdefs"
 )
 
 // node returns a valid node, as a peer's agent would write it, changed by mut.
@@ -38,7 +42,16 @@ func TestValidateNode(t *testing.T) {
 			"spec.podCIDRs: Too many: 3: must have at most 2 items"},
 		{"unschedulable/valid", node(func(n *Node) { n.Spec.Unschedulable = true }), ""},
 		{"capacity names/invalid", node(func(n *Node) { n.Status.Capacity["gpu"] = q("1") }),
-			`status.capacity[gpu]: Unsupported value: "gpu": supported values: "cpu", "memory", "pods"`},
+			`status.capacity[gpu]: Invalid value: "gpu": must be a standard resource type or fully qualified`},
+		{"extended resources, ephemeral storage and huge pages/valid", node(func(n *Node) {
+			for _, l := range []ResourceList{n.Status.Capacity, n.Status.Allocatable} {
+				l["nvidia.com/gpu"], l["ephemeral-storage"], l["hugepages-2Mi"] = q("2"), q("50Gi"), q("0")
+			}
+		}), ""},
+		{"extended resource integer/invalid", node(func(n *Node) { n.Status.Allocatable["example.com/dongle"] = q("0.5") }),
+			`status.allocatable[example.com/dongle]: Invalid value: "500m": must be an integer`},
+		{"capacity name qualified/invalid", node(func(n *Node) { n.Status.Capacity["example.com/a b"] = q("1") }),
+			`status.capacity[example.com/a b]: Invalid value: "example.com/a b": name part must consist of alphanumeric characters`},
 		{"allocatable non-negative/invalid", node(func(n *Node) { n.Status.Allocatable[ResourceMemory] = q("-1Gi") }),
 			`status.allocatable[memory]: Invalid value: "-1Gi": must be greater than or equal to 0`},
 		{"pods integer/invalid", node(func(n *Node) { n.Status.Allocatable[ResourcePods] = q("1.5") }),
@@ -50,6 +63,34 @@ func TestValidateNode(t *testing.T) {
 		{"address IP/invalid", node(func(n *Node) { n.Status.Addresses[0].Address = "peer-1" }),
 			`status.addresses[0].address: Invalid value: "peer-1": must be a valid IP address`},
 	})
+}
+
+func TestValidateExtraCapacity(t *testing.T) {
+	for _, c := range []struct{ name, qty, err string }{
+		{"nvidia.com/gpu", "2", ""},
+		{"example.com/dongle", "1", ""},
+		{"ephemeral-storage", "50Gi", ""},
+		{"hugepages-2Mi", "1Gi", ""},
+		{"hugepages-1Gi", "0", ""},
+		{"nvidia.com/gpu", "1.5", "1500m must be an integer"},
+		{"example.com/dongle", "-1", "must be greater than or equal to 0"},
+		{"hugepages-2Mi", "3Mi", "3Mi is not a whole number of 2Mi pages"},
+		{"hugepages-big", "1", `"hugepages-big": the page size after hugepages- is not a quantity`},
+		{"cpu", "2", "cpu is measured on the machine, not given"},
+		{"pods", "200", "pods is measured on the machine, not given"},
+		{"gpu", "1", `"gpu" is not an extended resource (a domain-prefixed name outside kubernetes.io`},
+		{"kubernetes.io/gpu", "1", `"kubernetes.io/gpu" is not an extended resource`},
+		{"requests.example.com/x", "1", `"requests.example.com/x" is not an extended resource`},
+		{"storage", "1Gi", `"storage" is not an extended resource`},
+	} {
+		err := ValidateExtraCapacity(ResourceName(c.name), q(c.qty))
+		switch {
+		case c.err == "" && err != nil:
+			t.Errorf("%s=%s: %v; want it accepted", c.name, c.qty, err)
+		case c.err != "" && (err == nil || !strings.Contains(err.Error(), c.err) || !errors.Is(err, errdefs.ErrInvalid)):
+			t.Errorf("%s=%s: %v; want an ErrInvalid saying %q", c.name, c.qty, err, c.err)
+		}
+	}
 }
 
 func TestNodeConditions(t *testing.T) {

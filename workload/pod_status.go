@@ -2,59 +2,11 @@ package workload
 
 import (
 	"fmt"
-	"math"
 	"strconv"
 	"time"
 
 	"k8s.io/apimachinery/pkg/util/duration"
 )
-
-// ComputeResources is an amount of CPU and memory as the scheduler counts
-// them.
-type ComputeResources struct {
-	MilliCPU int64 // thousandths of a core
-	Memory   int64 // bytes
-}
-
-// PodRequests returns what the scheduler reserves for p, as Kubernetes
-// computes it: the sum of its containers' requests, or the largest request
-// of any one init container when that is more (init containers run one at
-// a time, before the others). A container's request left out counts as its
-// limit, as Defaults would make it. Sums stop at the largest int64.
-func PodRequests(p *Pod) ComputeResources {
-	var sum ComputeResources
-	for i := range p.Spec.Containers {
-		r := containerRequests(&p.Spec.Containers[i])
-		sum.MilliCPU = addSaturating(sum.MilliCPU, r.MilliCPU)
-		sum.Memory = addSaturating(sum.Memory, r.Memory)
-	}
-	for i := range p.Spec.InitContainers {
-		r := containerRequests(&p.Spec.InitContainers[i])
-		sum.MilliCPU = max(sum.MilliCPU, r.MilliCPU)
-		sum.Memory = max(sum.Memory, r.Memory)
-	}
-	return sum
-}
-
-func containerRequests(c *Container) ComputeResources {
-	get := func(name ResourceName) Quantity {
-		if q, ok := c.Resources.Requests[name]; ok {
-			return q
-		}
-		return c.Resources.Limits[name]
-	}
-	return ComputeResources{
-		MilliCPU: max(0, MilliValueOf(get(ResourceCPU))),
-		Memory:   max(0, ValueOf(get(ResourceMemory))),
-	}
-}
-
-func addSaturating(a, b int64) int64 {
-	if a > math.MaxInt64-b {
-		return math.MaxInt64
-	}
-	return a + b
-}
 
 // IsPodReady reports whether p's Ready condition is True: the pod may take
 // service traffic.

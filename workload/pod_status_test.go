@@ -10,36 +10,6 @@ import (
 
 var t0 = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 
-func TestPodRequests(t *testing.T) {
-	res := func(cpu, mem string) ResourceRequirements {
-		return ResourceRequirements{Requests: ResourceList{ResourceCPU: q(cpu), ResourceMemory: q(mem)}}
-	}
-	for _, tc := range []struct {
-		name string
-		spec PodSpec
-		want ComputeResources
-	}{
-		{"nothing requested", PodSpec{Containers: []Container{{Name: "a"}}}, ComputeResources{}},
-		{"containers add up", PodSpec{Containers: []Container{
-			{Name: "a", Resources: res("100m", "64Mi")},
-			{Name: "b", Resources: res("200m", "128Mi")},
-		}}, ComputeResources{MilliCPU: 300, Memory: 192 << 20}},
-		{"an init container may need more", PodSpec{
-			InitContainers: []Container{{Name: "i1", Resources: res("500m", "32Mi")}, {Name: "i2", Resources: res("50m", "16Mi")}},
-			Containers:     []Container{{Name: "a", Resources: res("100m", "64Mi")}, {Name: "b", Resources: res("200m", "128Mi")}},
-		}, ComputeResources{MilliCPU: 500, Memory: 192 << 20}},
-		{"a missing request is its limit", PodSpec{Containers: []Container{{Name: "a", Resources: ResourceRequirements{
-			Requests: ResourceList{ResourceCPU: q("250m")},
-			Limits:   ResourceList{ResourceCPU: q("1"), ResourceMemory: q("1Gi")},
-		}}}}, ComputeResources{MilliCPU: 250, Memory: 1 << 30}},
-		{"fractions round up", PodSpec{Containers: []Container{{Name: "a", Resources: res("0.0001", "100m")}}}, ComputeResources{MilliCPU: 1, Memory: 1}},
-	} {
-		if got := PodRequests(&Pod{Spec: tc.spec}); got != tc.want {
-			t.Errorf("%s: PodRequests = %+v; want %+v", tc.name, got, tc.want)
-		}
-	}
-}
-
 func TestPodConditions(t *testing.T) {
 	p := pod(nil)
 	if IsPodReady(p) {

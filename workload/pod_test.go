@@ -3,6 +3,7 @@ package workload
 import (
 	"encoding/json"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -621,7 +622,7 @@ func TestDecodePod(t *testing.T) {
 	if !*p.ObjectMeta.OwnerReferences[0].Controller || p.Spec.Affinity.PodAntiAffinity.PreferredDuringSchedulingIgnoredDuringExecution[0].Weight != 50 {
 		t.Errorf("decoded %+v", p.ObjectMeta.OwnerReferences)
 	}
-	if got := PodRequests(p); got != (ComputeResources{MilliCPU: 250, Memory: 64 << 20}) {
+	if got := PodRequests(p); !reflect.DeepEqual(got, ComputeResources{MilliCPU: 250, Memory: 64 << 20}) {
 		t.Errorf("PodRequests = %+v", got)
 	}
 }

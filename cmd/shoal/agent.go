@@ -13,6 +13,7 @@ import (
 
 	"github.com/shoalproject/shoal/gossip"
 	"github.com/shoalproject/shoal/peer"
+	"github.com/shoalproject/shoal/workload"
 	"github.com/shoalproject/shoal/workload/runtime"
 	"github.com/shoalproject/shoal/workload/runtime/containerd"
 )
@@ -42,6 +43,7 @@ Restarted on the same --data-dir, a peer keeps its identity and rejoins. SIGTERM
 			&cli.StringFlag{Name: "region", Usage: "region label (topology.kubernetes.io/region)"},
 			&cli.StringFlag{Name: "zone", Usage: "zone label (topology.kubernetes.io/zone)"},
 			&cli.StringSliceFlag{Name: "label", Usage: "node label KEY=VALUE (repeatable)"},
+			&cli.StringSliceFlag{Name: "capacity", Usage: "a resource this node offers besides the cpu, memory and pods it measures, NAME=QUANTITY (repeatable): an extended resource (nvidia.com/gpu=2, example.com/dongle=1), ephemeral-storage=50Gi (default: the size of --data-dir's file system) or hugepages-2Mi=1Gi"},
 			&cli.StringFlag{Name: "join", Usage: "API address HOST:PORT of any peer of the cluster to join"},
 			&cli.StringFlag{Name: "token", Usage: "join token (K10...), from DIR/join-token or 'shoal token create'", EnvVars: []string{"SHOAL_TOKEN"}},
 			&cli.StringFlag{Name: "cluster-name", Usage: "name of a new cluster", Value: "shoal"},
@@ -86,6 +88,10 @@ func runAgent(c *cli.Context) error {
 		}
 		labels[k] = v
 	}
+	capacity, err := parseCapacity(c.StringSlice("capacity"))
+	if err != nil {
+		return err
+	}
 	name := c.String("name")
 	if name == "" {
 		h, err := os.Hostname()
@@ -111,6 +117,7 @@ func runAgent(c *cli.Context) error {
 		Region:        c.String("region"),
 		Zone:          c.String("zone"),
 		Labels:        labels,
+		Capacity:      capacity,
 		ClusterName:   c.String("cluster-name"),
 		Join:          c.String("join"),
 		Token:         c.String("token"),
@@ -141,6 +148,32 @@ func runAgent(c *cli.Context) error {
 		return fmt.Errorf("agent %s: %w", name, err)
 	}
 	return nil
+}
+
+// parseCapacity reads --capacity NAME=QUANTITY flags: each a resource
+// Kubernetes lets a node advertise besides what it measures
+// (workload.ValidateExtraCapacity), once.
+func parseCapacity(flags []string) (workload.ResourceList, error) {
+	out := workload.ResourceList{}
+	for _, f := range flags {
+		k, v, ok := strings.Cut(f, "=")
+		if !ok || k == "" || v == "" {
+			return nil, usagef("--capacity %q: want NAME=QUANTITY, such as nvidia.com/gpu=2", f)
+		}
+		name := workload.ResourceName(k)
+		if _, dup := out[name]; dup {
+			return nil, usagef("--capacity %q: %s is given twice", f, k)
+		}
+		q, err := workload.ParseQuantity(v)
+		if err != nil {
+			return nil, usagef("--capacity %q: %q is not a quantity (such as 2, 500m, 50Gi)", f, v)
+		}
+		if err := workload.ValidateExtraCapacity(name, q); err != nil {
+			return nil, usagef("--capacity %q: %v", f, err)
+		}
+		out[name] = q
+	}
+	return out, nil
 }
 
 // runtimeFactory picks the container runtime the agent's --runtime asks

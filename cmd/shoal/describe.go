@@ -4,11 +4,14 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"sort"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/urfave/cli/v2"
+	corev1 "k8s.io/api/core/v1"
 
 	"github.com/shoalproject/shoal/peer/api"
 	"github.com/shoalproject/shoal/workload"
@@ -40,6 +43,16 @@ func describeCommand() *cli.Command {
 				return err
 			}
 			describe(c.App.Writer, info, o)
+			if info.Kind == "Node" { // its pods and what they hold, as kubectl shows them
+				var n workload.Node
+				if typed(o, &n) {
+					if pods, err := nodePods(c, cl, n.Name); err != nil {
+						fmt.Fprintf(c.App.Writer, "Non-terminated Pods:          <unavailable: %v>\n", err)
+					} else {
+						describeNodePods(c.App.Writer, &n, pods, time.Now())
+					}
+				}
+			}
 			if info.Kind == "Service" { // its Endpoints, as kubectl shows them
 				var ep workload.Endpoints
 				epInfo, _ := workload.LookupKind("Endpoints")
@@ -184,12 +197,100 @@ func describeNode(w io.Writer, field func(string, any), n *workload.Node) {
 	for _, a := range n.Status.Addresses {
 		fmt.Fprintf(w, "  %s:  %s\n", a.Type, a.Address)
 	}
-	fmt.Fprintln(w, "Capacity:")
-	for _, k := range []workload.ResourceName{workload.ResourceCPU, workload.ResourceMemory, workload.ResourcePods} {
-		if q, ok := n.Status.Capacity[k]; ok {
-			fmt.Fprintf(w, "  %s:  %s\n", k, q.String())
+	describeResourceList(w, "Capacity", n.Status.Capacity)
+	describeResourceList(w, "Allocatable", n.Status.Allocatable)
+}
+
+// describeResourceList prints every resource of l, by name, as kubectl
+// describe node prints Capacity and Allocatable.
+func describeResourceList(w io.Writer, title string, l workload.ResourceList) {
+	fmt.Fprintln(w, title+":")
+	names := make([]string, 0, len(l))
+	for k := range l {
+		names = append(names, string(k))
+	}
+	sort.Strings(names)
+	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
+	for _, k := range names {
+		q := l[workload.ResourceName(k)]
+		fmt.Fprintf(tw, "  %s:\t%s\n", k, q.String())
+	}
+	_ = tw.Flush()
+}
+
+// nodePods lists the pods bound to node that have not finished, as
+// kubectl describe node asks for them.
+func nodePods(c *cli.Context, cl *api.Client, node string) ([]workload.Pod, error) {
+	sel := url.QueryEscape("spec.nodeName=" + node + ",status.phase!=Failed,status.phase!=Succeeded")
+	var list struct{ Items []workload.Pod }
+	if err := cl.Do(c.Context, http.MethodGet, "/api/v1/pods?fieldSelector="+sel, nil, &list); err != nil {
+		return nil, err
+	}
+	return list.Items, nil
+}
+
+// describeNodePods prints a node's Non-terminated Pods and Allocated
+// resources as kubectl describe node does: what the pods request and
+// limit, summed as the scheduler sums them (workload.PodRequests and
+// PodLimits), with each as a share of the node's allocatable; extended
+// resources without shares, as kubectl shows them.
+func describeNodePods(w io.Writer, n *workload.Node, pods []workload.Pod, now time.Time) {
+	alloc := workload.ResourcesOf(n.Status.Allocatable)
+	pct := func(v int64, name workload.ResourceName) int64 {
+		if a := alloc.Get(name); a != 0 {
+			return int64(float64(v) / float64(a) * 100)
+		}
+		return 0
+	}
+	var reqs, limits workload.ComputeResources
+	fmt.Fprintf(w, "%-30s(%d in total)\n", "Non-terminated Pods:", len(pods))
+	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
+	fmt.Fprintln(tw, "  Namespace\tName\tCPU Requests\tCPU Limits\tMemory Requests\tMemory Limits\tAge")
+	fmt.Fprintln(tw, "  ---------\t----\t------------\t----------\t---------------\t-------------\t---")
+	for i := range pods {
+		p := &pods[i]
+		r, l := workload.PodRequests(p), workload.PodLimits(p)
+		reqs.Add(r)
+		limits.Add(l)
+		cpu, mem := workload.ResourceCPU, workload.ResourceMemory
+		fmt.Fprintf(tw, "  %s\t%s\t%s (%d%%)\t%s (%d%%)\t%s (%d%%)\t%s (%d%%)\t%s\n", p.Namespace, p.Name,
+			qty(r, cpu), pct(r.MilliCPU, cpu), qty(l, cpu), pct(l.MilliCPU, cpu),
+			qty(r, mem), pct(r.Memory, mem), qty(l, mem), pct(l.Memory, mem), humanDuration(now.Sub(p.CreationTimestamp.Time)))
+	}
+	_ = tw.Flush()
+	fmt.Fprintln(w, "Allocated resources:\n  (Total limits may be over 100 percent, i.e., overcommitted.)")
+	tw = tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
+	fmt.Fprintln(tw, "  Resource\tRequests\tLimits")
+	fmt.Fprintln(tw, "  --------\t--------\t------")
+	for _, name := range []workload.ResourceName{workload.ResourceCPU, workload.ResourceMemory, corev1.ResourceEphemeralStorage} {
+		fmt.Fprintf(tw, "  %s\t%s (%d%%)\t%s (%d%%)\n", name, qty(reqs, name), pct(reqs.Get(name), name), qty(limits, name), pct(limits.Get(name), name))
+	}
+	var huge, ext []string
+	for k := range n.Status.Allocatable {
+		switch s := string(k); {
+		case strings.HasPrefix(s, corev1.ResourceHugePagesPrefix):
+			huge = append(huge, s)
+		case workload.IsScalarResource(k):
+			ext = append(ext, s)
 		}
 	}
+	sort.Strings(huge)
+	sort.Strings(ext)
+	for _, k := range huge {
+		name := workload.ResourceName(k)
+		fmt.Fprintf(tw, "  %s\t%s (%d%%)\t%s (%d%%)\n", k, qty(reqs, name), pct(reqs.Get(name), name), qty(limits, name), pct(limits.Get(name), name))
+	}
+	for _, k := range ext {
+		name := workload.ResourceName(k)
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", k, qty(reqs, name), qty(limits, name))
+	}
+	_ = tw.Flush()
+}
+
+// qty is r's amount of name as Kubernetes writes it.
+func qty(r workload.ComputeResources, name workload.ResourceName) string {
+	q := r.Quantity(name)
+	return q.String()
 }
 
 // describeEvents prints the events about an object, oldest first, as the

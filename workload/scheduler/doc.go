@@ -36,8 +36,14 @@
 //     every address (no hostIP); "node(s) didn't have free ports for the
 //     requested pod ports".
 //   - Resources: the requests of the node's pods plus this pod's fit its
-//     allocatable cpu and memory, and one more pod fits its allocatable pods
-//     (a node that reports no pods allocatable has no pod limit).
+//     allocatable, of every resource the pod requests (workload.PodRequests:
+//     cpu, memory, ephemeral-storage, extended resources such as
+//     nvidia.com/gpu, huge pages; a resource the node does not advertise it
+//     has none of), and one more pod fits its allocatable pods (a node that
+//     reports no pods allocatable has no pod limit). The reason is
+//     kube-scheduler's "Insufficient NAME" for the first shortfall of cpu,
+//     memory, ephemeral-storage and the others by name, else "Too many
+//     pods".
 //   - InterPodAffinity: the pod's required affinity terms each find a
 //     matching pod in the node's topology domain (with Kubernetes' exception
 //     for the first of a group of pods with affinity to each other), its

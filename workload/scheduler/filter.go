@@ -17,6 +17,7 @@ const (
 	ReasonNodeAffinity            = "node(s) didn't match Pod's node affinity/selector"
 	ReasonInsufficientCPU         = "Insufficient cpu"
 	ReasonInsufficientMemory      = "Insufficient memory"
+	ReasonInsufficientEphemeral   = "Insufficient ephemeral-storage"
 	ReasonTooManyPods             = "Too many pods"
 	ReasonPodAffinity             = "node(s) didn't match pod affinity rules"
 	ReasonPodAntiAffinity         = "node(s) didn't match pod anti-affinity rules"
@@ -194,10 +195,13 @@ func requirementMatches(e workload.NodeSelectorRequirement, labels map[string]st
 	return false
 }
 
-// filterResources passes a node whose allocatable cpu and memory hold the
-// requests of its pods and this one's, and whose allocatable pods (when it
-// reports any) hold one more pod. Of several shortfalls the first of cpu,
-// memory, pods is the reason.
+// filterResources passes a node whose allocatable holds the requests of
+// its pods and this one's, of every resource the pod requests (cpu,
+// memory, ephemeral-storage, extended resources, huge pages; a resource
+// the node does not report it has none of), and whose allocatable pods
+// (when it reports any) hold one more pod. Of several shortfalls the first
+// of cpu, memory, ephemeral-storage, the scalar resources by name, pods is
+// the reason: "Insufficient nvidia.com/gpu", as kube-scheduler words it.
 func filterResources(s *Snapshot, p *podState, n int) (bool, string) {
 	nd := &s.nodes[n]
 	switch {
@@ -205,10 +209,30 @@ func filterResources(s *Snapshot, p *podState, n int) (bool, string) {
 		return false, ReasonInsufficientCPU
 	case p.req.Memory > 0 && nd.used.Memory+p.req.Memory > nd.alloc.Memory:
 		return false, ReasonInsufficientMemory
-	case nd.maxPods > 0 && nd.pods+1 > nd.maxPods:
+	case p.req.EphemeralStorage > 0 && nd.used.EphemeralStorage+p.req.EphemeralStorage > nd.alloc.EphemeralStorage:
+		return false, ReasonInsufficientEphemeral
+	}
+	for i := range p.scalar {
+		r := &p.scalar[i]
+		if nd.used.Scalar[r.name]+r.amount > nd.alloc.Scalar[r.name] {
+			return false, r.reason
+		}
+	}
+	if nd.maxPods > 0 && nd.pods+1 > nd.maxPods {
 		return false, ReasonTooManyPods
 	}
 	return true, ""
+}
+
+// insufficient is kube-scheduler's reason for a node short of name.
+func insufficient(name workload.ResourceName) string {
+	switch name {
+	case workload.ResourceCPU:
+		return ReasonInsufficientCPU
+	case workload.ResourceMemory:
+		return ReasonInsufficientMemory
+	}
+	return "Insufficient " + string(name)
 }
 
 // filterInterPodAffinity passes a node where no placed pod's required

@@ -194,6 +194,73 @@ func TestFilterResources(t *testing.T) {
 	})
 }
 
+// The extended resources, ephemeral storage and huge pages a node
+// advertises are fitted like cpu: what its pods request plus this pod's
+// must be within its allocatable; a node that does not advertise one has
+// none of it.
+func TestFilterExtendedResourcesAndEphemeralStorage(t *testing.T) {
+	const gpu, dongle, huge = workload.ResourceName("nvidia.com/gpu"), workload.ResourceName("example.com/dongle"), workload.ResourceName("hugepages-2Mi")
+	eph := workload.ResourceName("ephemeral-storage")
+	offers := func(kv ...string) func(*workload.Node) {
+		return func(n *workload.Node) {
+			for i := 0; i+1 < len(kv); i += 2 {
+				n.Status.Allocatable[workload.ResourceName(kv[i])] = q(kv[i+1])
+			}
+		}
+	}
+	// wants adds requests (or, with limit, only limits) to the pod's container.
+	wants := func(limit bool, kv ...string) func(*workload.Pod) {
+		return func(p *workload.Pod) {
+			r := &p.Spec.Containers[0].Resources
+			for i := 0; i+1 < len(kv); i += 2 {
+				if limit {
+					if r.Limits == nil {
+						r.Limits = workload.ResourceList{}
+					}
+					r.Limits[workload.ResourceName(kv[i])] = q(kv[i+1])
+				} else {
+					r.Requests[workload.ResourceName(kv[i])] = q(kv[i+1])
+				}
+			}
+		}
+	}
+	s := NewSnapshot(alive(
+		node("plain", "", "4", "8Gi"),
+		node("gpu-2", "", "4", "8Gi", offers("nvidia.com/gpu", "2", "ephemeral-storage", "10Gi")),
+		node("gpu-1-used", "", "4", "8Gi", offers("nvidia.com/gpu", "2", "ephemeral-storage", "10Gi", "hugepages-2Mi", "8Mi")),
+		node("dongle", "", "4", "8Gi", offers("example.com/dongle", "1", "ephemeral-storage", "1Gi", "hugepages-2Mi", "4Mi")),
+	), []*workload.Pod{
+		pod("used", "", "", on("gpu-1-used"), wants(false, "nvidia.com/gpu", "1", "ephemeral-storage", "9Gi", "hugepages-2Mi", "4Mi")),
+		pod("done", "", "", on("dongle"), wants(false, "example.com/dongle", "1"), func(p *workload.Pod) { p.Status.Phase = workload.PodSucceeded }),
+	})
+	reason := map[workload.ResourceName]string{gpu: "Insufficient nvidia.com/gpu", dongle: "Insufficient example.com/dongle",
+		huge: "Insufficient hugepages-2Mi", eph: ReasonInsufficientEphemeral}
+	runFilterCases(t, s, "Resources", []filterCase{
+		{"one gpu", pod("p", "", "", wants(false, "nvidia.com/gpu", "1")), map[string]string{
+			"plain": reason[gpu], "gpu-2": "", "gpu-1-used": "", "dongle": reason[gpu]}},
+		{"two gpus", pod("p", "", "", wants(false, "nvidia.com/gpu", "2")), map[string]string{
+			"plain": reason[gpu], "gpu-2": "", "gpu-1-used": reason[gpu], "dongle": reason[gpu]}},
+		{"a limit alone is the request", pod("p", "", "", wants(true, "nvidia.com/gpu", "2")), map[string]string{
+			"plain": reason[gpu], "gpu-2": "", "gpu-1-used": reason[gpu], "dongle": reason[gpu]}},
+		{"a finished pod holds no dongle", pod("p", "", "", wants(false, "example.com/dongle", "1")), map[string]string{
+			"plain": reason[dongle], "gpu-2": reason[dongle], "gpu-1-used": reason[dongle], "dongle": ""}},
+		{"ephemeral storage", pod("p", "", "", wants(false, "ephemeral-storage", "2Gi")), map[string]string{
+			"plain": reason[eph], "gpu-2": "", "gpu-1-used": reason[eph], "dongle": reason[eph]}},
+		{"exactly the ephemeral storage left", pod("p", "", "", wants(false, "ephemeral-storage", "1Gi")), map[string]string{
+			"plain": reason[eph], "gpu-2": "", "gpu-1-used": "", "dongle": ""}},
+		{"huge pages", pod("p", "", "", wants(false, "hugepages-2Mi", "4Mi", "memory", "4Mi")), map[string]string{
+			"plain": reason[huge], "gpu-2": reason[huge], "gpu-1-used": "", "dongle": ""}},
+		{"cpu is reported before the rest", pod("p", "5", "", wants(false, "nvidia.com/gpu", "1", "ephemeral-storage", "1Gi")), map[string]string{
+			"plain": ReasonInsufficientCPU, "gpu-2": ReasonInsufficientCPU, "gpu-1-used": ReasonInsufficientCPU, "dongle": ReasonInsufficientCPU}},
+		{"ephemeral storage before extended resources", pod("p", "", "", wants(false, "nvidia.com/gpu", "1", "ephemeral-storage", "5Gi")), map[string]string{
+			"plain": reason[eph], "gpu-2": "", "gpu-1-used": reason[eph], "dongle": reason[eph]}},
+		{"extended resources by name", pod("p", "", "", wants(false, "nvidia.com/gpu", "1", "example.com/dongle", "1")), map[string]string{
+			"plain": reason[dongle], "gpu-2": reason[dongle], "gpu-1-used": reason[dongle], "dongle": reason[gpu]}},
+		{"a pod asking for none fits anywhere", pod("p", "1", "1Gi"), map[string]string{
+			"plain": "", "gpu-2": "", "gpu-1-used": "", "dongle": ""}},
+	})
+}
+
 // affinityTerm is a required or preferred pod (anti-)affinity term.
 func affinityTerm(s *workload.LabelSelector, key string) workload.PodAffinityTerm {
 	return workload.PodAffinityTerm{LabelSelector: s, TopologyKey: key}

@@ -56,6 +56,33 @@ func TestPlaceUnschedulableSaysWhy(t *testing.T) {
 	}
 }
 
+// An extended resource no node has enough of reads as kube-scheduler's
+// message; assumed pods hold it, and a forgotten one gives it back.
+func TestPlaceCountsExtendedResources(t *testing.T) {
+	dongle := func(p *workload.Pod) {
+		p.Spec.Containers[0].Resources.Limits = workload.ResourceList{"example.com/dongle": q("1")}
+	}
+	s := NewSnapshot(alive(
+		node("a", "", "4", "8Gi"),
+		node("b", "", "4", "8Gi"),
+		node("c", "", "4", "8Gi", func(n *workload.Node) { n.Status.Allocatable["example.com/dongle"] = q("1") }),
+	), nil)
+	first, second := pod("first", "100m", "", dongle), pod("second", "100m", "", dongle)
+	if n := mustPlace(t, s, first); n != "c" {
+		t.Fatalf("Place = %s; want c, the node with the dongle", n)
+	}
+	placeAll(t, s, first)
+	_, err := s.Place(second)
+	var u *Unschedulable
+	if !errors.As(err, &u) || err.Error() != "0/3 nodes are available: 3 Insufficient example.com/dongle." {
+		t.Fatalf("Place = %v; want 0/3 nodes are available: 3 Insufficient example.com/dongle.", err)
+	}
+	s.Forget(first)
+	if n := mustPlace(t, s, second); n != "c" {
+		t.Errorf("Place after Forget = %s; want c", n)
+	}
+}
+
 func TestPlacePicksTheBestFeasibleNode(t *testing.T) {
 	s := NewSnapshot(alive(
 		node("busy", "a", "4", "8Gi"),

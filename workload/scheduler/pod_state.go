@@ -1,6 +1,11 @@
 package scheduler
 
-import "github.com/shoalproject/shoal/workload"
+import (
+	"slices"
+	"strings"
+
+	"github.com/shoalproject/shoal/workload"
+)
 
 // podState is a pod compiled for one decision: what it requests, and its
 // affinity terms and spread constraints bound to the snapshot's counters
@@ -10,6 +15,9 @@ type podState struct {
 	ns     string
 	labels map[string]string
 	req    workload.ComputeResources
+	// scalar is req.Scalar sorted by name, each with the reason a node
+	// short of it fails for.
+	scalar []scalarRequest
 	hash   uint64
 
 	nodeSelector map[string]string
@@ -41,6 +49,14 @@ type podState struct {
 	zones *topology
 	// zoneCount is owner's count per zone (owner.zone: read only).
 	zoneCount []int64
+}
+
+// scalarRequest is the pod's request of one scalar resource (an
+// extended resource, huge pages).
+type scalarRequest struct {
+	name   workload.ResourceName
+	amount int64
+	reason string // "Insufficient NAME"
 }
 
 // domainCount is a count of pods per domain of a topology, with a weight
@@ -79,6 +95,12 @@ func (s *Snapshot) compile(pod *workload.Pod) *podState {
 		nodeSelector: pod.Spec.NodeSelector,
 		tolerations:  pod.Spec.Tolerations,
 		softTaints:   s.softTainted,
+	}
+	for name, v := range p.req.Scalar {
+		p.scalar = append(p.scalar, scalarRequest{name: name, amount: v, reason: insufficient(name)})
+	}
+	if len(p.scalar) > 1 {
+		slices.SortFunc(p.scalar, func(a, b scalarRequest) int { return strings.Compare(string(a.name), string(b.name)) })
 	}
 	if a := pod.Spec.Affinity; a != nil {
 		if na := a.NodeAffinity; na != nil {

@@ -62,12 +62,13 @@ func normalizeReverse(s *Snapshot, p *podState, feasible []int32, scores []int64
 // resource the node has none of scores 0.
 func rawLeastAllocated(s *Snapshot, p *podState, n int) int64 {
 	nd := &s.nodes[n]
-	if nd.leastValid && nd.leastFor == p.req {
+	for2 := [2]int64{p.req.MilliCPU, p.req.Memory}
+	if nd.leastValid && nd.leastFor == for2 {
 		return nd.least
 	}
 	nd.least = (free(nd.alloc.MilliCPU, nd.used.MilliCPU+p.req.MilliCPU, nd.cpuScale) +
 		free(nd.alloc.Memory, nd.used.Memory+p.req.Memory, nd.memScale)) / 2
-	nd.leastFor, nd.leastValid = p.req, true
+	nd.leastFor, nd.leastValid = for2, true
 	return nd.least
 }
 

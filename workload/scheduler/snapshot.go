@@ -73,15 +73,18 @@ type nodeState struct {
 	// cpuScale and memScale are MaxScore/allocatable (0 when there is
 	// none), so LeastAllocated multiplies rather than divides.
 	cpuScale, memScale float64
-	// least caches LeastAllocated's score for a pod requesting leastFor;
-	// Assume and Forget invalidate it. Consecutive pods of one Deployment
-	// request the same, so most nodes' scores are reused.
+	// least caches LeastAllocated's score for a pod requesting leastFor
+	// (cpu and memory, all the score reads); Assume and Forget invalidate
+	// it. Consecutive pods of one Deployment request the same, so most
+	// nodes' scores are reused.
 	least      int64
-	leastFor   workload.ComputeResources
+	leastFor   [2]int64
 	leastValid bool
-	used       workload.ComputeResources
-	pods       int64
-	hash       uint64 // of name, for tie breaks
+	// used is what the node's pods request, of every resource; its Scalar
+	// map is made when the first pod that requests a scalar resource comes.
+	used workload.ComputeResources
+	pods int64
+	hash uint64 // of name, for tie breaks
 
 	// ports are the host ports its pods take (NodePorts).
 	ports portUse
@@ -212,11 +215,11 @@ func NewSnapshot(nodes []Node, pods []*workload.Pod) *Snapshot {
 
 func newNodeState(n Node) nodeState {
 	alloc := n.Node.Status.Allocatable
-	cpu, mem, pods := alloc[workload.ResourceCPU], alloc[workload.ResourceMemory], alloc[workload.ResourcePods]
+	pods := alloc[workload.ResourcePods]
 	ns := nodeState{
 		name:    n.Node.ObjectMeta.Name,
 		labels:  n.Node.ObjectMeta.Labels,
-		alloc:   workload.ComputeResources{MilliCPU: max(0, cpu.MilliValue()), Memory: max(0, mem.Value())},
+		alloc:   workload.ResourcesOf(alloc),
 		maxPods: max(0, pods.Value()),
 		hash:    hashString(n.Node.ObjectMeta.Name),
 	}
@@ -334,6 +337,13 @@ func (s *Snapshot) account(pi *podInfo, delta int32) {
 	n := &s.nodes[pi.node]
 	n.used.MilliCPU += int64(delta) * pi.req.MilliCPU
 	n.used.Memory += int64(delta) * pi.req.Memory
+	n.used.EphemeralStorage += int64(delta) * pi.req.EphemeralStorage
+	for name, v := range pi.req.Scalar {
+		if n.used.Scalar == nil {
+			n.used.Scalar = map[workload.ResourceName]int64{}
+		}
+		n.used.Scalar[name] += int64(delta) * v
+	}
 	n.pods += int64(delta)
 	n.ports.account(pi.pod, delta)
 	n.leastValid = false
