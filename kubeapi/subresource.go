@@ -215,19 +215,8 @@ func (s *Server) serveEviction(w http.ResponseWriter, q *request) {
 		return
 	}
 	ev := &policyv1.Eviction{}
-	body, err := readBody(q.r)
-	if err != nil {
+	if err := decodeSubresourceBody(q.r, policyv1.SchemeGroupVersion.WithKind("Eviction"), ev); err != nil {
 		s.writeError(w, q.r, err)
-		return
-	}
-	_, dec, err := bodySerializer(q.r, false)
-	if err != nil {
-		s.writeError(w, q.r, err)
-		return
-	}
-	gvk := policyv1.SchemeGroupVersion.WithKind("Eviction")
-	if _, _, err := dec.Decode(body, &gvk, ev); err != nil {
-		s.writeError(w, q.r, apierrors.NewBadRequest(fmt.Sprintf("Eviction cannot be handled: %v", err)))
 		return
 	}
 	if ev.Name != "" && ev.Name != q.name {
@@ -340,20 +329,9 @@ func (s *Server) serveTokenRequest(w http.ResponseWriter, q *request) {
 		s.writeError(w, q.r, apierrors.NewNotFound(q.gr(), q.name))
 		return
 	}
-	body, err := readBody(q.r)
-	if err != nil {
-		s.writeError(w, q.r, err)
-		return
-	}
-	_, dec, err := bodySerializer(q.r, false)
-	if err != nil {
-		s.writeError(w, q.r, err)
-		return
-	}
 	tr := &authenticationv1.TokenRequest{}
-	gvk := authenticationv1.SchemeGroupVersion.WithKind("TokenRequest")
-	if _, _, err := dec.Decode(body, &gvk, tr); err != nil {
-		s.writeError(w, q.r, apierrors.NewBadRequest(fmt.Sprintf("TokenRequest cannot be handled: %v", err)))
+	if err := decodeSubresourceBody(q.r, authenticationv1.SchemeGroupVersion.WithKind("TokenRequest"), tr); err != nil {
+		s.writeError(w, q.r, err)
 		return
 	}
 	ttl := int64(3600)
@@ -387,4 +365,22 @@ func (s *Server) serveTokenRequest(w http.ResponseWriter, q *request) {
 	tr.Status = authenticationv1.TokenRequestStatus{Token: tok, ExpirationTimestamp: metav1.NewTime(exp)}
 	as, _ := negotiate(q.r, false)
 	s.encode(w, q.r, as, http.StatusCreated, tr)
+}
+
+// decodeSubresourceBody reads r's body into into, an object of kind gvk in
+// the body's content type; a body that does not decode is 400 "KIND cannot
+// be handled", as kube-apiserver says.
+func decodeSubresourceBody(r *http.Request, gvk schema.GroupVersionKind, into runtime.Object) error {
+	body, err := readBody(r)
+	if err != nil {
+		return err
+	}
+	_, dec, err := bodySerializer(r, false)
+	if err != nil {
+		return err
+	}
+	if _, _, err := dec.Decode(body, &gvk, into); err != nil {
+		return apierrors.NewBadRequest(fmt.Sprintf("%s cannot be handled: %v", gvk.Kind, err))
+	}
+	return nil
 }

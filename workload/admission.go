@@ -86,31 +86,30 @@ func ApplyLimitRanges(p *Pod, ranges []*LimitRange) error {
 	return nil
 }
 
+// fillMissing copies into *into each resource of defaults it lacks, making
+// the list when it has none, and returns the names it set, sorted.
+func fillMissing(into *ResourceList, defaults ResourceList) []string {
+	var set []string
+	for _, name := range sortedKeys(defaults) {
+		if _, ok := (*into)[name]; !ok {
+			if *into == nil {
+				*into = ResourceList{}
+			}
+			(*into)[name] = defaults[name].DeepCopy()
+			set = append(set, string(name))
+		}
+	}
+	return set
+}
+
 // fillContainers sets the item's defaults where containers leave them out
 // and says what it set ("cpu, memory request for container web").
 func fillContainers(cs []Container, item LimitRangeItem, what string) []string {
 	var notes []string
 	for i := range cs {
 		r := &cs[i].Resources
-		var reqs, lims []string
-		for _, name := range sortedKeys(item.Default) {
-			if _, ok := r.Limits[name]; !ok {
-				if r.Limits == nil {
-					r.Limits = ResourceList{}
-				}
-				r.Limits[name] = item.Default[name].DeepCopy()
-				lims = append(lims, string(name))
-			}
-		}
-		for _, name := range sortedKeys(item.DefaultRequest) {
-			if _, ok := r.Requests[name]; !ok {
-				if r.Requests == nil {
-					r.Requests = ResourceList{}
-				}
-				r.Requests[name] = item.DefaultRequest[name].DeepCopy()
-				reqs = append(reqs, string(name))
-			}
-		}
+		lims := fillMissing(&r.Limits, item.Default)
+		reqs := fillMissing(&r.Requests, item.DefaultRequest)
 		if len(reqs) > 0 {
 			notes = append(notes, fmt.Sprintf("%s request for %s %s", strings.Join(reqs, ", "), what, cs[i].Name))
 		}

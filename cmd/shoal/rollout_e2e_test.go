@@ -100,6 +100,19 @@ spec:
 		all = append(all, fmt.Sprintf("%s:%d", agents[n].ip, nodePort))
 	}
 	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	// The claim is about the rollout: first every peer's NodePort must
+	// answer (its proxy has the ready endpoints), or a stream begun while
+	// the Service still spreads counts start-up as rollout failures.
+	for _, addr := range all {
+		c.waitFor(60*time.Second, "an answer from "+addr, func() bool {
+			resp, err := client.Get("http://" + addr + "/")
+			if err != nil {
+				return false
+			}
+			resp.Body.Close()
+			return resp.StatusCode == http.StatusOK
+		})
+	}
 	st := startStream(t, client, all)
 	st.waitAnswers(t, 30)
 	start := time.Now()
