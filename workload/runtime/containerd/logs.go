@@ -60,6 +60,9 @@ func (r *Runtime) Logs(ctx context.Context, containerID string, opts runtime.Log
 		}
 		if n == 0 {
 			if !r.stillWriting(ctx, c, f, path) {
+				if err := ctx.Err(); err != nil {
+					return err // the task query failed because ctx ended, not the container
+				}
 				_, err := io.Copy(w, f) // what came after the last read
 				return err
 			}
